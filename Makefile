@@ -1,0 +1,80 @@
+# The two commands a fresh checkout needs are `make run` and `make test`; both bootstrap
+# everything (uv, the virtualenv from the lock, the embedded database) on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .local/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := svc-auth
+SVC ?= auth
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help run run-svc migrate test lint format typecheck imports pytest lock requirements check-requirements revision clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv .local/uv
+	.local/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --all-packages --frozen --python $(PYTHON)
+	@touch $@
+
+run: $(VENV)/.synced ## every service behind one gateway on http://127.0.0.1:$${PORT:-8000}
+	$(BIN)/python -m devstack run
+
+run-svc: $(VENV)/.synced ## one service alone with reload: make run-svc SVC=auth
+	$(BIN)/python -m devstack run-svc $(SVC)
+
+migrate: $(VENV)/.synced ## run every service's migrations (DATABASE_URL, else embedded)
+	$(BIN)/python -m devstack migrate
+
+revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
+	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"
+
+test: lint typecheck imports check-requirements pytest ## everything CI checks
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.synced ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src
+
+imports: $(VENV)/.synced
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.synced
+	$(BIN)/pytest
+
+lock: $(UV) ## re-resolve the lock after changing dependencies
+	$(UV) lock --python $(PYTHON)
+	$(MAKE) requirements
+
+requirements: $(UV) ## regenerate each service's requirements.txt from the lock
+	@for svc in $(SERVICES); do \
+		$(UV) export --frozen --package $$svc --no-dev --no-emit-workspace --no-hashes \
+			--no-header --no-annotate --output-file services/$$svc/requirements.txt >/dev/null; \
+	done
+
+check-requirements: $(UV) ## fail when a requirements.txt is stale against the lock
+	@for svc in $(SERVICES); do \
+		$(UV) export --frozen --package $$svc --no-dev --no-emit-workspace --no-hashes \
+			--no-header --no-annotate | diff -q - services/$$svc/requirements.txt >/dev/null \
+			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
+	done
+
+clean: ## remove the virtualenv and caches (keeps .local data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

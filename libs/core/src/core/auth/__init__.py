@@ -1,0 +1,8 @@
+"""Checking who calls: access-token verification and the principal it yields.
+
+Signing lives in svc-auth alone; every service verifies locally with the public keys.
+"""
+
+from core.auth.principal import Membership, Principal
+
+__all__ = ["Membership", "Principal"]

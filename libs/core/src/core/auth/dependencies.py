@@ -1,0 +1,60 @@
+"""FastAPI dependencies: who is calling, and may they."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from core.auth.principal import Principal
+from core.errors import Forbidden, Unauthenticated
+from core.runtime import ServiceRuntime
+
+_UNSET = object()
+
+
+def authenticate(request: Request) -> Principal | None:
+    """The caller named by the bearer token, None without one; 401 for a bad one."""
+    cached = getattr(request.state, "principal", _UNSET)
+    if cached is not _UNSET:
+        return cast(Principal | None, cached)
+    header = request.headers.get("authorization")
+    principal = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Use an Authorization: Bearer <access token> header")
+        runtime: ServiceRuntime = request.app.state.runtime
+        principal = runtime.verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(request: Request) -> Principal:
+    principal = authenticate(request)
+    if principal is None:
+        raise Unauthenticated()
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only platform admins may do this")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(authenticate)]
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+AdminPrincipal = Annotated[Principal, Depends(require_admin)]
+
+
+class RequireScope:
+    """`Depends(RequireScope("coupons:redeem"))`: the token must carry the scope."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+        if not principal.has_scope(self.scope):
+            raise Forbidden(f"The access token lacks the scope {self.scope!r}")
+        return principal

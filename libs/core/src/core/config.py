@@ -1,0 +1,85 @@
+"""Settings shared by every service; each service adds its own class with its own prefix."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    DEV = "dev"
+    PROD = "prod"
+
+    @property
+    def is_deployed(self) -> bool:
+        return self in (Environment.DEV, Environment.PROD)
+
+
+class MissingSecretError(ValueError):
+    """A deployed environment started without a secret it needs, or with a default one."""
+
+
+class PlatformSettings(BaseSettings):
+    """What every service needs: where the data lives and how tokens are checked.
+
+    Read from unprefixed variables (DATABASE_URL, JWT_ISSUER, ...) so one environment
+    serves all services locally. Outside local and test, missing values stop the start.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    environment: Environment = Environment.LOCAL
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = Field(
+        default=None, description="Secrets Manager secret with host, port, username, password"
+    )
+    database_pool_size: int = 5
+    database_max_overflow: int = 5
+    database_behind_proxy: bool = Field(
+        default=False, description="RDS Proxy or PgBouncer: no prepared statement cache"
+    )
+    aws_region: str = "us-east-1"
+    dynamodb_endpoint_url: str | None = None
+    audit_table: str = "coupon-audit"
+    cache_table: str = "coupon-cache"
+    event_bus_name: str | None = None
+    jwt_issuer: str = "http://127.0.0.1:8000"
+    jwt_audience: str = "coupon-platform"
+    jwt_jwks: str | None = Field(default=None, description="JSON Web Key Set of the verifying keys")
+    local_state_dir: Path = Path(".local")
+    log_level: str = "INFO"
+    graphql_max_depth: int = 10
+    graphql_max_tokens: int = 2000
+    graphql_max_aliases: int = 15
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets_when_deployed(self) -> PlatformSettings:
+        if not self.environment.is_deployed:
+            return self
+        if self.database_url is None and self.database_secret_arn is None:
+            raise MissingSecretError(
+                f"ENVIRONMENT={self.environment}: set DATABASE_URL or DATABASE_SECRET_ARN"
+            )
+        if not self.jwt_jwks:
+            raise MissingSecretError(
+                f"ENVIRONMENT={self.environment}: set JWT_JWKS to the public signing keys"
+            )
+        if self.jwt_issuer.startswith("http://127.0.0.1"):
+            raise MissingSecretError(
+                f"ENVIRONMENT={self.environment}: JWT_ISSUER still has its local default"
+            )
+        return self
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.local_state_dir / "keys"
+
+    def jwks(self) -> dict[str, Any] | None:
+        return json.loads(self.jwt_jwks) if self.jwt_jwks else None

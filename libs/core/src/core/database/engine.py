@@ -1,0 +1,127 @@
+"""The async engine, created once per process on first use and reused across requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from core.config import PlatformSettings
+
+
+def asyncpg_url(raw: str) -> URL:
+    """Accept `postgresql://` URLs (what pgserver, RDS and psql speak) for the asyncpg driver."""
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+asyncpg")
+    return url
+
+
+def _url_from_secret(secret_arn: str, region: str) -> str:
+    import boto3  # only deployed functions read the database secret
+
+    client = boto3.client("secretsmanager", region_name=region)
+    secret = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    url = URL.create(
+        "postgresql+asyncpg",
+        username=secret["username"],
+        password=secret["password"],
+        host=secret["host"],
+        port=int(secret.get("port", 5432)),
+        database=secret.get("dbname", "postgres"),
+    )
+    return url.render_as_string(hide_password=False)
+
+
+class Database:
+    """Owns one engine per process. Nothing connects until the first session is used."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self._settings = settings
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def _url(self) -> URL:
+        settings = self._settings
+        if settings.database_url is not None:
+            return asyncpg_url(settings.database_url.get_secret_value())
+        if settings.database_secret_arn is not None:
+            return asyncpg_url(_url_from_secret(settings.database_secret_arn, settings.aws_region))
+        raise RuntimeError(
+            "DATABASE_URL is not set: start the stack with `make run` (embedded PostgreSQL) "
+            "or point DATABASE_URL at a server"
+        )
+
+    def _engine_options(self) -> dict[str, Any]:
+        settings = self._settings
+        connect_args: dict[str, Any] = {"server_settings": {"application_name": "coupon-platform"}}
+        if settings.database_behind_proxy:
+            # A proxy multiplexes server connections: named prepared statements would collide.
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid4()}__"
+        return {
+            "pool_size": settings.database_pool_size,
+            "max_overflow": settings.database_max_overflow,
+            "pool_pre_ping": True,
+            "pool_recycle": 300,
+            "connect_args": connect_args,
+        }
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            url = self._url()
+            if self._settings.database_behind_proxy:
+                url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+            self._engine = create_async_engine(url, **self._engine_options())
+        return self._engine
+
+    def session(self) -> AsyncSession:
+        if self._sessions is None:
+            self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction of its own, outside any request's unit of work."""
+        async with self.session() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessions = None
+
+
+class ConnectionBoundDatabase(Database):
+    """Every session joins one outer transaction as a savepoint: tests roll it all back."""
+
+    def __init__(self, settings: PlatformSettings, connection: AsyncConnection) -> None:
+        super().__init__(settings)
+        self._connection = connection
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._connection.engine
+
+    def session(self) -> AsyncSession:
+        return AsyncSession(
+            bind=self._connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+    async def dispose(self) -> None:
+        return None

@@ -1,0 +1,75 @@
+"""Tables every service keeps in its own schema: outbox, idempotency keys, processed events.
+
+Each service's migrations create them like any of its own tables (autogenerate sees them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+@dataclass(frozen=True)
+class PlatformTables:
+    outbox: Table
+    idempotency_keys: Table
+    processed_events: Table
+
+    @classmethod
+    def define(cls, metadata: MetaData) -> PlatformTables:
+        outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", Uuid, primary_key=True),
+            Column("type", String(100), nullable=False),
+            Column("entity_type", String(50), nullable=False),
+            Column("entity_id", String(100), nullable=False),
+            Column("actor", String(200)),
+            Column("occurred_at", DateTime(timezone=True), nullable=False),
+            Column("data", JSONB, nullable=False),
+            Column("delivered_at", DateTime(timezone=True)),
+            Column("attempts", Integer, nullable=False, server_default=text("0")),
+            Column("last_error", Text),
+            Index(
+                "ix_outbox_undelivered",
+                "occurred_at",
+                postgresql_where=text("delivered_at IS NULL"),
+            ),
+        )
+        idempotency_keys = Table(
+            "idempotency_keys",
+            metadata,
+            Column("caller", String(200), nullable=False),
+            Column("key", String(255), nullable=False),
+            Column("request_hash", String(64), nullable=False),
+            Column("state", String(20), nullable=False),
+            Column("response_status", Integer),
+            Column("response_body", LargeBinary),
+            Column("response_media_type", String(100)),
+            Column("locked_at", DateTime(timezone=True), nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            PrimaryKeyConstraint("caller", "key"),
+        )
+        processed_events = Table(
+            "processed_events",
+            metadata,
+            Column("event_id", Uuid, primary_key=True),
+            Column("event_type", String(100), nullable=False),
+            Column("processed_at", DateTime(timezone=True), nullable=False),
+        )
+        return cls(outbox, idempotency_keys, processed_events)

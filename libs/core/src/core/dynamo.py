@@ -1,0 +1,114 @@
+"""DynamoDB: one lazily created client, the tables, and expiring counters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from core.config import PlatformSettings
+
+
+class DynamoClientFactory:
+    """Creates the boto3 client on first use (a cold start should not pay for it) and keeps it."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self._settings = settings
+        self._client: Any = None
+
+    def __call__(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(
+                "dynamodb",
+                region_name=self._settings.aws_region,
+                endpoint_url=self._settings.dynamodb_endpoint_url,
+            )
+        return self._client
+
+
+def ensure_tables(client: Any, settings: PlatformSettings) -> None:
+    """Create the audit and cache tables where they are missing (local stack and tests only)."""
+    existing = set(client.list_tables()["TableNames"])
+    if settings.audit_table not in existing:
+        client.create_table(
+            TableName=settings.audit_table,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    if settings.cache_table not in existing:
+        client.create_table(
+            TableName=settings.cache_table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.update_time_to_live(
+            TableName=settings.cache_table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
+
+
+class WindowCounter:
+    """Counts events per key in fixed windows; DynamoDB's TTL removes old windows.
+
+    Reads also check `expires_at` themselves, since TTL deletion may lag by hours.
+    """
+
+    def __init__(
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
+    ) -> None:
+        self._client_factory = client_factory
+        self._table = table
+        self._prefix = prefix
+        self._window = window_seconds
+
+    def _window_key(self, key: str, now: float) -> tuple[str, int]:
+        window_start = int(now) // self._window * self._window
+        return f"{self._prefix}#{key}#{window_start}", window_start + self._window
+
+    def _increment(self, key: str) -> int:
+        pk, window_end = self._window_key(key, time.time())
+        answer = self._client_factory().update_item(
+            TableName=self._table,
+            Key={"pk": {"S": pk}},
+            UpdateExpression="ADD #n :one SET expires_at = if_not_exists(expires_at, :end)",
+            ExpressionAttributeNames={"#n": "count"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":end": {"N": str(window_end)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["count"]["N"])
+
+    def _get(self, key: str) -> tuple[int, int]:
+        now = time.time()
+        pk, window_end = self._window_key(key, now)
+        item = (
+            self._client_factory()
+            .get_item(TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True)
+            .get("Item")
+        )
+        if not item or int(item["expires_at"]["N"]) <= now:
+            return 0, window_end - int(now)
+        return int(item["count"]["N"]), window_end - int(now)
+
+    def _reset(self, key: str) -> None:
+        pk, _ = self._window_key(key, time.time())
+        self._client_factory().delete_item(TableName=self._table, Key={"pk": {"S": pk}})
+
+    async def increment(self, key: str) -> int:
+        return await asyncio.to_thread(self._increment, key)
+
+    async def current(self, key: str) -> tuple[int, int]:
+        """The count in the current window and the seconds until it ends."""
+        return await asyncio.to_thread(self._get, key)
+
+    async def reset(self, key: str) -> None:
+        await asyncio.to_thread(self._reset, key)

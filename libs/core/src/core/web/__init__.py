@@ -1,0 +1,1 @@
+"""The FastAPI and Strawberry pieces every service app is assembled from."""

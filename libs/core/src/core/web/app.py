@@ -1,0 +1,49 @@
+"""Assembling a service's FastAPI app: docs, health, errors, request ids, GraphQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from core.runtime import ServiceRuntime
+from core.web.graphql import LazyGraphQLEndpoint
+from core.web.middleware import RequestContextMiddleware
+from core.web.problems import install_problem_handlers
+
+
+def build_service_app(
+    *,
+    runtime: ServiceRuntime,
+    title: str,
+    routers: Sequence[APIRouter],
+    graphql_router: Callable[[], Any] | None = None,
+    description: str = "",
+) -> FastAPI:
+    name = runtime.name
+    base = f"/api/v1/{name}"
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        openapi_url=f"{base}/openapi.json",
+        docs_url=f"{base}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get(f"{base}/health", tags=["health"], summary="Liveness and database reachability")
+    async def health() -> dict[str, str]:
+        async with runtime.database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return {"status": "ok", "service": name}
+
+    for router in routers:
+        app.include_router(router)
+    if graphql_router is not None:
+        app.mount(f"/graphql/{name}", LazyGraphQLEndpoint(app, graphql_router))
+    return app

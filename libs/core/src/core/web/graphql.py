@@ -1,0 +1,149 @@
+"""GraphQL over the same service layer: limits, error codes, and a lazily built endpoint.
+
+Strawberry is imported only when the first GraphQL request arrives, so REST requests
+(and cold starts) do not pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.config import Environment, PlatformSettings
+from core.errors import PlatformError
+
+if TYPE_CHECKING:
+    import strawberry
+    from graphql import GraphQLError
+
+logger = logging.getLogger(__name__)
+
+
+def _problem_codes_extension() -> type:
+    from graphql import GraphQLError
+    from pydantic import ValidationError
+    from strawberry.extensions import SchemaExtension
+
+    class ProblemCodes(SchemaExtension):
+        """Our errors keep their `code` in `extensions`; anything unexpected is masked."""
+
+        def on_operation(self) -> Iterator[None]:
+            yield
+            result = self.execution_context.result
+            errors = getattr(result, "errors", None)
+            if not errors:
+                return
+            context = self.execution_context.context
+            uow = getattr(getattr(context, "request", None), "state", None)
+            if uow is not None and getattr(uow, "uow", None) is not None:
+                uow.uow.rollback_only = True  # a mutation that failed leaves nothing behind
+            result.errors = [self._shape(error) for error in errors]  # type: ignore[union-attr]
+
+        @staticmethod
+        def _shape(error: GraphQLError) -> GraphQLError:
+            original = error.original_error
+            if isinstance(original, PlatformError):
+                return GraphQLError(
+                    original.detail,
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": original.code, "status": original.status},
+                )
+            if isinstance(original, ValidationError):
+                first = original.errors()[0] if original.errors() else {"loc": (), "msg": ""}
+                where = ".".join(str(part) for part in first["loc"])
+                return GraphQLError(
+                    f"{where}: {first['msg']}",
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": "invalid_input", "status": 422},
+                )
+            if original is not None and not isinstance(original, GraphQLError):
+                logger.error("unexpected GraphQL error", exc_info=original)
+                return GraphQLError(
+                    "Unexpected error.",
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": "internal_error"},
+                )
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "invalid_query")
+            return GraphQLError(
+                error.message, nodes=error.nodes, path=error.path, extensions=extensions
+            )
+
+    return ProblemCodes
+
+
+def build_schema(
+    *, query: type, mutation: type | None, settings: PlatformSettings
+) -> strawberry.Schema:
+    import strawberry
+    from strawberry.extensions import (
+        DisableIntrospection,
+        MaxAliasesLimiter,
+        MaxTokensLimiter,
+        QueryDepthLimiter,
+    )
+
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        _problem_codes_extension(),
+    ]
+    if settings.environment == Environment.PROD:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(query=query, mutation=mutation, extensions=extensions)
+
+
+class LazyGraphQLEndpoint:
+    """An ASGI app that builds the GraphQL sub-application on its first request."""
+
+    def __init__(self, parent: FastAPI, build_router: Callable[[], Any]) -> None:
+        self._parent = parent
+        self._build_router = build_router
+        self._app: ASGIApp | None = None
+
+    def _build(self) -> ASGIApp:
+        from core.web.problems import install_problem_handlers
+        from core.web.routes import TransactionalRoute
+
+        router = self._build_router()
+        assert all(
+            isinstance(r, TransactionalRoute) for r in router.routes if hasattr(r, "methods")
+        )
+        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        app.state.runtime = self._parent.state.runtime
+        install_problem_handlers(app)
+        app.include_router(router)
+        return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:
+            self._app = self._build()
+        await self._app(scope, receive, send)
+
+
+def graphql_router(schema: strawberry.Schema, context_getter: Callable[..., Any]) -> Any:
+    from strawberry.fastapi import GraphQLRouter
+
+    from core.web.routes import TransactionalRoute
+
+    return GraphQLRouter(
+        schema,
+        context_getter=context_getter,
+        route_class=TransactionalRoute,
+        multipart_uploads_enabled=False,
+    )
+
+
+def principal_of(request: Request) -> Any:
+    """The caller, for resolvers; None when anonymous, PlatformError 401 for a bad token."""
+    from core.auth.dependencies import authenticate
+
+    return authenticate(request)

@@ -1,0 +1,126 @@
+"""Routes that own their transaction, and honour `Idempotency-Key` on POST."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.dependencies import authenticate
+from core.database.unit_of_work import UnitOfWork
+from core.errors import Unauthenticated
+from core.idempotency import (
+    IdempotencyStore,
+    StoredResponse,
+    check_key,
+    request_fingerprint,
+)
+from core.runtime import ServiceRuntime
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+class TransactionalRoute(APIRoute):
+    """Runs the endpoint in a unit of work: committed before the response leaves, or rolled
+    back when the endpoint raises or answers an error."""
+
+    honours_idempotency_key = True
+
+    def get_route_handler(self) -> Handler:
+        endpoint = super().get_route_handler()
+        idempotent = self.honours_idempotency_key and "POST" in (self.methods or ())
+
+        async def handle(request: Request) -> Response:
+            runtime = runtime_of(request)
+            key = request.headers.get("idempotency-key") if idempotent else None
+            if key is None:
+                return await _run(endpoint, request, runtime.unit_of_work())
+            return await _run_idempotent(endpoint, request, runtime, check_key(key))
+
+        return handle
+
+
+class OAuthRoute(TransactionalRoute):
+    """OAuth2 endpoints: RFC 6749 semantics, and token responses are never stored."""
+
+    honours_idempotency_key = False
+
+
+async def _run(endpoint: Handler, request: Request, uow: UnitOfWork) -> Response:
+    request.state.uow = uow
+    async with uow:
+        response = await endpoint(request)
+        if response.status_code >= 400:
+            uow.rollback_only = True
+    return response
+
+
+async def _run_idempotent(
+    endpoint: Handler, request: Request, runtime: ServiceRuntime, key: str
+) -> Response:
+    try:
+        principal = authenticate(request)
+    except Unauthenticated:
+        # Let the endpoint answer 401 as it always does; nothing is stored.
+        return await _run(endpoint, request, runtime.unit_of_work())
+    caller = principal.subject if principal else "anonymous"
+    store = IdempotencyStore(runtime.database, runtime.tables.idempotency_keys)
+    fingerprint = request_fingerprint(
+        request.method, request.url.path, request.url.query, await request.body()
+    )
+    stored = await store.claim(caller=caller, key=key, fingerprint=fingerprint)
+    if stored is not None:
+        return Response(
+            content=stored.body,
+            status_code=stored.status,
+            media_type=stored.media_type,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    uow = runtime.unit_of_work()
+    request.state.uow = uow
+    try:
+        async with uow:
+            response = await endpoint(request)
+            if response.status_code >= 400:
+                uow.rollback_only = True
+            else:
+                await store.complete(
+                    uow.session,
+                    caller=caller,
+                    key=key,
+                    response=StoredResponse(
+                        response.status_code, bytes(response.body), response.media_type
+                    ),
+                )
+    except BaseException:
+        await store.release(caller=caller, key=key)
+        raise
+    if uow.rollback_only:
+        await store.release(caller=caller, key=key)
+    return response
+
+
+def service_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes own their transaction."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)
+
+
+def get_unit_of_work(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.state.uow
+    return uow
+
+
+def get_session(request: Request) -> AsyncSession:
+    return get_unit_of_work(request).session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]

@@ -1,0 +1,85 @@
+"""`python -m devstack run|run-svc NAME|migrate`: the local stack's commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+import uvicorn
+
+from core.config import PlatformSettings
+from core.events.sinks import InProcessBus
+from core.logging import configure_logging
+from core.routing import SERVICES, ServiceRoutes
+from devstack.gateway import LocalGateway
+from devstack.services import by_name
+from devstack.stack import (
+    autogenerate,
+    bootstrap,
+    build_apps,
+    local_stack,
+    migrate,
+    sweeping,
+)
+
+
+async def _serve_all(port: int) -> None:
+    await migrate()
+    apps = build_apps(SERVICES, InProcessBus())
+    await bootstrap(apps)
+    config = uvicorn.Config(
+        LocalGateway(apps), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    async with sweeping(apps):
+        await uvicorn.Server(config).serve()
+
+
+async def _prepare_one(service: ServiceRoutes) -> None:
+    await migrate([service])
+    apps = build_apps([service], InProcessBus())
+    await bootstrap(apps)
+    await apps[service.name].state.runtime.database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="devstack")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="every service behind one local gateway")
+    one = commands.add_parser("run-svc", help="one service alone, reloading on changes")
+    one.add_argument("service")
+    commands.add_parser("migrate", help="run every service's migrations")
+    revision = commands.add_parser("revision", help="autogenerate a migration of one service")
+    revision.add_argument("service")
+    revision.add_argument("message")
+    args = parser.parse_args()
+
+    port = int(os.environ.get("PORT", "8000"))
+    configure_logging(PlatformSettings().log_level)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's request log
+    with local_stack(port):
+        if args.command == "run":
+            asyncio.run(_serve_all(port))
+        elif args.command == "migrate":
+            asyncio.run(migrate())
+        elif args.command == "revision":
+            asyncio.run(autogenerate(by_name(args.service), args.message))
+        else:
+            service = by_name(args.service)
+            asyncio.run(_prepare_one(service))
+            os.environ["DEVSTACK_SERVICE"] = service.name
+            uvicorn.run(
+                "devstack.single:create",
+                factory=True,
+                host="127.0.0.1",
+                port=port,
+                reload=True,
+                reload_dirs=["libs", f"services/{service.directory}/src"],
+                log_config=None,
+                access_log=False,
+            )
+
+
+if __name__ == "__main__":
+    main()

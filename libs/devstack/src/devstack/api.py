@@ -1,0 +1,45 @@
+"""Driving the public API from tests and benchmarks, as a portal would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+class AuthApi:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def register(self, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+        response = await self.http.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": password, "display_name": email.split("@")[0]},
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def token(self, **form: str) -> httpx.Response:
+        return await self.http.post("/api/v1/auth/token", data=form)
+
+    async def login(
+        self,
+        email: str,
+        password: str = DEFAULT_PASSWORD,
+        client_id: str = "customer-portal",
+        **extra: str,
+    ) -> dict[str, Any]:
+        response = await self.token(
+            grant_type="password", username=email, password=password, client_id=client_id, **extra
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def bearer(token: str | dict[str, Any]) -> dict[str, str]:
+    value = token["access_token"] if isinstance(token, dict) else token
+    return {"Authorization": f"Bearer {value}"}

@@ -1,0 +1,18 @@
+"""The app `make run-svc` serves: one service, rebuilt by uvicorn's reloader."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from core.config import PlatformSettings
+from core.events.sinks import InProcessBus
+from core.logging import configure_logging
+from devstack.services import by_name
+from devstack.stack import build_apps
+
+
+def create() -> Any:
+    configure_logging(PlatformSettings().log_level)
+    service = by_name(os.environ["DEVSTACK_SERVICE"])
+    return build_apps([service], InProcessBus())[service.name]

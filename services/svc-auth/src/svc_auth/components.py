@@ -1,0 +1,104 @@
+"""svc-auth's process-wide parts (keys, hasher, policy) and the services built per request.
+
+This is the composition root: the one place that ties services to their repositories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.config import PlatformSettings
+from core.runtime import ServiceRuntime
+from svc_auth.config import AuthSettings
+from svc_auth.repositories.clients import ClientRepository
+from svc_auth.repositories.events import OutboxEventLog
+from svc_auth.repositories.memberships import MembershipRepository
+from svc_auth.repositories.refresh_tokens import RefreshTokenRepository
+from svc_auth.repositories.throttle import DynamoLoginThrottle
+from svc_auth.repositories.users import UserRepository
+from svc_auth.services.accounts import AccountService
+from svc_auth.services.clients import ClientService
+from svc_auth.services.members import MembershipService
+from svc_auth.services.oauth import TokenPolicy, TokenService
+from svc_auth.utils.passwords import PasswordHasher
+from svc_auth.utils.signing import KeyRing, SigningKey, local_key_ring
+
+
+def load_key_ring(settings: AuthSettings, platform: PlatformSettings) -> KeyRing:
+    if settings.signing_key is not None:
+        previous = (
+            (SigningKey.from_pem(settings.previous_signing_key.get_secret_value()),)
+            if settings.previous_signing_key
+            else ()
+        )
+        return KeyRing(SigningKey.from_pem(settings.signing_key.get_secret_value()), previous)
+    return local_key_ring(platform.keys_dir)
+
+
+@dataclass
+class AuthComponents:
+    runtime: ServiceRuntime
+    settings: AuthSettings
+    keys: KeyRing
+    hasher: PasswordHasher
+    policy: TokenPolicy
+    throttle: DynamoLoginThrottle
+
+    @classmethod
+    def build(
+        cls, runtime: ServiceRuntime, settings: AuthSettings, keys: KeyRing
+    ) -> AuthComponents:
+        platform = runtime.settings
+        return cls(
+            runtime=runtime,
+            settings=settings,
+            keys=keys,
+            hasher=PasswordHasher(
+                time_cost=settings.password_time_cost,
+                memory_kib=settings.password_memory_kib,
+                parallelism=settings.password_parallelism,
+            ),
+            policy=TokenPolicy(
+                issuer=platform.jwt_issuer,
+                audience=platform.jwt_audience,
+                access_token_ttl=settings.access_token_ttl_seconds,
+                refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
+                login_max_failures=settings.login_max_failures,
+            ),
+            throttle=DynamoLoginThrottle(
+                runtime.dynamo, platform.cache_table, window_seconds=settings.login_window_seconds
+            ),
+        )
+
+    def accounts(self, session: AsyncSession) -> AccountService:
+        return AccountService(
+            users=UserRepository(session), events=OutboxEventLog(session), hasher=self.hasher
+        )
+
+    def memberships(self, session: AsyncSession) -> MembershipService:
+        return MembershipService(
+            users=UserRepository(session),
+            memberships=MembershipRepository(session),
+            events=OutboxEventLog(session),
+        )
+
+    def clients(self, session: AsyncSession) -> ClientService:
+        return ClientService(
+            clients=ClientRepository(session),
+            memberships=MembershipRepository(session),
+            events=OutboxEventLog(session),
+        )
+
+    def tokens(self, session: AsyncSession) -> TokenService:
+        return TokenService(
+            users=UserRepository(session),
+            clients=ClientRepository(session),
+            refresh_tokens=RefreshTokenRepository(session),
+            throttle=self.throttle,
+            hasher=self.hasher,
+            signer=self.keys.current,
+            policy=self.policy,
+        )

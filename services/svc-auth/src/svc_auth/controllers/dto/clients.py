@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from svc_auth.services.data_model.clients import IssuedClient
+
+
+class ClientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    merchant_id: UUID
+    scopes: list[str] = Field(min_length=1, max_length=10)
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    client_secret: str = Field(description="Shown only in this response; store it now")
+    name: str
+    merchant_id: UUID
+    scopes: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: IssuedClient) -> ClientOut:
+        return cls(
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            name=client.name,
+            merchant_id=client.merchant_id,
+            scopes=sorted(client.scopes),
+            created_at=client.created_at,
+        )

@@ -1,0 +1,61 @@
+"""A merchant's members, managed by its owner or an admin."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import Response, status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.web.routes import service_router
+from svc_auth.controllers.dependencies import ClientsDep, MembershipsDep
+from svc_auth.controllers.dto.clients import ClientIn, ClientOut
+from svc_auth.controllers.dto.users import MemberIn, MemberOut
+
+router = service_router(prefix="/api/v1/auth", tags=["merchant members"])
+
+
+@router.get("/merchants/{merchant_id}/members", response_model=list[MemberOut])
+async def list_members(
+    merchant_id: UUID, principal: CurrentPrincipal, memberships: MembershipsDep
+) -> list[MemberOut]:
+    members = await memberships.members(principal=principal, merchant_id=merchant_id)
+    return [MemberOut.of(m) for m in members]
+
+
+@router.post(
+    "/merchants/{merchant_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
+)
+async def add_member(
+    merchant_id: UUID, body: MemberIn, principal: CurrentPrincipal, memberships: MembershipsDep
+) -> MemberOut:
+    member = await memberships.add_member(
+        principal=principal, merchant_id=merchant_id, email=body.email, role=body.role
+    )
+    return MemberOut.of(member)
+
+
+@router.delete("/merchants/{merchant_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(
+    merchant_id: UUID, user_id: UUID, principal: CurrentPrincipal, memberships: MembershipsDep
+) -> Response:
+    await memberships.remove_member(principal=principal, merchant_id=merchant_id, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/clients",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ClientOut,
+    tags=["oauth2"],
+    summary="Create a partner client for a merchant; its secret is shown only here",
+)
+async def create_client(
+    body: ClientIn, principal: CurrentPrincipal, clients: ClientsDep
+) -> ClientOut:
+    issued = await clients.create_partner_client(
+        principal=principal, name=body.name, merchant_id=body.merchant_id, scopes=body.scopes
+    )
+    return ClientOut.of(issued)

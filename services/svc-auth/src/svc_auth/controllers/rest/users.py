@@ -1,0 +1,62 @@
+"""Accounts: register, me, and the admin's view of users and roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Query, Response, status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_auth.controllers.dependencies import AccountsDep
+from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
+
+router = service_router(prefix="/api/v1/auth", tags=["users"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def register(body: RegisterIn, accounts: AccountsDep) -> UserOut:
+    user = await accounts.register(
+        email=body.email, password=body.password, display_name=body.display_name
+    )
+    return UserOut.of(user)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(principal: CurrentPrincipal, accounts: AccountsDep) -> MeOut:
+    return MeOut.of(await accounts.me(principal=principal))
+
+
+@router.get("/users", response_model=PageOut[UserOut], summary="Admin: list users")
+async def list_users(
+    principal: CurrentPrincipal,
+    accounts: AccountsDep,
+    page: PageDep,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+) -> PageOut[UserOut]:
+    users = await accounts.list_users(principal=principal, email=email, page=page)
+    return PageOut(items=[UserOut.of(u) for u in users.items], next_cursor=users.next_cursor)
+
+
+@router.post("/users/{user_id}/roles", response_model=UserOut, summary="Admin: grant a role")
+async def grant_role(
+    user_id: UUID, body: RoleIn, principal: CurrentPrincipal, accounts: AccountsDep
+) -> UserOut:
+    return UserOut.of(
+        await accounts.grant_role(principal=principal, user_id=user_id, role=body.role)
+    )
+
+
+@router.delete(
+    "/users/{user_id}/roles/{role}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Admin: remove a role",
+)
+async def revoke_role(
+    user_id: UUID, role: str, principal: CurrentPrincipal, accounts: AccountsDep
+) -> Response:
+    await accounts.revoke_role(principal=principal, user_id=user_id, role=role)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

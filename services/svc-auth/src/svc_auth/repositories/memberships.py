@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from core.clock import utcnow
+from svc_auth.repositories.base import RepositoryBase
+from svc_auth.repositories.schema_model import MembershipRow, UserRow
+from svc_auth.services.data_model.users import Member, MerchantRole
+
+
+class MembershipRepository(RepositoryBase[MembershipRow]):
+    row_type = MembershipRow
+
+    async def role_of(self, *, user_id: UUID, merchant_id: UUID) -> MerchantRole | None:
+        role = (
+            await self.session.execute(
+                select(MembershipRow.role).where(
+                    MembershipRow.user_id == user_id, MembershipRow.merchant_id == merchant_id
+                )
+            )
+        ).scalar_one_or_none()
+        return MerchantRole(role) if role else None
+
+    async def members(self, merchant_id: UUID) -> list[Member]:
+        rows = await self.session.execute(
+            select(MembershipRow.user_id, UserRow.email, MembershipRow.role)
+            .join(UserRow, UserRow.id == MembershipRow.user_id)
+            .where(MembershipRow.merchant_id == merchant_id)
+            .order_by(MembershipRow.created_at, MembershipRow.user_id)
+        )
+        return [Member(user_id=r.user_id, email=r.email, role=MerchantRole(r.role)) for r in rows]
+
+    async def add(self, *, user_id: UUID, merchant_id: UUID, role: MerchantRole) -> bool:
+        added = await self.session.execute(
+            insert(MembershipRow)
+            .values(user_id=user_id, merchant_id=merchant_id, role=role.value, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(MembershipRow.user_id)
+        )
+        return added.first() is not None
+
+    async def make_owner(self, *, user_id: UUID, merchant_id: UUID) -> None:
+        statement = insert(MembershipRow).values(
+            user_id=user_id,
+            merchant_id=merchant_id,
+            role=MerchantRole.OWNER.value,
+            created_at=utcnow(),
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[MembershipRow.user_id, MembershipRow.merchant_id],
+                set_={"role": MerchantRole.OWNER.value},
+            )
+        )
+
+    async def remove(self, *, user_id: UUID, merchant_id: UUID) -> None:
+        await self.session.execute(
+            delete(MembershipRow).where(
+                MembershipRow.user_id == user_id, MembershipRow.merchant_id == merchant_id
+            )
+        )

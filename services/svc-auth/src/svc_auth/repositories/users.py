@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+
+from core.clock import utcnow
+from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from svc_auth.repositories.base import RepositoryBase
+from svc_auth.repositories.schema_model import UserRoleRow, UserRow
+from svc_auth.services.data_model.users import (
+    Credentials,
+    Membership,
+    MerchantRole,
+    PlatformRole,
+    User,
+)
+
+
+def to_user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        display_name=row.display_name,
+        roles=frozenset(PlatformRole(r.role) for r in row.roles),
+        memberships=tuple(
+            Membership(merchant_id=m.merchant_id, role=MerchantRole(m.role))
+            for m in sorted(row.memberships, key=lambda m: m.created_at)
+        ),
+        created_at=row.created_at,
+    )
+
+
+class UserRepository(RepositoryBase[UserRow]):
+    row_type = UserRow
+
+    async def create(self, *, email: str, password_hash: str, display_name: str) -> User | None:
+        user_id = (
+            await self.session.execute(
+                insert(UserRow)
+                .values(
+                    id=uuid4(),
+                    email=email,
+                    password_hash=password_hash,
+                    display_name=display_name,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=[UserRow.email])
+                .returning(UserRow.id)
+            )
+        ).scalar_one_or_none()
+        return await self.get(user_id) if user_id else None
+
+    async def get(self, user_id: UUID) -> User | None:
+        row = await self.session.get(UserRow, user_id, populate_existing=True)
+        return to_user(row) if row else None
+
+    async def credentials(self, email: str) -> Credentials | None:
+        row = (
+            await self.session.execute(select(UserRow).where(UserRow.email == email))
+        ).scalar_one_or_none()
+        return Credentials(user=to_user(row), password_hash=row.password_hash) if row else None
+
+    async def list(self, *, email: str | None, page: PageRequest) -> Page[User]:
+        query = select(UserRow).order_by(UserRow.created_at, UserRow.id).limit(page.limit + 1)
+        if email:
+            query = query.where(UserRow.email == email)
+        if page.cursor:
+            created_at, user_id = decode_cursor(page.cursor, 2)
+            query = query.where(
+                tuple_(UserRow.created_at, UserRow.id)
+                > (datetime.fromisoformat(created_at), UUID(user_id))
+            )
+        rows = list((await self.session.execute(query)).scalars())
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        cursor = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more else None
+        return Page(items=[to_user(r) for r in rows], next_cursor=cursor)
+
+    async def add_role(self, user_id: UUID, role: PlatformRole) -> None:
+        await self.session.execute(
+            insert(UserRoleRow).values(user_id=user_id, role=role.value).on_conflict_do_nothing()
+        )
+
+    async def remove_role(self, user_id: UUID, role: PlatformRole) -> bool:
+        removed = await self.session.execute(
+            delete(UserRoleRow)
+            .where(UserRoleRow.user_id == user_id, UserRoleRow.role == role.value)
+            .returning(UserRoleRow.user_id)
+        )
+        return removed.first() is not None
+
+    async def lock_admins(self) -> int:
+        admins = await self.session.execute(
+            select(UserRoleRow.user_id)
+            .where(UserRoleRow.role == PlatformRole.ADMIN.value)
+            .with_for_update()
+        )
+        return len(admins.all())
+
+    async def count(self) -> int:
+        return int(
+            (await self.session.execute(select(func.count()).select_from(UserRow))).scalar_one()
+        )

@@ -1,0 +1,1 @@
+"""svc-auth's domain: plain dataclasses, no web or database types."""

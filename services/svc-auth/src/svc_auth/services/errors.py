@@ -1,0 +1,97 @@
+"""svc-auth's errors: API problems (core.errors) and OAuth2 errors (RFC 6749 section 5.2)."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, InvalidInput, NotFound
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    title = "An account with this email exists"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "No such user"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+    title = "No such member of this merchant"
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    title = "The user is already a member of this merchant"
+
+
+class OwnerNotRemovable(Conflict):
+    code = "owner_not_removable"
+    title = "A merchant's owner cannot be removed as a member"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    title = "The last admin cannot lose the admin role"
+
+
+class InvalidRole(InvalidInput):
+    code = "invalid_role"
+    title = "This role cannot be granted here"
+
+
+class InvalidScope(InvalidInput):
+    code = "invalid_scope"
+    title = "A requested scope is not allowed"
+
+
+class OAuthError(Exception):
+    """An error of the token or revocation endpoint, answered as `{"error": ...}`."""
+
+    error = "invalid_request"
+    status = 400
+    # Whether the transaction keeps what was written before the error (a detected token
+    # reuse revokes the family, and that must stick although the request fails).
+    keep_changes = False
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class RefreshTokenReused(InvalidGrant):
+    keep_changes = True
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class OAuthInvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class LoginThrottled(OAuthError):
+    error = "too_many_attempts"
+    status = 429
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

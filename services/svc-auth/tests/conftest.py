@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.config import PlatformSettings
+from core.database.engine import ConnectionBoundDatabase
+from devstack.api import AuthApi
+from devstack.tokens import TestTokens
+from svc_auth.app import create_app
+from svc_auth.config import AuthSettings
+
+# Cheap hashes keep the suite fast; production parameters are the settings' defaults.
+FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
+
+
+@pytest.fixture
+def auth_settings() -> AuthSettings:
+    return AuthSettings(**FAST_HASHING, login_max_failures=3)
+
+
+@pytest.fixture
+def auth_app(
+    connection: AsyncConnection,
+    platform_settings: PlatformSettings,
+    auth_settings: AuthSettings,
+    tokens: TestTokens,
+    aws: Any,
+) -> FastAPI:
+    return create_app(
+        auth_settings,
+        platform_settings,
+        database=ConnectionBoundDatabase(platform_settings, connection),
+        keys=tokens.keys,
+    )
+
+
+@pytest.fixture
+async def client(auth_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=auth_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def accounts(client: httpx.AsyncClient) -> AuthApi:
+    return AuthApi(client)
