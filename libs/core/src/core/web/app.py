@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from starlette.routing import Route
 
 from core.runtime import ServiceRuntime
 from core.web.graphql import LazyGraphQLEndpoint
@@ -45,5 +46,7 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     if graphql_router is not None:
-        app.mount(f"/graphql/{name}", LazyGraphQLEndpoint(app, graphql_router))
+        path = f"/graphql/{name}"
+        # A plain route, not a mount: the endpoint answers at its exact path, no redirect.
+        app.router.routes.append(Route(path, LazyGraphQLEndpoint(app, path, graphql_router)))
     return app

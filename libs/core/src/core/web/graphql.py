@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,6 @@ from core.errors import PlatformError
 
 if TYPE_CHECKING:
     import strawberry
-    from graphql import GraphQLError
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ def _problem_codes_extension() -> type:
                     extensions={"code": "invalid_input", "status": 422},
                 )
             if original is not None and not isinstance(original, GraphQLError):
-                logger.error("unexpected GraphQL error", exc_info=original)
                 return GraphQLError(
                     "Unexpected error.",
                     nodes=error.nodes,
@@ -83,6 +82,8 @@ def build_schema(
     *, query: type, mutation: type | None, settings: PlatformSettings
 ) -> strawberry.Schema:
     import strawberry
+    from graphql import GraphQLError
+    from pydantic import ValidationError
     from strawberry.extensions import (
         DisableIntrospection,
         MaxAliasesLimiter,
@@ -90,22 +91,35 @@ def build_schema(
         QueryDepthLimiter,
     )
 
+    # Factories, not instances: each request gets fresh extension state.
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         _problem_codes_extension(),
     ]
     if settings.environment == Environment.PROD:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=query, mutation=mutation, extensions=extensions)
+
+    class Schema(strawberry.Schema):
+        def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+            # Our own errors are answers, not incidents: only the unexpected are logged.
+            for error in errors:
+                original = error.original_error
+                if original is not None and not isinstance(
+                    original, (PlatformError, ValidationError, GraphQLError)
+                ):
+                    logger.error("unexpected GraphQL error", exc_info=original)
+
+    return Schema(query=query, mutation=mutation, extensions=extensions)
 
 
 class LazyGraphQLEndpoint:
     """An ASGI app that builds the GraphQL sub-application on its first request."""
 
-    def __init__(self, parent: FastAPI, build_router: Callable[[], Any]) -> None:
+    def __init__(self, parent: FastAPI, path: str, build_router: Callable[[], Any]) -> None:
         self._parent = parent
+        self._path = path
         self._build_router = build_router
         self._app: ASGIApp | None = None
 
@@ -118,9 +132,9 @@ class LazyGraphQLEndpoint:
             isinstance(r, TransactionalRoute) for r in router.routes if hasattr(r, "methods")
         )
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-        app.state.runtime = self._parent.state.runtime
+        app.state = self._parent.state  # the service's runtime and components, shared
         install_problem_handlers(app)
-        app.include_router(router)
+        app.include_router(router, prefix=self._path)
         return app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -33,10 +33,13 @@ class TransactionalRoute(APIRoute):
     back when the endpoint raises or answers an error."""
 
     honours_idempotency_key = True
+    rolls_back_error_responses = True
 
     def get_route_handler(self) -> Handler:
         endpoint = super().get_route_handler()
         idempotent = self.honours_idempotency_key and "POST" in (self.methods or ())
+        if not self.rolls_back_error_responses:
+            return self._without_status_rollback(endpoint)
 
         async def handle(request: Request) -> Response:
             runtime = runtime_of(request)
@@ -47,11 +50,23 @@ class TransactionalRoute(APIRoute):
 
         return handle
 
+    @staticmethod
+    def _without_status_rollback(endpoint: Handler) -> Handler:
+        async def handle(request: Request) -> Response:
+            uow = runtime_of(request).unit_of_work()
+            request.state.uow = uow
+            async with uow:
+                return await endpoint(request)
+
+        return handle
+
 
 class OAuthRoute(TransactionalRoute):
-    """OAuth2 endpoints: RFC 6749 semantics, and token responses are never stored."""
+    """OAuth2 endpoints: token responses are never stored for replay, and an error answer
+    decides itself whether its writes stay (a detected refresh-token reuse must)."""
 
     honours_idempotency_key = False
+    rolls_back_error_responses = False
 
 
 async def _run(endpoint: Handler, request: Request, uow: UnitOfWork) -> Response:

@@ -151,9 +151,15 @@ class TokenService:
     # -- grants ----------------------------------------------------------------------------
 
     async def password_grant(
-        self, *, client_id: str | None, username: str, password: str, scope: str | None
+        self,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+        username: str,
+        password: str,
+        scope: str | None,
     ) -> TokenResponse:
-        client = await self._client(client_id, None)
+        client = await self._client(client_id, client_secret)
         self._allow(client, GrantType.PASSWORD)
         account = normalise_email(username)
         failures, retry_after = await self._throttle.failures(account)

@@ -53,8 +53,9 @@ async def remove_member(
     summary="Create a partner client for a merchant; its secret is shown only here",
 )
 async def create_client(
-    body: ClientIn, principal: CurrentPrincipal, clients: ClientsDep
+    body: ClientIn, principal: CurrentPrincipal, clients: ClientsDep, response: Response
 ) -> ClientOut:
+    response.headers["Cache-Control"] = "no-store"  # the answer holds the client's secret
     issued = await clients.create_partner_client(
         principal=principal, name=body.name, merchant_id=body.merchant_id, scopes=body.scopes
     )

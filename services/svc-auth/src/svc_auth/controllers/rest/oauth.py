@@ -97,7 +97,11 @@ async def token(
             if not username or password is None:
                 raise InvalidRequest("The password grant needs username and password")
             issued = await tokens.password_grant(
-                client_id=client_id, username=username, password=password, scope=scope
+                client_id=client_id,
+                client_secret=client_secret,
+                username=username,
+                password=password,
+                scope=scope,
             )
         elif grant_type == GrantType.REFRESH_TOKEN:
             if not refresh_token:
