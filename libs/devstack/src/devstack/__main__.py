@@ -57,7 +57,9 @@ def main() -> None:
 
     port = int(os.environ.get("PORT", "8000"))
     configure_logging(PlatformSettings().log_level)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's request log
+    # moto server's request log and pgserver's start-up chatter
+    for chatty in ("werkzeug", "pgserver"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     with local_stack(port):
         if args.command == "run":
             asyncio.run(_serve_all(port))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ class EmbeddedPostgres:
         import pgserver  # ships its own PostgreSQL binaries; nothing is downloaded
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._forget_dead_handles()
         self._server: Any = pgserver.get_server(  # type: ignore[attr-defined]
             self.data_dir, cleanup_mode="stop" if self.stop_on_exit else None
         )
@@ -29,10 +32,29 @@ class EmbeddedPostgres:
         logger.info("embedded PostgreSQL at %s", self.data_dir)
         return uri
 
+    def _forget_dead_handles(self) -> None:
+        """pgserver stops the server when its last user exits, counting users in a file; a
+        killed process never leaves that list, and the server would then outlive every run."""
+        handles = self.data_dir / ".handle_pids.json"
+        if not handles.exists():
+            return
+        alive = [pid for pid in json.loads(handles.read_text() or "[]") if _is_alive(pid)]
+        handles.write_text(json.dumps(alive))
+
     def stop(self) -> None:
         server = getattr(self, "_server", None)
         if server is not None:
             server.cleanup()
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def free_port() -> int:

@@ -39,7 +39,7 @@ def _server_url() -> tuple[str, EmbeddedPostgres | None]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return url, None
-    embedded = EmbeddedPostgres(REPO_ROOT / ".local" / "test-pgdata", stop_on_exit=False)
+    embedded = EmbeddedPostgres(REPO_ROOT / ".local" / "test-pgdata")
     return embedded.start(), embedded
 
 
@@ -56,7 +56,7 @@ async def _asyncpg_connect(url: str) -> asyncpg.Connection:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    server_url, _ = _server_url()
+    server_url, embedded = _server_url()
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = await _asyncpg_connect(server_url)
     try:
@@ -70,6 +70,8 @@ async def database_url() -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+    if embedded is not None:
+        embedded.stop()
 
 
 @pytest.fixture(scope="session")
