@@ -52,7 +52,7 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
-    def _url(self) -> URL:
+    def url(self) -> URL:
         settings = self._settings
         if settings.database_url is not None:
             return asyncpg_url(settings.database_url.get_secret_value())
@@ -81,7 +81,7 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            url = self._url()
+            url = self.url()
             if self._settings.database_behind_proxy:
                 url = url.update_query_dict({"prepared_statement_cache_size": "0"})
             self._engine = create_async_engine(url, **self._engine_options())

@@ -69,7 +69,7 @@ def run_service_migrations(metadata: MetaData) -> None:
         return
 
     async def run_online() -> None:
-        engine = create_async_engine(Database(PlatformSettings())._url(), poolclass=NullPool)
+        engine = create_async_engine(Database(PlatformSettings()).url(), poolclass=NullPool)
         async with engine.begin() as async_connection:
             await async_connection.run_sync(_configure_and_run, metadata)
         await engine.dispose()

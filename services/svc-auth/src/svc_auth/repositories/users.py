@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
@@ -99,8 +99,3 @@ class UserRepository(RepositoryBase[UserRow]):
             .with_for_update()
         )
         return len(admins.all())
-
-    async def count(self) -> int:
-        return int(
-            (await self.session.execute(select(func.count()).select_from(UserRow))).scalar_one()
-        )
