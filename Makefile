@@ -8,13 +8,14 @@ UV_VERSION := 0.13.8
 UV := .local/uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := svc-auth
+SERVICES := svc-auth svc-merchants svc-coupons
 SVC ?= auth
+STAGE ?= dev
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate test lint format typecheck imports pytest lock requirements check-requirements revision clean
+.PHONY: help run run-svc migrate test lint format typecheck imports pytest lock requirements check-requirements revision clean package synth bench-coldstart
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -24,7 +25,7 @@ $(UV):
 	$(PYTHON) -m venv .local/uv
 	.local/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
 	@touch $@
 
@@ -51,7 +52,7 @@ format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 typecheck: $(VENV)/.synced
-	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src
+	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src services/svc-merchants/src services/svc-coupons/src infra/src
 
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports
@@ -78,3 +79,14 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 
 clean: ## remove the virtualenv and caches (keeps .local data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+package: $(VENV)/.synced ## Lambda bundles (arm64, Python 3.12), one folder per service under build/lambda
+	$(BIN)/python -m infra.bundle
+
+synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=prod
+	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' \
+		JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.app
+	@ls cdk.out/*.template.json
+
+bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
+	$(BIN)/python bench/coldstart.py

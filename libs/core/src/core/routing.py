@@ -28,6 +28,26 @@ SERVICES: tuple[ServiceRoutes, ...] = (
         directory="svc-auth",
         prefixes=("/api/v1/auth", "/.well-known", "/graphql/auth"),
     ),
+    ServiceRoutes(
+        name="merchants",
+        package="svc_merchants",
+        directory="svc-merchants",
+        prefixes=("/api/v1/merchants", "/graphql/merchants"),
+    ),
+    ServiceRoutes(
+        name="coupons",
+        package="svc_coupons",
+        directory="svc-coupons",
+        prefixes=(
+            "/api/v1/campaigns",
+            "/api/v1/coupons",
+            "/api/v1/wallet",
+            "/api/v1/exchange",
+            "/api/v1/transfers",
+            "/api/v1/allocations",
+            "/graphql/coupons",
+        ),
+    ),
 )
 
 

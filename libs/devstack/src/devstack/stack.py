@@ -41,6 +41,8 @@ class LocalStack:
         env = os.environ
         env.setdefault("LOCAL_STATE_DIR", str(self.state_dir))
         env.setdefault("JWT_ISSUER", f"http://127.0.0.1:{port}")
+        # svc-coupons asks svc-merchants over HTTP: locally, through this same gateway.
+        env.setdefault("COUPONS_MERCHANTS_API_URL", f"http://127.0.0.1:{port}")
         for name, value in {
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",

@@ -66,9 +66,12 @@ async def test_users_filter_and_pagination(
     assert seen == [f"user{n}@example.com" for n in range(5)]
 
     assert (await client.get("/api/v1/auth/users?limit=101", headers=admin)).status_code == 422
-    bad = await client.get("/api/v1/auth/users?cursor=%%%", headers=admin)
-    assert bad.status_code == 422
-    assert bad.json()["code"] == "invalid_cursor"
+    from core.pagination import encode_cursor
+
+    for cursor in ("%%%", encode_cursor("not a time", "not a uuid")):
+        bad = await client.get("/api/v1/auth/users", params={"cursor": cursor}, headers=admin)
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "invalid_cursor"
 
 
 async def test_grant_and_remove_admin(

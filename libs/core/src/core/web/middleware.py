@@ -8,9 +8,23 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.logging import request_id
+from core.logging import mask, request_id
 
 logger = logging.getLogger("access")
+
+# Path parameters that are bearer secrets (a coupon code is as good as the coupon).
+SECRET_PATH_PARAMS = frozenset({"code"})
+
+
+def loggable_path(scope: Scope) -> str:
+    """The request path with secret path parameters masked, once routing has named them."""
+    path: str = scope["path"]
+    params = scope.get("path_params") or {}
+    for name in SECRET_PATH_PARAMS & params.keys():
+        value = str(params[name])
+        if value:
+            path = path.replace(value, mask(value))
+    return path
 
 
 class RequestContextMiddleware:
@@ -42,7 +56,7 @@ class RequestContextMiddleware:
             logger.info(
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                loggable_path(scope),
                 status,
                 extra={
                     "status": status,

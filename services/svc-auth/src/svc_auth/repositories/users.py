@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
-from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from core.database.keyset import keyset_page
+from core.pagination import Page, PageRequest
 from svc_auth.repositories.base import RepositoryBase
 from svc_auth.repositories.schema_model import UserRoleRow, UserRow
 from svc_auth.services.data_model.users import (
@@ -64,20 +64,17 @@ class UserRepository(RepositoryBase[UserRow]):
         return Credentials(user=to_user(row), password_hash=row.password_hash) if row else None
 
     async def list(self, *, email: str | None, page: PageRequest) -> Page[User]:
-        query = select(UserRow).order_by(UserRow.created_at, UserRow.id).limit(page.limit + 1)
+        query = select(UserRow)
         if email:
             query = query.where(UserRow.email == email)
-        if page.cursor:
-            created_at, user_id = decode_cursor(page.cursor, 2)
-            query = query.where(
-                tuple_(UserRow.created_at, UserRow.id)
-                > (datetime.fromisoformat(created_at), UUID(user_id))
-            )
-        rows = list((await self.session.execute(query)).scalars())
-        more = len(rows) > page.limit
-        rows = rows[: page.limit]
-        cursor = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more else None
-        return Page(items=[to_user(r) for r in rows], next_cursor=cursor)
+        return await keyset_page(
+            self.session,
+            query,
+            created_at=UserRow.created_at,
+            row_id=UserRow.id,
+            page=page,
+            to_item=to_user,
+        )
 
     async def add_role(self, user_id: UUID, role: PlatformRole) -> None:
         await self.session.execute(

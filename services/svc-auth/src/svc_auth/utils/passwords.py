@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -13,8 +14,12 @@ class PasswordHasher:
         self._argon2 = Argon2Hasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
-        # Verified against when the user does not exist, so both paths do the same work.
-        self._dummy_hash = self._argon2.hash("no such user: constant-time failure")
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user does not exist, so both paths do the same work.
+        Made on first use rather than at start: a cold start should not pay for it."""
+        return self._argon2.hash("no such user: constant-time failure")
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._argon2.hash, password)

@@ -1,0 +1,1 @@
+"""The CDK app and the Lambda bundles of the services."""

@@ -1,0 +1,126 @@
+"""The CDK app: `cdk synth -c stage=dev` (or prod), or `python -m infra.app`.
+
+Stacks, for a stage S:
+- coupon-platform-S-data: VPC, PostgreSQL + RDS Proxy + secret, DynamoDB tables, event bus,
+  alert topic.
+- coupon-platform-S-api: the HTTP API, its `$default` stage, access logs, throttling, CORS.
+- coupon-platform-S-svc-<name>: one per service of core.routing.SERVICES: its function,
+  routes, migration trigger, event rules, outbox sweep and alarms.
+
+Synthesis needs no AWS account: the stacks are environment-agnostic and look nothing up.
+The service bundles must exist (`make package`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Aspects
+from aws_cdk.cx_api import SynthesisMessageLevel
+from cdk_nag import AwsSolutionsChecks
+
+from core.routing import SERVICES, ServiceRoutes
+from infra.bundle import REPO_ROOT, bundle_path
+from infra.config import DEFAULT_STAGE, StageConfig, deployment_for, stage_config
+from infra.platform import PlatformResources
+from infra.stacks.api import ApiStack
+from infra.stacks.data import DataStack
+from infra.stacks.service import ServiceStack
+
+CDK_JSON = REPO_ROOT / "cdk.json"
+
+
+@dataclass(frozen=True)
+class PlatformApp:
+    app: App
+    stage: StageConfig
+    data: DataStack
+    api: ApiStack
+    services: dict[str, ServiceStack]
+
+    @property
+    def stacks(self) -> list[Any]:
+        return [self.data, self.api, *self.services.values()]
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """cdk.json's context, which the CDK CLI would pass: tests synthesize with the same."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text()).get("context", {})
+    return context
+
+
+def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
+    return stage.resource_name(service.directory)
+
+
+def build(
+    app: App,
+    *,
+    stage: StageConfig,
+    services: Iterable[ServiceRoutes] = SERVICES,
+    bundles: Mapping[str, Path] | None = None,
+) -> PlatformApp:
+    """Every stack of one stage, checked by cdk-nag's AwsSolutions rules at synthesis."""
+    data = DataStack(app, stage.resource_name("data"), stage=stage)
+    api = ApiStack(app, stage.resource_name("api"), stage=stage)
+    platform = PlatformResources(
+        vpc=data.network.vpc,
+        services_subnets=data.network.services_subnets,
+        services_security_group=data.network.services_security_group,
+        database_secret=data.database.secret,  # type: ignore[arg-type]
+        database_proxy=data.database.proxy,
+        audit_table=data.tables.audit,
+        cache_table=data.tables.cache,
+        event_bus=data.events.bus,
+        alert_topic=data.alerts.topic,
+        http_api=api.http_api,
+        api_endpoint=api.endpoint,
+    )
+    stacks: dict[str, ServiceStack] = {}
+    for service in services:
+        bundle = (bundles or {}).get(service.name) or bundle_path(service)
+        if not (bundle / "main.py").is_file():
+            raise FileNotFoundError(
+                f"no Lambda bundle for {service.directory} in {bundle}: run `make package`"
+            )
+        stacks[service.name] = ServiceStack(
+            app,
+            service_stack_name(stage, service),
+            service=service,
+            deployment=deployment_for(service),
+            stage=stage,
+            platform=platform,
+            bundle=bundle,
+            description=f"svc-{service.name}: function, routes, migrations, events, alarms",
+        )
+    Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return PlatformApp(app, stage, data, api, stacks)
+
+
+def main() -> None:
+    # Under the CDK CLI, CDK_CONTEXT_JSON already holds cdk.json's context and the -c values;
+    # run directly (make synth), cdk.json is read here and CDK_CONTEXT_JSON adds the stage.
+    context = {**cdk_json_context(), **json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")}
+    app = App(context=context)
+    stage = stage_config(str(app.node.try_get_context("stage") or DEFAULT_STAGE))
+    build(app, stage=stage)
+    assembly = app.synth()
+    # The CDK CLI refuses to deploy on error annotations (cdk-nag's findings among them);
+    # synthesized without it, fail the same way.
+    errors = [
+        f"{message.id}: {message.entry.data}"
+        for stack in assembly.stacks
+        for message in stack.messages
+        if message.level == SynthesisMessageLevel.ERROR
+    ]
+    if errors:
+        raise SystemExit("\n".join(errors))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""What differs between stages, and the little that differs between services.
+
+A stage (`-c stage=dev|prod`) sets sizes, retention and protection. A service needs an
+entry in SERVICE_DEPLOYMENTS only when it consumes events or needs secrets of its own;
+every other service of core.routing.SERVICES deploys with the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_logs as logs
+
+from core.routing import ServiceRoutes
+
+PROJECT = "coupon-platform"
+DEFAULT_STAGE = "dev"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: str
+    function_memory_mb: int
+    # API Gateway gives up on a request after 30 s; the same function also runs the
+    # deploy-time migrations, which may take a little longer.
+    function_timeout: Duration
+    database_instance_type: str
+    database_multi_az: bool
+    database_storage_gb: int
+    database_backup_days: int
+    # prod keeps its data when a stack or resource is deleted; dev cleans up after itself.
+    keep_data: bool
+    log_retention: logs.RetentionDays
+    portal_origins: tuple[str, ...]
+    api_rate_limit: int
+    api_burst_limit: int
+    outbox_sweep_every: Duration
+    event_archive_days: int
+    bootstrap_admin_email: str
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.keep_data else RemovalPolicy.DESTROY
+
+    def resource_name(self, name: str) -> str:
+        return f"{PROJECT}-{self.name}-{name}"
+
+    def secret_name(self, name: str) -> str:
+        """Where an operator stores a secret of this stage before the first deploy."""
+        return f"{PROJECT}/{self.name}/{name}"
+
+    @property
+    def jwks_parameter(self) -> str:
+        """SSM parameter with the public JSON Web Key Set every service verifies tokens with."""
+        return f"/{PROJECT}/{self.name}/jwt-jwks"
+
+
+PORTALS = ("merchant", "customer", "exchange", "admin", "partner")
+
+STAGES: Mapping[str, StageConfig] = {
+    "dev": StageConfig(
+        name="dev",
+        function_memory_mb=1024,
+        function_timeout=Duration.seconds(60),
+        database_instance_type="t4g.micro",
+        database_multi_az=False,
+        database_storage_gb=20,
+        database_backup_days=1,
+        keep_data=False,
+        log_retention=logs.RetentionDays.TWO_WEEKS,
+        # The portals' development servers.
+        portal_origins=tuple(f"http://localhost:{3000 + i}" for i, _ in enumerate(PORTALS)),
+        api_rate_limit=50,
+        api_burst_limit=100,
+        outbox_sweep_every=Duration.minutes(5),
+        event_archive_days=7,
+        bootstrap_admin_email="admin@dev.coupon-exchange.example",
+    ),
+    "prod": StageConfig(
+        name="prod",
+        function_memory_mb=1769,  # one full vCPU: argon2 hashing is CPU-bound
+        function_timeout=Duration.seconds(60),
+        database_instance_type="m7g.large",
+        database_multi_az=True,
+        database_storage_gb=100,
+        database_backup_days=14,
+        keep_data=True,
+        log_retention=logs.RetentionDays.THREE_MONTHS,
+        portal_origins=tuple(f"https://{portal}.coupon-exchange.example" for portal in PORTALS),
+        api_rate_limit=1000,
+        api_burst_limit=2000,
+        outbox_sweep_every=Duration.minutes(1),
+        event_archive_days=90,
+        bootstrap_admin_email="platform-admin@coupon-exchange.example",
+    ),
+}
+
+
+def stage_config(name: str) -> StageConfig:
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise ValueError(f"unknown stage {name!r}; one of {sorted(STAGES)}") from None
+
+
+def _no_environment(stage: StageConfig) -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class ServiceDeployment:
+    """What one service needs beyond what every service gets."""
+
+    # EventBridge detail-types the service's app.state.consumers handle.
+    consumes: tuple[str, ...] = ()
+    # Environment variable -> secret name (under coupon-platform/<stage>/) that an operator
+    # creates before the first deploy: values CDK cannot make, like an RSA signing key.
+    operator_secrets: Mapping[str, str] = field(default_factory=dict)
+    # Environment variables whose value CDK generates as a random password and keeps in
+    # Secrets Manager.
+    generated_secrets: tuple[str, ...] = ()
+    environment: Callable[[StageConfig], Mapping[str, str]] = _no_environment
+
+
+SERVICE_DEPLOYMENTS: Mapping[str, ServiceDeployment] = {
+    "auth": ServiceDeployment(
+        consumes=("merchant.verified",),
+        operator_secrets={"AUTH_SIGNING_KEY": "auth-signing-key"},
+        generated_secrets=("BOOTSTRAP_ADMIN_PASSWORD",),
+        environment=lambda stage: {"BOOTSTRAP_ADMIN_EMAIL": stage.bootstrap_admin_email},
+    ),
+}
+
+
+def deployment_for(service: ServiceRoutes) -> ServiceDeployment:
+    return SERVICE_DEPLOYMENTS.get(service.name, ServiceDeployment())

@@ -1,0 +1,173 @@
+"""A service's one Lambda function, its role and grants, and its dead-letter queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from core.routing import ServiceRoutes
+from infra.config import ServiceDeployment, StageConfig
+from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
+from infra.nag import accept, managed_policy
+from infra.platform import PlatformResources
+
+VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
+HANDLER = "main.handler"  # services/<dir>/main.py: handler = lambda_handler(app, ...)
+
+
+class ServiceFunction(Construct):
+    """arm64 Python 3.12 in the VPC's isolated subnets; settings from the environment and
+    secrets; permissions for exactly the tables, bus and secrets it uses."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        service: ServiceRoutes,
+        deployment: ServiceDeployment,
+        stage: StageConfig,
+        platform: PlatformResources,
+        bundle: Path,
+    ) -> None:
+        super().__init__(scope, id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"svc-{service.name}: its tables, bus and secrets, nothing else",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(f"service-role/{VPC_ACCESS_POLICY}")
+            ],
+        )
+        accept(
+            self.role,
+            "IAM4",
+            "A function in a VPC must create and delete its network interfaces; "
+            "ec2:DescribeNetworkInterfaces supports no resource scoping, so AWS's managed "
+            "policy is as narrow as a policy of ours could be.",
+            applies_to=[managed_policy(VPC_ACCESS_POLICY)],
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        )
+        # Asynchronous invocations (events, the sweep) that failed every retry land here.
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        accept(
+            self.dead_letters,
+            "SQS3",
+            "This queue is itself the dead-letter queue of the function and its event rules.",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"svc-{service.name}: HTTP API, events, outbox sweep, migrations",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(bundle)),
+            memory_size=stage.function_memory_mb,
+            timeout=stage.function_timeout,
+            role=self.role,
+            log_group=self.log_group,
+            vpc=platform.vpc,
+            vpc_subnets=platform.services_subnets,
+            security_groups=[platform.services_security_group],
+            environment=self._environment(service, deployment, stage, platform),
+            dead_letter_queue=self.dead_letters,
+            retry_attempts=2,
+            # Versions exist for the migration trigger (constructs/migrations.py); the old
+            # ones serve nothing once the next is published.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
+        )
+        accept(
+            self.function,
+            "L1",
+            "The bundle's wheels are built for Python 3.12 (infra.bundle.LAMBDA); moving to "
+            "a newer runtime is a deliberate change of bundle and function together.",
+        )
+        self._grant(platform)
+
+    def _environment(
+        self,
+        service: ServiceRoutes,
+        deployment: ServiceDeployment,
+        stage: StageConfig,
+        platform: PlatformResources,
+    ) -> dict[str, str]:
+        secrets = self._secrets(deployment, stage)
+        for secret in secrets.values():
+            secret.grant_read(self.role)
+        secret_environment: Mapping[str, str] = {
+            name: secret.secret_name if name in deployment.operator_secrets else secret.secret_arn
+            for name, secret in secrets.items()
+        }
+        return {
+            "ENVIRONMENT": stage.name,
+            "LOG_LEVEL": "INFO",
+            # core.config and core.database.engine: credentials from the secret, through the
+            # proxy, without the prepared-statement cache a proxy cannot share.
+            "DATABASE_SECRET_ARN": platform.database_secret.secret_arn,
+            "DATABASE_PROXY_ENDPOINT": platform.database_proxy.endpoint,
+            "DATABASE_BEHIND_PROXY": "true",
+            # One request at a time per execution environment: one connection, and one spare
+            # for the rare path that opens a second transaction while the first is open.
+            "DATABASE_POOL_SIZE": "1",
+            "DATABASE_MAX_OVERFLOW": "1",
+            "AUDIT_TABLE": platform.audit_table.table_name,
+            "CACHE_TABLE": platform.cache_table.table_name,
+            "EVENT_BUS_NAME": platform.event_bus.event_bus_name,
+            "JWT_ISSUER": platform.api_endpoint,
+            "JWT_JWKS": ssm.StringParameter.value_for_string_parameter(self, stage.jwks_parameter),
+            # core.aws_lambda.load_secret_environment reads these at cold start.
+            "SECRET_ENVIRONMENT": Stack.of(self).to_json_string(secret_environment),
+            **deployment.environment(stage),
+        }
+
+    def _secrets(
+        self, deployment: ServiceDeployment, stage: StageConfig
+    ) -> dict[str, secretsmanager.ISecret]:
+        secrets: dict[str, secretsmanager.ISecret] = {}
+        for variable, name in deployment.operator_secrets.items():
+            secrets[variable] = secretsmanager.Secret.from_secret_name_v2(
+                self, f"Operator{variable}", stage.secret_name(name)
+            )
+        for variable in deployment.generated_secrets:
+            generated = secretsmanager.Secret(
+                self,
+                f"Generated{variable}",
+                description=f"{variable}, generated at the first deploy",
+                generate_secret_string=secretsmanager.SecretStringGenerator(
+                    password_length=32, exclude_punctuation=True
+                ),
+                removal_policy=stage.removal_policy,
+            )
+            accept(
+                generated,
+                "SMG4",
+                "Read once, by the deploy-time bootstrap; the account it sets up changes its "
+                "password through the API afterwards.",
+            )
+            secrets[variable] = generated
+        return secrets
+
+    def _grant(self, platform: PlatformResources) -> None:
+        platform.database_secret.grant_read(self.role)
+        platform.audit_table.grant(self.role, *AUDIT_ACTIONS)
+        platform.cache_table.grant(self.role, *CACHE_ACTIONS)
+        platform.event_bus.grant_put_events_to(self.role)

@@ -1,0 +1,1 @@
+"""The data stack, the API stack, and one stack per service."""

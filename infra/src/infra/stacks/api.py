@@ -1,0 +1,84 @@
+"""The HTTP API in front of every service; each service stack adds its own routes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsii
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import StageConfig
+
+# HTTP API context variables, one JSON object per request.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
+CORS_HEADERS = ["authorization", "content-type", "idempotency-key", "x-request-id"]
+EXPOSED_HEADERS = ["x-request-id", "idempotent-replayed", "retry-after", "location"]
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
+
+
+class ApiStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.http_api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            api_name=stage.resource_name("api"),
+            description="Coupon exchange platform: every service under one API",
+            # `$default` below: the stage name is then no part of the path (see PITFALLS).
+            create_default_stage=False,
+            cors_preflight=apigwv2.CorsPreflightOptions(
+                allow_origins=list(stage.portal_origins),
+                allow_methods=[apigwv2.CorsHttpMethod.ANY],
+                allow_headers=CORS_HEADERS,
+                expose_headers=EXPOSED_HEADERS,
+                max_age=Duration.hours(1),
+            ),
+        )
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.http_api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=stage.api_rate_limit, burst_limit=stage.api_burst_limit
+            ),
+            access_log_settings=_AccessLogSettings(access_logs),
+        )
+        # The issuer of the platform's tokens, unless a custom domain is put in front.
+        self.endpoint = self.http_api.api_endpoint

@@ -1,0 +1,26 @@
+"""Everything stateful the services share: network, PostgreSQL, DynamoDB, the event bus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.database import PostgresBehindProxy
+from infra.constructs.messaging import AlertTopic, PlatformEventBus
+from infra.constructs.network import IsolatedNetwork
+from infra.constructs.tables import PlatformTables
+
+
+class DataStack(Stack):
+    """Deployed first and rarely; the service stacks only reference what it exports."""
+
+    def __init__(self, scope: Construct, id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.network = IsolatedNetwork(self, "Network", stage=stage)
+        self.database = PostgresBehindProxy(self, "Database", stage=stage, network=self.network)
+        self.tables = PlatformTables(self, "Tables", stage=stage)
+        self.events = PlatformEventBus(self, "Events", stage=stage)
+        self.alerts = AlertTopic(self, "Alerts")

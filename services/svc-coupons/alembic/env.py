@@ -1,0 +1,4 @@
+from core.database.migrations import run_service_migrations
+from svc_coupons.repositories.schema_model import Base
+
+run_service_migrations(Base.metadata)

@@ -1,0 +1,57 @@
+"""create_app(): svc-coupons's REST and GraphQL controllers over one service layer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from core.config import PlatformSettings
+from core.database import Database
+from core.events.sinks import InProcessBus
+from core.runtime import ServiceRuntime
+from core.web.app import build_service_app
+from svc_coupons.components import CouponsComponents
+from svc_coupons.config import CouponsSettings
+from svc_coupons.controllers.rest import campaigns, coupons, issuing, wallet
+from svc_coupons.repositories.schema_model import platform_tables
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def create_app(
+    settings: CouponsSettings | None = None,
+    platform: PlatformSettings | None = None,
+    *,
+    database: Database | None = None,
+    bus: InProcessBus | None = None,
+    merchants_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """`merchants_transport` replaces the network to svc-merchants (tests: an ASGI app or
+    a mock transport); without it the client calls COUPONS_MERCHANTS_API_URL."""
+    platform = platform or PlatformSettings()
+    settings = (settings or CouponsSettings()).check_for(platform.environment)
+    runtime = ServiceRuntime(
+        name="coupons",
+        settings=platform,
+        tables=platform_tables,
+        database=database or Database(platform),
+        bus=bus or InProcessBus(),
+    )
+    parts = CouponsComponents.build(runtime, settings, merchants_transport)
+
+    def graphql() -> object:
+        from svc_coupons.controllers.graphql.schema import router
+
+        return router(platform)
+
+    app = build_service_app(
+        runtime=runtime,
+        title="svc-coupons",
+        description="Campaigns, coupons and codes, wallets and redemptions.",
+        routers=[campaigns.router, issuing.router, wallet.router, coupons.router],
+        graphql_router=graphql,
+    )
+    app.state.coupons = parts
+    return app

@@ -1,0 +1,107 @@
+"""svc-coupons's process-wide parts (the merchants client, caches) and the services built
+per request.
+
+This is the composition root: the one place that ties services to their repositories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.runtime import ServiceRuntime
+from svc_coupons.config import CouponsSettings
+from svc_coupons.repositories.cache import DynamoCache
+from svc_coupons.repositories.campaigns import CampaignRepository
+from svc_coupons.repositories.code_export import UnassignedCodeExport
+from svc_coupons.repositories.coupons import CouponRepository
+from svc_coupons.repositories.customer_limits import CustomerLimitRepository
+from svc_coupons.repositories.events import OutboxEventLog
+from svc_coupons.repositories.merchant_directory import HttpMerchantDirectory, MerchantsHttp
+from svc_coupons.repositories.redemptions import RedemptionRepository
+from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.coupons import CouponService
+from svc_coupons.services.issuing import IssuingService
+from svc_coupons.services.redemption import RedemptionService
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass
+class CouponsComponents:
+    runtime: ServiceRuntime
+    settings: CouponsSettings
+    merchants_http: MerchantsHttp
+    merchant_cache: DynamoCache
+    code_export: UnassignedCodeExport
+
+    @classmethod
+    def build(
+        cls,
+        runtime: ServiceRuntime,
+        settings: CouponsSettings,
+        merchants_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> CouponsComponents:
+        return cls(
+            runtime=runtime,
+            settings=settings,
+            merchants_http=MerchantsHttp(
+                base_url=settings.merchants_api_url,
+                timeout=settings.merchants_timeout_seconds,
+                transport=merchants_transport,
+            ),
+            merchant_cache=DynamoCache(
+                runtime.dynamo,
+                runtime.settings.cache_table,
+                prefix="coupons",
+                ttl_seconds=settings.merchant_cache_seconds,
+            ),
+            code_export=UnassignedCodeExport(
+                runtime.database, batch_size=settings.code_export_batch
+            ),
+        )
+
+    def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
+        return HttpMerchantDirectory(
+            http=self.merchants_http, cache=self.merchant_cache, authorization=authorization
+        )
+
+    def campaigns(self, session: AsyncSession, *, authorization: str | None) -> CampaignService:
+        return CampaignService(
+            campaigns=CampaignRepository(session),
+            coupons=CouponRepository(session),
+            redemptions=RedemptionRepository(session),
+            merchants=self.merchants(authorization),
+            events=OutboxEventLog(session),
+        )
+
+    def issuing(self, session: AsyncSession, *, authorization: str | None) -> IssuingService:
+        return IssuingService(
+            campaigns=CampaignRepository(session),
+            coupons=CouponRepository(session),
+            limits=CustomerLimitRepository(session),
+            merchants=self.merchants(authorization),
+            events=OutboxEventLog(session),
+            code_export=self.code_export,
+        )
+
+    def coupons(self, session: AsyncSession) -> CouponService:
+        return CouponService(
+            campaigns=CampaignRepository(session),
+            coupons=CouponRepository(session),
+            audit=self.runtime.audit,
+        )
+
+    def redemptions(self, session: AsyncSession, *, authorization: str | None) -> RedemptionService:
+        return RedemptionService(
+            campaigns=CampaignRepository(session),
+            coupons=CouponRepository(session),
+            redemptions=RedemptionRepository(session),
+            merchants=self.merchants(authorization),
+            events=OutboxEventLog(session),
+            reversal_window=timedelta(hours=self.settings.reversal_window_hours),
+        )

@@ -1,0 +1,35 @@
+"""svc-coupons's own settings (prefix COUPONS_); the shared ones come from core.config."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.config import Environment, MissingSecretError
+
+LOCAL_MERCHANTS_API_URL = "http://127.0.0.1:8000"
+
+
+class CouponsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUPONS_", extra="ignore", frozen=True)
+
+    merchants_api_url: str = Field(
+        default=LOCAL_MERCHANTS_API_URL,
+        description="Base URL of svc-merchants' public API (locally: the local gateway)",
+    )
+    merchants_timeout_seconds: float = 3.0
+    merchant_cache_seconds: int = Field(
+        default=30, description="How long a merchant's status and outlets are trusted"
+    )
+    reversal_window_hours: int = 24
+    code_export_batch: int = Field(
+        default=5000, description="Codes read per query while streaming a CSV export"
+    )
+
+    def check_for(self, environment: Environment) -> CouponsSettings:
+        """Refuse to start a deployed service that would call svc-merchants on loopback."""
+        if environment.is_deployed and self.merchants_api_url == LOCAL_MERCHANTS_API_URL:
+            raise MissingSecretError(
+                f"ENVIRONMENT={environment}: set COUPONS_MERCHANTS_API_URL to svc-merchants' URL"
+            )
+        return self

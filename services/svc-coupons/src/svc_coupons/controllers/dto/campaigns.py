@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from svc_coupons.services.data_model.campaigns import Campaign, CampaignTerms, DiscountType
+from svc_coupons.services.data_model.coupons import CampaignStats
+
+# The shapes of the fields; the business rules (discount range, currency, period,
+# outlets) are the domain's, so REST and GraphQL refuse the same things the same way.
+Title = Annotated[str, Field(min_length=3, max_length=100)]
+Description = Annotated[str, Field(max_length=2000)]
+Amount = Annotated[int, Field(ge=1, le=10**12)]
+DiscountValue = Annotated[int, Field(ge=-(10**12), le=10**12)]
+Currency = Annotated[str, Field(min_length=3, max_length=3)]
+Quantity = Annotated[int, Field(ge=1, le=10**9)]
+PerCustomer = Annotated[int, Field(ge=1, le=10_000)]
+Days = Annotated[int, Field(ge=1, le=3650)]
+OutletIds = Annotated[list[UUID], Field(max_length=500)]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    merchant_id: UUID
+    title: Title
+    description: Description | None = None
+    discount_type: DiscountType
+    discount_value: DiscountValue = Field(description="Percent, or minor units of currency")
+    currency: Currency | None = Field(default=None, description="ISO 4217, fixed_amount only")
+    min_spend: Amount | None = None
+    total_quantity: Quantity | None = Field(default=None, description="null: unlimited")
+    per_customer_limit: PerCustomer = 1
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    validity_days: Days | None = None
+    outlet_ids: OutletIds = Field(default_factory=list, description="empty: every outlet")
+    transferable: bool = True
+    tradable: bool = True
+
+    def terms(self) -> CampaignTerms:
+        return CampaignTerms(
+            title=self.title,
+            description=self.description,
+            discount_type=self.discount_type,
+            discount_value=self.discount_value,
+            currency=self.currency.upper() if self.currency else None,
+            min_spend=self.min_spend,
+            total_quantity=self.total_quantity,
+            per_customer_limit=self.per_customer_limit,
+            starts_at=_utc(self.starts_at),
+            ends_at=_utc(self.ends_at),
+            validity_days=self.validity_days,
+            outlet_ids=tuple(dict.fromkeys(self.outlet_ids)),
+            transferable=self.transferable,
+            tradable=self.tradable,
+        )
+
+
+# Fields a patch may set to null; the others, when present, need a value.
+NULLABLE = frozenset({"description", "currency", "min_spend", "total_quantity", "validity_days"})
+
+
+class CampaignPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: Title | None = None
+    description: Description | None = None
+    discount_type: DiscountType | None = None
+    discount_value: DiscountValue | None = None
+    currency: Currency | None = None
+    min_spend: Amount | None = None
+    total_quantity: Quantity | None = None
+    per_customer_limit: PerCustomer | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    validity_days: Days | None = None
+    outlet_ids: OutletIds | None = None
+    transferable: bool | None = None
+    tradable: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_for_required(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulled = sorted(k for k, v in data.items() if v is None and k not in NULLABLE)
+            if nulled:
+                raise ValueError(f"these fields cannot be null: {', '.join(nulled)}")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller sent, as CampaignTerms holds them."""
+        changes: dict[str, Any] = self.model_dump(exclude_unset=True)
+        for moment in ("starts_at", "ends_at"):
+            if moment in changes:
+                changes[moment] = _utc(changes[moment])
+        if changes.get("currency"):
+            changes["currency"] = changes["currency"].upper()
+        if "outlet_ids" in changes:
+            changes["outlet_ids"] = tuple(dict.fromkeys(changes["outlet_ids"]))
+        return changes
+
+
+class CampaignOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    status: str
+    title: str
+    description: str | None
+    discount_type: str
+    discount_value: int
+    currency: str | None
+    min_spend: int | None
+    total_quantity: int | None
+    per_customer_limit: int
+    starts_at: datetime
+    ends_at: datetime
+    validity_days: int | None
+    outlet_ids: list[UUID]
+    transferable: bool
+    tradable: bool
+    issued_count: int = Field(description="Units taken from total_quantity, codes included")
+    redeemed_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignOut:
+        terms = campaign.terms
+        return cls(
+            id=campaign.id,
+            merchant_id=campaign.merchant_id,
+            status=campaign.status.value,
+            title=terms.title,
+            description=terms.description,
+            discount_type=terms.discount_type.value,
+            discount_value=terms.discount_value,
+            currency=terms.currency,
+            min_spend=terms.min_spend,
+            total_quantity=terms.total_quantity,
+            per_customer_limit=terms.per_customer_limit,
+            starts_at=terms.starts_at,
+            ends_at=terms.ends_at,
+            validity_days=terms.validity_days,
+            outlet_ids=list(terms.outlet_ids),
+            transferable=terms.transferable,
+            tradable=terms.tradable,
+            issued_count=campaign.issued_count,
+            redeemed_count=campaign.redeemed_count,
+            created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
+        )
+
+
+class CampaignSummaryOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    title: str
+    status: str
+    discount_type: str
+    discount_value: int
+    currency: str | None
+    min_spend: int | None
+    ends_at: datetime
+    outlet_ids: list[UUID]
+    transferable: bool
+    tradable: bool
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignSummaryOut:
+        terms = campaign.terms
+        return cls(
+            id=campaign.id,
+            merchant_id=campaign.merchant_id,
+            title=terms.title,
+            status=campaign.status.value,
+            discount_type=terms.discount_type.value,
+            discount_value=terms.discount_value,
+            currency=terms.currency,
+            min_spend=terms.min_spend,
+            ends_at=terms.ends_at,
+            outlet_ids=list(terms.outlet_ids),
+            transferable=terms.transferable,
+            tradable=terms.tradable,
+        )
+
+
+class OutletRedemptionsOut(BaseModel):
+    outlet_id: UUID
+    redeemed: int
+
+
+class StatsOut(BaseModel):
+    issued: int = Field(description="Coupons given to customers (codes once claimed)")
+    redeemed: int
+    active: int
+    expired: int
+    voided: int
+    reserved: int
+    unassigned: int = Field(description="Generated codes nobody has claimed")
+    redemption_rate: float = Field(description="redeemed / issued, 0 when none were issued")
+    by_outlet: list[OutletRedemptionsOut]
+
+    @classmethod
+    def of(cls, stats: CampaignStats) -> StatsOut:
+        return cls(
+            issued=stats.issued,
+            redeemed=stats.redeemed,
+            active=stats.active,
+            expired=stats.expired,
+            voided=stats.voided,
+            reserved=stats.reserved,
+            unassigned=stats.unassigned,
+            redemption_rate=stats.redemption_rate,
+            by_outlet=[
+                OutletRedemptionsOut(outlet_id=outlet_id, redeemed=count)
+                for outlet_id, count in stats.by_outlet
+            ],
+        )

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
+from svc_coupons.services.data_model.coupons import (
+    AuditEntry,
+    CodeRecord,
+    CouponDetails,
+    RedemptionReceipt,
+)
+from svc_coupons.services.issuing import MAX_CODES
+from svc_coupons.services.redemption import Validation
+
+OrderAmount = Field(default=None, ge=0, le=10**12, description="Minor units")
+
+
+class CouponOut(BaseModel):
+    id: UUID
+    code: str
+    campaign_id: UUID
+    merchant_id: UUID
+    owner_user_id: UUID | None
+    status: str = Field(description="unassigned, active, reserved, redeemed, expired or void")
+    issued_at: datetime | None
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    campaign: CampaignSummaryOut
+
+    @classmethod
+    def of(cls, details: CouponDetails) -> CouponOut:
+        coupon = details.coupon
+        return cls(
+            id=coupon.id,
+            code=coupon.code,
+            campaign_id=coupon.campaign_id,
+            merchant_id=coupon.merchant_id,
+            owner_user_id=coupon.owner_user_id,
+            status=details.status.value,
+            issued_at=coupon.issued_at,
+            expires_at=coupon.expires_at,
+            redeemed_at=coupon.redeemed_at,
+            campaign=CampaignSummaryOut.of(details.campaign),
+        )
+
+
+class IssueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: UUID
+
+
+class CodesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=MAX_CODES)
+
+
+class CodesOut(BaseModel):
+    generated: int
+
+
+class CodeOut(BaseModel):
+    code: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, record: CodeRecord) -> CodeOut:
+        return cls(code=record.code, created_at=record.created_at)
+
+
+class ClaimCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, description="Any case; spaces, dashes ignored")
+
+
+class ValidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outlet_id: UUID
+    order_amount: int | None = OrderAmount
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    reason: str | None = Field(description="The error code redeem would answer, if any")
+    discount_amount: int | None = Field(
+        description="Minor units; null for a percentage without order_amount"
+    )
+
+    @classmethod
+    def of(cls, validation: Validation) -> ValidationOut:
+        return cls(
+            valid=validation.valid,
+            reason=validation.reason.value if validation.reason else None,
+            discount_amount=validation.discount_amount,
+        )
+
+
+class RedeemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outlet_id: UUID
+    order_reference: str | None = Field(default=None, max_length=100)
+    order_amount: int | None = OrderAmount
+
+
+class RedemptionOut(BaseModel):
+    redemption_id: UUID
+    coupon: CouponOut
+    discount_amount: int | None = Field(
+        description="Minor units; null for a percentage without order_amount"
+    )
+    redeemed_at: datetime
+    outlet_id: UUID
+    order_reference: str | None
+    order_amount: int | None
+
+    @classmethod
+    def of(cls, receipt: RedemptionReceipt) -> RedemptionOut:
+        redemption = receipt.redemption
+        return cls(
+            redemption_id=redemption.id,
+            coupon=CouponOut.of(receipt.coupon),
+            discount_amount=redemption.discount_amount,
+            redeemed_at=redemption.redeemed_at,
+            outlet_id=redemption.outlet_id,
+            order_reference=redemption.order_reference,
+            order_amount=redemption.order_amount,
+        )
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class HistoryEventOut(BaseModel):
+    event_id: str
+    type: str
+    actor: str | None
+    at: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> HistoryEventOut:
+        return cls(
+            event_id=entry.event_id,
+            type=entry.type,
+            actor=entry.actor,
+            at=entry.at,
+            data=dict(entry.data),
+        )

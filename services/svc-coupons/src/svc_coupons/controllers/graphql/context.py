@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import Request
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from core.auth import Principal
+from core.errors import Unauthenticated
+from core.web.graphql import principal_of
+from core.web.routes import get_session
+from svc_coupons.components import CouponsComponents
+from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.coupons import CouponService
+from svc_coupons.services.data_model.campaigns import Campaign
+from svc_coupons.services.issuing import IssuingService
+from svc_coupons.services.redemption import RedemptionService
+
+
+class CouponsContext(BaseContext):
+    """Per request: the caller, the services over the request's unit of work, and the
+    DataLoaders (never shared between requests: their cache is one caller's view)."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        parts: CouponsComponents = request.app.state.coupons
+        session = get_session(request)
+        authorization = request.headers.get("authorization")
+        self._request = request
+        self.campaigns: CampaignService = parts.campaigns(session, authorization=authorization)
+        self.issuing: IssuingService = parts.issuing(session, authorization=authorization)
+        self.coupons: CouponService = parts.coupons(session)
+        self.redemptions: RedemptionService = parts.redemptions(
+            session, authorization=authorization
+        )
+        self.campaign_loader: DataLoader[UUID, Campaign | None] = DataLoader(
+            load_fn=self.campaigns.campaigns_by_ids
+        )
+
+    def optional_principal(self) -> Principal | None:
+        principal: Principal | None = principal_of(self._request)
+        return principal
+
+    def principal(self) -> Principal:
+        principal = self.optional_principal()
+        if principal is None:
+            raise Unauthenticated()
+        return principal
+
+
+async def get_context(request: Request) -> CouponsContext:
+    return CouponsContext(request)

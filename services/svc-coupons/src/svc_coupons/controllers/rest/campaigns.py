@@ -1,0 +1,107 @@
+"""Campaigns: create, read, list, change while draft, the lifecycle, stats."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Query, status
+
+from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import CampaignsDep
+from svc_coupons.controllers.dto.campaigns import CampaignIn, CampaignOut, CampaignPatch, StatsOut
+from svc_coupons.services.data_model.campaigns import CampaignAction
+
+router = service_router(prefix="/api/v1/campaigns", tags=["campaigns"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+async def create_campaign(
+    body: CampaignIn, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    campaign = await campaigns.create(
+        principal=principal, merchant_id=body.merchant_id, terms=body.terms()
+    )
+    return CampaignOut.of(campaign)
+
+
+@router.get(
+    "",
+    response_model=PageOut[CampaignOut],
+    summary="Active campaigns; a merchant's members also list its other statuses",
+)
+async def list_campaigns(
+    principal: OptionalPrincipal,
+    campaigns: CampaignsDep,
+    page: PageDep,
+    merchant_id: UUID | None = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> PageOut[CampaignOut]:
+    found = await campaigns.list(
+        principal=principal, merchant_id=merchant_id, status=status, page=page
+    )
+    return PageOut(items=[CampaignOut.of(c) for c in found.items], next_cursor=found.next_cursor)
+
+
+@router.get("/{campaign_id}", response_model=CampaignOut)
+async def get_campaign(
+    campaign_id: UUID, principal: OptionalPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    return CampaignOut.of(await campaigns.get(principal=principal, campaign_id=campaign_id))
+
+
+@router.patch("/{campaign_id}", response_model=CampaignOut, summary="Owner: change a draft")
+async def update_campaign(
+    campaign_id: UUID, body: CampaignPatch, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    campaign = await campaigns.update(
+        principal=principal, campaign_id=campaign_id, changes=body.changes()
+    )
+    return CampaignOut.of(campaign)
+
+
+async def _transition(
+    campaigns: CampaignsDep, principal: CurrentPrincipal, campaign_id: UUID, action: CampaignAction
+) -> CampaignOut:
+    campaign = await campaigns.transition(
+        principal=principal, campaign_id=campaign_id, action=action
+    )
+    return CampaignOut.of(campaign)
+
+
+@router.post("/{campaign_id}/publish", response_model=CampaignOut, summary="draft -> active")
+async def publish_campaign(
+    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    return await _transition(campaigns, principal, campaign_id, CampaignAction.PUBLISH)
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignOut, summary="active -> paused")
+async def pause_campaign(
+    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    return await _transition(campaigns, principal, campaign_id, CampaignAction.PAUSE)
+
+
+@router.post("/{campaign_id}/resume", response_model=CampaignOut, summary="paused -> active")
+async def resume_campaign(
+    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    return await _transition(campaigns, principal, campaign_id, CampaignAction.RESUME)
+
+
+@router.post("/{campaign_id}/end", response_model=CampaignOut, summary="active or paused -> ended")
+async def end_campaign(
+    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> CampaignOut:
+    return await _transition(campaigns, principal, campaign_id, CampaignAction.END)
+
+
+@router.get("/{campaign_id}/stats", response_model=StatsOut, summary="Owner, staff: the numbers")
+async def campaign_stats(
+    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> StatsOut:
+    return StatsOut.of(await campaigns.stats(principal=principal, campaign_id=campaign_id))

@@ -1,0 +1,96 @@
+"""One coupon by its code: lookup, validate, redeem, reverse, void, history."""
+
+from __future__ import annotations
+
+from fastapi import status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
+from svc_coupons.controllers.dto.coupons import (
+    CouponOut,
+    HistoryEventOut,
+    ReasonIn,
+    RedeemIn,
+    RedemptionOut,
+    ValidateIn,
+    ValidationOut,
+)
+
+router = service_router(prefix="/api/v1/coupons", tags=["coupons"])
+
+
+@router.get("/{code}", response_model=CouponOut, summary="The coupon's owner, its merchant")
+async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> CouponOut:
+    return CouponOut.of(await coupons.lookup(principal=principal, code=code))
+
+
+@router.post(
+    "/{code}/validate",
+    response_model=ValidationOut,
+    status_code=status.HTTP_200_OK,
+    summary="Owner, staff, partner client: would redeem succeed? Changes nothing",
+)
+async def validate(
+    code: str, body: ValidateIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+) -> ValidationOut:
+    validation = await redemptions.validate(
+        principal=principal, code=code, outlet_id=body.outlet_id, order_amount=body.order_amount
+    )
+    return ValidationOut.of(validation)
+
+
+@router.post(
+    "/{code}/redeem",
+    response_model=RedemptionOut,
+    status_code=status.HTTP_200_OK,
+    summary="Owner, staff, partner client with coupons:redeem: use the coupon",
+)
+async def redeem(
+    code: str, body: RedeemIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+) -> RedemptionOut:
+    receipt = await redemptions.redeem(
+        principal=principal,
+        code=code,
+        outlet_id=body.outlet_id,
+        order_reference=body.order_reference,
+        order_amount=body.order_amount,
+    )
+    return RedemptionOut.of(receipt)
+
+
+@router.post(
+    "/{code}/reverse-redemption",
+    response_model=CouponOut,
+    status_code=status.HTTP_200_OK,
+    summary="Owner: undo a redemption of the last 24 hours",
+)
+async def reverse_redemption(
+    code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+) -> CouponOut:
+    details = await redemptions.reverse(principal=principal, code=code, reason=body.reason)
+    return CouponOut.of(details)
+
+
+@router.post(
+    "/{code}/void",
+    response_model=CouponOut,
+    status_code=status.HTTP_200_OK,
+    summary="Owner, admin: make the coupon unusable for good",
+)
+async def void(
+    code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+) -> CouponOut:
+    return CouponOut.of(await redemptions.void(principal=principal, code=code, reason=body.reason))
+
+
+@router.get(
+    "/{code}/history",
+    response_model=list[HistoryEventOut],
+    summary="Coupon owner, merchant members, admin: its audit events, oldest first",
+)
+async def history(
+    code: str, principal: CurrentPrincipal, coupons: CouponsDep
+) -> list[HistoryEventOut]:
+    entries = await coupons.history(principal=principal, code=code)
+    return [HistoryEventOut.of(e) for e in entries]

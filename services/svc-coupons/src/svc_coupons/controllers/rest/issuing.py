@@ -1,0 +1,116 @@
+"""Giving coupons out: a customer's claim, issue by staff, codes for offline use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request, status
+from fastapi.responses import StreamingResponse
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import IssuingDep
+from svc_coupons.controllers.dto.coupons import (
+    ClaimCodeIn,
+    CodeOut,
+    CodesIn,
+    CodesOut,
+    CouponOut,
+    IssueIn,
+)
+
+router = service_router(tags=["issuing"])
+
+CSV = "text/csv"
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {CSV: {"schema": {"type": "string"}}},
+        "description": "JSON page, or every code as CSV when asked with Accept: text/csv",
+    }
+}
+
+
+@router.post(
+    "/api/v1/campaigns/{campaign_id}/claim",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CouponOut,
+    summary="Customer: take a coupon of an active campaign",
+)
+async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> CouponOut:
+    return CouponOut.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
+
+
+@router.post(
+    "/api/v1/campaigns/{campaign_id}/issue",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CouponOut,
+    summary="Owner, staff: give a customer a coupon",
+)
+async def issue(
+    campaign_id: UUID, body: IssueIn, principal: CurrentPrincipal, issuing: IssuingDep
+) -> CouponOut:
+    details = await issuing.issue(
+        principal=principal, campaign_id=campaign_id, user_id=body.user_id
+    )
+    return CouponOut.of(details)
+
+
+@router.post(
+    "/api/v1/campaigns/{campaign_id}/codes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CodesOut,
+    summary="Owner: unassigned codes for offline distribution, all or none",
+)
+async def generate_codes(
+    campaign_id: UUID, body: CodesIn, principal: CurrentPrincipal, issuing: IssuingDep
+) -> CodesOut:
+    generated = await issuing.generate_codes(
+        principal=principal, campaign_id=campaign_id, count=body.count
+    )
+    return CodesOut(generated=generated)
+
+
+async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
+    yield b"code\r\n"
+    async for codes in batches:
+        yield ("\r\n".join(codes) + "\r\n").encode("ascii")
+
+
+@router.get(
+    "/api/v1/campaigns/{campaign_id}/codes",
+    response_model=PageOut[CodeOut],
+    responses=CSV_RESPONSE,
+    summary="Owner: the unassigned codes",
+)
+async def list_codes(
+    campaign_id: UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    issuing: IssuingDep,
+    page: PageDep,
+) -> PageOut[CodeOut] | StreamingResponse:
+    if CSV in request.headers.get("accept", ""):
+        batches = await issuing.export_codes(principal=principal, campaign_id=campaign_id)
+        return StreamingResponse(
+            _csv(batches),
+            media_type=CSV,
+            headers={"Content-Disposition": f'attachment; filename="codes-{campaign_id}.csv"'},
+        )
+    codes = await issuing.list_codes(principal=principal, campaign_id=campaign_id, page=page)
+    return PageOut(items=[CodeOut.of(c) for c in codes.items], next_cursor=codes.next_cursor)
+
+
+@router.post(
+    "/api/v1/coupons/claim",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CouponOut,
+    summary="Customer: claim an unassigned code",
+)
+async def claim_code(
+    body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep
+) -> CouponOut:
+    return CouponOut.of(await issuing.claim_code(principal=principal, code=body.code))

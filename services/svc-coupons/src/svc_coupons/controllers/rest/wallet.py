@@ -1,0 +1,29 @@
+"""The customer's own coupons."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import CouponsDep
+from svc_coupons.controllers.dto.coupons import CouponOut
+
+router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
+
+
+@router.get(
+    "",
+    response_model=PageOut[CouponOut],
+    summary="Own coupons: ?status=active (usable now) or history (redeemed, expired, void)",
+)
+async def wallet(
+    principal: CurrentPrincipal,
+    coupons: CouponsDep,
+    page: PageDep,
+    status: Literal["active", "history"] | None = None,
+) -> PageOut[CouponOut]:
+    found = await coupons.wallet(principal=principal, status=status, page=page)
+    return PageOut(items=[CouponOut.of(c) for c in found.items], next_cursor=found.next_cursor)

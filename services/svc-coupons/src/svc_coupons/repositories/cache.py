@@ -1,0 +1,59 @@
+"""A short-lived JSON cache in the DynamoDB cache table (TTL attribute `expires_at`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from core.dynamo import DynamoClientFactory
+
+logger = logging.getLogger(__name__)
+
+
+class DynamoCache:
+    def __init__(
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, ttl_seconds: int
+    ) -> None:
+        self._client_factory = client_factory
+        self._table = table
+        self._prefix = prefix
+        self._ttl = ttl_seconds
+
+    def _key(self, key: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"{self._prefix}#{key}"}}
+
+    def _get(self, key: str) -> Any:
+        item = (
+            self._client_factory().get_item(TableName=self._table, Key=self._key(key)).get("Item")
+        )
+        # TTL deletion may lag by hours: an item past its time is a miss.
+        if not item or int(item["expires_at"]["N"]) <= time.time():
+            return None
+        return json.loads(item["data"]["S"])
+
+    def _put(self, key: str, value: Any) -> None:
+        self._client_factory().put_item(
+            TableName=self._table,
+            Item={
+                **self._key(key),
+                "data": {"S": json.dumps(value, separators=(",", ":"))},
+                "expires_at": {"N": str(int(time.time()) + self._ttl)},
+            },
+        )
+
+    # A cache that fails is a cache that misses: the caller asks the source instead.
+    async def get(self, key: str) -> Any:
+        try:
+            return await asyncio.to_thread(self._get, key)
+        except Exception as exc:
+            logger.warning("cache read failed: %r", exc)
+            return None
+
+    async def put(self, key: str, value: Any) -> None:
+        try:
+            await asyncio.to_thread(self._put, key, value)
+        except Exception as exc:
+            logger.warning("cache write failed: %r", exc)

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, update
+
+from core.pagination import Page, PageRequest
+from svc_coupons.repositories.base import RepositoryBase
+from svc_coupons.repositories.paging import newest_first_page
+from svc_coupons.repositories.schema_model import CampaignRow
+from svc_coupons.services.data_model.campaigns import (
+    Campaign,
+    CampaignStatus,
+    CampaignTerms,
+    DiscountType,
+)
+
+
+def to_campaign(row: CampaignRow) -> Campaign:
+    return Campaign(
+        id=row.id,
+        merchant_id=row.merchant_id,
+        terms=CampaignTerms(
+            title=row.title,
+            description=row.description,
+            discount_type=DiscountType(row.discount_type),
+            discount_value=row.discount_value,
+            currency=row.currency,
+            min_spend=row.min_spend,
+            total_quantity=row.total_quantity,
+            per_customer_limit=row.per_customer_limit,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            validity_days=row.validity_days,
+            outlet_ids=tuple(row.outlet_ids),
+            transferable=row.transferable,
+            tradable=row.tradable,
+        ),
+        status=CampaignStatus(row.status),
+        issued_count=row.issued_count,
+        redeemed_count=row.redeemed_count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _terms_columns(terms: CampaignTerms) -> dict[str, object]:
+    return {
+        "title": terms.title,
+        "description": terms.description,
+        "discount_type": terms.discount_type.value,
+        "discount_value": terms.discount_value,
+        "currency": terms.currency,
+        "min_spend": terms.min_spend,
+        "total_quantity": terms.total_quantity,
+        "per_customer_limit": terms.per_customer_limit,
+        "starts_at": terms.starts_at,
+        "ends_at": terms.ends_at,
+        "validity_days": terms.validity_days,
+        "outlet_ids": list(terms.outlet_ids),
+        "transferable": terms.transferable,
+        "tradable": terms.tradable,
+    }
+
+
+class CampaignRepository(RepositoryBase[CampaignRow]):
+    row_type = CampaignRow
+
+    async def create(
+        self, *, merchant_id: UUID, terms: CampaignTerms, created_by: str, now: datetime
+    ) -> Campaign:
+        row = await self._add_row(
+            CampaignRow(
+                id=uuid4(),
+                merchant_id=merchant_id,
+                status=CampaignStatus.DRAFT.value,
+                issued_count=0,
+                redeemed_count=0,
+                created_by=created_by,
+                created_at=now,
+                updated_at=now,
+                **_terms_columns(terms),
+            )
+        )
+        return to_campaign(row)
+
+    async def get(self, campaign_id: UUID) -> Campaign | None:
+        row = await self.session.get(CampaignRow, campaign_id, populate_existing=True)
+        return to_campaign(row) if row else None
+
+    async def get_for_update(self, campaign_id: UUID) -> Campaign | None:
+        # FOR NO KEY UPDATE: it does not block the key-share locks that inserting a coupon
+        # takes on its campaign, so lifecycle changes and claims never deadlock.
+        row = (
+            await self.session.execute(
+                select(CampaignRow)
+                .where(CampaignRow.id == campaign_id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return to_campaign(row) if row else None
+
+    async def get_many(self, campaign_ids: Collection[UUID]) -> list[Campaign]:
+        if not campaign_ids:
+            return []
+        rows = await self.session.execute(
+            select(CampaignRow).where(CampaignRow.id.in_(list(campaign_ids)))
+        )
+        return [to_campaign(row) for row in rows.scalars()]
+
+    async def list(
+        self, *, merchant_id: UUID | None, status: CampaignStatus, page: PageRequest
+    ) -> Page[Campaign]:
+        query = select(CampaignRow).where(CampaignRow.status == status.value)
+        if merchant_id is not None:
+            query = query.where(CampaignRow.merchant_id == merchant_id)
+        return await newest_first_page(
+            self.session,
+            query,
+            moment=CampaignRow.created_at,
+            row_id=CampaignRow.id,
+            page=page,
+            to_item=to_campaign,
+        )
+
+    async def _update(self, campaign_id: UUID, values: dict[str, object]) -> Campaign:
+        row = (
+            await self.session.execute(
+                update(CampaignRow)
+                .where(CampaignRow.id == campaign_id)
+                .values(**values)
+                .returning(CampaignRow)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+        return to_campaign(row)
+
+    async def save_terms(
+        self, *, campaign_id: UUID, terms: CampaignTerms, now: datetime
+    ) -> Campaign:
+        return await self._update(campaign_id, {**_terms_columns(terms), "updated_at": now})
+
+    async def set_status(
+        self, *, campaign_id: UUID, status: CampaignStatus, now: datetime
+    ) -> Campaign:
+        return await self._update(campaign_id, {"status": status.value, "updated_at": now})
+
+    async def take_units(
+        self,
+        *,
+        campaign_id: UUID,
+        count: int,
+        statuses: frozenset[CampaignStatus],
+        running_at: datetime | None,
+    ) -> Campaign | None:
+        quantity_allows = CampaignRow.total_quantity.is_(None) | (
+            CampaignRow.issued_count + count <= CampaignRow.total_quantity
+        )
+        statement = (
+            update(CampaignRow)
+            .where(
+                CampaignRow.id == campaign_id,
+                CampaignRow.status.in_([s.value for s in statuses]),
+                quantity_allows,
+            )
+            .values(issued_count=CampaignRow.issued_count + count)
+            .returning(CampaignRow)
+            .execution_options(populate_existing=True)
+        )
+        if running_at is not None:
+            statement = statement.where(
+                CampaignRow.starts_at <= running_at, CampaignRow.ends_at > running_at
+            )
+        row = (await self.session.execute(statement)).scalar_one_or_none()
+        return to_campaign(row) if row else None
+
+    async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None:
+        await self.session.execute(
+            update(CampaignRow)
+            .where(CampaignRow.id == campaign_id)
+            .values(redeemed_count=CampaignRow.redeemed_count + delta)
+        )

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.database import service_metadata
+from core.database.platform_tables import PlatformTables
+
+SCHEMA = "coupons"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+platform_tables = PlatformTables.define(Base.metadata)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    merchant_id: Mapped[UUID]
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    discount_type: Mapped[str] = mapped_column(String(20))
+    discount_value: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    min_spend: Mapped[int | None] = mapped_column(BigInteger)
+    total_quantity: Mapped[int | None] = mapped_column(Integer)
+    per_customer_limit: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    validity_days: Mapped[int | None] = mapped_column(Integer)
+    outlet_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
+    transferable: Mapped[bool]
+    tradable: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(20))
+    # Units taken from total_quantity: coupons issued or claimed, and generated codes.
+    issued_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    redeemed_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The last line of defence for the quantity: no code path can oversell past it.
+        CheckConstraint(
+            "total_quantity IS NULL OR issued_count <= total_quantity", name="within_quantity"
+        ),
+        CheckConstraint("issued_count >= 0 AND redeemed_count >= 0", name="counts_not_negative"),
+        Index("ix_campaigns_status_created_at_id", "status", "created_at", "id"),
+        Index(
+            "ix_campaigns_merchant_id_status_created_at_id",
+            "merchant_id",
+            "status",
+            "created_at",
+            "id",
+        ),
+    )
+
+
+class CouponRow(Base):
+    __tablename__ = "coupons"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("campaigns.id"))
+    merchant_id: Mapped[UUID]
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    owner_user_id: Mapped[UUID | None]
+    status: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The wallet: one owner's coupons by status, newest first.
+        Index(
+            "ix_coupons_owner_user_id_status_issued_at_id",
+            "owner_user_id",
+            "status",
+            "issued_at",
+            "id",
+            postgresql_where=text("owner_user_id IS NOT NULL"),
+        ),
+        # Listing and exporting a campaign's unassigned codes in code order.
+        Index(
+            "ix_coupons_unassigned_campaign_id_code",
+            "campaign_id",
+            "code",
+            postgresql_where=text("status = 'unassigned'"),
+        ),
+        # Stats: a campaign's coupons counted by status.
+        Index("ix_coupons_campaign_id_status", "campaign_id", "status"),
+    )
+
+
+class CustomerClaimRow(Base):
+    """How many coupons of a campaign a customer has received: the per-customer limit's
+    counter, one row per (campaign, customer) so customers never wait on each other."""
+
+    __tablename__ = "customer_claims"
+
+    campaign_id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(primary_key=True)
+    claimed: Mapped[int] = mapped_column(Integer)
+
+
+class RedemptionRow(Base):
+    __tablename__ = "redemptions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    coupon_id: Mapped[UUID] = mapped_column(ForeignKey("coupons.id"))
+    campaign_id: Mapped[UUID]
+    merchant_id: Mapped[UUID]
+    outlet_id: Mapped[UUID]
+    order_reference: Mapped[str | None] = mapped_column(String(100))
+    order_amount: Mapped[int | None] = mapped_column(BigInteger)
+    discount_amount: Mapped[int | None] = mapped_column(BigInteger)
+    redeemed_by: Mapped[str] = mapped_column(String(200))
+    redeemed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reversed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversed_by: Mapped[str | None] = mapped_column(String(200))
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # At most one standing redemption per coupon, whatever the application does.
+        Index(
+            "ix_redemptions_live_coupon_id",
+            "coupon_id",
+            unique=True,
+            postgresql_where=text("reversed_at IS NULL"),
+        ),
+        Index("ix_redemptions_campaign_id_outlet_id", "campaign_id", "outlet_id"),
+    )

@@ -1,0 +1,104 @@
+"""A customer's wallet, looking a coupon up by its code, and its history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from core.auth import Principal
+from core.clock import utcnow
+from core.pagination import Page, PageRequest
+from svc_coupons.services.access import OWNER_OR_STAFF, customer_id, has_role, role_of
+from svc_coupons.services.data_model.coupons import (
+    AuditEntry,
+    Coupon,
+    CouponDetails,
+    WalletFilter,
+)
+from svc_coupons.services.errors import CouponNotFound, InvalidStatusFilter
+from svc_coupons.services.ports import AuditReader, CampaignStore, CouponStore
+from svc_coupons.utils.codes import is_well_formed, normalise_code
+
+
+async def find_coupon(coupons: CouponStore, code: str) -> Coupon:
+    normalised = normalise_code(code)
+    coupon = await coupons.by_code(normalised) if is_well_formed(normalised) else None
+    if coupon is None:
+        raise CouponNotFound()
+    return coupon
+
+
+class CouponService:
+    def __init__(
+        self,
+        *,
+        campaigns: CampaignStore,
+        coupons: CouponStore,
+        audit: AuditReader,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._campaigns = campaigns
+        self._coupons = coupons
+        self._audit = audit
+        self._clock = clock
+
+    async def _details(self, coupons: list[Coupon]) -> list[CouponDetails]:
+        """Coupons with their campaigns, in one query for all the campaigns."""
+        campaigns = {
+            c.id: c for c in await self._campaigns.get_many({c.campaign_id for c in coupons})
+        }
+        now = self._clock()
+        return [
+            CouponDetails(
+                coupon=coupon, campaign=campaigns[coupon.campaign_id], status=coupon.status_at(now)
+            )
+            for coupon in coupons
+        ]
+
+    async def wallet(
+        self, *, principal: Principal, status: str | None, page: PageRequest
+    ) -> Page[CouponDetails]:
+        user_id = customer_id(principal)
+        try:
+            wallet_filter = WalletFilter(status) if status else None
+        except ValueError:
+            raise InvalidStatusFilter("status is active or history") from None
+        coupons = await self._coupons.wallet(
+            owner_user_id=user_id, wallet_filter=wallet_filter, now=self._clock(), page=page
+        )
+        return Page(items=await self._details(coupons.items), next_cursor=coupons.next_cursor)
+
+    async def lookup(self, *, principal: Principal, code: str) -> CouponDetails:
+        """For the coupon's owner, its merchant's owner or staff, and admins."""
+        coupon = await find_coupon(self._coupons, code)
+        allowed = (
+            (coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id)
+            or has_role(principal, coupon.merchant_id, OWNER_OR_STAFF)
+            or principal.is_admin
+        )
+        if not allowed:
+            raise CouponNotFound()
+        (details,) = await self._details([coupon])
+        return details
+
+    async def history(self, *, principal: Principal, code: str) -> list[AuditEntry]:
+        """The coupon's audit events, oldest first, as the audit trail recorded them."""
+        coupon = await find_coupon(self._coupons, code)
+        allowed = (
+            (coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id)
+            or role_of(principal, coupon.merchant_id) is not None
+            or principal.is_admin
+        )
+        if not allowed:
+            raise CouponNotFound()
+        entries = await self._audit.history("coupon", str(coupon.id))
+        return [
+            AuditEntry(
+                event_id=entry["event_id"],
+                type=entry["type"],
+                actor=entry.get("actor"),
+                at=entry["at"],
+                data=entry.get("data") or {},
+            )
+            for entry in entries
+        ]

@@ -1,0 +1,1 @@
+"""svc-coupons's domain: plain dataclasses, no web or database types."""

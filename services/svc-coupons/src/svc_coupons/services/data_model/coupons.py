@@ -1,0 +1,112 @@
+"""Coupons: one issued unit of a campaign with its own code, and what a redemption is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from svc_coupons.services.data_model.campaigns import Campaign
+
+
+class CouponStatus(StrEnum):
+    UNASSIGNED = "unassigned"  # a generated code nobody has claimed yet
+    ACTIVE = "active"
+    RESERVED = "reserved"  # held by a pending transfer or an exchange listing
+    REDEEMED = "redeemed"
+    EXPIRED = "expired"
+    VOID = "void"
+
+
+class WalletFilter(StrEnum):
+    ACTIVE = "active"  # usable now
+    HISTORY = "history"  # redeemed, expired or void
+
+
+# What a coupon may be voided from; a redeemed one is reversed first.
+VOIDABLE = frozenset(
+    {CouponStatus.UNASSIGNED, CouponStatus.ACTIVE, CouponStatus.RESERVED, CouponStatus.EXPIRED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    id: UUID
+    code: str
+    campaign_id: UUID
+    merchant_id: UUID
+    owner_user_id: UUID | None
+    stored_status: CouponStatus
+    issued_at: datetime | None
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+
+    def status_at(self, now: datetime) -> CouponStatus:
+        """Expiry is a matter of time, not of a write: an active coupon past its end reads
+        as expired without anything having to run at that moment."""
+        if (
+            self.stored_status is CouponStatus.ACTIVE
+            and self.expires_at is not None
+            and now >= self.expires_at
+        ):
+            return CouponStatus.EXPIRED
+        return self.stored_status
+
+
+@dataclass(frozen=True, slots=True)
+class CouponDetails:
+    """A coupon with its campaign, as wallets and lookups show it."""
+
+    coupon: Coupon
+    campaign: Campaign
+    status: CouponStatus  # at the time of reading
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    id: UUID
+    coupon_id: UUID
+    campaign_id: UUID
+    outlet_id: UUID
+    order_reference: str | None
+    order_amount: int | None
+    discount_amount: int | None
+    redeemed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionReceipt:
+    redemption: Redemption
+    coupon: CouponDetails
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    issued: int
+    redeemed: int
+    active: int
+    expired: int
+    voided: int
+    reserved: int
+    unassigned: int
+    by_outlet: tuple[tuple[UUID, int], ...]
+
+    @property
+    def redemption_rate(self) -> float:
+        return round(self.redeemed / self.issued, 4) if self.issued else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    code: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    event_id: str
+    type: str
+    actor: str | None
+    at: str
+    data: dict[str, object]

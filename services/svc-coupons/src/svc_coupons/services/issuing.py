@@ -1,0 +1,247 @@
+"""Giving coupons out: claims, issue by staff, bulk codes and claiming a code.
+
+Every limited count is decided by one conditional statement in the database: the
+customer's counter first, the campaign's quantity last, so the hot campaign row is locked
+only for the moment before commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from uuid import UUID
+
+from core.auth import Principal
+from core.clock import utcnow
+from core.errors import InvalidInput
+from core.logging import mask
+from core.pagination import Page, PageRequest
+from svc_coupons.services.access import OWNER_ONLY, OWNER_OR_STAFF, customer_id, role_of
+from svc_coupons.services.campaigns import load_campaign, require_verified
+from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
+from svc_coupons.services.data_model.coupons import CodeRecord, Coupon, CouponDetails, CouponStatus
+from svc_coupons.services.errors import (
+    CampaignNotActive,
+    CampaignNotFound,
+    CodeAlreadyClaimed,
+    CodeNotFound,
+    LimitReached,
+    SoldOut,
+)
+from svc_coupons.services.events import campaign_event, coupon_event
+from svc_coupons.services.ports import (
+    CampaignStore,
+    CodeExport,
+    CouponStore,
+    CustomerLimitStore,
+    EventLog,
+    MerchantDirectory,
+)
+from svc_coupons.utils.codes import is_well_formed, new_code, new_codes, normalise_code
+
+CLAIMABLE = frozenset({CampaignStatus.ACTIVE})
+# Codes for offline distribution may be printed before a campaign goes live.
+CODES_FROM = frozenset({CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED})
+MAX_CODES = 100_000
+# 2^59 codes: a collision is a once-in-many-lifetimes event, retried a few times at most.
+CODE_ATTEMPTS = 5
+
+
+class IssuingService:
+    def __init__(
+        self,
+        *,
+        campaigns: CampaignStore,
+        coupons: CouponStore,
+        limits: CustomerLimitStore,
+        merchants: MerchantDirectory,
+        events: EventLog,
+        code_export: CodeExport,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._campaigns = campaigns
+        self._coupons = coupons
+        self._limits = limits
+        self._merchants = merchants
+        self._events = events
+        self._code_export = code_export
+        self._clock = clock
+
+    async def _claimable(self, principal: Principal, campaign_id: UUID) -> Campaign:
+        campaign = await self._campaigns.get(campaign_id)
+        # A draft is nobody's business but its merchant's.
+        if campaign is None or (
+            campaign.status is CampaignStatus.DRAFT
+            and role_of(principal, campaign.merchant_id) is None
+        ):
+            raise CampaignNotFound()
+        return campaign
+
+    async def _why_not_taken(self, campaign_id: UUID, count: int, now: datetime) -> Exception:
+        campaign = await self._campaigns.get(campaign_id)
+        if campaign is None or not campaign.is_claimable(now):
+            return CampaignNotActive()
+        return SoldOut(f"{campaign.remaining()} left, {count} asked for")
+
+    async def _issue(
+        self, *, campaign: Campaign, owner_user_id: UUID, actor: Principal, event_type: str
+    ) -> CouponDetails:
+        now = self._clock()
+        if not campaign.is_claimable(now):
+            raise CampaignNotActive()
+        if campaign.remaining() == 0:
+            raise SoldOut()  # an early answer; the conditional update below decides
+        await require_verified(self._merchants, campaign.merchant_id)
+        if not await self._limits.take(
+            campaign_id=campaign.id,
+            user_id=owner_user_id,
+            limit=campaign.terms.per_customer_limit,
+        ):
+            raise LimitReached(
+                f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
+            )
+        coupon = await self._insert_coupon(campaign, owner_user_id, now)
+        await self._events.add(
+            coupon_event(
+                event_type,
+                coupon_id=coupon.id,
+                actor=actor,
+                data={
+                    "campaign_id": str(campaign.id),
+                    "merchant_id": str(campaign.merchant_id),
+                    "owner_user_id": str(owner_user_id),
+                },
+            )
+        )
+        # The hot row, last: its lock lasts only until the commit that follows.
+        taken = await self._campaigns.take_units(
+            campaign_id=campaign.id, count=1, statuses=CLAIMABLE, running_at=now
+        )
+        if taken is None:
+            raise await self._why_not_taken(campaign.id, 1, now)
+        return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
+
+    async def _insert_coupon(
+        self, campaign: Campaign, owner_user_id: UUID, now: datetime
+    ) -> Coupon:
+        for _ in range(CODE_ATTEMPTS):
+            coupon = await self._coupons.add_issued(
+                campaign=campaign,
+                owner_user_id=owner_user_id,
+                code=new_code(),
+                issued_at=now,
+                expires_at=campaign.terms.coupon_expiry(now),
+            )
+            if coupon is not None:
+                return coupon
+        raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+
+    async def claim(self, *, principal: Principal, campaign_id: UUID) -> CouponDetails:
+        user_id = customer_id(principal)
+        campaign = await self._claimable(principal, campaign_id)
+        return await self._issue(
+            campaign=campaign, owner_user_id=user_id, actor=principal, event_type="coupon.claimed"
+        )
+
+    async def issue(
+        self, *, principal: Principal, campaign_id: UUID, user_id: UUID
+    ) -> CouponDetails:
+        campaign = await load_campaign(
+            self._campaigns, principal, campaign_id, roles=OWNER_OR_STAFF
+        )
+        return await self._issue(
+            campaign=campaign, owner_user_id=user_id, actor=principal, event_type="coupon.issued"
+        )
+
+    async def generate_codes(self, *, principal: Principal, campaign_id: UUID, count: int) -> int:
+        """`count` unassigned codes, all or none, counted against the total quantity."""
+        if not 1 <= count <= MAX_CODES:
+            raise InvalidInput(f"count is 1 to {MAX_CODES}")
+        campaign = await load_campaign(self._campaigns, principal, campaign_id, roles=OWNER_ONLY)
+        if campaign.status not in CODES_FROM:
+            raise CampaignNotActive("An ended campaign gets no more codes")
+        remaining = campaign.remaining()
+        if remaining is not None and remaining < count:
+            raise SoldOut(f"{remaining} left, {count} asked for")
+        now = self._clock()
+        for _ in range(CODE_ATTEMPTS):
+            if await self._coupons.add_unassigned(
+                campaign=campaign, codes=new_codes(count), now=now
+            ):
+                break
+        else:
+            raise RuntimeError("no free batch of coupon codes after several draws")
+        await self._events.add(
+            campaign_event(
+                "codes.generated",
+                campaign_id=campaign.id,
+                actor=principal,
+                data={"count": count},
+            )
+        )
+        if (
+            await self._campaigns.take_units(
+                campaign_id=campaign.id, count=count, statuses=CODES_FROM, running_at=None
+            )
+            is None
+        ):
+            refreshed = await self._campaigns.get(campaign.id)
+            if refreshed is None or refreshed.status not in CODES_FROM:
+                raise CampaignNotActive("An ended campaign gets no more codes")
+            raise SoldOut(f"{refreshed.remaining()} left, {count} asked for")
+        return count
+
+    async def list_codes(
+        self, *, principal: Principal, campaign_id: UUID, page: PageRequest
+    ) -> Page[CodeRecord]:
+        campaign = await load_campaign(self._campaigns, principal, campaign_id, roles=OWNER_ONLY)
+        return await self._coupons.unassigned_codes(campaign_id=campaign.id, page=page)
+
+    async def export_codes(
+        self, *, principal: Principal, campaign_id: UUID
+    ) -> AsyncIterator[list[str]]:
+        """The codes in batches; the caller is checked now, the codes read as it streams."""
+        campaign = await load_campaign(self._campaigns, principal, campaign_id, roles=OWNER_ONLY)
+        return self._code_export.batches(campaign.id)
+
+    async def claim_code(self, *, principal: Principal, code: str) -> CouponDetails:
+        user_id = customer_id(principal)
+        normalised = normalise_code(code)
+        coupon = await self._coupons.by_code(normalised) if is_well_formed(normalised) else None
+        if coupon is None:
+            raise CodeNotFound(f"No coupon has the code {mask(normalised)}")
+        if coupon.stored_status is not CouponStatus.UNASSIGNED:
+            raise CodeAlreadyClaimed()
+        campaign = await self._campaigns.get(coupon.campaign_id)
+        now = self._clock()
+        if campaign is None or not campaign.is_claimable(now):
+            raise CampaignNotActive()
+        await require_verified(self._merchants, campaign.merchant_id)
+        if not await self._limits.take(
+            campaign_id=campaign.id, user_id=user_id, limit=campaign.terms.per_customer_limit
+        ):
+            raise LimitReached(
+                f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
+            )
+        claimed = await self._coupons.assign(
+            coupon_id=coupon.id,
+            owner_user_id=user_id,
+            issued_at=now,
+            expires_at=campaign.terms.coupon_expiry(now),
+        )
+        if claimed is None:
+            raise CodeAlreadyClaimed()
+        await self._events.add(
+            coupon_event(
+                "coupon.claimed",
+                coupon_id=claimed.id,
+                actor=principal,
+                data={
+                    "campaign_id": str(campaign.id),
+                    "merchant_id": str(campaign.merchant_id),
+                    "owner_user_id": str(user_id),
+                    "by_code": True,
+                },
+            )
+        )
+        return CouponDetails(coupon=claimed, campaign=campaign, status=claimed.status_at(now))

@@ -1,0 +1,182 @@
+"""What the services need from storage and other services; repositories implement these,
+unit tests fake them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from core.events import DomainEvent
+from core.pagination import Page, PageRequest
+from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus, CampaignTerms
+from svc_coupons.services.data_model.coupons import (
+    CampaignStats,
+    CodeRecord,
+    Coupon,
+    CouponStatus,
+    Redemption,
+    WalletFilter,
+)
+from svc_coupons.services.data_model.merchants import Merchant
+
+
+class CampaignStore(Protocol):
+    async def create(
+        self, *, merchant_id: UUID, terms: CampaignTerms, created_by: str, now: datetime
+    ) -> Campaign: ...
+
+    async def get(self, campaign_id: UUID) -> Campaign | None: ...
+
+    async def get_for_update(self, campaign_id: UUID) -> Campaign | None:
+        """The campaign, locked against other changes until the transaction ends."""
+        ...
+
+    async def get_many(self, campaign_ids: Collection[UUID]) -> list[Campaign]: ...
+
+    async def list(
+        self, *, merchant_id: UUID | None, status: CampaignStatus, page: PageRequest
+    ) -> Page[Campaign]: ...
+
+    async def save_terms(
+        self, *, campaign_id: UUID, terms: CampaignTerms, now: datetime
+    ) -> Campaign: ...
+
+    async def set_status(
+        self, *, campaign_id: UUID, status: CampaignStatus, now: datetime
+    ) -> Campaign: ...
+
+    async def take_units(
+        self,
+        *,
+        campaign_id: UUID,
+        count: int,
+        statuses: frozenset[CampaignStatus],
+        running_at: datetime | None,
+    ) -> Campaign | None:
+        """Count `count` more units as issued in one conditional statement: only while the
+        campaign is in one of `statuses` (and running at `running_at` when given) and the
+        total quantity allows all of them. None when it does not."""
+        ...
+
+    async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None: ...
+
+
+class CouponStore(Protocol):
+    async def add_issued(
+        self,
+        *,
+        campaign: Campaign,
+        owner_user_id: UUID,
+        code: str,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> Coupon | None:
+        """The new coupon; None when the code is taken (draw another)."""
+        ...
+
+    async def add_unassigned(self, *, campaign: Campaign, codes: list[str], now: datetime) -> bool:
+        """All codes inserted at once; False, and none inserted, when one was taken."""
+        ...
+
+    async def by_code(self, code: str) -> Coupon | None: ...
+
+    async def assign(
+        self, *, coupon_id: UUID, owner_user_id: UUID, issued_at: datetime, expires_at: datetime
+    ) -> Coupon | None:
+        """Give an unassigned coupon its owner; None when it is no longer unassigned."""
+        ...
+
+    async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
+        """Active and unexpired to redeemed in one statement; None when it was not."""
+        ...
+
+    async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:
+        """Redeemed back to active; None when it was not redeemed."""
+        ...
+
+    async def void(
+        self,
+        *,
+        coupon_id: UUID,
+        reason: str,
+        from_statuses: frozenset[CouponStatus],
+        now: datetime,
+    ) -> Coupon | None: ...
+
+    async def wallet(
+        self,
+        *,
+        owner_user_id: UUID,
+        wallet_filter: WalletFilter | None,
+        now: datetime,
+        page: PageRequest,
+    ) -> Page[Coupon]: ...
+
+    async def unassigned_codes(
+        self, *, campaign_id: UUID, page: PageRequest
+    ) -> Page[CodeRecord]: ...
+
+    async def stats(self, *, campaign_id: UUID, now: datetime) -> CampaignStats:
+        """Counts by status; `by_outlet` is left empty for the redemptions to fill."""
+        ...
+
+
+class CustomerLimitStore(Protocol):
+    async def take(self, *, campaign_id: UUID, user_id: UUID, limit: int) -> bool:
+        """Count one more coupon for the customer in one conditional statement; False when
+        they already hold `limit`."""
+        ...
+
+
+class RedemptionStore(Protocol):
+    async def add(
+        self,
+        *,
+        coupon: Coupon,
+        outlet_id: UUID,
+        order_reference: str | None,
+        order_amount: int | None,
+        discount_amount: int | None,
+        redeemed_by: str,
+        now: datetime,
+    ) -> Redemption: ...
+
+    async def live_for(self, coupon_id: UUID) -> Redemption | None:
+        """The coupon's redemption that has not been reversed."""
+        ...
+
+    async def reverse(
+        self, *, redemption_id: UUID, reversed_by: str, reason: str, now: datetime
+    ) -> bool: ...
+
+    async def redeemed_by_outlet(self, campaign_id: UUID) -> list[tuple[UUID, int]]: ...
+
+
+class CodeExport(Protocol):
+    def batches(self, campaign_id: UUID) -> AsyncIterator[list[str]]:
+        """A campaign's unassigned codes in order, a batch at a time, read outside the
+        request's transaction (the response streams after it has ended)."""
+        ...
+
+
+class MerchantDirectory(Protocol):
+    async def merchant(self, merchant_id: UUID) -> Merchant | None:
+        """None when svc-merchants does not know it or will not show it to the caller."""
+        ...
+
+    async def outlet_ids(
+        self, merchant_id: UUID, *, including: Collection[UUID] = ()
+    ) -> frozenset[UUID]:
+        """The merchant's outlets; fresh from the source when `including` are not all known
+        to a cached answer (an outlet may be younger than the cache)."""
+        ...
+
+
+class AuditReader(Protocol):
+    async def history(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]: ...
+
+
+class EventLog(Protocol):
+    async def add(self, event: DomainEvent) -> None: ...

@@ -1,0 +1,147 @@
+"""svc-merchants over HTTP: the caller's credentials go along, answers are cached briefly,
+and an outage is a 503 rather than a wrong answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.config import PlatformSettings
+from core.database.engine import ConnectionBoundDatabase
+from svc_coupons.app import create_app
+from svc_coupons.config import CouponsSettings
+
+if TYPE_CHECKING:
+    from conftest import FakeMerchants, World
+
+
+def merchant_lookups(world: World, merchant_id: Any) -> int:
+    return world.merchants.calls.count(f"/api/v1/merchants/{merchant_id}")
+
+
+async def test_answers_are_cached_across_requests(world: World) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    for _ in range(3):
+        _, customer = world.customer()
+        await world.claim(campaign, customer)
+    assert merchant_lookups(world, shop.merchant_id) == 1
+
+
+async def test_a_stale_cache_entry_is_fetched_again(world: World, aws: Any) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    aws.update_item(
+        TableName="test-cache",
+        Key={"pk": {"S": f"coupons#merchant#{shop.merchant_id}"}},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
+    _, customer = world.customer()
+    await world.claim(campaign, customer)
+    assert merchant_lookups(world, shop.merchant_id) == 2
+
+
+async def test_a_missing_cache_table_only_costs_a_lookup(world: World, aws: Any) -> None:
+    shop = world.shop()
+    aws.delete_table(TableName="test-cache")
+    campaign = await world.campaign(shop)
+    _, customer = world.customer()
+    await world.claim(campaign, customer)
+    assert merchant_lookups(world, shop.merchant_id) == 3  # create, publish, claim
+
+
+async def test_verification_counts_at_once(world: World) -> None:
+    shop = world.shop(status="pending")
+    body = world.campaign_body(shop)
+    refused = await world.http.post("/api/v1/campaigns", json=body, headers=shop.owner)
+    assert refused.json()["code"] == "merchant_not_verified"
+    world.merchants.set_status(shop.merchant_id, "verified")
+    created = await world.http.post("/api/v1/campaigns", json=body, headers=shop.owner)
+    assert created.status_code == 201, created.text
+
+
+async def test_a_new_outlet_is_known_at_once(world: World) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop, outlet_ids=[str(shop.outlet_id)])
+    other, _ = await world.coupon(shop)
+    assert (await world.redeem(shop, coupon["code"])).status_code == 200  # outlets now cached
+    opened_today = world.merchants.add_outlet(shop.merchant_id)
+    response = await world.redeem(shop, other["code"], outlet_id=str(opened_today))
+    assert response.status_code == 200, response.text
+
+
+async def test_the_callers_credentials_are_forwarded(world: World) -> None:
+    shop = world.shop()
+    await world.campaign(shop, publish=False)
+    assert world.merchants.authorizations[0] == shop.owner["Authorization"]
+
+
+async def test_an_outage_is_503(world: World) -> None:
+    shop = world.shop()
+    world.merchants.down = True
+    response = await world.http.post(
+        "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "merchants_unavailable"
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_an_unreachable_service_is_503(
+    connection: AsyncConnection,
+    platform_settings: PlatformSettings,
+    world: World,
+    aws: Any,
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    app: FastAPI = create_app(
+        CouponsSettings(),
+        platform_settings,
+        database=ConnectionBoundDatabase(platform_settings, connection),
+        merchants_transport=httpx.MockTransport(refuse),
+    )
+    shop = world.shop()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        response = await http.post(
+            "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "merchants_unavailable"
+
+
+async def test_an_asgi_app_can_stand_in_for_svc_merchants(
+    connection: AsyncConnection,
+    platform_settings: PlatformSettings,
+    fake_merchants: FakeMerchants,
+    world: World,
+    aws: Any,
+) -> None:
+    stand_in = FastAPI()
+
+    @stand_in.get("/api/v1/merchants/{merchant_id}")
+    async def merchant(merchant_id: UUID) -> dict[str, Any]:
+        return fake_merchants.merchants[merchant_id]
+
+    app = create_app(
+        CouponsSettings(),
+        platform_settings,
+        database=ConnectionBoundDatabase(platform_settings, connection),
+        merchants_transport=httpx.ASGITransport(app=stand_in),
+    )
+    shop = world.shop()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        response = await http.post(
+            "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
+        )
+    assert response.status_code == 201, response.text

@@ -1,0 +1,32 @@
+"""FastAPI dependency aliases for the controllers: the services, ready to call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from core.web.routes import SessionDep
+from svc_merchants.components import MerchantsComponents
+from svc_merchants.services.merchants import MerchantService
+from svc_merchants.services.outlets import OutletService
+
+
+def components(request: Request) -> MerchantsComponents:
+    parts: MerchantsComponents = request.app.state.merchants
+    return parts
+
+
+ComponentsDep = Annotated[MerchantsComponents, Depends(components)]
+
+
+def _merchants(parts: ComponentsDep, session: SessionDep) -> MerchantService:
+    return parts.merchants(session)
+
+
+def _outlets(parts: ComponentsDep, session: SessionDep) -> OutletService:
+    return parts.outlets(session)
+
+
+MerchantsDep = Annotated[MerchantService, Depends(_merchants)]
+OutletsDep = Annotated[OutletService, Depends(_outlets)]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from svc_merchants.services.data_model.outlets import Outlet, OutletChanges
+
+
+# Coordinates are checked by the service (invalid_coordinates), here only their type.
+class OutletIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=1, max_length=300)
+    latitude: float | None = Field(default=None, description="-90 to 90, with longitude")
+    longitude: float | None = Field(default=None, description="-180 to 180, with latitude")
+
+
+class OutletPatch(BaseModel):
+    """Only the fields given change; the position is cleared with null for both."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    address: str | None = Field(default=None, min_length=1, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_are_not_null(self) -> OutletPatch:
+        for name in ("name", "address"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> OutletChanges:
+        return OutletChanges(**self.model_dump(exclude_unset=True))
+
+
+class OutletOut(BaseModel):
+    id: UUID
+    merchant_id: UUID
+    name: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, outlet: Outlet) -> OutletOut:
+        return cls(
+            id=outlet.id,
+            merchant_id=outlet.merchant_id,
+            name=outlet.name,
+            address=outlet.address,
+            latitude=outlet.latitude,
+            longitude=outlet.longitude,
+            created_at=outlet.created_at,
+            updated_at=outlet.updated_at,
+        )

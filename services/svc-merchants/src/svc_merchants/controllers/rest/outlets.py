@@ -1,0 +1,68 @@
+"""A merchant's outlets: its owner manages them, anyone lists a verified merchant's."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import Response, status
+
+from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_merchants.controllers.dependencies import OutletsDep
+from svc_merchants.controllers.dto.outlets import OutletIn, OutletOut, OutletPatch
+
+router = service_router(prefix="/api/v1/merchants/{merchant_id}/outlets", tags=["outlets"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OutletOut,
+    summary="Owner: add an outlet to a verified merchant",
+)
+async def create_outlet(
+    merchant_id: UUID, body: OutletIn, principal: CurrentPrincipal, outlets: OutletsDep
+) -> OutletOut:
+    outlet = await outlets.create(
+        principal=principal,
+        merchant_id=merchant_id,
+        name=body.name,
+        address=body.address,
+        latitude=body.latitude,
+        longitude=body.longitude,
+    )
+    return OutletOut.of(outlet)
+
+
+@router.get("", response_model=PageOut[OutletOut])
+async def list_outlets(
+    merchant_id: UUID, principal: OptionalPrincipal, outlets: OutletsDep, page: PageDep
+) -> PageOut[OutletOut]:
+    found = await outlets.list_outlets(principal=principal, merchant_id=merchant_id, page=page)
+    return PageOut(items=[OutletOut.of(o) for o in found.items], next_cursor=found.next_cursor)
+
+
+@router.patch("/{outlet_id}", response_model=OutletOut, summary="Owner: change an outlet")
+async def update_outlet(
+    merchant_id: UUID,
+    outlet_id: UUID,
+    body: OutletPatch,
+    principal: CurrentPrincipal,
+    outlets: OutletsDep,
+) -> OutletOut:
+    outlet = await outlets.update(
+        principal=principal, merchant_id=merchant_id, outlet_id=outlet_id, changes=body.changes()
+    )
+    return OutletOut.of(outlet)
+
+
+@router.delete(
+    "/{outlet_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Owner: remove an outlet"
+)
+async def delete_outlet(
+    merchant_id: UUID, outlet_id: UUID, principal: CurrentPrincipal, outlets: OutletsDep
+) -> Response:
+    await outlets.delete(principal=principal, merchant_id=merchant_id, outlet_id=outlet_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

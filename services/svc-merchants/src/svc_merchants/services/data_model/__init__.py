@@ -1,0 +1,1 @@
+"""svc-merchants's domain: plain dataclasses, no web or database types."""

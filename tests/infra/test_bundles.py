@@ -1,0 +1,128 @@
+"""`make package`: one folder per service for Lambda, and a smoke test of one bundle."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.routing import SERVICES
+from devstack.lambda_harness import http_event
+from infra.bundle import PROVIDED_BY_RUNTIME, Bundle, build_bundle, host_target, service_dir
+
+pytestmark = pytest.mark.slow
+
+ELF_MACHINE_AARCH64 = 183
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little")
+
+
+def _installed(bundle: Path) -> dict[str, str]:
+    versions = {}
+    for dist_info in bundle.glob("*.dist-info"):
+        name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
+        versions[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return versions
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
+def test_lambda_bundle_holds_the_handler_its_code_and_arm64_wheels(
+    service: object, lambda_bundles: dict[str, Bundle]
+) -> None:
+    bundle = lambda_bundles[service.name]  # type: ignore[attr-defined]
+    root = bundle.path
+    assert (root / "main.py").read_text() == (service_dir(bundle.service) / "main.py").read_text()
+    assert (root / "core" / "aws_lambda.py").is_file()
+    assert (root / bundle.service.package / "app.py").is_file()
+    # The service's migrations, moved aside from the alembic library's own package.
+    assert (root / "migrations" / "env.py").is_file()
+    assert (root / "alembic" / "__init__.py").is_file()
+    assert "script_location = %(here)s/migrations" in (root / "alembic.ini").read_text()
+
+    extensions = list(root.rglob("*.so"))
+    assert extensions
+    assert {_elf_machine(so) for so in extensions} == {ELF_MACHINE_AARCH64}
+    assert not [so for so in extensions if "cpython" in so.name and "cpython-312" not in so.name]
+
+    installed = _installed(root)
+    for package in PROVIDED_BY_RUNTIME:
+        assert package not in installed
+        assert not (root / package).exists()
+    requirements = (service_dir(bundle.service) / "requirements.txt").read_text().splitlines()
+    for line in requirements:
+        name, version = line.split(";")[0].strip().split("==")
+        if name not in bundle.excluded:
+            assert installed.get(name) == version, f"{name}=={version} missing from the bundle"
+
+
+SMOKE = r"""
+import json, sys
+bundle = sys.argv[1]
+sys.path.insert(0, bundle)
+
+class Context:
+    aws_request_id = "smoke-request"
+
+import main
+results = [main.handler(event, Context()) for event in json.load(sys.stdin)]
+stdlib = sys.base_prefix
+foreign = sorted(
+    name for name, module in list(sys.modules.items())
+    if getattr(module, "__file__", None)
+    and not module.__file__.startswith(bundle)
+    and (not module.__file__.startswith(stdlib) or "site-packages" in module.__file__)
+)
+print(json.dumps({"results": results, "foreign": foreign, "boto3": "boto3" in sys.modules}))
+"""
+
+
+def test_a_bundle_built_for_this_machine_runs_alone_in_a_clean_interpreter(
+    tmp_path: Path, migrated_engine: object, database_url: str
+) -> None:
+    """Catches what only a real bundle shows: a wheel missing from requirements.txt, a file
+    left behind, an import the bundle cannot satisfy. Built for this machine's own Python
+    and CPU, since the arm64 3.12 one cannot run here."""
+    service = SERVICES[0]
+    bundle = build_bundle(service, host_target(), out=tmp_path / service.directory)
+    health = f"/api/v1/{service.name}/health"
+    events = [
+        http_event("GET", health),
+        http_event("GET", f"/api/v1/{service.name}/no-such-thing"),
+        {"action": "migrate"},
+    ]
+    environment = {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "LOCAL_STATE_DIR": str(tmp_path / "state"),
+    }
+    # -I: no user site, no PYTHON* variables, no script directory; -S: no site-packages.
+    # The bundle is all there is beside the standard library.
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-I", "-S", "-c", SMOKE, str(bundle.path)],
+        input=json.dumps(events),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    health_response, missing, migrated = outcome["results"]
+    assert health_response["statusCode"] == 200
+    assert json.loads(health_response["body"]) == {"status": "ok", "service": service.name}
+    assert health_response["headers"]["x-request-id"] == "smoke-request"
+    assert missing["statusCode"] == 404
+    assert missing["headers"]["content-type"] == "application/problem+json"
+    assert migrated == {"migrated": service.name}
+    assert outcome["foreign"] == []
+    # Requests need no boto3 at import: the runtime's copy is loaded only where used.
+    assert outcome["boto3"] is False
