@@ -1,52 +1,18 @@
 """Across services: an admin verifies a merchant in svc-merchants, svc-auth hears of it, and
 the applicant's next token names them the merchant's owner.
 
-Both apps share one in-process bus (EventBridge's stand-in) and one database connection,
-behind the local gateway that routes like API Gateway.
+The platform runs behind the local gateway (tests/conftest.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
-import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.config import PlatformSettings
-from core.database.engine import ConnectionBoundDatabase
-from core.events.sinks import InProcessBus
 from devstack.api import AuthApi, MerchantsApi, bearer
-from devstack.gateway import LocalGateway
 from devstack.tokens import TestTokens
-from svc_auth.app import create_app as create_auth_app
-from svc_auth.config import AuthSettings
-from svc_merchants.app import create_app as create_merchants_app
-
-FAST_HASHING = {"password_time_cost": 1, "password_memory_kib": 1024, "password_parallelism": 1}
-
-
-@pytest.fixture
-async def gateway(
-    connection: AsyncConnection, platform_settings: PlatformSettings, tokens: TestTokens, aws: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    bus = InProcessBus()
-    database = ConnectionBoundDatabase(platform_settings, connection)
-    apps = {
-        "auth": create_auth_app(
-            AuthSettings(**FAST_HASHING),
-            platform_settings,
-            database=database,
-            bus=bus,
-            keys=tokens.keys,
-        ),
-        "merchants": create_merchants_app(platform=platform_settings, database=database, bus=bus),
-    }
-    transport = httpx.ASGITransport(app=LocalGateway(apps))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
 
 
 async def test_verification_makes_the_applicant_the_owner(

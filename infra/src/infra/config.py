@@ -131,6 +131,17 @@ SERVICE_DEPLOYMENTS: Mapping[str, ServiceDeployment] = {
         generated_secrets=("BOOTSTRAP_ADMIN_PASSWORD",),
         environment=lambda stage: {"BOOTSTRAP_ADMIN_EMAIL": stage.bootstrap_admin_email},
     ),
+    # Merchant changes evict svc-coupons' cached merchant facts (svc_coupons.consumers).
+    "coupons": ServiceDeployment(
+        consumes=(
+            "merchant.suspended",
+            "merchant.reinstated",
+            "merchant.updated",
+            "outlet.created",
+            "outlet.updated",
+            "outlet.deleted",
+        ),
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from core.runtime import ServiceRuntime
 from core.web.app import build_service_app
 from svc_coupons.components import CouponsComponents
 from svc_coupons.config import CouponsSettings
+from svc_coupons.consumers import consumers
 from svc_coupons.controllers.rest import campaigns, coupons, issuing, wallet
 from svc_coupons.repositories.schema_model import platform_tables
 
@@ -54,4 +55,7 @@ def create_app(
         graphql_router=graphql,
     )
     app.state.coupons = parts
+    app.state.consumers = consumers(parts)
+    for event_type, consumer in app.state.consumers.items():
+        runtime.bus.subscribe(event_type, consumer)
     return app

@@ -44,6 +44,9 @@ class DynamoCache:
             },
         )
 
+    def _delete(self, key: str) -> None:
+        self._client_factory().delete_item(TableName=self._table, Key=self._key(key))
+
     # A cache that fails is a cache that misses: the caller asks the source instead.
     async def get(self, key: str) -> Any:
         try:
@@ -57,3 +60,7 @@ class DynamoCache:
             await asyncio.to_thread(self._put, key, value)
         except Exception as exc:
             logger.warning("cache write failed: %r", exc)
+
+    async def delete(self, key: str) -> None:
+        """Unlike a read or a write, a failed eviction is raised: the event is retried."""
+        await asyncio.to_thread(self._delete, key)

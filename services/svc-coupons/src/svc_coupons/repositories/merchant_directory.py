@@ -68,6 +68,14 @@ class MerchantsHttp:
 _UNSEEN = object()
 
 
+def merchant_key(merchant_id: UUID) -> str:
+    return f"merchant#{merchant_id}"
+
+
+def outlets_key(merchant_id: UUID) -> str:
+    return f"outlets#{merchant_id}"
+
+
 class HttpMerchantDirectory:
     """One per request: it carries the caller's credentials and remembers its answers."""
 
@@ -114,11 +122,11 @@ class HttpMerchantDirectory:
                 return items
 
     async def merchant(self, merchant_id: UUID) -> Merchant | None:
-        key = f"merchant#{merchant_id}"
+        key = merchant_key(merchant_id)
         body = await self._remembered(key)
         if body is _UNSEEN:
             # Only a verified merchant is cached: verification takes effect at once, and a
-            # suspension within the cache's few seconds.
+            # suspension as soon as its event arrives (svc_coupons.consumers).
             body = await self._fetch(
                 key,
                 f"/api/v1/merchants/{merchant_id}",
@@ -137,7 +145,7 @@ class HttpMerchantDirectory:
     async def outlet_ids(
         self, merchant_id: UUID, *, including: Collection[UUID] = ()
     ) -> frozenset[UUID]:
-        key = f"outlets#{merchant_id}"
+        key = outlets_key(merchant_id)
         outlets = await self._remembered(key)
         fresh = key in self._seen
         known = frozenset() if outlets is _UNSEEN else _ids(outlets)
