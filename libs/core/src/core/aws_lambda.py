@@ -40,6 +40,10 @@ DATABASE_PROXY_ENDPOINT = "DATABASE_PROXY_ENDPOINT"
 RDS_PROXY_POSTGRES_PORT = 5432  # an RDS Proxy listens on 5432 whatever the instance's port
 
 
+class OutboxDeliveryFailed(RuntimeError):
+    """The scheduled sweep found events it still cannot deliver."""
+
+
 class UnknownEventError(ValueError):
     """An event this function has no use for: a misrouted rule or a mistyped manual payload.
 
@@ -159,8 +163,14 @@ class ServiceLambdaHandler:
         return {"event_id": str(domain_event.id), "type": detail_type, "processed": processed}
 
     async def _sweep(self) -> dict[str, Any]:
-        delivered = await self._app.state.runtime.relay.sweep()
-        return {"swept": delivered}
+        result = await self._app.state.runtime.relay.sweep()
+        if result.failed:
+            # Recorded on the rows already; raising makes a lasting outage reach the
+            # function's Errors alarm instead of piling up unseen.
+            raise OutboxDeliveryFailed(
+                f"{result.failed} outbox events still undeliverable ({result.delivered} delivered)"
+            )
+        return {"swept": result.delivered}
 
     async def _migrate(self) -> dict[str, Any]:
         async with self._app.state.runtime.database.engine.begin() as connection:

@@ -131,15 +131,18 @@ async def test_undelivered_events_wait_for_the_sweep(
     assert row.attempts == 1
     assert row.delivered_at is None
 
+    await connection.execute(text("UPDATE auth.outbox SET occurred_at = now() - interval '1 hour'"))
+    still_down = await runtime.relay.sweep()
+    assert (still_down.delivered, still_down.failed) == (0, 1)
+
     from core.dynamo import ensure_tables
 
     ensure_tables(aws, runtime.settings)  # back up
-    await connection.execute(text("UPDATE auth.outbox SET occurred_at = now() - interval '1 hour'"))
-    assert await runtime.relay.sweep() == 1
+    assert (await runtime.relay.sweep()).delivered == 1
     assert [e["type"] for e in await runtime.audit.history("user", user["id"])] == [
         "user.registered"
     ]
-    assert await runtime.relay.sweep() == 0
+    assert (await runtime.relay.sweep()).delivered == 0
 
 
 async def test_bootstrap_admin_is_idempotent(
@@ -194,3 +197,13 @@ async def test_two_keys_are_served_during_a_rotation(
         # Verified (the key is known); the user itself does not exist.
         assert me.status_code == 401
         assert "no longer exists" in me.json()["detail"]
+
+
+async def test_values_the_database_cannot_take_are_422_not_500(client: httpx.AsyncClient) -> None:
+    nul = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "nul@example.com", "password": "long enough pw", "display_name": "a\x00b"},
+    )
+    assert nul.status_code == 422
+    assert nul.json()["code"] == "invalid_input"
+    assert (await client.get("/api/v1/auth/users?email=a%00b")).status_code in (401, 422)

@@ -75,6 +75,8 @@ class Database:
             "max_overflow": settings.database_max_overflow,
             "pool_pre_ping": True,
             "pool_recycle": 300,
+            # Bound values (coupon codes, emails) stay out of error messages and logs.
+            "hide_parameters": True,
             "connect_args": connect_args,
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -17,6 +18,12 @@ from core.events.outbox import pending_events
 from core.events.sinks import EventSink
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    delivered: int
+    failed: int
 
 
 class OutboxRelay:
@@ -72,7 +79,7 @@ class OutboxRelay:
 
     async def sweep(
         self, *, older_than: timedelta = timedelta(seconds=30), batch: int = 100
-    ) -> int:
+    ) -> SweepResult:
         """Deliver events left undelivered; safe to run from several places at once."""
         table = self._table
         async with self._database.transaction() as session:
@@ -105,4 +112,4 @@ class OutboxRelay:
                 else:
                     failed[event.id] = error
             await self._record(session, delivered, failed)
-        return len(delivered)
+        return SweepResult(delivered=len(delivered), failed=len(failed))

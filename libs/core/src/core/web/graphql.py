@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Environment, PlatformSettings
+from core.database.errors import caller_error
 from core.errors import PlatformError
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def _problem_codes_extension() -> type:
         @staticmethod
         def _shape(error: GraphQLError) -> GraphQLError:
             original = error.original_error
+            if original is not None:
+                original = caller_error(original) or original
             if isinstance(original, PlatformError):
                 return GraphQLError(
                     original.detail,
@@ -106,8 +109,10 @@ def build_schema(
             # Our own errors are answers, not incidents: only the unexpected are logged.
             for error in errors:
                 original = error.original_error
-                if original is not None and not isinstance(
-                    original, (PlatformError, ValidationError, GraphQLError)
+                if (
+                    original is not None
+                    and not isinstance(original, (PlatformError, ValidationError, GraphQLError))
+                    and caller_error(original) is None
                 ):
                     logger.error("unexpected GraphQL error", exc_info=original)
 

@@ -37,7 +37,8 @@ class RequestContextMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         lambda_context = scope.get("aws.context")
-        rid = incoming[:100] or getattr(lambda_context, "aws_request_id", None) or uuid.uuid4().hex
+        # In Lambda the platform's own id wins: a client cannot choose what our logs say.
+        rid = getattr(lambda_context, "aws_request_id", None) or incoming[:100] or uuid.uuid4().hex
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
