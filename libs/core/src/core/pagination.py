@@ -44,6 +44,12 @@ class PageRequest:
     cursor: str | None = None
 
 
+def bounded_page(limit: int, cursor: str | None) -> PageRequest:
+    """Page arguments from a caller that does not validate them (GraphQL), clamped to the
+    bounds `?limit=` has in REST."""
+    return PageRequest(limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor)
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]

@@ -11,12 +11,13 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import PlatformSettings
+from core.events.outbox import OutboxWriter
 from core.runtime import ServiceRuntime
 from svc_auth.config import AuthSettings
 from svc_auth.repositories.clients import ClientRepository
-from svc_auth.repositories.events import OutboxEventLog
 from svc_auth.repositories.memberships import MembershipRepository
 from svc_auth.repositories.refresh_tokens import RefreshTokenRepository
+from svc_auth.repositories.schema_model import platform_tables
 from svc_auth.repositories.throttle import DynamoLoginThrottle
 from svc_auth.repositories.users import UserRepository
 from svc_auth.services.accounts import AccountService
@@ -36,6 +37,11 @@ def load_key_ring(settings: AuthSettings, platform: PlatformSettings) -> KeyRing
         )
         return KeyRing(SigningKey.from_pem(settings.signing_key.get_secret_value()), previous)
     return local_key_ring(platform.keys_dir)
+
+
+def _outbox(session: AsyncSession) -> OutboxWriter:
+    """Events written in the request's own transaction."""
+    return OutboxWriter(platform_tables.outbox, session)
 
 
 @dataclass
@@ -75,21 +81,23 @@ class AuthComponents:
 
     def accounts(self, session: AsyncSession) -> AccountService:
         return AccountService(
-            users=UserRepository(session), events=OutboxEventLog(session), hasher=self.hasher
+            users=UserRepository(session),
+            events=_outbox(session),
+            hasher=self.hasher,
         )
 
     def memberships(self, session: AsyncSession) -> MembershipService:
         return MembershipService(
             users=UserRepository(session),
             memberships=MembershipRepository(session),
-            events=OutboxEventLog(session),
+            events=_outbox(session),
         )
 
     def clients(self, session: AsyncSession) -> ClientService:
         return ClientService(
             clients=ClientRepository(session),
             memberships=MembershipRepository(session),
-            events=OutboxEventLog(session),
+            events=_outbox(session),
         )
 
     def tokens(self, session: AsyncSession) -> TokenService:

@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from core.clock import utcnow
-from svc_auth.repositories.base import RepositoryBase
+from core.database.repository import RepositoryBase
 from svc_auth.repositories.schema_model import OAuthClientRow
 from svc_auth.services.data_model.clients import ClientKind, GrantType, OAuthClient
 

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
-from svc_auth.repositories.base import RepositoryBase
+from core.database.repository import RepositoryBase
 from svc_auth.repositories.schema_model import MembershipRow, UserRow
 from svc_auth.services.data_model.users import Member, MerchantRole
 

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select, update
 
 from core.clock import utcnow
-from svc_auth.repositories.base import RepositoryBase
+from core.database.repository import RepositoryBase
 from svc_auth.repositories.schema_model import RefreshTokenRow
 from svc_auth.services.data_model.tokens import RefreshTokenRecord
 

@@ -7,8 +7,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
 from core.database.keyset import keyset_page
+from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
-from svc_auth.repositories.base import RepositoryBase
 from svc_auth.repositories.schema_model import UserRoleRow, UserRow
 from svc_auth.services.data_model.users import (
     Credentials,

@@ -5,8 +5,8 @@ from uuid import UUID
 from sqlalchemy import select
 
 from core.database.keyset import keyset_page
+from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
-from svc_merchants.repositories.base import RepositoryBase
 from svc_merchants.repositories.schema_model import MerchantRow
 from svc_merchants.services.data_model.merchants import Merchant, MerchantStatus
 

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.config import PlatformSettings
-from core.pagination import DEFAULT_LIMIT
+from core.pagination import DEFAULT_LIMIT, bounded_page
 from core.web.graphql import build_schema, graphql_router
 from svc_merchants.controllers.dto.merchants import MerchantIn, MerchantPatch, SuspendIn
 from svc_merchants.controllers.dto.outlets import OutletIn, OutletPatch
@@ -20,7 +20,6 @@ from svc_merchants.controllers.graphql.types import (
     OutletPage,
     OutletType,
 )
-from svc_merchants.schemas.pagination import graphql_page
 from svc_merchants.services.data_model.merchants import MerchantStatus
 
 MerchantsInfo = Info[MerchantsContext, None]
@@ -51,7 +50,7 @@ class Query:
     ) -> MerchantPage:
         ctx = info.context
         page = await ctx.merchants.list_merchants(
-            principal=ctx.principal(), status=status, mine=mine, page=graphql_page(limit, cursor)
+            principal=ctx.principal(), status=status, mine=mine, page=bounded_page(limit, cursor)
         )
         return MerchantPage(
             items=[MerchantType.of(m) for m in page.items], next_cursor=page.next_cursor
@@ -67,7 +66,7 @@ class Query:
     ) -> OutletPage:
         ctx = info.context
         page = await ctx.outlets.list_outlets(
-            principal=ctx.principal(), merchant_id=merchant_id, page=graphql_page(limit, cursor)
+            principal=ctx.principal(), merchant_id=merchant_id, page=bounded_page(limit, cursor)
         )
         return OutletPage(
             items=[OutletType.of(o) for o in page.items], next_cursor=page.next_cursor

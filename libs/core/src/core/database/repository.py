@@ -1,4 +1,7 @@
-"""The shape every repository shares: a session it uses but never commits."""
+"""The shape every repository shares: a session it uses but never commits.
+
+Services subclass it thinly, one repository per aggregate, mapping rows to data models.
+"""
 
 from __future__ import annotations
 
