@@ -40,6 +40,10 @@ class FakeMerchants:
     calls: list[str] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     down: bool = False
+    # Stands in for every answer when set: a malformed 200, say.
+    answer: httpx.Response | None = None
+    # A client paging in circles would never stop on its own: fail it instead.
+    max_calls: int = 500
 
     def add(self, *, status: str = "verified", owner_user_id: UUID | None = None) -> UUID:
         merchant_id = uuid4()
@@ -73,9 +77,13 @@ class FakeMerchants:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request.url.path)
+        if len(self.calls) > self.max_calls:
+            raise AssertionError(f"svc-merchants asked {len(self.calls)} times: a loop?")
         self.authorizations.append(request.headers.get("authorization"))
         if self.down:
             return httpx.Response(502, json={"detail": "bad gateway"})
+        if self.answer is not None:
+            return self.answer
         if match := _MERCHANT.match(request.url.path):
             merchant_id = UUID(match.group(1))
             if merchant_id not in self.merchants or merchant_id in self.hidden:

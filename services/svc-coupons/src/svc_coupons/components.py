@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.runtime import ServiceRuntime
 from svc_coupons.config import CouponsSettings
+from svc_coupons.repositories.audit import AuditHistory
 from svc_coupons.repositories.cache import DynamoCache
 from svc_coupons.repositories.campaigns import CampaignRepository
 from svc_coupons.repositories.code_export import UnassignedCodeExport
@@ -93,7 +94,7 @@ class CouponsComponents:
         return CouponService(
             campaigns=CampaignRepository(session),
             coupons=CouponRepository(session),
-            audit=self.runtime.audit,
+            audit=AuditHistory(self.runtime.audit),
         )
 
     def redemptions(self, session: AsyncSession, *, authorization: str | None) -> RedemptionService:

@@ -410,3 +410,84 @@ async def test_publish_needs_a_verified_merchant(world: World, aws: Any) -> None
     response = await world.http.post(f"/api/v1/campaigns/{draft['id']}/publish", headers=shop.owner)
     assert response.status_code == 409
     assert response.json()["code"] == "merchant_not_verified"
+
+
+async def test_patch_below_what_was_issued_is_409(world: World) -> None:
+    shop = world.shop()
+    draft = await world.campaign(shop, publish=False, total_quantity=10)
+    path = f"/api/v1/campaigns/{draft['id']}"
+    codes = await world.http.post(f"{path}/codes", json={"count": 6}, headers=shop.owner)
+    assert codes.status_code == 201, codes.text
+    below = await world.http.patch(path, json={"total_quantity": 5}, headers=shop.owner)
+    assert below.status_code == 409, below.text
+    assert below.json()["code"] == "quantity_below_issued"
+    assert "6" in below.json()["detail"]
+    exactly = await world.http.patch(path, json={"total_quantity": 6}, headers=shop.owner)
+    assert exactly.status_code == 200, exactly.text
+    assert (exactly.json()["total_quantity"], exactly.json()["issued_count"]) == (6, 6)
+    unlimited = await world.http.patch(path, json={"total_quantity": None}, headers=shop.owner)
+    assert unlimited.status_code == 200
+    assert unlimited.json()["total_quantity"] is None
+
+
+async def test_saving_terms_is_conditional_on_the_row(
+    world: World, connection: AsyncConnection
+) -> None:
+    """The UPDATE itself refuses a quantity below issued_count, or a campaign no longer a
+    draft, whatever the caller checked before: no IntegrityError, no lost write."""
+    import dataclasses
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from svc_coupons.repositories.campaigns import CampaignRepository
+
+    shop = world.shop()
+    draft = await world.campaign(shop, publish=False, total_quantity=10)
+    codes = await world.http.post(
+        f"/api/v1/campaigns/{draft['id']}/codes", json={"count": 6}, headers=shop.owner
+    )
+    assert codes.status_code == 201
+    session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
+    campaigns = CampaignRepository(session)
+    campaign = await campaigns.get(UUID(draft["id"]))
+    assert campaign is not None
+    below = dataclasses.replace(campaign.terms, total_quantity=5)
+    assert await campaigns.save_terms(campaign_id=campaign.id, terms=below, now=utcnow()) is None
+    fits = dataclasses.replace(campaign.terms, total_quantity=6)
+    saved = await campaigns.save_terms(campaign_id=campaign.id, terms=fits, now=utcnow())
+    assert saved is not None
+    assert saved.terms.total_quantity == 6
+    await connection.execute(
+        text("UPDATE coupons.campaigns SET status = 'active' WHERE id = :id"), {"id": draft["id"]}
+    )
+    assert await campaigns.save_terms(campaign_id=campaign.id, terms=fits, now=utcnow()) is None
+    await session.close()
+
+
+async def test_svc_merchants_naming_the_user_owner_is_not_enough_once_verified(
+    world: World,
+) -> None:
+    """The token's owner membership decides; owner_user_id only lets a pending applicant
+    hear 409 merchant_not_verified instead of 403."""
+    shop = world.shop()
+    named_owner = world.headers(subject=shop.owner_id)  # no membership in the token
+    response = await world.http.post(
+        "/api/v1/campaigns", json=world.campaign_body(shop), headers=named_owner
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "forbidden"
+    # With the membership the same person creates.
+    response = await world.http.post(
+        "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
+    )
+    assert response.status_code == 201
+    # A suspended merchant's named owner without membership: not the owner either, and
+    # nothing about the merchant's state is disclosed to a caller who is not its owner.
+    suspended = world.shop(status="suspended")
+    response = await world.http.post(
+        "/api/v1/campaigns",
+        json=world.campaign_body(suspended),
+        headers=world.headers(subject=suspended.owner_id),
+    )
+    assert response.status_code == 403

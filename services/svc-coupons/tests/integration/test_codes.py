@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -296,3 +297,139 @@ async def test_codes_of_a_campaign_not_running_cannot_be_claimed(world: World) -
     assert partner.status_code == 403
     anonymous = await world.http.post("/api/v1/coupons/claim", json={"code": str(uuid4())})
     assert anonymous.status_code == 401
+
+
+async def first_code(world: World, shop: Shop, campaign: dict[str, Any]) -> str:
+    listed = await world.http.get(f"/api/v1/campaigns/{campaign['id']}/codes", headers=shop.owner)
+    code: str = listed.json()["items"][0]["code"]
+    return code
+
+
+def stale_campaign_reads(monkeypatch: pytest.MonkeyPatch, **as_it_was: Any) -> None:
+    """Every unlocked campaign read answers as the campaign was a moment ago: what a request
+    sees when the campaign changes between its check and its write."""
+    import dataclasses
+
+    from svc_coupons.repositories.campaigns import CampaignRepository
+    from svc_coupons.services.data_model.campaigns import CampaignStatus
+
+    real_get = CampaignRepository.get
+
+    async def stale_get(self: CampaignRepository, campaign_id: Any) -> Any:
+        campaign = await real_get(self, campaign_id)
+        if campaign is None:
+            return None
+        terms = dataclasses.replace(campaign.terms, **as_it_was)
+        return dataclasses.replace(campaign, status=CampaignStatus.ACTIVE, terms=terms)
+
+    monkeypatch.setattr(CampaignRepository, "get", stale_get)
+
+
+async def unassigned(connection: AsyncConnection, code: str) -> bool:
+    status = (
+        await connection.execute(
+            text("SELECT status FROM coupons.coupons WHERE code = :code"), {"code": code}
+        )
+    ).scalar_one()
+    return bool(status == "unassigned")
+
+
+async def test_claiming_a_code_is_gated_on_the_campaign_in_sql(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    await generate(world, shop, campaign, 1)
+    code = await first_code(world, shop, campaign)
+    ended = await world.http.post(f"/api/v1/campaigns/{campaign['id']}/end", headers=shop.owner)
+    assert ended.status_code == 200
+    stale_campaign_reads(monkeypatch)
+    _, customer = world.customer()
+    response = await world.http.post("/api/v1/coupons/claim", json={"code": code}, headers=customer)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "campaign_not_active"
+    assert await unassigned(connection, code)
+
+
+async def test_claiming_a_code_after_the_campaigns_end_date_is_refused_in_sql(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    await generate(world, shop, campaign, 1)
+    code = await first_code(world, shop, campaign)
+    await connection.execute(
+        text(
+            "UPDATE coupons.campaigns SET starts_at = now() - interval '2 days', "
+            "ends_at = now() - interval '1 day' WHERE id = :id"
+        ),
+        {"id": campaign["id"]},
+    )
+    from core.clock import utcnow
+
+    stale_campaign_reads(monkeypatch, ends_at=utcnow() + timedelta(days=1))
+    _, customer = world.customer()
+    response = await world.http.post("/api/v1/coupons/claim", json={"code": code}, headers=customer)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "campaign_not_active"
+    assert await unassigned(connection, code)
+
+
+async def test_claiming_a_voided_code_is_coupon_void(world: World) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    await generate(world, shop, campaign, 1)
+    code = await first_code(world, shop, campaign)
+    voided = await world.http.post(
+        f"/api/v1/coupons/{code}/void", json={"reason": "misprint"}, headers=shop.owner
+    )
+    assert voided.status_code == 200, voided.text
+    _, customer = world.customer()
+    response = await world.http.post("/api/v1/coupons/claim", json={"code": code}, headers=customer)
+    assert response.status_code == 409
+    assert response.json()["code"] == "coupon_void"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "json"),
+        ("*/*", "json"),
+        ("application/json", "json"),
+        ("application/*", "json"),
+        ("text/csv", "csv"),
+        ("text/*", "csv"),
+        ("TEXT/CSV; charset=utf-8", "csv"),
+        ("text/csv;q=0, application/json", "json"),
+        ("text/csv; q=0.0, */*", "json"),
+        ("application/json;q=0.5, text/csv", "csv"),
+        ("application/json;q=0.5, text/csv;q=0.9", "csv"),
+        ("text/csv;q=0.5, application/json", "json"),
+        ("text/csv, */*;q=0.1", "csv"),
+        ("text/html, text/csv;q=0.8, */*;q=0.1", "csv"),
+        ("application/json, text/csv", "json"),
+        ("*/*, text/csv;q=0", "json"),
+        ("application/xml", 406),
+        ("text/csv;q=0", 406),
+        ("text/csv;q=0, application/json;q=0", 406),
+        ("*/*;q=0", 406),
+        ("image/png, text/html", 406),
+    ],
+)
+async def test_codes_negotiate_json_or_csv(
+    world: World, accept: str | None, expected: str | int
+) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    await generate(world, shop, campaign, 2)
+    headers = dict(shop.owner)
+    if accept is not None:
+        headers["Accept"] = accept
+    response = await world.http.get(f"/api/v1/campaigns/{campaign['id']}/codes", headers=headers)
+    if expected == 406:
+        assert response.status_code == 406, response.text
+        assert response.json()["code"] == "not_acceptable"
+        return
+    assert response.status_code == 200, response.text
+    kind = response.headers["content-type"].split(";")[0]
+    assert kind == {"json": "application/json", "csv": "text/csv"}[str(expected)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -188,3 +189,132 @@ async def test_wallet_batch_loads_campaigns(world: World, connection: AsyncConne
     assert {i["campaign"]["title"] for i in items} == {f"Campaign {i}" for i in range(10)}
     assert for_many == for_few
     assert sum("coupons.campaigns" in s for s in statements) == 1
+
+
+BIG = 5_000_000_000  # above 2^31: GraphQL's Int cannot carry it
+
+
+async def test_money_and_counts_are_64_bit(world: World) -> None:
+    shop = world.shop()
+    body = world.campaign_body(shop)
+    created = await gql(
+        world,
+        """mutation ($input: CampaignInput!) {
+          createCampaign(input: $input) { id discountValue minSpend totalQuantity issuedCount }
+        }""",
+        shop.owner,
+        input={
+            "merchantId": body["merchant_id"],
+            "title": "Big ticket",
+            "discountType": "fixed_amount",
+            "discountValue": BIG,
+            "currency": "EUR",
+            "minSpend": BIG * 2,
+            "totalQuantity": 1000,
+            "startsAt": body["starts_at"],
+            "endsAt": body["ends_at"],
+        },
+    )
+    assert "errors" not in created, created
+    campaign = created["data"]["createCampaign"]
+    assert (campaign["discountValue"], campaign["minSpend"]) == (BIG, BIG * 2)
+    assert (campaign["totalQuantity"], campaign["issuedCount"]) == (1000, 0)
+    await world.http.post(f"/api/v1/campaigns/{campaign['id']}/publish", headers=shop.owner)
+    coupon = await world.claim(campaign, world.customer()[1])
+    redeemed = await gql(
+        world,
+        """mutation ($code: String!, $outlet: UUID!, $amount: Long) {
+          redeemCoupon(code: $code, outletId: $outlet, orderAmount: $amount) {
+            discountAmount orderAmount
+          }
+        }""",
+        shop.staff,
+        code=coupon["code"],
+        outlet=str(shop.outlet_id),
+        amount=BIG * 3,
+    )
+    assert redeemed["data"]["redeemCoupon"] == {"discountAmount": BIG, "orderAmount": BIG * 3}
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 1.5, "12", True])
+async def test_long_refuses_what_is_not_a_64_bit_integer(world: World, value: Any) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop)
+    refused = await gql(
+        world,
+        """mutation ($code: String!, $outlet: UUID!, $amount: Long) {
+          redeemCoupon(code: $code, outletId: $outlet, orderAmount: $amount) { redemptionId }
+        }""",
+        shop.staff,
+        code=coupon["code"],
+        outlet=str(shop.outlet_id),
+        amount=value,
+    )
+    assert refused["errors"][0]["extensions"]["code"] in {"invalid_query", "invalid_input"}
+    assert "data" not in refused or refused["data"] is None
+
+
+async def test_long_in_a_query_literal(world: World) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop)
+    redeemed = await gql(
+        world,
+        f"""mutation {{
+          redeemCoupon(code: "{coupon["code"]}", outletId: "{shop.outlet_id}",
+                       orderAmount: {BIG}) {{ orderAmount discountAmount }}
+        }}""",
+        shop.staff,
+    )
+    assert redeemed["data"]["redeemCoupon"] == {"orderAmount": BIG, "discountAmount": BIG // 10}
+    too_big = await gql(
+        world,
+        f"""mutation {{
+          redeemCoupon(code: "{coupon["code"]}", outletId: "{shop.outlet_id}",
+                       orderAmount: {2**64}) {{ orderAmount }}
+        }}""",
+        shop.staff,
+    )
+    assert too_big["errors"][0]["extensions"]["code"] in {"invalid_query", "invalid_input"}
+
+
+async def test_a_coupons_campaign_is_the_summary_rest_shows(world: World) -> None:
+    """A coupon's reader sees what REST shows on a coupon, not the campaign's counts and
+    quantities (which only its merchant's members may read)."""
+    shop = world.shop()
+    coupon, owner = await world.coupon(shop)
+    summary = await gql(
+        world,
+        """query ($code: String!) { coupon(code: $code) { campaign {
+          id merchantId title status discountType discountValue currency minSpend endsAt
+          outletIds transferable tradable
+        } } }""",
+        owner,
+        code=coupon["code"],
+    )
+    assert "errors" not in summary, summary
+    rest = (await world.http.get(f"/api/v1/coupons/{coupon['code']}", headers=owner)).json()
+    shown = summary["data"]["coupon"]["campaign"]
+    assert set(shown) == {
+        "id",
+        "merchantId",
+        "title",
+        "status",
+        "discountType",
+        "discountValue",
+        "currency",
+        "minSpend",
+        "endsAt",
+        "outletIds",
+        "transferable",
+        "tradable",
+    }
+    assert shown["id"] == rest["campaign"]["id"]
+    assert shown["discountValue"] == rest["campaign"]["discount_value"]
+    for hidden in ("issuedCount", "redeemedCount", "totalQuantity", "perCustomerLimit"):
+        refused = await gql(
+            world,
+            f"query ($code: String!) {{ coupon(code: $code) {{ campaign {{ {hidden} }} }} }}",
+            owner,
+            code=coupon["code"],
+        )
+        assert refused["errors"][0]["extensions"]["code"] == "invalid_query", hidden

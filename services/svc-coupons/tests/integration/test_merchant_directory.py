@@ -3,10 +3,12 @@ and an outage is a 503 rather than a wrong answer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -145,3 +147,62 @@ async def test_an_asgi_app_can_stand_in_for_svc_merchants(
             "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
         )
     assert response.status_code == 201, response.text
+
+
+MALFORMED = {
+    "html": httpx.Response(
+        200, content=b"<html>Gateway says hi</html>", headers={"Content-Type": "text/html"}
+    ),
+    "json_list": httpx.Response(200, json=[{"id": "x"}]),
+    "missing_keys": httpx.Response(200, json={"name": "Corner Bakery"}),
+    "bad_id": httpx.Response(200, json={"id": "not-a-uuid", "status": "verified"}),
+    "bad_owner": httpx.Response(
+        200,
+        json={
+            "id": "6f1c1d2e-0000-4000-8000-000000000000",
+            "status": "verified",
+            "owner_user_id": 42,
+        },
+    ),
+    "null_body": httpx.Response(200, json=None),
+    "string_body": httpx.Response(200, json="verified"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MALFORMED))
+async def test_a_malformed_merchant_answer_is_503(world: World, kind: str) -> None:
+    shop = world.shop()
+    world.merchants.answer = MALFORMED[kind]
+    response = await world.http.post(
+        "/api/v1/campaigns", json=world.campaign_body(shop), headers=shop.owner
+    )
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "merchants_unavailable"
+    assert response.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        ["not", "a", "page"],
+        {"items": "abc", "next_cursor": None},
+        {"items": [{"name": "no id"}], "next_cursor": None},
+        {"items": [{"id": "not-a-uuid"}], "next_cursor": None},
+        {"items": [None], "next_cursor": None},
+        {"items": [], "next_cursor": 7},
+        {"items": [], "next_cursor": "the same page again"},
+    ],
+)
+async def test_a_malformed_outlet_page_is_503(world: World, page: Any) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    _, customer = world.customer()
+    coupon = await world.claim(campaign, customer)
+    # The merchant is cached as verified; now its outlet list comes back broken.
+    world.merchants.answer = httpx.Response(200, json=page)
+    response = await asyncio.wait_for(world.redeem(shop, coupon["code"]), timeout=10)
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "merchants_unavailable"
+    # Nothing broken was cached: once svc-merchants answers properly, all is well.
+    world.merchants.answer = None
+    assert (await world.redeem(shop, coupon["code"])).status_code == 200

@@ -373,3 +373,94 @@ async def test_stats_readers(world: World) -> None:
         assert (await world.http.get(path, headers=headers)).status_code == 403
     hidden = await world.http.get(f"/api/v1/campaigns/{draft['id']}/stats", headers=customer)
     assert hidden.status_code == 404
+
+
+def stale_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unlocked reads answer as things were a moment ago: the coupon active, its campaign
+    active. What a request sees when another changes them between its check and its write."""
+    import dataclasses
+
+    from svc_coupons.repositories.campaigns import CampaignRepository
+    from svc_coupons.repositories.coupons import CouponRepository
+    from svc_coupons.services.data_model.campaigns import CampaignStatus
+    from svc_coupons.services.data_model.coupons import CouponStatus
+
+    real_campaign, real_coupon = CampaignRepository.get, CouponRepository.by_code
+    seen: set[str] = set()
+
+    async def stale_campaign(self: CampaignRepository, campaign_id: Any) -> Any:
+        campaign = await real_campaign(self, campaign_id)
+        return campaign and dataclasses.replace(campaign, status=CampaignStatus.ACTIVE)
+
+    async def stale_coupon(self: CouponRepository, code: str) -> Any:
+        coupon = await real_coupon(self, code)
+        if coupon is None or code in seen:
+            return coupon  # the service's second look, after its write lost, is fresh
+        seen.add(code)
+        return dataclasses.replace(coupon, stored_status=CouponStatus.ACTIVE)
+
+    monkeypatch.setattr(CampaignRepository, "get", stale_campaign)
+    monkeypatch.setattr(CouponRepository, "by_code", stale_coupon)
+
+
+@pytest.mark.parametrize("status", ["paused", "ended"])
+async def test_redeem_is_gated_on_the_campaign_in_sql(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop)
+    await connection.execute(
+        text("UPDATE coupons.campaigns SET status = :status WHERE id = :id"),
+        {"status": status, "id": coupon["campaign_id"]},
+    )
+    stale_reads(monkeypatch)
+    response = await world.redeem(shop, coupon["code"], order_amount=1000)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "campaign_not_active"
+    stored = (
+        await connection.execute(
+            text(
+                "SELECT c.status, (SELECT count(*) FROM coupons.redemptions r "
+                "WHERE r.coupon_id = c.id) FROM coupons.coupons c WHERE c.id = :id"
+            ),
+            {"id": coupon["id"]},
+        )
+    ).one()
+    assert tuple(stored) == ("active", 0)
+
+
+async def test_void_records_the_status_it_changed(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop)
+    # A transfer reserved it after the void's first look.
+    await set_coupon(connection, coupon, "status = 'reserved'")
+    stale_reads(monkeypatch)
+    response = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/void", json={"reason": "fraud"}, headers=shop.owner
+    )
+    assert response.status_code == 200, response.text
+    data = (
+        await connection.execute(
+            text(
+                "SELECT data FROM coupons.outbox WHERE entity_id = :id AND type = 'coupon.voided'"
+            ),
+            {"id": coupon["id"]},
+        )
+    ).scalar_one()
+    assert data == {"reason": "fraud", "from": "reserved"}
+
+
+async def test_void_lost_to_a_redeem_says_so(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = world.shop()
+    coupon, _ = await world.coupon(shop)
+    assert (await world.redeem(shop, coupon["code"])).status_code == 200
+    stale_reads(monkeypatch)
+    response = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/void", json={"reason": "late"}, headers=shop.owner
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_redeemed"

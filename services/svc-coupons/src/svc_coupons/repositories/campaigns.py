@@ -4,7 +4,7 @@ from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.base import RepositoryBase
@@ -140,8 +140,28 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
 
     async def save_terms(
         self, *, campaign_id: UUID, terms: CampaignTerms, now: datetime
-    ) -> Campaign:
-        return await self._update(campaign_id, {**_terms_columns(terms), "updated_at": now})
+    ) -> Campaign | None:
+        # Conditional, whatever the caller checked: only a draft changes, and never to a
+        # total below what was already taken from it (codes count).
+        quantity_fits: ColumnElement[bool] = (
+            true()
+            if terms.total_quantity is None
+            else CampaignRow.issued_count <= terms.total_quantity
+        )
+        row = (
+            await self.session.execute(
+                update(CampaignRow)
+                .where(
+                    CampaignRow.id == campaign_id,
+                    CampaignRow.status == CampaignStatus.DRAFT.value,
+                    quantity_fits,
+                )
+                .values(**_terms_columns(terms), updated_at=now)
+                .returning(CampaignRow)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return to_campaign(row) if row else None
 
     async def set_status(
         self, *, campaign_id: UUID, status: CampaignStatus, now: datetime

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from core.pagination import Page, PageRequest, decode_cursor, encode_cursor
+from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.repositories.base import RepositoryBase
 from svc_coupons.repositories.paging import newest_first_page
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow
@@ -19,6 +19,7 @@ from svc_coupons.services.data_model.coupons import (
     CouponStatus,
     WalletFilter,
 )
+from svc_coupons.utils.codes import is_well_formed
 
 _COPY_COLUMNS = ("id", "campaign_id", "merchant_id", "code", "status", "created_at")
 
@@ -35,6 +36,20 @@ def to_coupon(row: CouponRow) -> Coupon:
         expires_at=row.expires_at,
         redeemed_at=row.redeemed_at,
     )
+
+
+def _campaign_live(now: datetime, *, until_its_end: bool) -> ColumnElement[bool]:
+    """The coupon's campaign is active and has started (and, `until_its_end`, not yet
+    ended) at `now`: checked inside the statement that changes the coupon, so that a
+    campaign paused or ended since the service looked cannot slip through."""
+    running = [
+        CampaignRow.id == CouponRow.campaign_id,
+        CampaignRow.status == CampaignStatus.ACTIVE.value,
+        CampaignRow.starts_at <= now,
+    ]
+    if until_its_end:
+        running.append(CampaignRow.ends_at > now)
+    return exists().where(*running)
 
 
 class CouponRepository(RepositoryBase[CouponRow]):
@@ -125,7 +140,10 @@ class CouponRepository(RepositoryBase[CouponRow]):
     ) -> Coupon | None:
         return await self._transition(
             coupon_id,
-            CouponRow.status == CouponStatus.UNASSIGNED.value,
+            and_(
+                CouponRow.status == CouponStatus.UNASSIGNED.value,
+                _campaign_live(issued_at, until_its_end=True),
+            ),
             {
                 "owner_user_id": owner_user_id,
                 "status": CouponStatus.ACTIVE.value,
@@ -135,9 +153,14 @@ class CouponRepository(RepositoryBase[CouponRow]):
         )
 
     async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
+        # No check of the campaign's end: a coupon expires by then at the latest.
         return await self._transition(
             coupon_id,
-            and_(CouponRow.status == CouponStatus.ACTIVE.value, CouponRow.expires_at > now),
+            and_(
+                CouponRow.status == CouponStatus.ACTIVE.value,
+                CouponRow.expires_at > now,
+                _campaign_live(now, until_its_end=False),
+            ),
             {"status": CouponStatus.REDEEMED.value, "redeemed_at": now},
         )
 
@@ -155,12 +178,31 @@ class CouponRepository(RepositoryBase[CouponRow]):
         reason: str,
         from_statuses: frozenset[CouponStatus],
         now: datetime,
-    ) -> Coupon | None:
-        return await self._transition(
-            coupon_id,
-            CouponRow.status.in_([s.value for s in from_statuses]),
-            {"status": CouponStatus.VOID.value, "voided_at": now, "void_reason": reason},
+    ) -> tuple[Coupon, CouponStatus] | None:
+        # The status it had is read under the row lock, in the same statement: the one the
+        # void changed, whatever happened since the service looked.
+        previous = (
+            select(CouponRow.id, CouponRow.status)
+            .where(CouponRow.id == coupon_id)
+            .with_for_update(key_share=True)
+            .cte("previous")
         )
+        row = (
+            await self.session.execute(
+                update(CouponRow)
+                .where(
+                    CouponRow.id == previous.c.id,
+                    previous.c.status.in_([s.value for s in from_statuses]),
+                )
+                .values(status=CouponStatus.VOID.value, voided_at=now, void_reason=reason)
+                .returning(CouponRow, previous.c.status)
+                .execution_options(populate_existing=True)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        voided, was = row
+        return to_coupon(voided), CouponStatus(was)
 
     async def wallet(
         self,
@@ -208,6 +250,8 @@ class CouponRepository(RepositoryBase[CouponRow]):
         )
         if page.cursor:
             (after,) = decode_cursor(page.cursor, 1)
+            if not is_well_formed(after):
+                raise InvalidCursor()  # this list's cursors are codes, as stored
             query = query.where(CouponRow.code > after)
         rows = (await self.session.execute(query)).all()
         more = len(rows) > page.limit

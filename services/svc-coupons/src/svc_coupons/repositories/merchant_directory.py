@@ -10,12 +10,12 @@ outlets (read again when an outlet missing from them is asked for).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from svc_coupons.repositories.cache import DynamoCache
-from svc_coupons.services.data_model.merchants import Merchant, MerchantStatus
+from svc_coupons.services.data_model.merchants import Merchant
 from svc_coupons.services.errors import MerchantsUnavailable
 
 if TYPE_CHECKING:
@@ -62,10 +62,17 @@ class MerchantsHttp:
         if response.status_code != 200:
             logger.warning("svc-merchants answered %s on %s", response.status_code, path)
             raise MerchantsUnavailable()
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as exc:  # not JSON: an HTML error page from a proxy, say
+            logger.warning("svc-merchants answered no JSON on %s", path)
+            raise MerchantsUnavailable() from exc
 
 
 _UNSEEN = object()
+# What parsing an answer of an unexpected shape raises: a JSON list where an object was
+# due, a missing key, a value of the wrong type, an id that is no UUID.
+_MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
 
 
 def merchant_key(merchant_id: UUID) -> str:
@@ -76,8 +83,44 @@ def outlets_key(merchant_id: UUID) -> str:
     return f"outlets#{merchant_id}"
 
 
+def _malformed(what: str, exc: BaseException | None = None) -> MerchantsUnavailable:
+    logger.warning("svc-merchants answered a malformed %s: %r", what, exc)
+    return MerchantsUnavailable()
+
+
+def merchant_from(body: Any) -> Merchant:
+    """svc-merchants' merchant document, as far as svc-coupons reads it; MerchantsUnavailable
+    when it is not one (an unexpected answer is an outage, not a fact about the merchant)."""
+    try:
+        status, owner = body["status"], body.get("owner_user_id")
+        if not isinstance(status, str) or not isinstance(owner, str | None):
+            raise TypeError("status and owner_user_id are strings")
+        return Merchant(
+            id=UUID(str(body["id"])),
+            status=status,
+            owner_user_id=UUID(owner) if owner else None,
+        )
+    except _MALFORMED as exc:
+        raise _malformed("merchant", exc) from exc
+
+
+def outlet_ids_from(outlets: Any) -> frozenset[UUID]:
+    """The ids of svc-merchants' outlet documents (None: a merchant it does not show)."""
+    if outlets is None:
+        return frozenset()
+    try:
+        if not isinstance(outlets, list):
+            raise TypeError("outlets are a list")
+        return frozenset(UUID(str(outlet["id"])) for outlet in outlets)
+    except _MALFORMED as exc:
+        raise _malformed("outlet list", exc) from exc
+
+
 class HttpMerchantDirectory:
-    """One per request: it carries the caller's credentials and remembers its answers."""
+    """One per request: it carries the caller's credentials and remembers its answers.
+
+    Only answers that parse are remembered or cached; a cached one that does not parse
+    (written by another version, say) is a miss."""
 
     def __init__(
         self, *, http: MerchantsHttp, cache: DynamoCache, authorization: str | None
@@ -94,21 +137,10 @@ class HttpMerchantDirectory:
         cached = await self._cache.get(key)
         return _UNSEEN if cached is None else cached
 
-    async def _fetch(
-        self, key: str, path: str, *, pages: bool, cacheable: Callable[[Any], bool]
-    ) -> Any:
-        value = await (self._pages(path) if pages else self._one(path))
-        if value is not None and cacheable(value):
-            await self._cache.put(key, value)
-        self._seen[key] = value
-        return value
-
-    async def _one(self, path: str) -> Any:
-        return await self._http.get(path, authorization=self._authorization)
-
     async def _pages(self, path: str) -> list[Any] | None:
         items: list[Any] = []
         cursor: str | None = None
+        cursors_seen: set[str] = set()
         while True:
             params: dict[str, Any] = {"limit": OUTLETS_PAGE_SIZE}
             if cursor:
@@ -116,31 +148,34 @@ class HttpMerchantDirectory:
             page = await self._http.get(path, authorization=self._authorization, **params)
             if page is None:
                 return None
+            if not isinstance(page, dict) or not isinstance(page.get("items", []), list):
+                raise _malformed("outlet page")
             items.extend(page.get("items", []))
             cursor = page.get("next_cursor")
             if not cursor:
                 return items
+            if not isinstance(cursor, str) or cursor in cursors_seen:
+                raise _malformed("outlet cursor")  # paging in circles would never end
+            cursors_seen.add(cursor)
 
     async def merchant(self, merchant_id: UUID) -> Merchant | None:
         key = merchant_key(merchant_id)
         body = await self._remembered(key)
-        if body is _UNSEEN:
-            # Only a verified merchant is cached: verification takes effect at once, and a
-            # suspension as soon as its event arrives (svc_coupons.consumers).
-            body = await self._fetch(
-                key,
-                f"/api/v1/merchants/{merchant_id}",
-                pages=False,
-                cacheable=lambda found: found.get("status") == MerchantStatus.VERIFIED,
-            )
-        if body is None:
-            return None
-        owner = body.get("owner_user_id")
-        return Merchant(
-            id=UUID(str(body["id"])),
-            status=str(body["status"]),
-            owner_user_id=UUID(str(owner)) if owner else None,
+        if body is not _UNSEEN:
+            try:
+                return None if body is None else merchant_from(body)
+            except MerchantsUnavailable:
+                pass  # a cached answer that does not parse: ask again
+        body = await self._http.get(
+            f"/api/v1/merchants/{merchant_id}", authorization=self._authorization
         )
+        merchant = None if body is None else merchant_from(body)
+        self._seen[key] = body
+        # Only a verified merchant is cached: verification takes effect at once, and a
+        # suspension as soon as its event arrives (svc_coupons.consumers).
+        if merchant is not None and merchant.is_verified:
+            await self._cache.put(key, body)
+        return merchant
 
     async def outlet_ids(
         self, merchant_id: UUID, *, including: Collection[UUID] = ()
@@ -148,18 +183,17 @@ class HttpMerchantDirectory:
         key = outlets_key(merchant_id)
         outlets = await self._remembered(key)
         fresh = key in self._seen
-        known = frozenset() if outlets is _UNSEEN else _ids(outlets)
-        if outlets is _UNSEEN or (not fresh and not set(including) <= known):
+        known: frozenset[UUID] | None = None
+        if outlets is not _UNSEEN:
+            try:
+                known = outlet_ids_from(outlets)
+            except MerchantsUnavailable:
+                known = None  # a cached answer that does not parse: ask again
+        if known is None or (not fresh and not set(including) <= known):
             # Not known, or an outlet younger than the cached list is asked for.
-            outlets = await self._fetch(
-                key,
-                f"/api/v1/merchants/{merchant_id}/outlets",
-                pages=True,
-                cacheable=lambda _: True,
-            )
-            known = _ids(outlets)
+            outlets = await self._pages(f"/api/v1/merchants/{merchant_id}/outlets")
+            known = outlet_ids_from(outlets)
+            self._seen[key] = outlets
+            if outlets is not None:
+                await self._cache.put(key, outlets)
         return known
-
-
-def _ids(outlets: list[Any] | None) -> frozenset[UUID]:
-    return frozenset(UUID(str(outlet["id"])) for outlet in outlets or [])

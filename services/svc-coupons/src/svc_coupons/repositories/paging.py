@@ -1,12 +1,17 @@
 """Newest-first keyset pages over (a timestamp, id): what campaign lists and wallets show.
 
 core.database.keyset pages oldest first; these lists read the other way round.
+
+A cursor comes back from the caller, who may have made it up: anything that is not a
+position this list could have given out (an offset-less or unparseable time, one so near
+the ends of datetime's range that it has no UTC equivalent, a malformed id) is 422
+`invalid_cursor`, never an error from the driver.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,8 +26,12 @@ Item = TypeVar("Item")
 def _position(cursor: str) -> tuple[datetime, UUID]:
     moment, row_id = decode_cursor(cursor, 2)
     try:
-        return datetime.fromisoformat(moment), UUID(row_id)
-    except ValueError as exc:
+        position = datetime.fromisoformat(moment)
+        if position.tzinfo is None or position.utcoffset() is None:
+            raise InvalidCursor()  # every position given out carries its offset
+        # In UTC now, so that an overflow is found here and not by the driver.
+        return position.astimezone(UTC), UUID(row_id)
+    except (ValueError, OverflowError) as exc:
         raise InvalidCursor() from exc
 
 

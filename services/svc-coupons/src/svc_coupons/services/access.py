@@ -54,6 +54,17 @@ def may_validate(principal: Principal, merchant_id: UUID) -> bool:
     )
 
 
+def may_read_coupon(principal: Principal, *, merchant_id: UUID, owner_user_id: UUID | None) -> bool:
+    """Who reads a coupon and its history: its owner, its merchant's people (owner and
+    staff: the "merchant members" of API.md), admins. A partner client validates and
+    redeems coupons it is shown, but does not look them up or read their history."""
+    return (
+        (owner_user_id is not None and owner_user_id == principal.user_id)
+        or has_role(principal, merchant_id, OWNER_OR_STAFF)
+        or principal.is_admin
+    )
+
+
 def customer_id(principal: Principal) -> UUID:
     """The calling customer; a partner client acting on its own holds no coupons."""
     user_id = principal.user_id

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from core.auth import Principal
 from core.clock import utcnow
-from core.errors import Forbidden
+from core.errors import Conflict, Forbidden
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import (
     OWNER_ONLY,
@@ -28,6 +28,7 @@ from svc_coupons.services.data_model.campaigns import (
     next_status,
 )
 from svc_coupons.services.data_model.coupons import CampaignStats
+from svc_coupons.services.data_model.merchants import MerchantStatus
 from svc_coupons.services.errors import (
     TERMS_ERRORS,
     CampaignNotDraft,
@@ -35,6 +36,7 @@ from svc_coupons.services.errors import (
     InvalidStatusFilter,
     InvalidTransition,
     MerchantNotVerified,
+    QuantityBelowIssued,
     UnknownOutlet,
 )
 from svc_coupons.services.events import campaign_event
@@ -61,6 +63,15 @@ def check_terms(terms: CampaignTerms) -> None:
         raise TERMS_ERRORS[violation](detail)
 
 
+def check_quantity(terms: CampaignTerms, issued_count: int) -> None:
+    """A total cannot go below what was already taken from it (generated codes count)."""
+    total = terms.total_quantity
+    if total is not None and total < issued_count:
+        raise QuantityBelowIssued(
+            f"total_quantity {total} is below the {issued_count} already issued"
+        )
+
+
 async def load_campaign(
     campaigns: CampaignStore,
     principal: Principal | None,
@@ -68,14 +79,14 @@ async def load_campaign(
     *,
     roles: frozenset[MerchantRole],
     admin: bool = False,
-    for_update: bool = False,
 ) -> Campaign:
     """The campaign, if the caller holds one of `roles` for its merchant (or is an admin
     when `admin`). Otherwise 403 when the caller may know the campaign exists (it is
-    active, or they are a member), 404 when not."""
-    campaign = await (
-        campaigns.get_for_update(campaign_id) if for_update else campaigns.get(campaign_id)
-    )
+    active, or they are a member), 404 when not.
+
+    Read without a lock: a caller is authorized before anything waits on the row, and a
+    change locks it (get_for_update) only after every check that needs the network."""
+    campaign = await campaigns.get(campaign_id)
     if campaign is None:
         raise CampaignNotFound()
     if has_role(principal, campaign.merchant_id, roles) or (
@@ -128,17 +139,21 @@ class CampaignService:
         self, *, principal: Principal, merchant_id: UUID, terms: CampaignTerms
     ) -> Campaign:
         merchant = await self._merchants.merchant(merchant_id)
-        # The token's membership, or svc-merchants' record of who applied: an applicant
-        # whose merchant is still pending is told so (409), not refused as a stranger.
-        is_owner = role_of(principal, merchant_id) is MerchantRole.OWNER or (
+        # The token's owner membership is what authorizes. svc-merchants' record of who
+        # applied only decides how a pending applicant is refused: 409 (not verified yet)
+        # rather than 403 (a stranger). It never lets anyone write: an applicant without
+        # the membership always stops at the 409 below.
+        is_owner = role_of(principal, merchant_id) is MerchantRole.OWNER
+        is_applicant = (
             merchant is not None
-            and merchant.owner_user_id is not None
+            and merchant.status == MerchantStatus.PENDING
+            and principal.user_id is not None
             and merchant.owner_user_id == principal.user_id
         )
-        if not is_owner:
+        if not (is_owner or is_applicant):
             raise Forbidden("Only the merchant's owner may create its campaigns")
         check_terms(terms)
-        if merchant is None or not merchant.is_verified:
+        if not is_owner or merchant is None or not merchant.is_verified:
             raise MerchantNotVerified()
         await self._check_outlets(merchant_id, terms.outlet_ids)
         campaign = await self._campaigns.create(
@@ -196,18 +211,36 @@ class CampaignService:
     async def update(
         self, *, principal: Principal, campaign_id: UUID, changes: dict[str, Any]
     ) -> Campaign:
-        campaign = await load_campaign(
-            self._campaigns, principal, campaign_id, roles=OWNER_ONLY, for_update=True
-        )
+        # Authorize and check on an unlocked read, svc-merchants included: nobody waits on
+        # the row for a caller who is refused, nor for the network.
+        campaign = await load_campaign(self._campaigns, principal, campaign_id, roles=OWNER_ONLY)
         if campaign.status is not CampaignStatus.DRAFT:
             raise CampaignNotDraft()
-        terms = dataclasses.replace(campaign.terms, **changes)
-        check_terms(terms)
+        proposed = dataclasses.replace(campaign.terms, **changes)
+        check_terms(proposed)
+        check_quantity(proposed, campaign.issued_count)  # issued_count only ever grows
         if "outlet_ids" in changes:
-            await self._check_outlets(campaign.merchant_id, terms.outlet_ids)
+            await self._check_outlets(campaign.merchant_id, tuple(changes["outlet_ids"]))
+        # Then the row, as transition() does: lock, look again, merge into what it holds
+        # now (another PATCH or a /codes may have come first), save.
+        locked = await self._campaigns.get_for_update(campaign_id)
+        assert locked is not None, "campaigns are never deleted"
+        if locked.status is not CampaignStatus.DRAFT:
+            raise CampaignNotDraft()
+        terms = dataclasses.replace(locked.terms, **changes)
+        check_terms(terms)
+        check_quantity(terms, locked.issued_count)
         updated = await self._campaigns.save_terms(
             campaign_id=campaign_id, terms=terms, now=self._clock()
         )
+        if updated is None:
+            # The UPDATE is conditional too; under the lock it cannot lose, but if it ever
+            # does, the answer is the same as above rather than an integrity error.
+            current = await self._campaigns.get(campaign_id)
+            if current is None or current.status is not CampaignStatus.DRAFT:
+                raise CampaignNotDraft()
+            check_quantity(terms, current.issued_count)
+            raise Conflict("The campaign changed meanwhile; reload and retry")
         await self._events.add(
             campaign_event(
                 "campaign.updated",

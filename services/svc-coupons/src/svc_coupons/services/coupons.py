@@ -8,7 +8,7 @@ from datetime import datetime
 from core.auth import Principal
 from core.clock import utcnow
 from core.pagination import Page, PageRequest
-from svc_coupons.services.access import OWNER_OR_STAFF, customer_id, has_role, role_of
+from svc_coupons.services.access import customer_id, may_read_coupon
 from svc_coupons.services.data_model.coupons import (
     AuditEntry,
     Coupon,
@@ -55,6 +55,15 @@ class CouponService:
             for coupon in coupons
         ]
 
+    async def _readable(self, principal: Principal, code: str) -> Coupon:
+        """The coupon, for its readers (lookup and history alike); 404 for anyone else."""
+        coupon = await find_coupon(self._coupons, code)
+        if not may_read_coupon(
+            principal, merchant_id=coupon.merchant_id, owner_user_id=coupon.owner_user_id
+        ):
+            raise CouponNotFound()
+        return coupon
+
     async def wallet(
         self, *, principal: Principal, status: str | None, page: PageRequest
     ) -> Page[CouponDetails]:
@@ -70,27 +79,15 @@ class CouponService:
 
     async def lookup(self, *, principal: Principal, code: str) -> CouponDetails:
         """For the coupon's owner, its merchant's owner or staff, and admins."""
-        coupon = await find_coupon(self._coupons, code)
-        allowed = (
-            (coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id)
-            or has_role(principal, coupon.merchant_id, OWNER_OR_STAFF)
-            or principal.is_admin
-        )
-        if not allowed:
-            raise CouponNotFound()
+        coupon = await self._readable(principal, code)
         (details,) = await self._details([coupon])
         return details
 
     async def history(self, *, principal: Principal, code: str) -> list[AuditEntry]:
-        """The coupon's audit events, oldest first, as the audit trail recorded them."""
-        coupon = await find_coupon(self._coupons, code)
-        allowed = (
-            (coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id)
-            or role_of(principal, coupon.merchant_id) is not None
-            or principal.is_admin
-        )
-        if not allowed:
-            raise CouponNotFound()
+        """The coupon's audit events, oldest first, as the audit trail recorded them; for
+        whoever may look the coupon up. AuditUnavailable (503) when the trail cannot be
+        read."""
+        coupon = await self._readable(principal, code)
         entries = await self._audit.history("coupon", str(coupon.id))
         return [
             AuditEntry(

@@ -42,6 +42,11 @@ class InvalidPeriod(InvalidInput):
     title = "A campaign starts before it ends"
 
 
+class DateOutOfRange(InvalidInput):
+    code = "date_out_of_range"
+    title = "Campaign dates are in the years 2000 to 2100"
+
+
 class UnknownOutlet(InvalidInput):
     code = "unknown_outlet"
     title = "An outlet is not one of the merchant's"
@@ -60,6 +65,11 @@ class MerchantNotVerified(Conflict):
 class CampaignNotDraft(Conflict):
     code = "campaign_not_draft"
     title = "Only a draft campaign can be changed"
+
+
+class QuantityBelowIssued(Conflict):
+    code = "quantity_below_issued"
+    title = "total_quantity cannot be below what was already issued (codes included)"
 
 
 class InvalidTransition(Conflict):
@@ -141,11 +151,21 @@ class MerchantsUnavailable(PlatformError):
         return {"Retry-After": "5"}
 
 
+class AuditUnavailable(PlatformError):
+    status = 503
+    code = "audit_unavailable"
+    title = "The audit trail could not be read; try again"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
+
+
 TERMS_ERRORS: dict[TermsViolation, type[InvalidInput]] = {
     TermsViolation.DISCOUNT_TOO_HIGH: DiscountTooHigh,
     TermsViolation.INVALID_DISCOUNT: InvalidDiscount,
     TermsViolation.INVALID_CURRENCY: InvalidCurrency,
     TermsViolation.INVALID_PERIOD: InvalidPeriod,
+    TermsViolation.DATE_OUT_OF_RANGE: DateOutOfRange,
 }
 
 REFUSAL_ERRORS: dict[Refusal, type[Conflict]] = {

@@ -25,6 +25,7 @@ from svc_coupons.services.errors import (
     CampaignNotFound,
     CodeAlreadyClaimed,
     CodeNotFound,
+    CouponVoid,
     LimitReached,
     SoldOut,
 )
@@ -204,14 +205,23 @@ class IssuingService:
         campaign = await load_campaign(self._campaigns, principal, campaign_id, roles=OWNER_ONLY)
         return self._code_export.batches(campaign.id)
 
+    @staticmethod
+    def _check_claimable_code(coupon: Coupon) -> None:
+        """A code voided before anyone claimed it is void; any other that is not unassigned
+        has been claimed (whatever became of it since)."""
+        if coupon.stored_status is CouponStatus.UNASSIGNED:
+            return
+        if coupon.stored_status is CouponStatus.VOID and coupon.owner_user_id is None:
+            raise CouponVoid("This code was voided before anyone claimed it")
+        raise CodeAlreadyClaimed()
+
     async def claim_code(self, *, principal: Principal, code: str) -> CouponDetails:
         user_id = customer_id(principal)
         normalised = normalise_code(code)
         coupon = await self._coupons.by_code(normalised) if is_well_formed(normalised) else None
         if coupon is None:
             raise CodeNotFound(f"No coupon has the code {mask(normalised)}")
-        if coupon.stored_status is not CouponStatus.UNASSIGNED:
-            raise CodeAlreadyClaimed()
+        self._check_claimable_code(coupon)
         campaign = await self._campaigns.get(coupon.campaign_id)
         now = self._clock()
         if campaign is None or not campaign.is_claimable(now):
@@ -223,6 +233,8 @@ class IssuingService:
             raise LimitReached(
                 f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
             )
+        # The decision, in one statement: the code still unassigned and its campaign still
+        # active and running (it may have been paused or ended since the read above).
         claimed = await self._coupons.assign(
             coupon_id=coupon.id,
             owner_user_id=user_id,
@@ -230,7 +242,11 @@ class IssuingService:
             expires_at=campaign.terms.coupon_expiry(now),
         )
         if claimed is None:
-            raise CodeAlreadyClaimed()
+            current = await self._coupons.by_code(normalised)
+            if current is None:
+                raise CodeAlreadyClaimed()
+            self._check_claimable_code(current)  # claimed or voided meanwhile
+            raise CampaignNotActive()  # still unassigned: its campaign stopped
         await self._events.add(
             coupon_event(
                 "coupon.claimed",

@@ -41,7 +41,10 @@ class CampaignStore(Protocol):
 
     async def save_terms(
         self, *, campaign_id: UUID, terms: CampaignTerms, now: datetime
-    ) -> Campaign: ...
+    ) -> Campaign | None:
+        """The new terms, in one statement that requires the campaign still a draft and
+        `terms.total_quantity` (if any) not below its issued_count; None when it is not."""
+        ...
 
     async def set_status(
         self, *, campaign_id: UUID, status: CampaignStatus, now: datetime
@@ -85,11 +88,13 @@ class CouponStore(Protocol):
     async def assign(
         self, *, coupon_id: UUID, owner_user_id: UUID, issued_at: datetime, expires_at: datetime
     ) -> Coupon | None:
-        """Give an unassigned coupon its owner; None when it is no longer unassigned."""
+        """Give an unassigned coupon its owner, in one statement that also requires its
+        campaign active and running at `issued_at`; None when either is no longer so."""
         ...
 
     async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
-        """Active and unexpired to redeemed in one statement; None when it was not."""
+        """Active and unexpired to redeemed, in one statement that also requires its
+        campaign active and started; None when either was not."""
         ...
 
     async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:
@@ -103,7 +108,10 @@ class CouponStore(Protocol):
         reason: str,
         from_statuses: frozenset[CouponStatus],
         now: datetime,
-    ) -> Coupon | None: ...
+    ) -> tuple[Coupon, CouponStatus] | None:
+        """The voided coupon and the status the void changed (read under the row's lock,
+        in the same statement); None when it was in none of `from_statuses`."""
+        ...
 
     async def wallet(
         self,

@@ -137,13 +137,19 @@ class RedemptionService:
         )
         if reason is not None:
             raise REFUSAL_ERRORS[reason]()
-        # The decision: only one of any number of concurrent redeems finds it active.
+        # The decision: only one of any number of concurrent redeems finds it active, and
+        # only while its campaign is (checked in the same statement, not just above).
         redeemed = await self._coupons.mark_redeemed(coupon_id=coupon.id, now=now)
         if redeemed is None:
-            # Another request changed it since we looked: answer with what it is now.
+            # Something changed since we looked: answer with what it is now. A coupon still
+            # active lost to its campaign (paused or ended meanwhile).
             current = await self._coupons.by_code(coupon.code)
-            lost_to = status_refusal(current.status_at(now)) if current else None
-            raise REFUSAL_ERRORS[lost_to or Refusal.ALREADY_REDEEMED]()
+            lost_to = (
+                (status_refusal(current.status_at(now)) or Refusal.CAMPAIGN_NOT_ACTIVE)
+                if current
+                else Refusal.ALREADY_REDEEMED
+            )
+            raise REFUSAL_ERRORS[lost_to]()
         discount = campaign.terms.discount_for(order_amount)
         redemption = await self._redemptions.add(
             coupon=redeemed,
@@ -211,20 +217,21 @@ class RedemptionService:
             lambda p, merchant_id: p.is_admin or has_role(p, merchant_id, OWNER_ONLY),
         )
         now = self._clock()
-        voided = await self._coupons.void(
+        outcome = await self._coupons.void(
             coupon_id=coupon.id, reason=reason, from_statuses=VOIDABLE, now=now
         )
-        if voided is None:
+        if outcome is None:
             current = await self._coupons.by_code(coupon.code)
             if current is not None and current.stored_status is CouponStatus.VOID:
                 raise CouponVoid()
             raise AlreadyRedeemed("A redeemed coupon is reversed before it can be voided")
+        voided, previous = outcome  # `previous`: what the update changed, not what we read
         await self._events.add(
             coupon_event(
                 "coupon.voided",
                 coupon_id=coupon.id,
                 actor=principal,
-                data={"reason": reason, "from": coupon.stored_status.value},
+                data={"reason": reason, "from": previous.value},
             )
         )
         return CouponDetails(coupon=voided, campaign=campaign, status=voided.status_at(now))

@@ -6,16 +6,18 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from svc_coupons.schemas.text import STORABLE
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignTerms, DiscountType
 from svc_coupons.services.data_model.coupons import CampaignStats
 
-# The shapes of the fields; the business rules (discount range, currency, period,
-# outlets) are the domain's, so REST and GraphQL refuse the same things the same way.
-Title = Annotated[str, Field(min_length=3, max_length=100)]
-Description = Annotated[str, Field(max_length=2000)]
+# The shapes of the fields; the business rules (discount range, currency, period, the
+# years dates may be in, outlets) are the domain's, so REST and GraphQL refuse the same
+# things the same way. Every string is STORABLE: no NUL, no lone surrogate.
+Title = Annotated[str, Field(min_length=3, max_length=100), STORABLE]
+Description = Annotated[str, Field(max_length=2000), STORABLE]
 Amount = Annotated[int, Field(ge=1, le=10**12)]
 DiscountValue = Annotated[int, Field(ge=-(10**12), le=10**12)]
-Currency = Annotated[str, Field(min_length=3, max_length=3)]
+Currency = Annotated[str, Field(min_length=3, max_length=3), STORABLE]
 Quantity = Annotated[int, Field(ge=1, le=10**9)]
 PerCustomer = Annotated[int, Field(ge=1, le=10_000)]
 Days = Annotated[int, Field(ge=1, le=3650)]
@@ -23,7 +25,13 @@ OutletIds = Annotated[list[UUID], Field(max_length=500)]
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
+    """The moment in UTC. One at the very ends of datetime's range (year 1 at +14:00, say)
+    has no UTC equivalent: it is kept as sent, still comparable, and the terms refuse it as
+    they refuse every moment outside the years a campaign may use (`date_out_of_range`)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return moment
 
 
 class CampaignIn(BaseModel):

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
+from svc_coupons.schemas.text import STORABLE
 from svc_coupons.services.data_model.coupons import (
     AuditEntry,
     CodeRecord,
@@ -76,7 +77,11 @@ class CodeOut(BaseModel):
 class ClaimCodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64, description="Any case; spaces, dashes ignored")
+    code: Annotated[
+        str,
+        Field(min_length=1, max_length=64, description="Any case; spaces, dashes ignored"),
+        STORABLE,
+    ]
 
 
 class ValidateIn(BaseModel):
@@ -106,7 +111,7 @@ class RedeemIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     outlet_id: UUID
-    order_reference: str | None = Field(default=None, max_length=100)
+    order_reference: Annotated[str, Field(max_length=100), STORABLE] | None = None
     order_amount: int | None = OrderAmount
 
 
@@ -138,7 +143,7 @@ class RedemptionOut(BaseModel):
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Annotated[str, Field(min_length=1, max_length=500), STORABLE]
 
 
 class HistoryEventOut(BaseModel):

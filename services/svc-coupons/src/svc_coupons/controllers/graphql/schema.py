@@ -20,6 +20,7 @@ from svc_coupons.controllers.graphql.types import (
     CouponType,
     RedemptionType,
 )
+from svc_coupons.schemas.graphql_scalars import Long
 from svc_coupons.services.data_model.campaigns import CampaignAction
 
 CouponsInfo = Info[CouponsContext, None]
@@ -116,7 +117,7 @@ class Mutation:
         info: CouponsInfo,
         code: str,
         outlet_id: UUID,
-        order_amount: int | None = None,
+        order_amount: Long | None = None,
         order_reference: str | None = None,
     ) -> RedemptionType:
         from svc_coupons.controllers.dto.coupons import RedeemIn

@@ -7,8 +7,11 @@ import strawberry
 from strawberry.types import Info
 
 from svc_coupons.controllers.graphql.context import CouponsContext
+from svc_coupons.schemas.graphql_scalars import Long
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import CouponDetails, RedemptionReceipt
+
+# Amounts (minor units) and counts are Long: GraphQL's Int is 32 bits.
 
 
 @strawberry.type
@@ -19,19 +22,19 @@ class CampaignType:
     title: str
     description: str | None
     discount_type: str
-    discount_value: int
+    discount_value: Long
     currency: str | None
-    min_spend: int | None
-    total_quantity: int | None
-    per_customer_limit: int
+    min_spend: Long | None
+    total_quantity: Long | None
+    per_customer_limit: Long
     starts_at: datetime
     ends_at: datetime
     validity_days: int | None
     outlet_ids: list[UUID]
     transferable: bool
     tradable: bool
-    issued_count: int
-    redeemed_count: int
+    issued_count: Long
+    redeemed_count: Long
     created_at: datetime
     updated_at: datetime
 
@@ -69,6 +72,40 @@ class CampaignPage:
     next_cursor: str | None
 
 
+@strawberry.type(description="What a coupon shows of its campaign: REST's campaign summary")
+class CampaignSummaryType:
+    id: UUID
+    merchant_id: UUID
+    title: str
+    status: str
+    discount_type: str
+    discount_value: Long
+    currency: str | None
+    min_spend: Long | None
+    ends_at: datetime
+    outlet_ids: list[UUID]
+    transferable: bool
+    tradable: bool
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignSummaryType:
+        terms = campaign.terms
+        return cls(
+            id=campaign.id,
+            merchant_id=campaign.merchant_id,
+            title=terms.title,
+            status=campaign.status.value,
+            discount_type=terms.discount_type.value,
+            discount_value=terms.discount_value,
+            currency=terms.currency,
+            min_spend=terms.min_spend,
+            ends_at=terms.ends_at,
+            outlet_ids=list(terms.outlet_ids),
+            transferable=terms.transferable,
+            tradable=terms.tradable,
+        )
+
+
 @strawberry.type
 class CouponType:
     id: UUID
@@ -81,10 +118,14 @@ class CouponType:
     expires_at: datetime | None
     redeemed_at: datetime | None
 
-    @strawberry.field(description="Its campaign, batch-loaded for all coupons of a response")
-    async def campaign(self, info: Info[CouponsContext, None]) -> CampaignType | None:
+    @strawberry.field(
+        description="Its campaign's summary (as REST shows it on a coupon), batch-loaded"
+    )
+    async def campaign(self, info: Info[CouponsContext, None]) -> CampaignSummaryType | None:
+        # Whoever may read the coupon may read this summary, whatever the campaign's
+        # status; its counts and quantities stay with `campaign(id)` and its visibility.
         campaign = await info.context.campaign_loader.load(self.campaign_id)
-        return CampaignType.of(campaign) if campaign else None
+        return CampaignSummaryType.of(campaign) if campaign else None
 
     @classmethod
     def of(cls, details: CouponDetails) -> CouponType:
@@ -112,11 +153,11 @@ class CouponPage:
 class RedemptionType:
     redemption_id: UUID
     coupon: CouponType
-    discount_amount: int | None
+    discount_amount: Long | None
     redeemed_at: datetime
     outlet_id: UUID
     order_reference: str | None
-    order_amount: int | None
+    order_amount: Long | None
 
     @classmethod
     def of(cls, receipt: RedemptionReceipt) -> RedemptionType:
@@ -137,14 +178,14 @@ class CampaignInput:
     merchant_id: UUID
     title: str
     discount_type: str
-    discount_value: int
+    discount_value: Long
     starts_at: datetime
     ends_at: datetime
     description: str | None = None
     currency: str | None = None
-    min_spend: int | None = None
-    total_quantity: int | None = None
-    per_customer_limit: int = 1
+    min_spend: Long | None = None
+    total_quantity: Long | None = None
+    per_customer_limit: Long = 1
     validity_days: int | None = None
     outlet_ids: list[UUID] = strawberry.field(default_factory=list)
     transferable: bool = True

@@ -22,15 +22,18 @@ from svc_coupons.controllers.dto.coupons import (
     CouponOut,
     IssueIn,
 )
+from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
 
 router = service_router(tags=["issuing"])
 
+JSON = "application/json"
 CSV = "text/csv"
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {CSV: {"schema": {"type": "string"}}},
-        "description": "JSON page, or every code as CSV when asked with Accept: text/csv",
-    }
+        "description": "JSON page, or every code as CSV when Accept prefers text/csv",
+    },
+    406: {"description": "Accept allows neither application/json nor text/csv"},
 }
 
 
@@ -93,7 +96,11 @@ async def list_codes(
     issuing: IssuingDep,
     page: PageDep,
 ) -> PageOut[CodeOut] | StreamingResponse:
-    if CSV in request.headers.get("accept", ""):
+    # Real negotiation: q-values count ("text/csv;q=0" is a refusal, not a request).
+    representation = negotiate(request.headers.get("accept"), (JSON, CSV))
+    if representation is None:
+        raise NotAcceptable("This list is served as application/json or text/csv")
+    if representation == CSV:
         batches = await issuing.export_codes(principal=principal, campaign_id=campaign_id)
         return StreamingResponse(
             _csv(batches),

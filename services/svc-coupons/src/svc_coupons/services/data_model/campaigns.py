@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 MAX_PERCENTAGE = 90
+# The years a campaign may start and end in. Far enough either way for any real campaign,
+# and far from the ends of datetime's range, where converting to UTC or adding a coupon's
+# validity would overflow.
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive: 2100 is the last year
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 
 
@@ -50,6 +55,7 @@ class TermsViolation(StrEnum):
     INVALID_DISCOUNT = "invalid_discount"
     INVALID_CURRENCY = "invalid_currency"
     INVALID_PERIOD = "invalid_period"
+    DATE_OUT_OF_RANGE = "date_out_of_range"
 
 
 class TransitionRefused(Exception):
@@ -114,7 +120,20 @@ class CampaignTerms:
                         "A fixed amount discount needs an ISO 4217 currency",
                     )
                 )
-        if self.starts_at >= self.ends_at:
+        out_of_range = [
+            name
+            for name, moment in (("starts_at", self.starts_at), ("ends_at", self.ends_at))
+            if not EARLIEST_MOMENT <= moment < LATEST_MOMENT
+        ]
+        if out_of_range:
+            found.append(
+                (
+                    TermsViolation.DATE_OUT_OF_RANGE,
+                    f"{' and '.join(out_of_range)} must be in the years "
+                    f"{EARLIEST_MOMENT.year} to {LATEST_MOMENT.year - 1}",
+                )
+            )
+        elif self.starts_at >= self.ends_at:
             found.append((TermsViolation.INVALID_PERIOD, "starts_at must be before ends_at"))
         return found
 
