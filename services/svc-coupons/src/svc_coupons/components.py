@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.events.outbox import OutboxWriter
 from core.runtime import ServiceRuntime
 from svc_coupons.config import CouponsSettings
 from svc_coupons.repositories.audit import AuditHistory
@@ -20,9 +21,9 @@ from svc_coupons.repositories.campaigns import CampaignRepository
 from svc_coupons.repositories.code_export import UnassignedCodeExport
 from svc_coupons.repositories.coupons import CouponRepository
 from svc_coupons.repositories.customer_limits import CustomerLimitRepository
-from svc_coupons.repositories.events import OutboxEventLog
 from svc_coupons.repositories.merchant_directory import HttpMerchantDirectory, MerchantsHttp
 from svc_coupons.repositories.redemptions import RedemptionRepository
+from svc_coupons.repositories.schema_model import platform_tables
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
@@ -30,6 +31,11 @@ from svc_coupons.services.redemption import RedemptionService
 
 if TYPE_CHECKING:
     import httpx
+
+
+def _outbox(session: AsyncSession) -> OutboxWriter:
+    """Events written in the request's own transaction."""
+    return OutboxWriter(platform_tables.outbox, session)
 
 
 @dataclass
@@ -77,7 +83,7 @@ class CouponsComponents:
             coupons=CouponRepository(session),
             redemptions=RedemptionRepository(session),
             merchants=self.merchants(authorization),
-            events=OutboxEventLog(session),
+            events=_outbox(session),
         )
 
     def issuing(self, session: AsyncSession, *, authorization: str | None) -> IssuingService:
@@ -86,7 +92,7 @@ class CouponsComponents:
             coupons=CouponRepository(session),
             limits=CustomerLimitRepository(session),
             merchants=self.merchants(authorization),
-            events=OutboxEventLog(session),
+            events=_outbox(session),
             code_export=self.code_export,
         )
 
@@ -103,6 +109,6 @@ class CouponsComponents:
             coupons=CouponRepository(session),
             redemptions=RedemptionRepository(session),
             merchants=self.merchants(authorization),
-            events=OutboxEventLog(session),
+            events=_outbox(session),
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
         )

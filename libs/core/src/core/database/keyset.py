@@ -1,9 +1,15 @@
-"""Keyset pages ordered by (created_at, id): stable under inserts, no OFFSET scans."""
+"""Keyset pages over (a timestamp, id): stable under inserts, no OFFSET scans.
+
+A cursor comes back from the caller, who may have made it up: anything that is not a
+position a list could have given out (an offset-less or unparseable time, one so near the
+ends of datetime's range that it has no UTC equivalent, a malformed id) is 422
+`invalid_cursor`, never an error from the driver.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -16,10 +22,14 @@ Item = TypeVar("Item")
 
 
 def _position(cursor: str) -> tuple[datetime, UUID]:
-    created_at, row_id = decode_cursor(cursor, 2)
+    moment, row_id = decode_cursor(cursor, 2)
     try:
-        return datetime.fromisoformat(created_at), UUID(row_id)
-    except ValueError as exc:
+        position = datetime.fromisoformat(moment)
+        if position.utcoffset() is None:
+            raise InvalidCursor()  # every position given out carries its offset
+        # In UTC now, so that an overflow is found here and not by the driver.
+        return position.astimezone(UTC), UUID(row_id)
+    except (ValueError, OverflowError) as exc:
         raise InvalidCursor() from exc
 
 
@@ -27,24 +37,31 @@ async def keyset_page(
     session: AsyncSession,
     query: Select[Any],
     *,
-    created_at: Any,
+    moment: Any,
     row_id: Any,
     page: PageRequest,
     to_item: Callable[[Any], Item],
+    newest_first: bool = False,
 ) -> Page[Item]:
-    """One page of `query`'s entities, oldest first, after the cursor's position.
+    """One page of `query`'s entities after the cursor's position.
 
-    `created_at` and `row_id` are the mapped columns to order by; the page is read with
+    `moment` (a timestamp) and `row_id` are the mapped columns to order by; the page is read with
     one row more than asked, to know whether another page follows.
     """
-    query = query.order_by(created_at, row_id).limit(page.limit + 1)
+    if newest_first:
+        query = query.order_by(moment.desc(), row_id.desc())
+    else:
+        query = query.order_by(moment, row_id)
+    query = query.limit(page.limit + 1)
     if page.cursor:
-        query = query.where(tuple_(created_at, row_id) > _position(page.cursor))
+        after = tuple_(moment, row_id)
+        position = _position(page.cursor)
+        query = query.where(after < position if newest_first else after > position)
     rows: Sequence[Any] = list((await session.execute(query)).scalars())
     more = len(rows) > page.limit
     rows = rows[: page.limit]
     cursor = None
     if more:
         last = rows[-1]
-        cursor = encode_cursor(getattr(last, created_at.key).isoformat(), getattr(last, row_id.key))
+        cursor = encode_cursor(getattr(last, moment.key).isoformat(), getattr(last, row_id.key))
     return Page(items=[to_item(row) for row in rows], next_cursor=cursor)

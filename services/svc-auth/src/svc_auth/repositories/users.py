@@ -70,7 +70,7 @@ class UserRepository(RepositoryBase[UserRow]):
         return await keyset_page(
             self.session,
             query,
-            created_at=UserRow.created_at,
+            moment=UserRow.created_at,
             row_id=UserRow.id,
             page=page,
             to_item=to_user,

@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, select, true, update
 
+from core.database.keyset import keyset_page
+from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
-from svc_coupons.repositories.base import RepositoryBase
-from svc_coupons.repositories.paging import newest_first_page
 from svc_coupons.repositories.schema_model import CampaignRow
 from svc_coupons.services.data_model.campaigns import (
     Campaign,
@@ -117,13 +117,14 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         query = select(CampaignRow).where(CampaignRow.status == status.value)
         if merchant_id is not None:
             query = query.where(CampaignRow.merchant_id == merchant_id)
-        return await newest_first_page(
+        return await keyset_page(
             self.session,
             query,
             moment=CampaignRow.created_at,
             row_id=CampaignRow.id,
             page=page,
             to_item=to_campaign,
+            newest_first=True,
         )
 
     async def _update(self, campaign_id: UUID, values: dict[str, object]) -> Campaign:

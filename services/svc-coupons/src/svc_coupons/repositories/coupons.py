@@ -7,9 +7,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from core.database.keyset import keyset_page
+from core.database.repository import RepositoryBase
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
-from svc_coupons.repositories.base import RepositoryBase
-from svc_coupons.repositories.paging import newest_first_page
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import (
@@ -229,13 +229,14 @@ class CouponRepository(RepositoryBase[CouponRow]):
                     and_(active, CouponRow.expires_at <= now),
                 )
             )
-        return await newest_first_page(
+        return await keyset_page(
             self.session,
             query,
             moment=CouponRow.issued_at,
             row_id=CouponRow.id,
             page=page,
             to_item=to_coupon,
+            newest_first=True,
         )
 
     async def unassigned_codes(self, *, campaign_id: UUID, page: PageRequest) -> Page[CodeRecord]:

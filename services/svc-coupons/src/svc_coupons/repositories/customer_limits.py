@@ -4,7 +4,7 @@ from uuid import UUID
 
 from sqlalchemy.dialects.postgresql import insert
 
-from svc_coupons.repositories.base import RepositoryBase
+from core.database.repository import RepositoryBase
 from svc_coupons.repositories.schema_model import CustomerClaimRow
 
 

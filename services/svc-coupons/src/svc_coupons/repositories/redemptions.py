@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import func, select, update
 
-from svc_coupons.repositories.base import RepositoryBase
+from core.database.repository import RepositoryBase
 from svc_coupons.repositories.schema_model import RedemptionRow
 from svc_coupons.services.data_model.coupons import Coupon, Redemption
 

@@ -78,7 +78,7 @@ class MerchantRepository(RepositoryBase[MerchantRow]):
         return await keyset_page(
             self.session,
             query,
-            created_at=MerchantRow.created_at,
+            moment=MerchantRow.created_at,
             row_id=MerchantRow.id,
             page=page,
             to_item=to_merchant,

@@ -84,7 +84,7 @@ class OutletRepository(RepositoryBase[OutletRow]):
         return await keyset_page(
             self.session,
             select(OutletRow).where(OutletRow.merchant_id == merchant_id),
-            created_at=OutletRow.created_at,
+            moment=OutletRow.created_at,
             row_id=OutletRow.id,
             page=page,
             to_item=to_outlet,
