@@ -82,8 +82,13 @@ def _problem_codes_extension() -> type:
 
 
 def build_schema(
-    *, query: type, mutation: type | None, settings: PlatformSettings
+    *,
+    query: type,
+    mutation: type | None,
+    settings: PlatformSettings,
+    scalars: dict[Any, Any] | None = None,
 ) -> strawberry.Schema:
+    """`scalars` maps a service's own scalar types (NewTypes) to their definitions."""
     import strawberry
     from graphql import GraphQLError
     from pydantic import ValidationError
@@ -116,7 +121,14 @@ def build_schema(
                 ):
                     logger.error("unexpected GraphQL error", exc_info=original)
 
-    return Schema(query=query, mutation=mutation, extensions=extensions)
+    from strawberry.schema.config import StrawberryConfig
+
+    return Schema(
+        query=query,
+        mutation=mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=scalars or {}),
+    )
 
 
 class LazyGraphQLEndpoint:

@@ -8,7 +8,6 @@ counts that the database keeps as bigint; every amount and count here is a `Long
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
@@ -33,20 +32,16 @@ def long_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> in
 
 
 if TYPE_CHECKING:
-    Long = int
+    Long = int  # to the type checker an amount is an int; to GraphQL it is a Long
 else:
-    # StrawberryConfig.scalar_map is the newer way to declare a scalar, but the schema is
-    # built by core.web.graphql.build_schema, which takes no config; the NewType form is
-    # still supported, only flagged as deprecated.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", "Passing a class to strawberry.scalar", category=DeprecationWarning
-        )
-        Long = strawberry.scalar(
-            NewType("Long", int),
-            name="Long",
-            description="A signed 64-bit integer (amounts in minor units, counts)",
-            serialize=long_value,
-            parse_value=long_value,
-            parse_literal=long_literal,
-        )
+    Long = NewType("Long", int)
+
+SCALARS: dict[Any, Any] = {
+    Long: strawberry.scalar(
+        name="Long",
+        description="A signed 64-bit integer (amounts in minor units, counts)",
+        serialize=long_value,
+        parse_value=long_value,
+        parse_literal=long_literal,
+    )
+}

@@ -20,7 +20,7 @@ from svc_coupons.controllers.graphql.types import (
     CouponType,
     RedemptionType,
 )
-from svc_coupons.schemas.graphql_scalars import Long
+from svc_coupons.schemas.graphql_scalars import SCALARS, Long
 from svc_coupons.services.data_model.campaigns import CampaignAction
 
 CouponsInfo = Info[CouponsContext, None]
@@ -141,5 +141,5 @@ class Mutation:
 
 
 def router(settings: PlatformSettings) -> Any:
-    schema = build_schema(query=Query, mutation=Mutation, settings=settings)
+    schema = build_schema(query=Query, mutation=Mutation, settings=settings, scalars=SCALARS)
     return graphql_router(schema, get_context)
