@@ -216,7 +216,9 @@ def coupons_app(
     aws: Any,
 ) -> FastAPI:
     return create_app(
-        CouponsSettings(),
+        # Without the process memory, so tests that age DynamoDB entries see the effect;
+        # test_merchant_directory covers the memory itself.
+        CouponsSettings(merchant_cache_local_seconds=0),
         platform_settings,
         database=ConnectionBoundDatabase(platform_settings, connection),
         merchants_transport=httpx.MockTransport(fake_merchants.handle),

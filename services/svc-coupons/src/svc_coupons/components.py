@@ -66,6 +66,7 @@ class CouponsComponents:
                 runtime.settings.cache_table,
                 prefix="coupons",
                 ttl_seconds=settings.merchant_cache_seconds,
+                local_seconds=settings.merchant_cache_local_seconds,
             ),
             code_export=UnassignedCodeExport(
                 runtime.database, batch_size=settings.code_export_batch

@@ -21,6 +21,10 @@ class CouponsSettings(BaseSettings):
     merchant_cache_seconds: int = Field(
         default=30, description="How long a merchant's status and outlets are trusted"
     )
+    merchant_cache_local_seconds: float = Field(
+        default=5.0,
+        description="How long one process trusts a cached answer without asking DynamoDB",
+    )
     reversal_window_hours: int = 24
     code_export_batch: int = Field(
         default=5000, description="Codes read per query while streaming a CSV export"

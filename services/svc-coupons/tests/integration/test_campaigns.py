@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import utcnow
+from core.events import DomainEvent
 from core.pagination import encode_cursor
 
 if TYPE_CHECKING:
@@ -399,13 +401,20 @@ async def test_lifecycle_is_the_owners(world: World) -> None:
     assert anonymous.status_code == 401
 
 
-async def test_publish_needs_a_verified_merchant(world: World, aws: Any) -> None:
+async def test_publish_needs_a_verified_merchant(world: World, coupons_app: FastAPI) -> None:
     shop = world.shop()
     draft = await world.campaign(shop, publish=False)
     world.merchants.set_status(shop.merchant_id, "suspended")
-    # Past the cache's few seconds: forget the verified answer the creation cached.
-    aws.delete_item(
-        TableName="test-cache", Key={"pk": {"S": f"coupons#merchant#{shop.merchant_id}"}}
+    # svc-merchants tells of the suspension; the verified answer the creation cached goes.
+    await coupons_app.state.consumers["merchant.suspended"](
+        DomainEvent(
+            type="merchant.suspended",
+            entity_type="merchant",
+            entity_id=str(shop.merchant_id),
+            actor="admin",
+            data={"reason": "test"},
+            source="merchants",
+        )
     )
     response = await world.http.post(f"/api/v1/campaigns/{draft['id']}/publish", headers=shop.owner)
     assert response.status_code == 409

@@ -206,3 +206,28 @@ async def test_a_malformed_outlet_page_is_503(world: World, page: Any) -> None:
     # Nothing broken was cached: once svc-merchants answers properly, all is well.
     world.merchants.answer = None
     assert (await world.redeem(shop, coupon["code"])).status_code == 200
+
+
+async def test_process_memory_spares_dynamodb_and_yields_to_evictions(
+    coupons_app: Any, aws: Any
+) -> None:
+    from uuid import uuid4
+
+    from svc_coupons.repositories.cache import DynamoCache
+
+    cache = DynamoCache(
+        coupons_app.state.runtime.dynamo,
+        "test-cache",
+        prefix="memory",
+        ttl_seconds=30,
+        local_seconds=5,
+    )
+    key = f"merchant#{uuid4()}"
+    await cache.put(key, {"status": "verified"})
+    aws.delete_table(TableName="test-cache")  # DynamoDB gone: memory still answers
+    assert await cache.get(key) == {"status": "verified"}
+    from core.dynamo import ensure_tables
+
+    ensure_tables(aws, coupons_app.state.runtime.settings)
+    await cache.delete(key)  # an eviction clears this process's memory too
+    assert await cache.get(key) is None

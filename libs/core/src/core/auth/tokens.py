@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from jose import jwt
+from typing import Any
+
+from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from core.auth.keys import PublicKeySet
@@ -20,12 +22,23 @@ class TokenVerifier:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        # Parsing a JWK into an RSA key costs more than verifying with it: once per kid.
+        self._parsed: dict[str, Any] = {}
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> TokenVerifier:
         return cls(
             keys=PublicKeySet(settings), issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
+
+    def _key(self, kid: str) -> Any:
+        parsed = self._parsed.get(kid)
+        if parsed is None:
+            jwk_data = self._keys.get(kid)
+            if jwk_data is None:
+                return None
+            parsed = self._parsed[kid] = jwk.construct(jwk_data, ALGORITHM)
+        return parsed
 
     def verify(self, token: str) -> Principal:
         try:
@@ -36,7 +49,7 @@ class TokenVerifier:
         if header.get("alg") != ALGORITHM:
             raise Unauthenticated("The access token is not signed with RS256")
         kid = header.get("kid")
-        key = self._keys.get(kid) if isinstance(kid, str) else None
+        key = self._key(kid) if isinstance(kid, str) else None
         if key is None:
             raise Unauthenticated("The access token is signed with an unknown key")
         try:

@@ -73,7 +73,9 @@ class Database:
         return {
             "pool_size": settings.database_pool_size,
             "max_overflow": settings.database_max_overflow,
-            "pool_pre_ping": True,
+            # Deployed, a connection may have sat through a frozen Lambda or a proxy's idle
+            # timeout; locally the ping's three round trips per checkout buy nothing.
+            "pool_pre_ping": settings.environment.is_deployed,
             "pool_recycle": 300,
             # Bound values (coupon codes, emails) stay out of error messages and logs.
             "hide_parameters": True,

@@ -137,5 +137,14 @@ def get_session(request: Request) -> AsyncSession:
     return get_unit_of_work(request).session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+# `async def` so FastAPI calls them on the loop instead of hopping to the thread pool.
+async def _session_dependency(request: Request) -> AsyncSession:
+    return get_session(request)
+
+
+async def _runtime_dependency(request: Request) -> ServiceRuntime:
+    return runtime_of(request)
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session_dependency)]
+RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime_dependency)]

@@ -14,7 +14,7 @@ from svc_auth.services.members import MembershipService
 from svc_auth.services.oauth import TokenService
 
 
-def components(request: Request) -> AuthComponents:
+async def components(request: Request) -> AuthComponents:
     parts: AuthComponents = request.app.state.auth
     return parts
 
@@ -22,19 +22,19 @@ def components(request: Request) -> AuthComponents:
 ComponentsDep = Annotated[AuthComponents, Depends(components)]
 
 
-def _accounts(parts: ComponentsDep, session: SessionDep) -> AccountService:
+async def _accounts(parts: ComponentsDep, session: SessionDep) -> AccountService:
     return parts.accounts(session)
 
 
-def _memberships(parts: ComponentsDep, session: SessionDep) -> MembershipService:
+async def _memberships(parts: ComponentsDep, session: SessionDep) -> MembershipService:
     return parts.memberships(session)
 
 
-def _clients(parts: ComponentsDep, session: SessionDep) -> ClientService:
+async def _clients(parts: ComponentsDep, session: SessionDep) -> ClientService:
     return parts.clients(session)
 
 
-def _tokens(parts: ComponentsDep, session: SessionDep) -> TokenService:
+async def _tokens(parts: ComponentsDep, session: SessionDep) -> TokenService:
     return parts.tokens(session)
 
 

@@ -14,12 +14,12 @@ from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.redemption import RedemptionService
 
 
-def components(request: Request) -> CouponsComponents:
+async def components(request: Request) -> CouponsComponents:
     parts: CouponsComponents = request.app.state.coupons
     return parts
 
 
-def caller_authorization(request: Request) -> str | None:
+async def caller_authorization(request: Request) -> str | None:
     """The caller's own credentials, forwarded when svc-merchants is asked on their behalf."""
     return request.headers.get("authorization")
 
@@ -28,23 +28,23 @@ ComponentsDep = Annotated[CouponsComponents, Depends(components)]
 AuthorizationDep = Annotated[str | None, Depends(caller_authorization)]
 
 
-def _campaigns(
+async def _campaigns(
     parts: ComponentsDep, session: SessionDep, authorization: AuthorizationDep
 ) -> CampaignService:
     return parts.campaigns(session, authorization=authorization)
 
 
-def _issuing(
+async def _issuing(
     parts: ComponentsDep, session: SessionDep, authorization: AuthorizationDep
 ) -> IssuingService:
     return parts.issuing(session, authorization=authorization)
 
 
-def _coupons(parts: ComponentsDep, session: SessionDep) -> CouponService:
+async def _coupons(parts: ComponentsDep, session: SessionDep) -> CouponService:
     return parts.coupons(session)
 
 
-def _redemptions(
+async def _redemptions(
     parts: ComponentsDep, session: SessionDep, authorization: AuthorizationDep
 ) -> RedemptionService:
     return parts.redemptions(session, authorization=authorization)

@@ -12,7 +12,7 @@ from svc_merchants.services.merchants import MerchantService
 from svc_merchants.services.outlets import OutletService
 
 
-def components(request: Request) -> MerchantsComponents:
+async def components(request: Request) -> MerchantsComponents:
     parts: MerchantsComponents = request.app.state.merchants
     return parts
 
@@ -20,11 +20,11 @@ def components(request: Request) -> MerchantsComponents:
 ComponentsDep = Annotated[MerchantsComponents, Depends(components)]
 
 
-def _merchants(parts: ComponentsDep, session: SessionDep) -> MerchantService:
+async def _merchants(parts: ComponentsDep, session: SessionDep) -> MerchantService:
     return parts.merchants(session)
 
 
-def _outlets(parts: ComponentsDep, session: SessionDep) -> OutletService:
+async def _outlets(parts: ComponentsDep, session: SessionDep) -> OutletService:
     return parts.outlets(session)
 
 
