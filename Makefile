@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate test lint format typecheck imports pytest lock requirements check-requirements revision clean package synth bench-coldstart
+.PHONY: help run run-svc migrate test lint format typecheck imports pytest lock requirements check-requirements revision clean package synth bench-coldstart bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -90,3 +90,6 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py
+
+bench: $(VENV)/.synced ## coupon lookup, flash claim, redeem, bulk codes: platform vs bare FastAPI + asyncpg
+	$(BIN)/python bench/coupons_bench.py

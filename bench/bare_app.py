@@ -1,0 +1,248 @@
+"""The baseline of `coupons_bench.py`: FastAPI + asyncpg running the platform's SQL, nothing else.
+
+No auth, no service layers, no ORM, no outbox, no merchant checks: each endpoint runs the
+statements the platform's repositories run for the same request (named above each), on
+the same tables, with a connection pool as large as the platform's (5 + 5 overflow).
+`coupons_bench.py` starts it with uvicorn; it is not part of the platform.
+
+    BENCH_DATABASE_URL=postgresql://... uvicorn bare_app:app --app-dir bench
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+# Every column of the tables, as the platform's mapped classes read them.
+# Lookup: CouponRepository.by_code, then CampaignRepository.get_many for its campaign.
+SELECT_COUPON = "SELECT * FROM coupons.coupons WHERE code = $1"
+SELECT_CAMPAIGNS = "SELECT * FROM coupons.campaigns WHERE id IN ($1)"
+
+# Claim: CampaignRepository.get, CustomerLimitRepository.take, CouponRepository.add_issued,
+# then CampaignRepository.take_units last, as IssuingService orders them.
+SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
+TAKE_CUSTOMER_SLOT = """
+INSERT INTO coupons.customer_claims (campaign_id, user_id, claimed) VALUES ($1, $2, 1)
+ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = customer_claims.claimed + 1
+WHERE customer_claims.claimed < $3
+RETURNING claimed
+"""
+INSERT_COUPON = """
+INSERT INTO coupons.coupons
+    (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
+VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6)
+ON CONFLICT (code) DO NOTHING
+RETURNING *
+"""
+TAKE_UNIT = """
+UPDATE coupons.campaigns SET issued_count = issued_count + 1
+WHERE id = $1 AND status IN ('active')
+  AND (total_quantity IS NULL OR issued_count + 1 <= total_quantity)
+  AND starts_at <= $2 AND ends_at > $2
+RETURNING *
+"""
+
+# Redeem: the conditional UPDATE of CouponRepository.mark_redeemed, its campaign still
+# active (reading the campaign's terms with it, where the platform reads the campaign
+# first), RedemptionRepository.add, then CampaignRepository.count_redemption last.
+MARK_REDEEMED = """
+WITH redeemed AS (
+    UPDATE coupons.coupons c SET status = 'redeemed', redeemed_at = $2
+    WHERE c.code = $1 AND c.status = 'active' AND c.expires_at > $2
+      AND EXISTS (SELECT 1 FROM coupons.campaigns live WHERE live.id = c.campaign_id
+                  AND live.status = 'active' AND live.starts_at <= $2)
+    RETURNING c.*
+)
+SELECT redeemed.*, k.title, k.status AS campaign_status, k.discount_type, k.discount_value,
+       k.currency, k.min_spend, k.ends_at, k.outlet_ids, k.transferable, k.tradable
+FROM redeemed JOIN coupons.campaigns k ON k.id = redeemed.campaign_id
+"""
+INSERT_REDEMPTION = """
+INSERT INTO coupons.redemptions (id, coupon_id, campaign_id, merchant_id, outlet_id,
+    order_reference, order_amount, discount_amount, redeemed_by, redeemed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
+COUNT_REDEMPTION = "UPDATE coupons.campaigns SET redeemed_count = redeemed_count + 1 WHERE id = $1"
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+
+
+class RedeemIn(BaseModel):
+    outlet_id: UUID
+    order_reference: str | None = None
+    order_amount: int | None = None
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.pool = await asyncpg.create_pool(
+        os.environ["BENCH_DATABASE_URL"],
+        min_size=int(os.environ.get("BENCH_POOL_MIN", "5")),
+        max_size=int(os.environ.get("BENCH_POOL_MAX", "10")),
+    )
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.exception_handler(Refused)
+async def refused(request: Request, exc: Refused) -> JSONResponse:
+    return JSONResponse({"status": exc.status, "code": exc.code}, status_code=exc.status)
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+def _campaign_summary(row: Any, campaign_id: UUID, status: str) -> dict[str, Any]:
+    return {
+        "id": campaign_id,
+        "merchant_id": row["merchant_id"],
+        "title": row["title"],
+        "status": status,
+        "discount_type": row["discount_type"],
+        "discount_value": row["discount_value"],
+        "currency": row["currency"],
+        "min_spend": row["min_spend"],
+        "ends_at": row["ends_at"],
+        "outlet_ids": row["outlet_ids"],
+        "transferable": row["transferable"],
+        "tradable": row["tradable"],
+    }
+
+
+def _coupon(row: Any, campaign: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "campaign_id": row["campaign_id"],
+        "merchant_id": row["merchant_id"],
+        "owner_user_id": row["owner_user_id"],
+        "status": row["status"],
+        "issued_at": row["issued_at"],
+        "expires_at": row["expires_at"],
+        "redeemed_at": row["redeemed_at"],
+        "campaign": campaign,
+    }
+
+
+@app.get("/health")
+async def health(request: Request) -> dict[str, str]:
+    async with _pool(request).acquire() as connection:
+        await connection.fetchval("SELECT 1")
+    return {"status": "ok"}
+
+
+@app.get("/coupons/{code}")
+async def lookup(code: str, request: Request) -> dict[str, Any]:
+    async with _pool(request).acquire() as connection:
+        coupon = await connection.fetchrow(SELECT_COUPON, code.upper())
+        if coupon is None:
+            raise Refused(404, "coupon_not_found")
+        campaign = await connection.fetchrow(SELECT_CAMPAIGNS, coupon["campaign_id"])
+    return _coupon(coupon, _campaign_summary(campaign, campaign["id"], campaign["status"]))
+
+
+@app.post("/campaigns/{campaign_id}/claim", status_code=201)
+async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header()) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with _pool(request).acquire() as connection, connection.transaction():
+        campaign = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
+        if campaign is None:
+            raise Refused(404, "campaign_not_found")
+        if campaign["status"] != "active" or not campaign["starts_at"] <= now < campaign["ends_at"]:
+            raise Refused(409, "campaign_not_active")
+        total = campaign["total_quantity"]
+        if total is not None and campaign["issued_count"] >= total:
+            raise Refused(409, "sold_out")  # the early answer; TAKE_UNIT decides
+        slot = await connection.fetchval(
+            TAKE_CUSTOMER_SLOT, campaign_id, x_user_id, campaign["per_customer_limit"]
+        )
+        if slot is None:
+            raise Refused(409, "limit_reached")
+        expires_at = campaign["ends_at"]
+        if campaign["validity_days"] is not None:
+            expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
+        code = "".join(secrets.choice(ALPHABET) for _ in range(12))
+        coupon = await connection.fetchrow(
+            INSERT_COUPON,
+            uuid4(),
+            campaign_id,
+            campaign["merchant_id"],
+            code,
+            x_user_id,
+            now,
+            expires_at,
+        )
+        if coupon is None:
+            raise Refused(409, "code_collision")  # 2^-59: never seen in a benchmark
+        taken = await connection.fetchrow(TAKE_UNIT, campaign_id, now)
+        if taken is None:
+            raise Refused(409, "sold_out")  # raised inside the transaction: rolled back
+    return _coupon(coupon, _campaign_summary(taken, taken["id"], taken["status"]))
+
+
+@app.post("/coupons/{code}/redeem")
+async def redeem(
+    code: str, body: RedeemIn, request: Request, x_user_id: str = Header(default="bench")
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with _pool(request).acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(MARK_REDEEMED, code.upper(), now)
+        if row is None:
+            raise Refused(409, "already_redeemed")
+        discount: int | None
+        if row["discount_type"] == "percentage":
+            discount = (
+                None
+                if body.order_amount is None
+                else body.order_amount * row["discount_value"] // 100
+            )
+        else:
+            discount = min(row["discount_value"], body.order_amount or row["discount_value"])
+        redemption_id = uuid4()
+        await connection.execute(
+            INSERT_REDEMPTION,
+            redemption_id,
+            row["id"],
+            row["campaign_id"],
+            row["merchant_id"],
+            body.outlet_id,
+            body.order_reference,
+            body.order_amount,
+            discount,
+            x_user_id,
+            now,
+        )
+        await connection.execute(COUNT_REDEMPTION, row["campaign_id"])
+    return {
+        "redemption_id": redemption_id,
+        "coupon": _coupon(row, _campaign_summary(row, row["campaign_id"], row["campaign_status"])),
+        "discount_amount": discount,
+        "redeemed_at": now,
+        "outlet_id": body.outlet_id,
+        "order_reference": body.order_reference,
+        "order_amount": body.order_amount,
+    }
