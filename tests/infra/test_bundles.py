@@ -13,6 +13,7 @@ import pytest
 from core.routing import SERVICES
 from devstack.lambda_harness import http_event
 from infra.bundle import PROVIDED_BY_RUNTIME, Bundle, build_bundle, host_target, service_dir
+from infra.constructs.database_role import BOOTSTRAP_HANDLER
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,10 @@ class Context:
 
 import main
 results = [main.handler(event, Context()) for event in json.load(sys.stdin)]
+# The database bootstrap's handler (another entry point of the same bundle) resolves.
+import importlib
+module, function = sys.argv[2].rsplit(".", 1)
+assert callable(getattr(importlib.import_module(module), function))
 stdlib = sys.base_prefix
 foreign = sorted(
     name for name, module in list(sys.modules.items())
@@ -106,7 +111,7 @@ def test_a_bundle_built_for_this_machine_runs_alone_in_a_clean_interpreter(
     # -I: no user site, no PYTHON* variables, no script directory; -S: no site-packages.
     # The bundle is all there is beside the standard library.
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-I", "-S", "-c", SMOKE, str(bundle.path)],
+        [sys.executable, "-I", "-S", "-c", SMOKE, str(bundle.path), BOOTSTRAP_HANDLER],
         input=json.dumps(events),
         capture_output=True,
         text=True,

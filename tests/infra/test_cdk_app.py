@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Token
+from aws_cdk import App, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
-from infra.config import deployment_for
+from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
+from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
+from infra.stacks.api import ACCESS_LOG_FIELDS
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +65,27 @@ def test_every_stack_synthesizes_without_an_account(synthesized: Any) -> None:
         # Environment-agnostic: no account or region was looked up or assumed.
         assert Token.is_unresolved(stack.account)
         assert Token.is_unresolved(stack.region)
-    assert not list(synthesized.outdir.glob("cdk.context.json"))
+    # No lookups: the CLI would have to ask AWS for missing context before deploying.
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert manifest.get("missing", []) == []
+
+
+SECRET_VARIABLES = ("AUTH_SIGNING_KEY", "AUTH_PREVIOUS_SIGNING_KEY", "BOOTSTRAP_ADMIN_PASSWORD")
+
+
+def test_no_function_configuration_holds_a_secret(synthesized: Any) -> None:
+    """Secrets are named in SECRET_ENVIRONMENT and read at cold start; a function's
+    configuration is readable by anyone who may read the function."""
+    functions = 0
+    for name, template in _templates(synthesized).items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::Lambda::Function":
+                continue
+            functions += 1
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            leaked = {"DATABASE_URL", *SECRET_VARIABLES} & set(variables)
+            assert not leaked, (name, logical_id, leaked)
+    assert functions >= len(SERVICES)
 
 
 def test_no_unsuppressed_cdk_nag_findings(synthesized: Any) -> None:
@@ -114,7 +136,8 @@ def test_no_identity_policy_has_a_wildcard(synthesized: Any) -> None:
 def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     template = _service_template(synthesized, service)
     stage = synthesized.platform.stage
-    template.resource_count_is("AWS::Lambda::Function", 2)  # the service, the provider framework
+    # The service's, its database bootstrap's, and a provider framework's for each trigger.
+    template.resource_count_is("AWS::Lambda::Function", 4)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -143,6 +166,29 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
             },
         },
     )
+    (function,) = [
+        f["Properties"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "main.handler"
+    ]
+    reserved = function.get("ReservedConcurrentExecutions")
+    assert reserved == stage.function_reserved_concurrency
+
+
+def test_svc_coupons_calls_svc_merchants_on_the_http_api(synthesized: Any) -> None:
+    """CouponsSettings.check_for refuses to start deployed without COUPONS_MERCHANTS_API_URL;
+    svc-merchants' public endpoints are on the same API as everything else."""
+    stack = synthesized.platform.services["coupons"]
+    (function,) = [
+        f["Properties"]
+        for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "main.handler"
+    ]
+    variables = function["Environment"]["Variables"]
+    assert variables["COUPONS_MERCHANTS_API_URL"] == variables["JWT_ISSUER"]
+    exported = variables["COUPONS_MERCHANTS_API_URL"]["Fn::ImportValue"]
+    assert exported.startswith(f"{synthesized.platform.api.stack_name}:")
+    assert "ApiEndpoint" in exported
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
@@ -182,16 +228,46 @@ def test_service_grants_are_exactly_what_it_uses(synthesized: Any, service: Serv
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     deployment = deployment_for(service)
     # The database's, plus the service's own: one statement, one resource, each.
-    expected = 1 + len(deployment.operator_secrets) + len(deployment.generated_secrets)
+    expected = (
+        1
+        + len(deployment.operator_secrets)
+        + len(deployment.optional_operator_secrets)
+        + len(deployment.generated_secrets)
+    )
     assert len(secret_reads) == expected
     assert all(not isinstance(s["Resource"], list) for s in secret_reads)
+    # Its own database role's credentials; the master secret is the bootstrap's alone.
+    (database_read,) = [s for s in secret_reads if "ExportsOutputRefDatabase" in json.dumps(s)]
+    assert f"ExportsOutputRefDatabase{service.name.title()}Secret" in json.dumps(database_read)
+    # Its own events only: the source every consumer's rule trusts for this producer.
+    (put_events,) = [s for s in statements if "events:PutEvents" in _as_list(s["Action"])]
+    assert _as_list(put_events["Action"]) == ["events:PutEvents"]
+    assert put_events["Condition"] == {
+        "StringEquals": {"events:source": f"coupon-platform.{service.name}"}
+    }
+
+
+def _ref(stack: Any, construct: Any) -> dict[str, str]:
+    return {"Ref": stack.get_logical_id(construct.node.default_child)}
+
+
+def _invoke_configs(template: Template) -> dict[str, dict[str, Any]]:
+    """Event-invoke configs by the alias they apply to (Ref of the alias)."""
+    found = {}
+    for config in template.find_resources("AWS::Lambda::EventInvokeConfig").values():
+        qualifier = config["Properties"]["Qualifier"]
+        alias = qualifier["Fn::Select"][1]["Fn::Split"][1]["Ref"]
+        found[alias] = config["Properties"]
+    return found
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
 def test_service_alarms_migrations_events_and_sweep(
     synthesized: Any, service: ServiceRoutes
 ) -> None:
-    template = _service_template(synthesized, service)
+    stack = synthesized.platform.services[service.name]
+    stage = synthesized.platform.stage
+    template = Template.from_stack(stack)
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
     metrics = {
         (a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()
@@ -203,22 +279,154 @@ def test_service_alarms_migrations_events_and_sweep(
     }
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], "every alarm notifies the alert topic"
+    # On the function's name alone: every alias and version counts, the sweep's among them
+    # (a sweep that cannot deliver raises OutboxDeliveryFailed).
+    (errors,) = [a for a in alarms.values() if a["Properties"]["MetricName"] == "Errors"]
+    assert [d["Name"] for d in errors["Properties"]["Dimensions"]] == ["FunctionName"]
+    assert errors["Properties"]["Threshold"] == 1
 
     template.has_resource_properties(
         "Custom::ServiceMigrations", {"action": "migrate", "version": Match.any_value()}
     )
+    live = _ref(stack, stack.function.live)
+    sweep = _ref(stack, stack.function.sweep)
+    invoke_configs = _invoke_configs(template)
+    # Lambda retries a failed consumer; a failed sweep is not retried (the next comes soon).
+    assert invoke_configs[live["Ref"]]["MaximumRetryAttempts"] == 2
+    assert invoke_configs[sweep["Ref"]]["MaximumRetryAttempts"] == 0
+    assert invoke_configs[sweep["Ref"]]["MaximumEventAgeInSeconds"] == (
+        stage.outbox_sweep_every.to_seconds()
+    )
+    assert len(invoke_configs) == 2  # nothing else is invoked asynchronously
+
     rules = template.find_resources("AWS::Events::Rule")
     schedules = [r for r in rules.values() if "ScheduleExpression" in r["Properties"]]
     assert len(schedules) == 1
-    patterns = [
-        r["Properties"]["EventPattern"] for r in rules.values() if "EventPattern" in r["Properties"]
-    ]
+    (sweep_target,) = schedules[0]["Properties"]["Targets"]
+    assert sweep_target["Arn"] == sweep
+    assert sweep_target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    consumed = [r["Properties"] for r in rules.values() if "EventPattern" in r["Properties"]]
     consumes = deployment_for(service).consumes
-    if consumes:
-        assert [p["detail-type"] for p in patterns] == [list(consumes)]
-        assert patterns[0]["source"] == [{"prefix": "coupon-platform."}]
-    else:
-        assert patterns == []
+    patterns = {tuple(rule["EventPattern"]["source"]): rule for rule in consumed}
+    expected: dict[tuple[str, ...], set[str]] = {}
+    for detail_type in consumes:
+        producer = f"coupon-platform.{EVENT_PRODUCERS[detail_type]}"
+        expected.setdefault((producer,), set()).add(detail_type)
+    # Exact sources, one rule per producer: a detail-type only from the service owning it.
+    assert {
+        source: set(rule["EventPattern"]["detail-type"]) for source, rule in patterns.items()
+    } == expected
+    for rule in consumed:
+        assert rule["EventPattern"].keys() == {"source", "detail-type"}
+        (target,) = rule["Targets"]
+        assert target["Arn"] == live
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
+def test_nothing_serves_before_its_migrations_ran(synthesized: Any, service: ServiceRoutes) -> None:
+    """The routes, their integration and invoke permissions, and the aliases every trigger
+    invokes all wait for the migration trigger: on the first deploy nothing reaches the
+    function before its tables exist, and on later ones the aliases move to the new
+    version only after its migrations succeeded."""
+    stack = synthesized.platform.services[service.name]
+    template = Template.from_stack(stack)
+    migrations = stack.get_logical_id(stack.migrations.resource.node.default_child)
+    waiting = {
+        "AWS::ApiGatewayV2::Route",
+        "AWS::ApiGatewayV2::Integration",
+        "AWS::Lambda::Alias",
+    }
+    for kind in waiting:
+        resources = template.find_resources(kind)
+        assert resources, kind
+        for logical_id, resource in resources.items():
+            assert migrations in resource.get("DependsOn", []), (kind, logical_id)
+    live = _ref(stack, stack.function.live)
+    permissions = template.find_resources(
+        "AWS::Lambda::Permission", {"Properties": {"Principal": "apigateway.amazonaws.com"}}
+    )
+    assert permissions
+    for permission in permissions.values():
+        assert permission["Properties"]["FunctionName"] == live
+        assert migrations in permission["DependsOn"]
+    for integration in template.find_resources("AWS::ApiGatewayV2::Integration").values():
+        assert integration["Properties"]["IntegrationUri"] == live
+    # The migrations run the version the aliases then point at.
+    (alias_versions,) = {
+        json.dumps(alias["Properties"]["FunctionVersion"])
+        for alias in template.find_resources("AWS::Lambda::Alias").values()
+    }
+    (trigger,) = template.find_resources("Custom::ServiceMigrations").values()
+    assert json.dumps(trigger["Properties"]["version"]) == alias_versions
+
+
+def test_each_service_publishes_under_its_own_source_what_the_producers_map_says() -> None:
+    """infra.config.EVENT_PRODUCERS against the services: the producer names each event
+    type among its own, and every service's events carry its name as their source."""
+    import importlib
+
+    for service in SERVICES:
+        events = importlib.import_module(f"{service.package}.services.events")
+        assert service.name == events.SOURCE
+        published = {v for k, v in vars(events).items() if k.isupper() and isinstance(v, str)}
+        owned = {t for t, producer in EVENT_PRODUCERS.items() if producer == service.name}
+        assert owned <= published, (service.name, owned - published)
+    consumed = {t for s in SERVICES for t in deployment_for(s).consumes}
+    assert consumed <= set(EVENT_PRODUCERS)
+
+
+MASTER_SECRET = "ExportsOutputRefDatabaseInstanceSecretAttachment"
+
+
+def test_each_service_connects_as_its_own_database_role(synthesized: Any) -> None:
+    """One login role per service, each with its own secret registered with the proxy; the
+    master secret is read by the bootstrap steps only, which run before the migrations."""
+    platform = synthesized.platform
+    stage = platform.stage
+    data = Template.from_stack(platform.data)
+    secrets = data.find_resources("AWS::SecretsManager::Secret")
+    by_name = {s["Properties"].get("Name"): s for s in secrets.values()}
+    (proxy,) = data.find_resources("AWS::RDS::DBProxy").values()
+    auth = proxy["Properties"]["Auth"]
+    assert len(auth) == 1 + len(SERVICES)  # the master user, and each service's role
+    for service in SERVICES:
+        secret = by_name[f"coupon-platform/{stage.name}/db-{service.name}"]
+        template = json.loads(secret["Properties"]["GenerateSecretString"]["SecretStringTemplate"])
+        assert template == {"username": f"svc_{service.name}", "dbname": "coupons"}
+        assert secret["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
+
+    for service in SERVICES:
+        stack = platform.services[service.name]
+        template = Template.from_stack(stack)
+        resources = template.to_json()["Resources"]
+        bootstrap_role = stack.get_logical_id(stack.database_role.role.node.default_child)
+        for logical_id, resource in resources.items():
+            if resource["Type"] != "AWS::IAM::Policy":
+                continue
+            reads_master = MASTER_SECRET in json.dumps(resource["Properties"]["PolicyDocument"])
+            roles = resource["Properties"]["Roles"]
+            assert reads_master == (roles == [{"Ref": bootstrap_role}]), (service, logical_id)
+        (bootstrap,) = template.find_resources(
+            "AWS::Lambda::Function",
+            {"Properties": {"Handler": "core.aws_lambda.bootstrap_database_role"}},
+        ).values()
+        variables = bootstrap["Properties"]["Environment"]["Variables"]
+        assert variables["DATABASE_SCHEMA"] == service.name
+        assert MASTER_SECRET in json.dumps(variables["DATABASE_MASTER_SECRET_ARN"])
+        # The migrations, as the role, after the role and its schema exist.
+        migrations = stack.get_logical_id(stack.migrations.resource.node.default_child)
+        database_role = stack.get_logical_id(stack.database_role.resource.node.default_child)
+        assert database_role in resources[migrations]["DependsOn"]
+        assert resources[database_role]["Properties"]["role"] == f"svc_{service.name}"
+
+
+def test_each_service_schema_is_named_like_the_service() -> None:
+    """The bootstrap gives role svc_<name> the schema <name>: what the models use."""
+    import importlib
+
+    for service in SERVICES:
+        models = importlib.import_module(f"{service.package}.repositories.schema_model.models")
+        assert service.name == models.SCHEMA
 
 
 def test_a_service_stack_depends_only_on_the_shared_stacks(synthesized: Any) -> None:
@@ -256,9 +464,110 @@ def test_stages_differ_in_protection_and_size(synthesized: Any) -> None:
     ttls = [t["Properties"].get("TimeToLiveSpecification") for t in tables.values()]
     assert {"AttributeName": "expires_at", "Enabled": True} in ttls
     data.resource_count_is("AWS::Events::EventBus", 1)
-    data.has_resource_properties("AWS::EC2::Subnet", {"MapPublicIpOnLaunch": False})
-    data.resource_count_is("AWS::EC2::NatGateway", 0)
-    data.resource_count_is("AWS::EC2::InternetGateway", 0)
+    # Per stage, or two stages in one account and region would collide.
+    data.has_resource_properties(
+        "AWS::RDS::DBProxy", {"DBProxyName": f"coupon-platform-{stage.name}-db-proxy"}
+    )
+    # Kept with the instance they open: prod must not keep a database without its
+    # passwords. The master's first (the instance's own password refers to it).
+    (instance,) = data.find_resources("AWS::RDS::DBInstance").values()
+    password = json.dumps(instance["Properties"]["MasterUserPassword"])
+    secrets = data.find_resources("AWS::SecretsManager::Secret")
+    (master,) = [logical_id for logical_id in secrets if f'"Ref": "{logical_id}"' in password]
+    assert set(secrets) - {master}, "and each service's role"
+    for secret in secrets.values():
+        assert secret["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
+        assert secret["UpdateReplacePolicy"] == secret["DeletionPolicy"]
+
+
+def _subnets_by_group(template: dict[str, Any]) -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::EC2::Subnet":
+            tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+            groups.setdefault(tags["aws-cdk:subnet-name"], set()).add(logical_id)
+    return groups
+
+
+def _default_routes(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Subnet -> its route to 0.0.0.0/0, if any."""
+    resources = template["Resources"]
+    table_of = {
+        r["Properties"]["SubnetId"]["Ref"]: r["Properties"]["RouteTableId"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SubnetRouteTableAssociation"
+    }
+    routes = {
+        r["Properties"]["RouteTableId"]["Ref"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::Route" and r["Properties"]["DestinationCidrBlock"] == "0.0.0.0/0"
+    }
+    return {subnet: routes[table] for subnet, table in table_of.items() if table in routes}
+
+
+def test_network_database_isolated_functions_behind_nat(synthesized: Any) -> None:
+    platform = synthesized.platform
+    stage = platform.stage
+    data = Template.from_stack(platform.data)
+    template = data.to_json()
+    resources = template["Resources"]
+    data.resource_count_is("AWS::EC2::NatGateway", stage.nat_gateways)
+    data.resource_count_is("AWS::EC2::InternetGateway", 1)
+    for subnet in data.find_resources("AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+    groups = _subnets_by_group(template)
+    assert set(groups) == {"public", "services", "database"}
+    default_routes = _default_routes(template)
+    # The database's subnets: no way out of the VPC.
+    assert not groups["database"] & set(default_routes)
+    # The functions' subnets: out through NAT, never straight to the internet gateway.
+    for subnet in groups["services"]:
+        assert "NatGatewayId" in default_routes[subnet], subnet
+    # The database and its proxy in the isolated subnets only.
+    database_subnets = [{"Ref": s} for s in sorted(groups["database"])]
+    (proxy,) = data.find_resources("AWS::RDS::DBProxy").values()
+    assert sorted(proxy["Properties"]["VpcSubnetIds"], key=str) == database_subnets
+    (subnet_group,) = data.find_resources("AWS::RDS::DBSubnetGroup").values()
+    assert sorted(subnet_group["Properties"]["SubnetIds"], key=str) == database_subnets
+    # AWS traffic stays on the endpoints, NAT or not.
+    endpoints = data.find_resources("AWS::EC2::VPCEndpoint")
+    services = {json.dumps(e["Properties"]["ServiceName"]) for e in endpoints.values()}
+    assert len(endpoints) == 3
+    for name in ("dynamodb", "secretsmanager", "events"):
+        assert any(f".{name}" in s for s in services), (name, services)
+    # The functions' group: HTTPS out, PostgreSQL to the proxy, nothing else.
+    sg_id = platform.data.get_logical_id(
+        platform.data.network.services_security_group.node.default_child
+    )
+    group = resources[sg_id]["Properties"]
+    rules = [
+        {k: v for k, v in rule.items() if k != "Description"}
+        for rule in group["SecurityGroupEgress"]
+    ]
+    assert rules == [{"CidrIp": "0.0.0.0/0", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}]
+    egress = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::EC2::SecurityGroupEgress"
+        and r["Properties"]["GroupId"] == {"Fn::GetAtt": [sg_id, "GroupId"]}
+    ]
+    assert {(e["FromPort"], e["ToPort"]) for e in egress} == {(443, 443), (5432, 5432)}
+    assert all(e["IpProtocol"] == "tcp" for e in egress)
+
+    # The functions run in the services subnets.
+    exports = {
+        output["Export"]["Name"]: output["Value"]
+        for output in template["Outputs"].values()
+        if "Export" in output
+    }
+    for stack in platform.services.values():
+        (function,) = [
+            f["Properties"]
+            for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+            if f["Properties"]["Handler"] == "main.handler"
+        ]
+        subnets = {exports[s["Fn::ImportValue"]]["Ref"] for s in function["VpcConfig"]["SubnetIds"]}
+        assert subnets == groups["services"]
 
 
 def test_api_stage_logs_throttles_and_allows_the_portals(synthesized: Any) -> None:
@@ -285,6 +594,46 @@ def test_api_stage_logs_throttles_and_allows_the_portals(synthesized: Any) -> No
     )
 
 
+def test_access_logs_hold_no_request_path(synthesized: Any) -> None:
+    """A coupon's code is part of its paths; the route key is not."""
+    api = Template.from_stack(synthesized.platform.api)
+    (stage,) = api.find_resources("AWS::ApiGatewayV2::Stage").values()
+    log_format = stage["Properties"]["AccessLogSettings"]["Format"]
+    assert json.loads(log_format) == ACCESS_LOG_FIELDS
+    assert "$context.path" not in log_format
+    assert "$context.routeKey" in log_format
+
+
+def test_api_5xx_answers_raise_an_alarm(synthesized: Any) -> None:
+    """Mangum answers an unhandled error with a 500 response: the functions' Errors alarm
+    never sees it."""
+    api = Template.from_stack(synthesized.platform.api)
+    (alarm,) = api.find_resources("AWS::CloudWatch::Alarm").values()
+    properties = alarm["Properties"]
+    assert (properties["Namespace"], properties["MetricName"]) == ("AWS/ApiGateway", "5xx")
+    api_id = synthesized.platform.api.get_logical_id(
+        synthesized.platform.api.http_api.node.default_child
+    )
+    assert properties["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": api_id}}]
+    assert properties["Statistic"] == "Sum"
+    assert properties["Threshold"] == 1
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["AlarmActions"], "it notifies the alert topic"
+
+
+def test_the_bootstrap_password_secret_is_named_in_an_output(synthesized: Any) -> None:
+    stack = synthesized.platform.services["auth"]
+    stage = synthesized.platform.stage
+    outputs = Template.from_stack(stack).find_outputs("BootstrapAdminPasswordSecret")
+    (output,) = outputs.values()
+    assert output["Value"] == f"coupon-platform/{stage.name}/bootstrap-admin-password"
+    (secret,) = [
+        r["Properties"]
+        for r in Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret").values()
+    ]
+    assert secret["Name"] == f"coupon-platform/{stage.name}/bootstrap-admin-password"
+
+
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
 def test_event_rules_match_the_consumers_the_app_registers(
     service: ServiceRoutes, platform_settings: PlatformSettings
@@ -293,3 +642,44 @@ def test_event_rules_match_the_consumers_the_app_registers(
     app = app_factory(service)(platform=platform_settings)
     registered = set(getattr(app.state, "consumers", {}))
     assert set(deployment_for(service).consumes) == registered
+
+
+def _versions(template: Template) -> set[str]:
+    """The service function's versions (not its database bootstrap's)."""
+    functions = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "main.handler"}}
+    )
+    return {
+        logical_id
+        for logical_id, version in template.find_resources("AWS::Lambda::Version").items()
+        if version["Properties"]["FunctionName"]["Ref"] in functions
+    }
+
+
+def test_a_new_secrets_revision_publishes_versions_that_read_the_secrets_again(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """Functions read their secrets at cold start, and a redeploy that changes nothing
+    starts no execution environment: `-c secrets_revision=X` is the change that does."""
+    service = SERVICES[0]
+    bundles = {service.name: lambda_bundles[service.name].path}
+    templates = []
+    for revision in (None, "2026-01-15"):
+        context = {**cdk_json_context(), "stage": "dev"}
+        if revision is not None:
+            context[SECRETS_REVISION_CONTEXT] = revision
+        app = App(outdir=str(tmp_path / str(revision)), context=context)
+        platform = build(app, stage=stage_config("dev"), services=[service], bundles=bundles)
+        templates.append(Template.from_stack(platform.services[service.name]))
+    before, after = templates
+    after.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"SECRETS_REVISION": "2026-01-15"})}},
+    )
+    # A new version, which the migrations run and then both aliases serve.
+    (version,) = _versions(after)
+    assert _versions(before) != {version}
+    (trigger,) = after.find_resources("Custom::ServiceMigrations").values()
+    assert trigger["Properties"]["version"] == {"Fn::GetAtt": [version, "Version"]}
+    for alias in after.find_resources("AWS::Lambda::Alias").values():
+        assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}

@@ -58,6 +58,9 @@ def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
     return stage.resource_name(service.directory)
 
 
+SECRETS_REVISION_CONTEXT = "secrets_revision"
+
+
 def build(
     app: App,
     *,
@@ -65,14 +68,22 @@ def build(
     services: Iterable[ServiceRoutes] = SERVICES,
     bundles: Mapping[str, Path] | None = None,
 ) -> PlatformApp:
-    """Every stack of one stage, checked by cdk-nag's AwsSolutions rules at synthesis."""
+    """Every stack of one stage, checked by cdk-nag's AwsSolutions rules at synthesis.
+
+    `-c secrets_revision=X` puts X in every function's environment: a new value publishes
+    new versions, whose fresh execution environments read the secrets again (a rotated
+    signing key). The functions read secrets only at cold start, and a redeploy that
+    changes nothing starts none.
+    """
+    secrets_revision = app.node.try_get_context(SECRETS_REVISION_CONTEXT)
     data = DataStack(app, stage.resource_name("data"), stage=stage)
-    api = ApiStack(app, stage.resource_name("api"), stage=stage)
+    api = ApiStack(app, stage.resource_name("api"), stage=stage, alert_topic=data.alerts.topic)
     platform = PlatformResources(
         vpc=data.network.vpc,
         services_subnets=data.network.services_subnets,
         services_security_group=data.network.services_security_group,
-        database_secret=data.database.secret,  # type: ignore[arg-type]
+        database_master_secret=data.database.secret,  # type: ignore[arg-type]
+        service_database_secrets=data.database.service_secrets,
         database_proxy=data.database.proxy,
         audit_table=data.tables.audit,
         cache_table=data.tables.cache,
@@ -96,6 +107,7 @@ def build(
             stage=stage,
             platform=platform,
             bundle=bundle,
+            secrets_revision=None if secrets_revision is None else str(secrets_revision),
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from core.routing import ServiceRoutes
+
+if TYPE_CHECKING:
+    from infra.platform import PlatformResources
 
 PROJECT = "coupon-platform"
 DEFAULT_STAGE = "dev"
@@ -39,6 +43,13 @@ class StageConfig:
     outbox_sweep_every: Duration
     event_archive_days: int
     bootstrap_admin_email: str
+    # The service functions reach svc-merchants' public API (svc-coupons) through NAT:
+    # one gateway in dev to keep costs down, one per availability zone in prod.
+    nat_gateways: int
+    # Concurrency reserved for each service function: a ceiling on the connections one
+    # service can open through the proxy, and a floor no other function can take away.
+    # None: unreserved (dev accounts often have too small a quota to reserve from).
+    function_reserved_concurrency: int | None
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -51,6 +62,15 @@ class StageConfig:
         """Where an operator stores a secret of this stage before the first deploy."""
         return f"{PROJECT}/{self.name}/{name}"
 
+    def database_secret_name(self, service_name: str) -> str:
+        """The service's own database credentials: coupon-platform/<stage>/db-<service>."""
+        return self.secret_name(f"db-{service_name}")
+
+    def generated_secret_name(self, variable: str) -> str:
+        """Where CDK keeps a generated secret: BOOTSTRAP_ADMIN_PASSWORD ->
+        coupon-platform/<stage>/bootstrap-admin-password."""
+        return self.secret_name(variable.lower().replace("_", "-"))
+
     @property
     def jwks_parameter(self) -> str:
         """SSM parameter with the public JSON Web Key Set every service verifies tokens with."""
@@ -58,6 +78,7 @@ class StageConfig:
 
 
 PORTALS = ("merchant", "customer", "exchange", "admin", "partner")
+AVAILABILITY_ZONES = 2
 
 STAGES: Mapping[str, StageConfig] = {
     "dev": StageConfig(
@@ -77,6 +98,8 @@ STAGES: Mapping[str, StageConfig] = {
         outbox_sweep_every=Duration.minutes(5),
         event_archive_days=7,
         bootstrap_admin_email="admin@dev.coupon-exchange.example",
+        nat_gateways=1,
+        function_reserved_concurrency=None,
     ),
     "prod": StageConfig(
         name="prod",
@@ -94,6 +117,10 @@ STAGES: Mapping[str, StageConfig] = {
         outbox_sweep_every=Duration.minutes(1),
         event_archive_days=90,
         bootstrap_admin_email="platform-admin@coupon-exchange.example",
+        nat_gateways=AVAILABILITY_ZONES,
+        # Two connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW):
+        # three services stay within what the proxy lends out of an m7g.large.
+        function_reserved_concurrency=200,
     ),
 }
 
@@ -105,7 +132,7 @@ def stage_config(name: str) -> StageConfig:
         raise ValueError(f"unknown stage {name!r}; one of {sorted(STAGES)}") from None
 
 
-def _no_environment(stage: StageConfig) -> Mapping[str, str]:
+def _no_environment(stage: StageConfig, platform: PlatformResources) -> Mapping[str, str]:
     return {}
 
 
@@ -118,18 +145,48 @@ class ServiceDeployment:
     # Environment variable -> secret name (under coupon-platform/<stage>/) that an operator
     # creates before the first deploy: values CDK cannot make, like an RSA signing key.
     operator_secrets: Mapping[str, str] = field(default_factory=dict)
+    # The same, for secrets that exist only some of the time (a key being rotated out):
+    # read when present, skipped when absent (core.aws_lambda.load_secret_environment).
+    optional_operator_secrets: Mapping[str, str] = field(default_factory=dict)
     # Environment variables whose value CDK generates as a random password and keeps in
     # Secrets Manager.
     generated_secrets: tuple[str, ...] = ()
-    environment: Callable[[StageConfig], Mapping[str, str]] = _no_environment
+    # Plain settings of the service, from the stage and the shared resources (a URL, say).
+    environment: Callable[[StageConfig, PlatformResources], Mapping[str, str]] = _no_environment
+
+
+EVENT_PRODUCERS: Mapping[str, str] = {
+    # svc_merchants.services.events: the merchant's lifecycle and its outlets.
+    **{
+        f"merchant.{change}": "merchants"
+        for change in ("applied", "verified", "updated", "suspended", "reinstated")
+    },
+    **{f"outlet.{change}": "merchants" for change in ("created", "updated", "deleted")},
+}
+"""EventBridge detail-type -> the one service that publishes it.
+
+A consumer's rule admits a detail-type only from its producer's source, and each function
+may put events only under its own source, so no service can forge another's events.
+"""
+
+
+def producer_of(detail_type: str) -> str:
+    try:
+        return EVENT_PRODUCERS[detail_type]
+    except KeyError:
+        raise ValueError(
+            f"no producer known for {detail_type!r}: add it to infra.config.EVENT_PRODUCERS"
+        ) from None
 
 
 SERVICE_DEPLOYMENTS: Mapping[str, ServiceDeployment] = {
     "auth": ServiceDeployment(
         consumes=("merchant.verified",),
         operator_secrets={"AUTH_SIGNING_KEY": "auth-signing-key"},
+        # Only during a signing-key rotation (docs/deploying.md).
+        optional_operator_secrets={"AUTH_PREVIOUS_SIGNING_KEY": "auth-previous-signing-key"},
         generated_secrets=("BOOTSTRAP_ADMIN_PASSWORD",),
-        environment=lambda stage: {"BOOTSTRAP_ADMIN_EMAIL": stage.bootstrap_admin_email},
+        environment=lambda stage, platform: {"BOOTSTRAP_ADMIN_EMAIL": stage.bootstrap_admin_email},
     ),
     # Merchant changes evict svc-coupons' cached merchant facts (svc_coupons.consumers).
     "coupons": ServiceDeployment(
@@ -141,8 +198,16 @@ SERVICE_DEPLOYMENTS: Mapping[str, ServiceDeployment] = {
             "outlet.updated",
             "outlet.deleted",
         ),
+        # svc-coupons reads merchants and outlets through svc-merchants' public endpoints,
+        # on the same HTTP API (core.routing), reached through the NAT gateway.
+        environment=lambda stage, platform: {"COUPONS_MERCHANTS_API_URL": platform.api_endpoint},
     ),
 }
+
+
+def database_role(service_name: str) -> str:
+    """The login role a service connects as; it owns the schema named like the service."""
+    return f"svc_{service_name}"
 
 
 def deployment_for(service: ServiceRoutes) -> ServiceDeployment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -18,7 +19,10 @@ class PlatformResources:
     vpc: ec2.IVpc
     services_subnets: ec2.SubnetSelection
     services_security_group: ec2.ISecurityGroup
-    database_secret: secretsmanager.ISecret
+    # Read only by each service stack's bootstrap step (constructs/database_role.py).
+    database_master_secret: secretsmanager.ISecret
+    # Service name -> the credentials of its own login role.
+    service_database_secrets: Mapping[str, secretsmanager.ISecret]
     database_proxy: rds.IDatabaseProxy
     audit_table: dynamodb.ITable
     cache_table: dynamodb.ITable

@@ -1,14 +1,22 @@
-"""PostgreSQL on RDS behind an RDS Proxy, with its credentials in Secrets Manager."""
+"""PostgreSQL on RDS behind an RDS Proxy, with its credentials in Secrets Manager.
+
+The master credentials are for the bootstrap step alone (constructs/database_role.py);
+each service connects as a login role of its own (`svc_<name>`, owning the schema named
+like the service), whose secret is generated here so the proxy can admit it.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.config import StageConfig
-from infra.constructs.network import IsolatedNetwork
+from infra.config import StageConfig, database_role
+from infra.constructs.network import PlatformNetwork
 from infra.nag import accept
 
 DATABASE_NAME = "coupons"  # one database, one schema per service
@@ -24,7 +32,13 @@ class PostgresBehindProxy(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, stage: StageConfig, network: IsolatedNetwork
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: StageConfig,
+        network: PlatformNetwork,
+        services: Iterable[str],
     ) -> None:
         super().__init__(scope, id)
         vpc = network.vpc
@@ -49,13 +63,43 @@ class PostgresBehindProxy(Construct):
             publicly_accessible=False,
             auto_minor_version_upgrade=True,
         )
-        self.secret = self.instance.secret
+        self.secret = self.instance.secret  # the secret as attached to the instance
         assert self.secret is not None, "generated credentials always come with a secret"
+        # The instance's removal policy does not reach the secret it generated (a child of
+        # the instance, under the attachment): without this, prod would keep its database
+        # and delete the only copy of its password.
+        generated = self.instance.node.find_child("Secret")
+        assert isinstance(generated, secretsmanager.Secret), generated
+        generated.apply_removal_policy(stage.removal_policy)
+        # One per service: its role's name, a generated password, the database. The
+        # service's bootstrap step creates the role from it (core.aws_lambda).
+        self.service_secrets: dict[str, secretsmanager.ISecret] = {}
+        for name in services:
+            secret = rds.DatabaseSecret(
+                self,
+                f"{name.title()}Secret",
+                username=database_role(name),
+                dbname=DATABASE_NAME,
+                secret_name=stage.database_secret_name(name),
+            )
+            secret.apply_removal_policy(stage.removal_policy)
+            accept(
+                secret,
+                "SMG4",
+                "Rotated by hand like the master credentials (docs/deploying.md): the "
+                "bootstrap step sets the role's password from the secret, and warm functions "
+                "re-read it when the proxy refuses the old one.",
+            )
+            self.service_secrets[name] = secret
         self.proxy = rds.DatabaseProxy(
             self,
             "Proxy",
+            # CloudFormation's default name is "Proxy" in every stage: two stages in one
+            # account and region would collide.
+            db_proxy_name=stage.resource_name("db-proxy"),
             proxy_target=rds.ProxyTarget.from_instance(self.instance),
-            secrets=[self.secret],
+            # Whom the proxy admits: the master user (the bootstrap) and each service's role.
+            secrets=[self.secret, *self.service_secrets.values()],
             vpc=vpc,
             vpc_subnets=network.database_subnets,
             require_tls=True,
@@ -85,9 +129,9 @@ class PostgresBehindProxy(Construct):
         accept(
             self.instance,  # with its children: the generated credentials' secret
             "SMG4",
-            "Single-user rotation would cut off warm functions still holding the old password "
-            "until they restart; the credentials are rotated by hand with a redeploy "
-            "(docs/deploying.md).",
+            "The master credentials are rotated by hand (docs/deploying.md): only the "
+            "deploy-time bootstrap steps use them, and a rotation Lambda would need a path "
+            "of its own to the database.",
         )
         if not stage.database_multi_az:
             accept(self.instance, "RDS3", f"{stage.name} runs one instance to keep costs low.")

@@ -13,6 +13,12 @@ from infra.nag import accept
 EVENT_SOURCE_PREFIX = "coupon-platform."  # core.events.sinks.EventBridgePublisher
 
 
+def event_source(service_name: str) -> str:
+    """The `source` of the events a service publishes: EventBridgePublisher writes
+    f"coupon-platform.{event.source}", and event.source is the service's runtime name."""
+    return f"{EVENT_SOURCE_PREFIX}{service_name}"
+
+
 class PlatformEventBus(Construct):
     """Domain events between services, archived so that a consumer can be replayed."""
 

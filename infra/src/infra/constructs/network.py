@@ -1,4 +1,12 @@
-"""The VPC: isolated subnets only, reaching AWS services through endpoints."""
+"""The VPC: the database in isolated subnets, the functions in private subnets behind NAT.
+
+- `database` subnets (isolated): RDS and its proxy. No route leaves the VPC.
+- `services` subnets (private, with egress): the functions. They reach DynamoDB through a
+  gateway endpoint and Secrets Manager and EventBridge through interface endpoints, so AWS
+  traffic stays inside the VPC; the NAT gateway carries only what must go out to the
+  internet: svc-coupons' calls to svc-merchants' public API on the HTTP API.
+- `public` subnets: the NAT gateways and nothing else (no instance gets a public address).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +14,20 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.config import AVAILABILITY_ZONES, StageConfig
 
+PUBLIC_SUBNETS = "public"
 SERVICES_SUBNETS = "services"
 DATABASE_SUBNETS = "database"
+HTTPS = ec2.Port.tcp(443)
 
 
-class IsolatedNetwork(Construct):
-    """No NAT and no internet gateway: nothing in here can reach, or be reached from, outside.
+class PlatformNetwork(Construct):
+    """Nothing outside reaches in; the functions reach out only over HTTPS.
 
-    The functions reach DynamoDB through a gateway endpoint, and Secrets Manager and
-    EventBridge through interface endpoints that admit only the services' security group.
+    The functions' security group allows no traffic out but HTTPS (the endpoints, the NAT
+    to the HTTP API) and PostgreSQL to the proxy's group, which the database construct
+    adds. DNS to the VPC's resolver is not subject to security groups.
     """
 
     def __init__(self, scope: Construct, id: str, *, stage: StageConfig) -> None:
@@ -24,11 +35,20 @@ class IsolatedNetwork(Construct):
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            max_azs=2,
-            nat_gateways=0,
+            max_azs=AVAILABILITY_ZONES,
+            nat_gateways=stage.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
-                    name=SERVICES_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22
+                    name=PUBLIC_SUBNETS,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=26,
+                    # Only the NAT gateways live here, with their own Elastic IPs.
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name=SERVICES_SUBNETS,
+                    subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                    cidr_mask=22,
                 ),
                 ec2.SubnetConfiguration(
                     name=DATABASE_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
@@ -56,6 +76,14 @@ class IsolatedNetwork(Construct):
             "ServicesSecurityGroup",
             vpc=self.vpc,
             description="The service functions: admitted by the database proxy and endpoints",
+            allow_all_outbound=False,
+        )
+        # The HTTP API's addresses are AWS's public ones, not known in advance: any
+        # destination, but only HTTPS. Covers the endpoints and DynamoDB's prefix list too.
+        self.services_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            HTTPS,
+            "HTTPS: VPC endpoints, DynamoDB, and the HTTP API through the NAT gateway",
         )
         self.vpc.add_gateway_endpoint(
             "DynamoDb",

@@ -16,17 +16,29 @@ from constructs import Construct
 
 from core.routing import ServiceRoutes
 from infra.config import ServiceDeployment, StageConfig
+from infra.constructs.messaging import event_source
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.nag import accept, managed_policy
 from infra.platform import PlatformResources
 
 VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
 HANDLER = "main.handler"  # services/<dir>/main.py: handler = lambda_handler(app, ...)
+LIVE_ALIAS = "live"
+SWEEP_ALIAS = "sweep"
+# Lambda's own retries of a failed asynchronous invocation (a consumer that raised).
+EVENT_RETRIES = 2
+EVENT_MAX_AGE = Duration.hours(6)
 
 
 class ServiceFunction(Construct):
-    """arm64 Python 3.12 in the VPC's isolated subnets; settings from the environment and
-    secrets; permissions for exactly the tables, bus and secrets it uses."""
+    """arm64 Python 3.12 in the VPC's private subnets; settings from the environment and
+    secrets; permissions for exactly the tables, bus and secrets it uses.
+
+    Nothing invokes the function's $LATEST but a person: the API and the consumed events
+    invoke the `live` alias, the schedule the `sweep` alias, and the deploy trigger the new
+    version itself. The service stack moves both aliases to a new version only after that
+    version's migrations have run, so new code never serves before its schema exists.
+    """
 
     def __init__(
         self,
@@ -38,8 +50,10 @@ class ServiceFunction(Construct):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
+        secrets_revision: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.generated_secrets: dict[str, secretsmanager.Secret] = {}
         self.role = iam.Role(
             self,
             "Role",
@@ -88,12 +102,35 @@ class ServiceFunction(Construct):
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment=self._environment(service, deployment, stage, platform),
+            environment=self._environment(service, deployment, stage, platform, secrets_revision),
+            # Every version keeps it: a failed asynchronous invocation of either alias ends
+            # here after that alias's retries.
             dead_letter_queue=self.dead_letters,
-            retry_attempts=2,
-            # Versions exist for the migration trigger (constructs/migrations.py); the old
-            # ones serve nothing once the next is published.
+            reserved_concurrent_executions=stage.function_reserved_concurrency,
+            # Versions exist for the migration trigger and the aliases; the old ones serve
+            # nothing once the aliases point at the next.
             current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
+        )
+        version = self.function.current_version
+        # HTTP requests (synchronous) and consumed events: a consumer that raised is retried.
+        self.live = lambda_.Alias(
+            self,
+            "Live",
+            alias_name=LIVE_ALIAS,
+            version=version,
+            description="What the API and the event rules invoke: the migrated version",
+            retry_attempts=EVENT_RETRIES,
+            max_event_age=EVENT_MAX_AGE,
+        )
+        # The scheduled sweep: a failed one is not retried (constructs/events.py).
+        self.sweep = lambda_.Alias(
+            self,
+            "Sweep",
+            alias_name=SWEEP_ALIAS,
+            version=version,
+            description="What the outbox sweep schedule invokes: no retries",
+            retry_attempts=0,
+            max_event_age=stage.outbox_sweep_every,
         )
         accept(
             self.function,
@@ -101,7 +138,7 @@ class ServiceFunction(Construct):
             "The bundle's wheels are built for Python 3.12 (infra.bundle.LAMBDA); moving to "
             "a newer runtime is a deliberate change of bundle and function together.",
         )
-        self._grant(platform)
+        self._grant(service, platform)
 
     def _environment(
         self,
@@ -109,20 +146,31 @@ class ServiceFunction(Construct):
         deployment: ServiceDeployment,
         stage: StageConfig,
         platform: PlatformResources,
+        secrets_revision: str | None,
     ) -> dict[str, str]:
         secrets = self._secrets(deployment, stage)
         for secret in secrets.values():
             secret.grant_read(self.role)
+        # An operator's secret is named (its ARN ends in a suffix unknown before it exists);
+        # a generated one is referenced by ARN.
         secret_environment: Mapping[str, str] = {
             name: secret.secret_name if name in deployment.operator_secrets else secret.secret_arn
             for name, secret in secrets.items()
         }
+        optional: dict[str, str] = {}
+        for variable, name in deployment.optional_operator_secrets.items():
+            secret = secretsmanager.Secret.from_secret_name_v2(
+                self, f"Optional{variable}", stage.secret_name(name)
+            )
+            secret.grant_read(self.role)
+            optional[variable] = secret.secret_name
         return {
             "ENVIRONMENT": stage.name,
             "LOG_LEVEL": "INFO",
             # core.config and core.database.engine: credentials from the secret, through the
             # proxy, without the prepared-statement cache a proxy cannot share.
-            "DATABASE_SECRET_ARN": platform.database_secret.secret_arn,
+            # Its own role's credentials, never the master's.
+            "DATABASE_SECRET_ARN": platform.service_database_secrets[service.name].secret_arn,
             "DATABASE_PROXY_ENDPOINT": platform.database_proxy.endpoint,
             "DATABASE_BEHIND_PROXY": "true",
             # One request at a time per execution environment: one connection, and one spare
@@ -134,9 +182,18 @@ class ServiceFunction(Construct):
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,
             "JWT_ISSUER": platform.api_endpoint,
             "JWT_JWKS": ssm.StringParameter.value_for_string_parameter(self, stage.jwks_parameter),
-            # core.aws_lambda.load_secret_environment reads these at cold start.
+            # core.aws_lambda.load_secret_environment reads these at cold start; the optional
+            # ones may be absent.
             "SECRET_ENVIRONMENT": Stack.of(self).to_json_string(secret_environment),
-            **deployment.environment(stage),
+            **(
+                {"OPTIONAL_SECRET_ENVIRONMENT": Stack.of(self).to_json_string(optional)}
+                if optional
+                else {}
+            ),
+            **deployment.environment(stage, platform),
+            # Read by nothing: a new value is a new version, which starts fresh execution
+            # environments that read the secrets again (infra.app.build).
+            **({"SECRETS_REVISION": secrets_revision} if secrets_revision is not None else {}),
         }
 
     def _secrets(
@@ -151,6 +208,8 @@ class ServiceFunction(Construct):
             generated = secretsmanager.Secret(
                 self,
                 f"Generated{variable}",
+                # A fixed name an operator can find (the stack's outputs name it too).
+                secret_name=stage.generated_secret_name(variable),
                 description=f"{variable}, generated at the first deploy",
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     password_length=32, exclude_punctuation=True
@@ -164,10 +223,19 @@ class ServiceFunction(Construct):
                 "password through the API afterwards.",
             )
             secrets[variable] = generated
+            self.generated_secrets[variable] = generated
         return secrets
 
-    def _grant(self, platform: PlatformResources) -> None:
-        platform.database_secret.grant_read(self.role)
+    def _grant(self, service: ServiceRoutes, platform: PlatformResources) -> None:
+        platform.service_database_secrets[service.name].grant_read(self.role)
         platform.audit_table.grant(self.role, *AUDIT_ACTIONS)
         platform.cache_table.grant(self.role, *CACHE_ACTIONS)
-        platform.event_bus.grant_put_events_to(self.role)
+        # Its own events only: a rule trusts a detail-type from its producer's source
+        # (constructs/events.py), so no other service may put events under that source.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[platform.event_bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": event_source(service.name)}},
+            )
+        )

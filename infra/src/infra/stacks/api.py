@@ -10,18 +10,21 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.alarms import ApiAlarms
 
-# HTTP API context variables, one JSON object per request.
+# HTTP API context variables, one JSON object per request. No `$context.path`: a coupon's
+# code is part of its paths (/api/v1/coupons/codes/{code}/...), and the logs keep for
+# months; the route key (`ANY /api/v1/coupons/{proxy+}`) and the request id say enough.
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
     "requestTime": "$context.requestTime",
     "httpMethod": "$context.httpMethod",
     "routeKey": "$context.routeKey",
-    "path": "$context.path",
     "status": "$context.status",
     "protocol": "$context.protocol",
     "responseLength": "$context.responseLength",
@@ -49,7 +52,15 @@ class _AccessLogSettings:
 
 
 class ApiStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        stage: StageConfig,
+        alert_topic: sns.ITopic,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         self.http_api = apigwv2.HttpApi(
             self,
@@ -82,3 +93,4 @@ class ApiStack(Stack):
         )
         # The issuer of the platform's tokens, unless a custom domain is put in front.
         self.endpoint = self.http_api.api_endpoint
+        self.alarms = ApiAlarms(self, "Alarms", http_api=self.http_api, notify=alert_topic)

@@ -7,10 +7,11 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
+from core.routing import SERVICES
 from infra.config import StageConfig
 from infra.constructs.database import PostgresBehindProxy
 from infra.constructs.messaging import AlertTopic, PlatformEventBus
-from infra.constructs.network import IsolatedNetwork
+from infra.constructs.network import PlatformNetwork
 from infra.constructs.tables import PlatformTables
 
 
@@ -19,8 +20,15 @@ class DataStack(Stack):
 
     def __init__(self, scope: Construct, id: str, *, stage: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        self.network = IsolatedNetwork(self, "Network", stage=stage)
-        self.database = PostgresBehindProxy(self, "Database", stage=stage, network=self.network)
+        self.network = PlatformNetwork(self, "Network", stage=stage)
+        self.database = PostgresBehindProxy(
+            self,
+            "Database",
+            stage=stage,
+            network=self.network,
+            # Every service of the route table, deployed or not: the proxy admits them all.
+            services=[service.name for service in SERVICES],
+        )
         self.tables = PlatformTables(self, "Tables", stage=stage)
         self.events = PlatformEventBus(self, "Events", stage=stage)
         self.alerts = AlertTopic(self, "Alerts")

@@ -11,6 +11,7 @@ from constructs import Construct
 from core.routing import ServiceRoutes
 from infra.config import ServiceDeployment, StageConfig
 from infra.constructs.alarms import FunctionAlarms
+from infra.constructs.database_role import ServiceDatabaseRole
 from infra.constructs.events import ConsumedEvents, OutboxSweepSchedule
 from infra.constructs.migrations import MigrationTrigger
 from infra.constructs.routes import ServiceApiRoutes
@@ -29,6 +30,7 @@ class ServiceStack(Stack):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
+        secrets_revision: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -41,26 +43,51 @@ class ServiceStack(Stack):
             stage=stage,
             platform=platform,
             bundle=bundle,
+            secrets_revision=secrets_revision,
         )
         fn = self.function.function
-        self.routes = ServiceApiRoutes(
-            self, "Routes", service=service, http_api=platform.http_api, function=fn
+        # The service's own login role and schema first: its migrations run as that role.
+        self.database_role = ServiceDatabaseRole(
+            self,
+            "DatabaseRole",
+            service=service,
+            stage=stage,
+            platform=platform,
+            bundle=bundle,
+            secrets_revision=secrets_revision,
         )
         self.migrations = MigrationTrigger(self, "Migrations", function=fn, stage=stage)
+        self.migrations.resource.node.add_dependency(self.database_role.resource)
+        # A version serves only once its migrations have run: on every deploy the aliases
+        # move to the new version after the trigger succeeded (until then the previous
+        # version keeps serving), and on the first one nothing is routed to the function
+        # before its tables exist.
+        for alias in (self.function.live, self.function.sweep):
+            alias.node.add_dependency(self.migrations.resource)
+        self.routes = ServiceApiRoutes(
+            self,
+            "Routes",
+            service=service,
+            http_api=platform.http_api,
+            function=self.function.live,
+        )
+        self.routes.node.add_dependency(self.migrations.resource)
         if deployment.consumes:
-            ConsumedEvents(
+            self.consumed_events: ConsumedEvents | None = ConsumedEvents(
                 self,
                 "ConsumedEvents",
                 bus=platform.event_bus,
                 detail_types=deployment.consumes,
-                function=fn,
+                function=self.function.live,
                 dead_letters=self.function.dead_letters,
             )
-        OutboxSweepSchedule(
+        else:
+            self.consumed_events = None
+        self.sweep = OutboxSweepSchedule(
             self,
             "OutboxSweep",
             every=stage.outbox_sweep_every,
-            function=fn,
+            function=self.function.sweep,
             dead_letters=self.function.dead_letters,
         )
         FunctionAlarms(
@@ -72,3 +99,17 @@ class ServiceStack(Stack):
             notify=platform.alert_topic,
         )
         CfnOutput(self, "FunctionName", value=fn.function_name)
+        CfnOutput(
+            self,
+            "DatabaseRoleFunctionName",
+            value=self.database_role.function.function_name,
+            description="Sets the service's database role from its secret (after a rotation)",
+        )
+        for variable in self.function.generated_secrets:
+            # Where an operator reads it (svc-auth: the bootstrap admin's first password).
+            CfnOutput(
+                self,
+                f"{variable.title().replace('_', '')}Secret",
+                value=stage.generated_secret_name(variable),
+                description=f"Secrets Manager secret holding {variable}",
+            )

@@ -2,20 +2,29 @@
 
 The handler runs as deployed: Mangum for API Gateway HTTP API requests, the consumers for
 EventBridge events, the outbox sweep on schedule, migrations from the deploy trigger.
+Migrations and sweeps run against a database of their own, empty until the handler
+migrates it, so that what they change can be seen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.aws_lambda import UnknownEventError
+from core.aws_lambda import OutboxDeliveryFailed, UnknownEventError
 from core.events.model import DomainEvent
 from devstack.lambda_harness import (
     LambdaContext,
@@ -41,16 +50,11 @@ def bootstrap_email() -> str:
 
 
 @pytest.fixture
-def lambda_(
-    migrated_engine: AsyncEngine,
-    database_url: str,
-    tokens: TestTokens,
-    aws: Any,
-    tmp_path: Path,
-    bootstrap_email: str,
-) -> Iterator[LambdaHarness]:
-    """main.py under the environment a deployment gives it (secrets already resolved)."""
-    environment = {
+def environment(
+    database_url: str, tokens: TestTokens, tmp_path: Path, bootstrap_email: str
+) -> dict[str, str]:
+    """What a deployment gives main.py, its secrets already resolved."""
+    return {
         "ENVIRONMENT": "test",
         "DATABASE_URL": database_url,
         "DATABASE_POOL_SIZE": "1",
@@ -68,7 +72,81 @@ def lambda_(
         "BOOTSTRAP_ADMIN_EMAIL": bootstrap_email,
         "BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
     }
+
+
+@pytest.fixture
+def lambda_(
+    migrated_engine: AsyncEngine, environment: dict[str, str], aws: Any
+) -> Iterator[LambdaHarness]:
+    """main.py on the session's database, which the migrations built already."""
     with lambda_harness(MAIN_PY, environment) as harness:
+        yield harness
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        user=parsed.username,
+        password=parsed.password,
+        host=parsed.query.get("host") or parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+    )
+
+
+def sql(url: str, statement: str, *args: Any) -> list[asyncpg.Record]:
+    """One statement on its own connection, committed (the tests themselves are sync)."""
+
+    async def run() -> list[asyncpg.Record]:
+        connection = await _connect(url)
+        try:
+            rows: list[asyncpg.Record] = await connection.fetch(statement, *args)
+            return rows
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def auth_tables(url: str) -> set[str]:
+    rows = sql(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'auth'")
+    return {row["table_name"] for row in rows}
+
+
+def auth_revision(url: str) -> str:
+    (row,) = sql(url, "SELECT version_num FROM auth.alembic_version")
+    return str(row["version_num"])
+
+
+def head_revision(alembic_ini: Path) -> str:
+    head = ScriptDirectory.from_config(Config(str(alembic_ini))).get_current_head()
+    assert head is not None
+    return head
+
+
+@pytest.fixture
+async def empty_database_url(database_url: str) -> AsyncIterator[str]:
+    """A database of its own on the session's server, with nothing in it."""
+    name = f"test_lambda_{uuid.uuid4().hex[:12]}"
+    admin = await _connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    admin = await _connect(database_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def fresh_lambda(
+    empty_database_url: str, environment: dict[str, str], aws: Any
+) -> Iterator[LambdaHarness]:
+    """main.py on an empty database: what the first deploy finds."""
+    with lambda_harness(MAIN_PY, {**environment, "DATABASE_URL": empty_database_url}) as harness:
         yield harness
 
 
@@ -203,33 +281,173 @@ def test_event_nobody_consumes_is_refused(lambda_: LambdaHarness) -> None:
         lambda_.invoke(event)
 
 
-def test_scheduled_event_sweeps_the_outbox(lambda_: LambdaHarness) -> None:
-    assert lambda_.invoke(scheduled_event()) == {"swept": 0}
+def insert_outbox_event(url: str, *, age: timedelta) -> uuid.UUID:
+    """An event a request wrote and its after-commit delivery never sent."""
+    event_id = uuid.uuid4()
+    sql(
+        url,
+        "INSERT INTO auth.outbox (id, type, entity_type, entity_id, actor, occurred_at, data)"
+        " VALUES ($1, 'user.registered', 'user', $2, NULL, $3, $4)",
+        event_id,
+        str(uuid.uuid4()),
+        datetime.now(UTC) - age,
+        json.dumps({"email": "swept@example.com"}),
+    )
+    return event_id
 
 
-def test_migrate_action_migrates_and_ensures_the_bootstrap_admin(
-    lambda_: LambdaHarness, bootstrap_email: str
+def test_scheduled_event_sweeps_what_delivery_left_behind(
+    fresh_lambda: LambdaHarness, empty_database_url: str, aws: Any
 ) -> None:
-    assert lambda_.invoke({"action": "migrate"}) == {"migrated": "auth"}
-    admin = me(lambda_, login(lambda_, bootstrap_email, BOOTSTRAP_PASSWORD))
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    left_behind = insert_outbox_event(empty_database_url, age=timedelta(minutes=2))
+    insert_outbox_event(empty_database_url, age=timedelta(seconds=1))  # still in flight
+
+    assert fresh_lambda.invoke(scheduled_event()) == {"swept": 1}
+
+    (row,) = sql(empty_database_url, "SELECT * FROM auth.outbox WHERE id = $1", left_behind)
+    assert row["delivered_at"] is not None
+    audited = aws.scan(TableName="test-audit")["Items"]
+    assert str(left_behind) in {item["event_id"]["S"] for item in audited}
+    # Nothing old is left: the next sweep has nothing to do.
+    assert fresh_lambda.invoke(scheduled_event()) == {"swept": 0}
+
+
+def test_a_sweep_that_cannot_deliver_fails_the_invocation(
+    fresh_lambda: LambdaHarness, empty_database_url: str, aws: Any
+) -> None:
+    """Raised, so that the function's Errors alarm sees a lasting outage."""
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    stuck = insert_outbox_event(empty_database_url, age=timedelta(minutes=2))
+    aws.delete_table(TableName="test-audit")  # the audit trail is gone: nothing delivers
+
+    with pytest.raises(OutboxDeliveryFailed, match=r"^1 outbox events still undeliverable"):
+        fresh_lambda.invoke(scheduled_event())
+
+    (row,) = sql(empty_database_url, "SELECT * FROM auth.outbox WHERE id = $1", stuck)
+    assert row["delivered_at"] is None
+    assert row["attempts"] == 1
+    assert "ResourceNotFoundException" in row["last_error"]
+
+
+def test_migrate_action_builds_the_schema_and_ensures_the_bootstrap_admin(
+    fresh_lambda: LambdaHarness, empty_database_url: str, bootstrap_email: str
+) -> None:
+    assert auth_tables(empty_database_url) == set()
+
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+
+    assert {"alembic_version", "users", "outbox"} <= auth_tables(empty_database_url)
+    assert auth_revision(empty_database_url) == head_revision(MAIN_PY.parent / "alembic.ini")
+    admin = me(fresh_lambda, login(fresh_lambda, bootstrap_email, BOOTSTRAP_PASSWORD))
     assert "admin" in admin["roles"]
+    # Again, as every deploy does: nothing to migrate, the admin already there.
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
 
 
-def test_deploy_trigger_migrates_on_create_and_keeps_the_schema_on_delete(
-    lambda_: LambdaHarness, bootstrap_email: str
-) -> None:
-    create = {
-        "RequestType": "Create",
+def custom_resource_event(request_type: str, version: str = "7") -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "RequestType": request_type,
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "ResourceType": "Custom::ServiceMigrations",
         "LogicalResourceId": "MigrationsMigrations",
-        "ResourceProperties": {"ServiceToken": "arn:provider", "action": "migrate", "version": "7"},
+        "ResourceProperties": {
+            "ServiceToken": "arn:provider",
+            "action": "migrate",
+            "version": version,
+        },
     }
-    assert lambda_.invoke(create) == {"PhysicalResourceId": "auth-migrate"}
-    login(lambda_, bootstrap_email, BOOTSTRAP_PASSWORD)
+    if request_type != "Create":
+        event["PhysicalResourceId"] = "auth-migrate"
+    return event
 
-    delete = {**create, "RequestType": "Delete", "PhysicalResourceId": "auth-migrate"}
-    assert lambda_.invoke(delete) == {"PhysicalResourceId": "auth-migrate"}
+
+def test_deploy_trigger_migrates_on_create_and_keeps_the_schema_on_delete(
+    fresh_lambda: LambdaHarness, empty_database_url: str, bootstrap_email: str
+) -> None:
+    assert auth_tables(empty_database_url) == set()
+
+    create = custom_resource_event("Create")
+    assert fresh_lambda.invoke(create) == {"PhysicalResourceId": "auth-migrate"}
+    tables = auth_tables(empty_database_url)
+    assert {"alembic_version", "users", "outbox"} <= tables
+    login(fresh_lambda, bootstrap_email, BOOTSTRAP_PASSWORD)
+
+    delete = custom_resource_event("Delete")
+    assert fresh_lambda.invoke(delete) == {"PhysicalResourceId": "auth-migrate"}
+    assert auth_tables(empty_database_url) == tables
+
+
+def test_older_code_leaves_a_newer_database_alone(
+    fresh_lambda: LambdaHarness, empty_database_url: str
+) -> None:
+    """CloudFormation rolling back to the previous version after a deploy whose migrations
+    committed: the older bundle does not know the database's revision, and must not fail
+    the rollback over it."""
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    newer = "9999_from_a_newer_bundle"
+    sql(empty_database_url, "UPDATE auth.alembic_version SET version_num = $1", newer)
+
+    assert fresh_lambda.invoke({"action": "migrate"}) == {
+        "migrated": "auth",
+        "unknown_revisions": [newer],
+    }
+    rollback = custom_resource_event("Update", version="6")
+    assert fresh_lambda.invoke(rollback) == {"PhysicalResourceId": "auth-migrate"}
+    assert auth_revision(empty_database_url) == newer
+
+
+BROKEN_MIGRATION = """
+from alembic import op
+
+revision = "0999_broken"
+down_revision = {head!r}
+
+
+def upgrade() -> None:
+    op.execute("CREATE TABLE auth.half_done (id integer)")
+    op.execute("SELECT no_such_function()")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+@pytest.fixture
+def broken_service_dir(tmp_path: Path) -> Path:
+    """svc-auth's main.py and migrations, plus one more migration that fails halfway."""
+    service = tmp_path / "svc-auth"
+    service.mkdir()
+    source = MAIN_PY.parent
+    shutil.copy2(source / "main.py", service / "main.py")
+    shutil.copy2(source / "alembic.ini", service / "alembic.ini")
+    shutil.copytree(
+        source / "alembic", service / "alembic", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    head = head_revision(source / "alembic.ini")
+    (service / "alembic" / "versions" / "0999_broken.py").write_text(
+        BROKEN_MIGRATION.format(head=head)
+    )
+    return service
+
+
+def test_a_failing_migration_fails_the_deploy_and_changes_nothing(
+    broken_service_dir: Path,
+    empty_database_url: str,
+    environment: dict[str, str],
+    aws: Any,
+) -> None:
+    with lambda_harness(
+        broken_service_dir / "main.py", {**environment, "DATABASE_URL": empty_database_url}
+    ) as broken:
+        with pytest.raises(Exception, match="no_such_function"):
+            broken.invoke({"action": "migrate"})
+        # The provider framework reports the raise to CloudFormation: the deploy fails.
+        with pytest.raises(Exception, match="no_such_function"):
+            broken.invoke(custom_resource_event("Create"))
+    # One transaction: not even the migrations before the broken one stayed.
+    assert auth_tables(empty_database_url) == set()
 
 
 def test_unknown_payload_is_refused(lambda_: LambdaHarness) -> None:

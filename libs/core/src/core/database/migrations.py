@@ -33,7 +33,13 @@ def _include_name_for(schema: str) -> Any:
 def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
     schema = metadata.schema
     assert schema, "a service's metadata names its schema"
-    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    # Even IF NOT EXISTS checks the database-level CREATE right; a service's own role has
+    # it only on its schema, so ask first.
+    exists = connection.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+    ).first()
+    if exists is None:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     context.configure(
         connection=connection,
         target_metadata=metadata,
