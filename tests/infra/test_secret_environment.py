@@ -135,8 +135,8 @@ async def test_a_rotated_password_is_read_again_on_the_next_connection(
         # A refusal the secret cannot explain (unchanged) is not retried.
         server.password = "someone else's"
         with pytest.raises(exc.DBAPIError, match="password authentication failed"):
-            async with engine.connect():
-                pass
+            async with engine.connect() as connection:
+                await connection.scalar(text("SELECT 1"))
         assert server.attempts[-1] == "new password"
     finally:
         credentials.uninstall(engine.sync_engine)

@@ -410,7 +410,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    op.execute("DROP TABLE auth.half_done")
 """
 
 
