@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 
 import uvicorn
 
@@ -43,7 +45,14 @@ async def _prepare_one(service: ServiceRoutes) -> None:
     await apps[service.name].state.runtime.database.dispose()
 
 
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    # uvicorn re-raises the signal it stopped on once it has shut down; SIGTERM's default
+    # action would then end the process before the embedded database is stopped.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     parser = argparse.ArgumentParser(prog="devstack")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="every service behind one local gateway")
@@ -84,4 +93,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Ctrl-C or SIGTERM: everything started has been stopped by now; no traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        main()
