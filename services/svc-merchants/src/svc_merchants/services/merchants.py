@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from core.auth import Principal
@@ -125,58 +126,58 @@ class MerchantService:
         )
         return updated
 
-    async def verify(self, *, principal: Principal, merchant_id: UUID) -> Merchant:
-        """pending -> verified; svc-auth makes the applicant the owner from the event."""
+    async def _admin_transition(
+        self,
+        *,
+        principal: Principal,
+        merchant_id: UUID,
+        move: Callable[[Merchant], Merchant],
+        event_type: str,
+        **extra: object,
+    ) -> Merchant:
+        """An admin moves the merchant through its state machine, under the row's lock."""
         access.require_admin(principal)
-        verified = (await self._locked(merchant_id)).verify(at=utcnow())
-        await self._merchants.save(verified)
+        moved = move(await self._locked(merchant_id))
+        await self._merchants.save(moved)
         await self._events.add(
             merchant_event(
-                MERCHANT_VERIFIED,
-                merchant_id=verified.id,
+                event_type,
+                merchant_id=moved.id,
                 actor=principal,
-                # svc-auth's consumer reads exactly these two members.
+                # svc-auth's consumer of merchant.verified reads exactly these two members.
                 data={
-                    "merchant_id": str(verified.id),
-                    "owner_user_id": str(verified.owner_user_id),
+                    "merchant_id": str(moved.id),
+                    "owner_user_id": str(moved.owner_user_id),
+                    **extra,
                 },
             )
         )
-        return verified
+        return moved
+
+    async def verify(self, *, principal: Principal, merchant_id: UUID) -> Merchant:
+        """pending -> verified; svc-auth makes the applicant the owner from the event."""
+        return await self._admin_transition(
+            principal=principal,
+            merchant_id=merchant_id,
+            move=lambda merchant: merchant.verify(at=utcnow()),
+            event_type=MERCHANT_VERIFIED,
+        )
 
     async def suspend(self, *, principal: Principal, merchant_id: UUID, reason: str) -> Merchant:
         """verified -> suspended: its campaigns stop issuing and redeeming."""
-        access.require_admin(principal)
-        suspended = (await self._locked(merchant_id)).suspend(reason=reason, at=utcnow())
-        await self._merchants.save(suspended)
-        await self._events.add(
-            merchant_event(
-                MERCHANT_SUSPENDED,
-                merchant_id=suspended.id,
-                actor=principal,
-                data={
-                    "merchant_id": str(suspended.id),
-                    "owner_user_id": str(suspended.owner_user_id),
-                    "reason": suspended.suspension_reason,
-                },
-            )
+        return await self._admin_transition(
+            principal=principal,
+            merchant_id=merchant_id,
+            move=lambda merchant: merchant.suspend(reason=reason, at=utcnow()),
+            event_type=MERCHANT_SUSPENDED,
+            reason=reason.strip(),  # as the merchant stores it
         )
-        return suspended
 
     async def reinstate(self, *, principal: Principal, merchant_id: UUID) -> Merchant:
         """suspended -> verified, without a second verification."""
-        access.require_admin(principal)
-        reinstated = (await self._locked(merchant_id)).reinstate(at=utcnow())
-        await self._merchants.save(reinstated)
-        await self._events.add(
-            merchant_event(
-                MERCHANT_REINSTATED,
-                merchant_id=reinstated.id,
-                actor=principal,
-                data={
-                    "merchant_id": str(reinstated.id),
-                    "owner_user_id": str(reinstated.owner_user_id),
-                },
-            )
+        return await self._admin_transition(
+            principal=principal,
+            merchant_id=merchant_id,
+            move=lambda merchant: merchant.reinstate(at=utcnow()),
+            event_type=MERCHANT_REINSTATED,
         )
-        return reinstated
