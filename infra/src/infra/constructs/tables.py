@@ -8,7 +8,8 @@ from constructs import Construct
 from infra.config import StageConfig
 
 # What core.events.sinks.AuditTrail and core.dynamo call: the functions get these and no more.
-AUDIT_ACTIONS = ("dynamodb:PutItem", "dynamodb:Query")
+# The audit trail writes in batches, and item by item when DynamoDB refuses a batch.
+AUDIT_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query")
 CACHE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",

@@ -4,6 +4,8 @@
 - EventBridge events from other services go to the app's idempotent consumer for their
   `detail-type`; `detail` is a `DomainEvent.to_message()`.
 - The scheduled EventBridge event ("Scheduled Event" from `aws.events`) sweeps the outbox.
+- Events a request commits are delivered before its invocation returns (inline delivery,
+  forced here: a frozen execution environment runs no background work).
 - `{"action": "migrate"}` runs the service's Alembic migrations and then the app's optional
   `app.state.after_migrate` coroutine function (svc-auth's bootstrap admin). The deploy
   trigger sends the same action inside a CloudFormation custom resource event. A database
@@ -223,6 +225,11 @@ class ServiceLambdaHandler:
         return name
 
     def __call__(self, event: LambdaEvent, context: Any) -> dict[str, Any]:
+        # Lambda freezes the execution environment once the answer is returned: a background
+        # delivery worker would not run until some later invocation, if ever. Events are
+        # delivered before the invocation ends, whatever EVENT_DELIVERY says; set here, on
+        # invocation, so that serving the same module's `app` with uvicorn is unaffected.
+        self._app.state.runtime.relay.mode = "inline"
         # Mangum runs the request on the thread's current loop: make it ours, every time, so
         # that requests and the other events below share one loop and one connection pool.
         asyncio.set_event_loop(self._loop)

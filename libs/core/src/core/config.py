@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +20,10 @@ class Environment(StrEnum):
     @property
     def is_deployed(self) -> bool:
         return self in (Environment.DEV, Environment.PROD)
+
+
+EventDelivery = Literal["inline", "background"]
+"""How the outbox relay delivers a committed transaction's events (core.events.relay)."""
 
 
 class MissingSecretError(ValueError):
@@ -50,6 +54,11 @@ class PlatformSettings(BaseSettings):
     audit_table: str = "coupon-audit"
     cache_table: str = "coupon-cache"
     event_bus_name: str | None = None
+    event_delivery: EventDelivery = Field(
+        default="background",
+        description="inline: in the request, after commit; background: a worker of the"
+        " process delivers in batches (long-running servers). Lambda is always inline.",
+    )
     jwt_issuer: str = "http://127.0.0.1:8000"
     jwt_audience: str = "coupon-platform"
     jwt_jwks: str | None = Field(default=None, description="JSON Web Key Set of the verifying keys")

@@ -37,7 +37,11 @@ class ServiceRuntime:
         else:
             sinks.append(self.bus)
         self.relay = OutboxRelay(
-            database=self.database, table=self.tables.outbox, source=self.name, sinks=sinks
+            database=self.database,
+            table=self.tables.outbox,
+            source=self.name,
+            sinks=sinks,
+            mode=self.settings.event_delivery,
         )
         self._events: Any = None
 

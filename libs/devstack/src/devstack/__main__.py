@@ -21,6 +21,7 @@ from devstack.stack import (
     autogenerate,
     bootstrap,
     build_apps,
+    close_relays,
     local_stack,
     migrate,
     sweeping,
@@ -42,6 +43,7 @@ async def _prepare_one(service: ServiceRoutes) -> None:
     await migrate([service])
     apps = build_apps([service], InProcessBus())
     await bootstrap(apps)
+    await close_relays(apps)
     await apps[service.name].state.runtime.database.dispose()
 
 
@@ -66,9 +68,8 @@ def main() -> None:
 
     port = int(os.environ.get("PORT", "8000"))
     configure_logging(PlatformSettings().log_level)
-    # moto server's request log and pgserver's start-up chatter
-    for chatty in ("werkzeug", "pgserver"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    # pgserver's start-up chatter (the moto server, in its own process, keeps quiet itself)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with local_stack(port):
         if args.command == "run":
             asyncio.run(_serve_all(port))

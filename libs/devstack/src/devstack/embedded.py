@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
 import os
 import socket
-from dataclasses import dataclass
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +71,88 @@ def free_port() -> int:
 
 @dataclass
 class EmbeddedDynamo:
-    """A moto server on loopback, speaking the DynamoDB API; its data lives in memory."""
+    """A moto server on loopback, speaking the DynamoDB API; its data lives in memory.
+
+    It runs in a process of its own (devstack.dynamo_server): in the platform's process its
+    request handling would compete with the services' requests for the GIL. That process
+    starts in a session of its own, so that Ctrl-C in the terminal reaches only the stack,
+    which stops this server after the services delivered what they still held; and it
+    exits by itself should the stack die without stopping it.
+    """
 
     port: int = 0
+    log_file: Path | None = None  # its warnings and errors; None: discarded
+    start_timeout: float = 30.0
+    stop_timeout: float = 5.0
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def start(self) -> str:
-        from moto.server import ThreadedMotoServer
-
         self.port = self.port or free_port()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
+        command = [sys.executable, "-m", "devstack.dynamo_server"]
+        command += ["-H", "127.0.0.1", "-p", str(self.port)]
+        with contextlib.ExitStack() as files:
+            log: Any = subprocess.DEVNULL
+            if self.log_file is not None:
+                self.log_file.parent.mkdir(parents=True, exist_ok=True)
+                log = files.enter_context(self.log_file.open("ab"))
+            # The child keeps its own copy of the log's file descriptor.
+            self.process = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
+                command,
+                env={**os.environ, PARENT_PID: str(os.getpid())},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        logger.info("DynamoDB (moto server, pid %d) on port %d", self.process.pid, self.port)
         return f"http://127.0.0.1:{self.port}"
 
+    def _wait_until_answering(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise RuntimeError(f"the moto server exited with {code} at start{self._log()}")
+            if _answers_http(self.port):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the moto server did not answer within {self.start_timeout:.0f} s{self._log()}"
+                )
+            time.sleep(0.05)
+
+    def _log(self) -> str:
+        return f"; see {self.log_file}" if self.log_file is not None else ""
+
     def stop(self) -> None:
-        server = getattr(self, "_server", None)
-        if server is not None:
-            server.stop()
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+PARENT_PID = "DEVSTACK_PARENT_PID"  # devstack.dynamo_server exits when this process is gone
+
+
+def _answers_http(port: int) -> bool:
+    """Whether an HTTP server answers on the port (any status will do); no proxy consulted."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", "/moto-api/")
+        connection.getresponse().read()
+    except OSError:
+        return False
+    finally:
+        connection.close()
+    return True

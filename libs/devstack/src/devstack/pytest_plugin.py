@@ -109,6 +109,9 @@ def platform_settings(database_url: str, tokens: TestTokens, tmp_path: Path) -> 
         local_state_dir=tmp_path,
         audit_table="test-audit",
         cache_table="test-cache",
+        # Delivered before the request returns: a test reads the audit trail or the
+        # outbox right after an action. The relay's own tests cover background delivery.
+        event_delivery="inline",
     )
 
 

@@ -1,4 +1,8 @@
-"""The app `make run-svc` serves: one service, rebuilt by uvicorn's reloader."""
+"""The app `make run-svc` serves: one service, rebuilt by uvicorn's reloader.
+
+uvicorn runs the app's lifespan, whose shutdown delivers what the outbox relay still holds
+(core.web.app), so a reload or a clean stop leaves nothing waiting for the sweep.
+"""
 
 from __future__ import annotations
 

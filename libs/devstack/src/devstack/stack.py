@@ -54,7 +54,7 @@ class LocalStack:
             env["DATABASE_URL"] = postgres.start()
             self._started.append(postgres)
         if not env.get("DYNAMODB_ENDPOINT_URL"):
-            dynamo = EmbeddedDynamo()
+            dynamo = EmbeddedDynamo(log_file=self.state_dir / "dynamodb.log")
             env["DYNAMODB_ENDPOINT_URL"] = dynamo.start()
             self._started.append(dynamo)
         ensure_tables(DynamoClientFactory(PlatformSettings())(), PlatformSettings())
@@ -153,5 +153,14 @@ async def sweeping(apps: dict[str, Any]) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        # The gateway runs no service's lifespan: deliver what the relays still hold while
+        # the databases and DynamoDB are still there. All relays first: through the bus,
+        # one service's relay runs another's consumers, on that one's database.
+        await close_relays(apps)
         for app in apps.values():
             await app.state.runtime.database.dispose()
+
+
+async def close_relays(apps: dict[str, Any]) -> None:
+    for app in apps.values():
+        await app.state.runtime.relay.aclose()

@@ -275,6 +275,21 @@ def test_consumed_event_is_processed_once(lambda_: LambdaHarness) -> None:
     assert [(m["merchant_id"], m["role"]) for m in memberships] == [(merchant_id, "owner")]
 
 
+def test_events_are_delivered_before_the_invocation_returns(
+    migrated_engine: AsyncEngine, environment: dict[str, str], database_url: str, aws: Any
+) -> None:
+    """Lambda freezes the environment after answering: background delivery would never run,
+    so the handler delivers inline even when the settings ask for background."""
+    with lambda_harness(MAIN_PY, {**environment, "EVENT_DELIVERY": "background"}) as harness:
+        assert harness.module.platform.event_delivery == "background"
+        user = register(harness)
+
+        (row,) = sql(database_url, "SELECT * FROM auth.outbox WHERE entity_id = $1", user["id"])
+        assert row["delivered_at"] is not None
+        audited = aws.scan(TableName="test-audit")["Items"]
+        assert row["id"] in {uuid.UUID(item["event_id"]["S"]) for item in audited}
+
+
 def test_event_nobody_consumes_is_refused(lambda_: LambdaHarness) -> None:
     event = eventbridge_event("coupon.redeemed", "coupon-platform.coupons", {"event_id": "x"})
     with pytest.raises(UnknownEventError, match=r"coupon\.redeemed"):

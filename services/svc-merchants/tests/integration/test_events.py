@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -10,9 +11,13 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.config import PlatformSettings
+from core.database.engine import ConnectionBoundDatabase
 from core.events import DomainEvent
 from devstack.api import MerchantsApi, bearer
+from svc_merchants.app import create_app
 from svc_merchants.repositories.schema_model import platform_tables
+from svc_merchants.services import events
 
 outbox = platform_tables.outbox
 
@@ -137,3 +142,36 @@ async def test_a_refused_request_leaves_no_event(
     assert response.status_code == 409
     assert await outbox_rows(connection, verified["id"]) == before
     assert published == []
+
+
+async def test_background_delivery_answers_first_and_a_clean_stop_delivers_the_rest(
+    connection: AsyncConnection, platform_settings: PlatformSettings, applicant: str, aws: Any
+) -> None:
+    """As a long-running server runs: the request only queues its events; the app's
+    lifespan, at shutdown, delivers what is still queued."""
+    platform = platform_settings.model_copy(update={"event_delivery": "background"})
+    app = create_app(platform=platform, database=ConnectionBoundDatabase(platform, connection))
+    subscriber_may_finish = asyncio.Event()
+    delivered: list[DomainEvent] = []
+
+    async def slow_subscriber(event: DomainEvent) -> None:
+        await subscriber_may_finish.wait()
+        delivered.append(event)
+
+    app.state.runtime.bus.subscribe(events.MERCHANT_APPLIED, slow_subscriber)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
+        merchant = await MerchantsApi(http).apply(applicant)  # answered, delivery pending
+        [row] = await outbox_rows(connection, merchant["id"])
+        assert row.delivered_at is None
+        assert delivered == []
+        asyncio.get_running_loop().call_soon(subscriber_may_finish.set)
+
+    [row] = await outbox_rows(connection, merchant["id"])
+    assert row.delivered_at is not None
+    assert [event.id for event in delivered] == [row.id]
+    history = await app.state.runtime.audit.history("merchant", merchant["id"])
+    assert [entry["type"] for entry in history] == ["merchant.applied"]

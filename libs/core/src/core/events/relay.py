@@ -1,8 +1,29 @@
-"""Delivering outbox events after commit, and sweeping up what a failure left behind."""
+"""Delivering outbox events after commit, and sweeping up what a failure left behind.
+
+Two modes (`PlatformSettings.event_delivery`):
+
+- inline: `after_commit` delivers the transaction's events before it returns. AWS Lambda
+  needs it: the execution environment freezes once the response is returned, so work
+  left for later would not run (core.aws_lambda forces it).
+- background: `after_commit` hands the events to the relay's delivery worker, an asyncio
+  task started on first use in the running loop, and returns at once. The worker takes
+  what is queued, up to `batch_size` events, delivers them and marks their rows in one
+  short transaction; while a batch is in flight the next one forms in the queue. When the
+  queue is full the events stay in the outbox for the sweep. `aclose()` on shutdown
+  delivers what is queued.
+
+Either way an event is delivered only after its row committed, failures are recorded on
+the row (attempts, last_error), and the sweep retries them; sinks and consumers take a
+redelivered event as a no-op, by its id.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,12 +33,18 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.config import EventDelivery
 from core.database.engine import Database
 from core.events.model import DomainEvent
 from core.events.outbox import pending_events
-from core.events.sinks import EventSink
+from core.events.sinks import EventSink, Refused
 
 logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 25  # DynamoDB's BatchWriteItem limit: one audit call per batch
+QUEUE_SIZE = 10_000
+CLOSE_TIMEOUT_SECONDS = 10.0
+MAX_ERROR_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -28,52 +55,172 @@ class SweepResult:
 
 class OutboxRelay:
     def __init__(
-        self, *, database: Database, table: Table, source: str, sinks: Sequence[EventSink]
+        self,
+        *,
+        database: Database,
+        table: Table,
+        source: str,
+        sinks: Sequence[EventSink],
+        mode: EventDelivery = "inline",
+        batch_size: int = BATCH_SIZE,
+        queue_size: int = QUEUE_SIZE,
+        close_timeout: float = CLOSE_TIMEOUT_SECONDS,
     ) -> None:
         self._database = database
         self._table = table
         self._source = source
         self._sinks = sinks
+        self.mode: EventDelivery = mode
+        self._batch_size = batch_size
+        self._queue_size = queue_size
+        self._close_timeout = close_timeout
+        self._queue: asyncio.Queue[DomainEvent] | None = None
+        self._worker: asyncio.Task[None] | None = None
 
     async def after_commit(self, session: AsyncSession) -> None:
         """Unit-of-work hook: deliver what the committed transaction wrote."""
         events = pending_events(session)
-        if events:
+        if not events:
+            return
+        if self.mode == "inline":
             await self.deliver(events)
+        else:
+            self.enqueue(events)
 
-    async def _deliver_one(self, event: DomainEvent) -> str | None:
+    # --- background delivery ----------------------------------------------------------
+
+    def enqueue(self, events: Sequence[DomainEvent]) -> None:
+        """Hand events to the delivery worker; never blocks and never raises for a full queue."""
+        queue = self._running_queue()
+        for index, event in enumerate(events):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                logger.warning(
+                    "%s outbox relay: queue full, %d events left to the sweep",
+                    self._source,
+                    len(events) - index,
+                )
+                return
+
+    def _running_queue(self) -> asyncio.Queue[DomainEvent]:
+        loop = asyncio.get_running_loop()
+        worker = self._worker
+        if self._queue is None or worker is None or worker.done() or worker.get_loop() is not loop:
+            # First use, or a new loop (whatever an old loop's queue held is in the outbox).
+            # A fresh context: the worker outlives the request that started it, and must
+            # not log under that request's id.
+            self._queue = asyncio.Queue(maxsize=self._queue_size)
+            self._worker = loop.create_task(
+                self._work(self._queue),
+                name=f"outbox-relay-{self._source}",
+                context=contextvars.Context(),
+            )
+        return self._queue
+
+    async def _work(self, queue: asyncio.Queue[DomainEvent]) -> None:
+        while True:
+            # No waiting for a batch to fill: an idle relay sends the first event at once.
+            batch = [await queue.get()]
+            while len(batch) < self._batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self.deliver(batch)
+            except Exception:
+                logger.exception(
+                    "%s outbox relay: delivering %d events failed; the sweep will retry",
+                    self._source,
+                    len(batch),
+                )
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    def _own_worker(self) -> tuple[asyncio.Queue[DomainEvent], asyncio.Task[None]] | None:
+        """The queue and worker, when the worker runs on the current loop."""
+        queue, worker = self._queue, self._worker
+        if queue is None or worker is None or worker.done():
+            return None
+        if worker.get_loop() is not asyncio.get_running_loop():
+            return None
+        return queue, worker
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is delivered (or recorded as failed)."""
+        own = self._own_worker()
+        if own is not None:
+            await own[0].join()
+
+    async def aclose(self) -> None:
+        """Deliver what is queued, for at most `close_timeout` seconds, then stop the worker.
+
+        Called on shutdown; whatever is still queued after the timeout is left to the
+        sweep. A later commit starts a new worker.
+        """
+        own = self._own_worker()
+        self._queue, self._worker = None, None
+        if own is None:
+            return
+        queue, worker = own
         try:
-            for sink in self._sinks:
-                await sink.deliver(event)
-        except Exception as exc:
-            logger.warning("event %s (%s) not delivered: %r", event.id, event.type, exc)
-            return repr(exc)[:500]
-        return None
+            await asyncio.wait_for(queue.join(), self._close_timeout)
+        except TimeoutError:
+            logger.warning(
+                "%s outbox relay: %d events still queued at shutdown, left to the sweep",
+                self._source,
+                queue.qsize(),
+            )
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    # --- delivery and its record -------------------------------------------------------
+
+    async def _send(self, events: Sequence[DomainEvent]) -> Refused:
+        """Every sink in turn; an event one sink refused goes to none after it."""
+        failed: Refused = {}
+        remaining = list(events)
+        for sink in self._sinks:
+            if not remaining:
+                break
+            try:
+                refused = await sink.deliver_many(remaining)
+            except Exception as exc:
+                refused = {event.id: repr(exc) for event in remaining}
+            if refused:
+                logger.warning(
+                    "%s outbox relay: %d of %d events not delivered to %s: %s",
+                    self._source,
+                    len(refused),
+                    len(remaining),
+                    type(sink).__name__,
+                    next(iter(refused.values())),
+                )
+                failed |= refused
+                remaining = [event for event in remaining if event.id not in refused]
+        return failed
 
     async def deliver(self, events: Sequence[DomainEvent]) -> None:
-        delivered: list[UUID] = []
-        failed: dict[UUID, str] = {}
-        for event in events:
-            error = await self._deliver_one(event)
-            if error is None:
-                delivered.append(event.id)
-            else:
-                failed[event.id] = error
+        """Deliver, then record the outcome of every event in one short transaction."""
+        failed = await self._send(events)
+        delivered = [event.id for event in events if event.id not in failed]
         async with self._database.transaction() as session:
             await self._record(session, delivered, failed)
 
-    async def _record(
-        self, session: AsyncSession, delivered: list[UUID], failed: dict[UUID, str]
-    ) -> None:
+    async def _record(self, session: AsyncSession, delivered: list[UUID], failed: Refused) -> None:
         table = self._table
         if delivered:
             await session.execute(
                 update(table).where(table.c.id.in_(delivered)).values(delivered_at=utcnow())
             )
+        # One statement per distinct error: a batch mostly fails for one reason.
+        by_error: dict[str, list[UUID]] = defaultdict(list)
         for event_id, error in failed.items():
+            by_error[error[:MAX_ERROR_LENGTH]].append(event_id)
+        for error, event_ids in by_error.items():
             await session.execute(
                 update(table)
-                .where(table.c.id == event_id)
+                .where(table.c.id.in_(event_ids))
                 .values(attempts=table.c.attempts + 1, last_error=error)
             )
 
@@ -93,10 +240,8 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            delivered: list[UUID] = []
-            failed: dict[UUID, str] = {}
-            for row in rows:
-                event = DomainEvent(
+            events = [
+                DomainEvent(
                     id=row.id,
                     type=row.type,
                     entity_type=row.entity_type,
@@ -106,10 +251,9 @@ class OutboxRelay:
                     data=row.data,
                     source=self._source,
                 )
-                error = await self._deliver_one(event)
-                if error is None:
-                    delivered.append(event.id)
-                else:
-                    failed[event.id] = error
+                for row in rows
+            ]
+            failed = await self._send(events)
+            delivered = [event.id for event in events if event.id not in failed]
             await self._record(session, delivered, failed)
         return SweepResult(delivered=len(delivered), failed=len(failed))

@@ -1,21 +1,53 @@
-"""Where delivered events go: the audit trail, EventBridge, in-process subscribers."""
+"""Where delivered events go: the audit trail, EventBridge, in-process subscribers.
+
+A sink takes a batch and answers which of its events it did not deliver, and why; the
+relay marks exactly those for the sweep and the rest delivered. boto3 blocks, so each
+AWS sink makes its calls on one worker thread per batch, never on the event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Protocol
+from uuid import UUID
 
 from core.events.model import DomainEvent
 
 logger = logging.getLogger(__name__)
 
+Refused = dict[UUID, str]
+"""The events of a batch a sink did not deliver: id -> why."""
+
 
 class EventSink(Protocol):
-    async def deliver(self, event: DomainEvent) -> None: ...
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+        """Deliver the events; return those not delivered (an empty dict when all were)."""
+        ...
+
+
+class EventRefused(RuntimeError):
+    """A single event's delivery failed (the one-event convenience `deliver`)."""
+
+
+def _error_code(exc: BaseException) -> str | None:
+    code: str | None = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code
+
+
+def _is_request_invalid(exc: BaseException) -> bool:
+    """The service refused the request as malformed (an item too large, a duplicate key):
+    a fault of some event in it, not an outage."""
+    return _error_code(exc) == "ValidationException"
+
+
+BATCH_WRITE_LIMIT = 25  # DynamoDB BatchWriteItem: at most 25 put requests per call
+UNPROCESSED_ATTEMPTS = 4  # the first call and three retries of what it left unprocessed
+UNPROCESSED_BACKOFF_SECONDS = 0.05  # doubled after each retry
 
 
 class AuditTrail:
@@ -29,8 +61,7 @@ class AuditTrail:
     def partition(entity_type: str, entity_id: str) -> str:
         return f"{entity_type}#{entity_id}"
 
-    def _put(self, event: DomainEvent) -> None:
-        client = self._client_factory()
+    def _item(self, event: DomainEvent) -> dict[str, Any]:
         item = {
             "pk": {"S": self.partition(event.entity_type, event.entity_id)},
             "sk": {"S": f"{event.occurred_at.isoformat()}#{event.id}"},
@@ -38,21 +69,69 @@ class AuditTrail:
             "type": {"S": event.type},
             "source": {"S": event.source},
             "at": {"S": event.occurred_at.isoformat()},
-            "data": {"S": json.dumps(event.data, separators=(",", ":"))},
+            # Sorted keys: the same event read back from the outbox (JSONB reorders keys)
+            # makes the same item.
+            "data": {"S": json.dumps(event.data, separators=(",", ":"), sort_keys=True)},
         }
         if event.actor:
             item["actor"] = {"S": event.actor}
-        try:
-            client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except client.exceptions.ConditionalCheckFailedException:
-            logger.debug("audit event %s already recorded", event.id)
+        return item
+
+    # BatchWriteItem takes no condition expression, and none is needed: the key (pk = the
+    # entity, sk = occurred_at#event_id) follows from the event alone, so a redelivered
+    # event overwrites its own item with identical content and never adds a second one.
+
+    def _write(self, events: Sequence[DomainEvent]) -> Refused:
+        client = self._client_factory()
+        refused: Refused = {}
+        for start in range(0, len(events), BATCH_WRITE_LIMIT):
+            chunk = events[start : start + BATCH_WRITE_LIMIT]
+            try:
+                refused |= self._write_chunk(client, chunk)
+            except Exception as exc:
+                if _is_request_invalid(exc):
+                    # One bad item fails the whole call: write them one by one, so that
+                    # only the bad one stays undelivered.
+                    refused |= self._put_each(client, chunk)
+                    continue
+                # The table or the service is unavailable: the rest of the batch would only
+                # wait for the same answer. The sweep retries all of it.
+                reason = repr(exc)
+                refused |= {event.id: reason for event in events[start:]}
+                break
+        return refused
+
+    def _write_chunk(self, client: Any, chunk: Sequence[DomainEvent]) -> Refused:
+        requests = [{"PutRequest": {"Item": self._item(event)}} for event in chunk]
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            if attempt:
+                time.sleep(UNPROCESSED_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            answer = client.batch_write_item(RequestItems={self._table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(self._table, [])
+            if not requests:
+                return {}
+        left = {request["PutRequest"]["Item"]["event_id"]["S"] for request in requests}
+        reason = f"DynamoDB left the item unprocessed {UNPROCESSED_ATTEMPTS} times (throttled)"
+        return {event.id: reason for event in chunk if str(event.id) in left}
+
+    def _put_each(self, client: Any, chunk: Sequence[DomainEvent]) -> Refused:
+        refused: Refused = {}
+        for event in chunk:
+            try:
+                client.put_item(TableName=self._table, Item=self._item(event))
+            except Exception as exc:
+                refused[event.id] = repr(exc)
+        return refused
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+        if not events:
+            return {}
+        return await asyncio.to_thread(self._write, list(events))
 
     async def deliver(self, event: DomainEvent) -> None:
-        await asyncio.to_thread(self._put, event)
+        refused = await self.deliver_many([event])
+        if refused:
+            raise EventRefused(refused[event.id])
 
     def _query(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         client = self._client_factory()
@@ -84,27 +163,92 @@ class AuditTrail:
         return await asyncio.to_thread(self._query, entity_type, entity_id)
 
 
+PUT_EVENTS_LIMIT = 10  # EventBridge PutEvents: at most 10 entries per call
+PUT_EVENTS_MAX_BYTES = 256 * 1024  # and 256 KiB per call, entry sizes summed
+
+
+def _entry_size(entry: dict[str, str]) -> int:
+    """An entry's size as EventBridge counts it: 14 bytes for the time, plus its strings."""
+    size = 14
+    for name in ("Source", "DetailType", "Detail"):
+        size += len(entry[name].encode())
+    return size
+
+
 class EventBridgePublisher:
     def __init__(self, client_factory: Callable[[], Any], bus_name: str) -> None:
         self._client_factory = client_factory
         self._bus = bus_name
 
-    def _put(self, event: DomainEvent) -> None:
-        answer = self._client_factory().put_events(
-            Entries=[
-                {
-                    "Source": f"coupon-platform.{event.source}",
-                    "DetailType": event.type,
-                    "Detail": json.dumps(event.to_message(), separators=(",", ":")),
-                    "EventBusName": self._bus,
-                }
-            ]
-        )
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"EventBridge refused event {event.id}: {answer['Entries']}")
+    def _entry(self, event: DomainEvent) -> dict[str, str]:
+        return {
+            "Source": f"coupon-platform.{event.source}",
+            "DetailType": event.type,
+            "Detail": json.dumps(event.to_message(), separators=(",", ":")),
+            "EventBusName": self._bus,
+        }
+
+    def _calls(
+        self, events: Sequence[DomainEvent]
+    ) -> Iterator[list[tuple[DomainEvent, dict[str, str]]]]:
+        """The events in groups one PutEvents call takes; an entry too large alone is sent
+        alone, and EventBridge refuses just that call."""
+        group: list[tuple[DomainEvent, dict[str, str]]] = []
+        size = 0
+        for event in events:
+            entry = self._entry(event)
+            entry_size = _entry_size(entry)
+            if group and (
+                len(group) == PUT_EVENTS_LIMIT or size + entry_size > PUT_EVENTS_MAX_BYTES
+            ):
+                yield group
+                group, size = [], 0
+            group.append((event, entry))
+            size += entry_size
+        if group:
+            yield group
+
+    def _put(self, events: Sequence[DomainEvent]) -> Refused:
+        client = self._client_factory()
+        refused: Refused = {}
+        calls = list(self._calls(events))
+        for index, call in enumerate(calls):
+            try:
+                answer = client.put_events(Entries=[entry for _, entry in call])
+            except Exception as exc:
+                reason = repr(exc)
+                if _is_request_invalid(exc):
+                    refused |= {event.id: reason for event, _ in call}
+                    continue
+                # As in AuditTrail: an outage fails the rest of the batch too.
+                for rest in calls[index:]:
+                    refused |= {event.id: reason for event, _ in rest}
+                break
+            if not answer.get("FailedEntryCount"):
+                continue
+            results = answer.get("Entries", [])
+            if len(results) != len(call):
+                reason = f"EventBridge refused {answer['FailedEntryCount']} entries: {results}"
+                refused |= {event.id: reason for event, _ in call}
+                continue
+            # The answer's entries are in the order of the request's.
+            for (event, _), result in zip(call, results, strict=True):
+                if result.get("ErrorCode"):
+                    refused[event.id] = (
+                        f"EventBridge refused the entry: {result['ErrorCode']}: "
+                        f"{result.get('ErrorMessage', '')}"
+                    )
+        return refused
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+        if not events:
+            return {}
+        return await asyncio.to_thread(self._put, list(events))
 
     async def deliver(self, event: DomainEvent) -> None:
-        await asyncio.to_thread(self._put, event)
+        refused = await self.deliver_many([event])
+        if refused:
+            raise EventRefused(refused[event.id])
 
 
 EventHandler = Callable[[DomainEvent], Awaitable[None]]
@@ -122,3 +266,13 @@ class InProcessBus:
     async def deliver(self, event: DomainEvent) -> None:
         for handler in self._handlers.get(event.type, []):
             await handler(event)
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+        """Event by event: a failing subscriber fails only the event it was handling."""
+        refused: Refused = {}
+        for event in events:
+            try:
+                await self.deliver(event)
+            except Exception as exc:
+                refused[event.id] = repr(exc)
+        return refused

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -25,6 +26,14 @@ def build_service_app(
 ) -> FastAPI:
     name = runtime.name
     base = f"/api/v1/{name}"
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # A clean stop (uvicorn) delivers what the relay still holds rather than leave it
+        # to the sweep. Lambda runs no lifespan, and needs none: it delivers inline.
+        await runtime.relay.aclose()
+
     app = FastAPI(
         title=title,
         description=description,
@@ -32,6 +41,7 @@ def build_service_app(
         openapi_url=f"{base}/openapi.json",
         docs_url=f"{base}/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
