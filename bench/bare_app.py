@@ -1,7 +1,7 @@
 """The baseline of `coupons_bench.py`: FastAPI + asyncpg running the platform's SQL, nothing else.
 
 No auth, no service layers, no ORM, no outbox, no merchant checks: each endpoint runs the
-statements the platform's repositories run for the same request (named above each), on
+statements the platform's repositories run for the same request (imported from them), on
 the same tables, with a connection pool as large as the platform's (5 + 5 overflow).
 `coupons_bench.py` starts it with uvicorn; it is not part of the platform.
 
@@ -23,56 +23,16 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-# Every column of the tables, as the platform's mapped classes read them.
-# Lookup: CouponRepository.by_code, then CampaignRepository.get_many for its campaign.
-SELECT_COUPON = "SELECT * FROM coupons.coupons WHERE code = $1"
-SELECT_CAMPAIGNS = "SELECT * FROM coupons.campaigns WHERE id IN ($1)"
-
+# The platform's own statements, imported so that both run the same SQL.
+# Lookup: CouponRepository.with_campaign.
 # Claim: CampaignRepository.get, CustomerLimitRepository.take, CouponRepository.add_issued,
 # then CampaignRepository.take_units last, as IssuingService orders them.
-SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
-TAKE_CUSTOMER_SLOT = """
-INSERT INTO coupons.customer_claims (campaign_id, user_id, claimed) VALUES ($1, $2, 1)
-ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = customer_claims.claimed + 1
-WHERE customer_claims.claimed < $3
-RETURNING claimed
-"""
-INSERT_COUPON = """
-INSERT INTO coupons.coupons
-    (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6)
-ON CONFLICT (code) DO NOTHING
-RETURNING *
-"""
-TAKE_UNIT = """
-UPDATE coupons.campaigns SET issued_count = issued_count + 1
-WHERE id = $1 AND status IN ('active')
-  AND (total_quantity IS NULL OR issued_count + 1 <= total_quantity)
-  AND starts_at <= $2 AND ends_at > $2
-RETURNING *
-"""
-
-# Redeem: the conditional UPDATE of CouponRepository.mark_redeemed, its campaign still
-# active (reading the campaign's terms with it, where the platform reads the campaign
-# first), RedemptionRepository.add, then CampaignRepository.count_redemption last.
-MARK_REDEEMED = """
-WITH redeemed AS (
-    UPDATE coupons.coupons c SET status = 'redeemed', redeemed_at = $2
-    WHERE c.code = $1 AND c.status = 'active' AND c.expires_at > $2
-      AND EXISTS (SELECT 1 FROM coupons.campaigns live WHERE live.id = c.campaign_id
-                  AND live.status = 'active' AND live.starts_at <= $2)
-    RETURNING c.*
-)
-SELECT redeemed.*, k.title, k.status AS campaign_status, k.discount_type, k.discount_value,
-       k.currency, k.min_spend, k.ends_at, k.outlet_ids, k.transferable, k.tradable
-FROM redeemed JOIN coupons.campaigns k ON k.id = redeemed.campaign_id
-"""
-INSERT_REDEMPTION = """
-INSERT INTO coupons.redemptions (id, coupon_id, campaign_id, merchant_id, outlet_id,
-    order_reference, order_amount, discount_amount, redeemed_by, redeemed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-"""
-COUNT_REDEMPTION = "UPDATE coupons.campaigns SET redeemed_count = redeemed_count + 1 WHERE id = $1"
+# Redeem: CouponRepository.with_campaign, then RedemptionRepository.redeem (the coupon, the
+# redemption and the campaign's count in one statement).
+from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN, TAKE_UNITS
+from svc_coupons.repositories.coupons import INSERT_ISSUED, SELECT_WITH_CAMPAIGN
+from svc_coupons.repositories.customer_limits import TAKE_SLOT
+from svc_coupons.repositories.redemptions import REDEEM
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -158,10 +118,10 @@ async def health(request: Request) -> dict[str, str]:
 @app.get("/coupons/{code}")
 async def lookup(code: str, request: Request) -> dict[str, Any]:
     async with _pool(request).acquire() as connection:
-        coupon = await connection.fetchrow(SELECT_COUPON, code.upper())
-        if coupon is None:
-            raise Refused(404, "coupon_not_found")
-        campaign = await connection.fetchrow(SELECT_CAMPAIGNS, coupon["campaign_id"])
+        coupon = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code.upper())
+    if coupon is None:
+        raise Refused(404, "coupon_not_found")
+    campaign = coupon["campaign"]
     return _coupon(coupon, _campaign_summary(campaign, campaign["id"], campaign["status"]))
 
 
@@ -178,7 +138,7 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
         if total is not None and campaign["issued_count"] >= total:
             raise Refused(409, "sold_out")  # the early answer; TAKE_UNIT decides
         slot = await connection.fetchval(
-            TAKE_CUSTOMER_SLOT, campaign_id, x_user_id, campaign["per_customer_limit"]
+            TAKE_SLOT, campaign_id, x_user_id, campaign["per_customer_limit"]
         )
         if slot is None:
             raise Refused(409, "limit_reached")
@@ -187,7 +147,7 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
         code = "".join(secrets.choice(ALPHABET) for _ in range(12))
         coupon = await connection.fetchrow(
-            INSERT_COUPON,
+            INSERT_ISSUED,
             uuid4(),
             campaign_id,
             campaign["merchant_id"],
@@ -198,7 +158,7 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
         )
         if coupon is None:
             raise Refused(409, "code_collision")  # 2^-59: never seen in a benchmark
-        taken = await connection.fetchrow(TAKE_UNIT, campaign_id, now)
+        taken = await connection.fetchrow(TAKE_UNITS, campaign_id, 1, ["active"], now)
         if taken is None:
             raise Refused(409, "sold_out")  # raised inside the transaction: rolled back
     return _coupon(coupon, _campaign_summary(taken, taken["id"], taken["status"]))
@@ -210,36 +170,38 @@ async def redeem(
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with _pool(request).acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(MARK_REDEEMED, code.upper(), now)
-        if row is None:
-            raise Refused(409, "already_redeemed")
+        found = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code.upper())
+        if found is None:
+            raise Refused(404, "coupon_not_found")
+        campaign = found["campaign"]
         discount: int | None
-        if row["discount_type"] == "percentage":
+        if campaign["discount_type"] == "percentage":
             discount = (
                 None
                 if body.order_amount is None
-                else body.order_amount * row["discount_value"] // 100
+                else body.order_amount * campaign["discount_value"] // 100
             )
         else:
-            discount = min(row["discount_value"], body.order_amount or row["discount_value"])
+            discount = min(
+                campaign["discount_value"], body.order_amount or campaign["discount_value"]
+            )
         redemption_id = uuid4()
-        await connection.execute(
-            INSERT_REDEMPTION,
+        row = await connection.fetchrow(
+            REDEEM,
+            found["id"],
+            now,
             redemption_id,
-            row["id"],
-            row["campaign_id"],
-            row["merchant_id"],
             body.outlet_id,
             body.order_reference,
             body.order_amount,
             discount,
             x_user_id,
-            now,
         )
-        await connection.execute(COUNT_REDEMPTION, row["campaign_id"])
+        if row is None:
+            raise Refused(409, "already_redeemed")
     return {
         "redemption_id": redemption_id,
-        "coupon": _coupon(row, _campaign_summary(row, row["campaign_id"], row["campaign_status"])),
+        "coupon": _coupon(row, _campaign_summary(campaign, campaign["id"], campaign["status"])),
         "discount_amount": discount,
         "redeemed_at": now,
         "outlet_id": body.outlet_id,

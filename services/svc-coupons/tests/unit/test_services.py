@@ -141,10 +141,10 @@ class FakeCampaigns:
 
 
 class FakeCoupons:
-    def __init__(self) -> None:
+    def __init__(self, campaigns: FakeCampaigns) -> None:
         self.rows: dict[str, Coupon] = {}
         self.taken_codes: set[str] = set()
-        self.redeem_fails = False
+        self._campaigns = campaigns
 
     async def add_issued(
         self,
@@ -175,20 +175,17 @@ class FakeCoupons:
     async def by_code(self, code: str) -> Coupon | None:
         return self.rows.get(code)
 
-    def _replace(self, coupon_id: UUID, **changes: Any) -> Coupon:
+    async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
+        coupon = self.rows.get(code)
+        return (coupon, self._campaigns.rows[coupon.campaign_id]) if coupon else None
+
+    def replace_coupon(self, coupon_id: UUID, **changes: Any) -> Coupon:
         (code,) = [c for c, coupon in self.rows.items() if coupon.id == coupon_id]
         self.rows[code] = dataclasses.replace(self.rows[code], **changes)
         return self.rows[code]
 
-    async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
-        if self.redeem_fails:
-            # Another request redeemed it between the check and the update.
-            self._replace(coupon_id, stored_status=CouponStatus.REDEEMED)
-            return None
-        return self._replace(coupon_id, stored_status=CouponStatus.REDEEMED, redeemed_at=now)
-
     async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:
-        return self._replace(coupon_id, stored_status=CouponStatus.ACTIVE, redeemed_at=None)
+        return self.replace_coupon(coupon_id, stored_status=CouponStatus.ACTIVE, redeemed_at=None)
 
 
 class FakeLimits:
@@ -204,23 +201,34 @@ class FakeLimits:
 
 
 class FakeRedemptions:
-    def __init__(self) -> None:
+    def __init__(self, coupons: FakeCoupons, campaigns: FakeCampaigns) -> None:
         self.rows: dict[UUID, Redemption] = {}
         self.reversed: set[UUID] = set()
+        self.redeem_fails = False
+        self._coupons = coupons
+        self._campaigns = campaigns
 
-    async def add(
+    async def redeem(
         self,
         *,
         coupon: Coupon,
+        redemption_id: UUID,
         outlet_id: UUID,
         order_reference: str | None,
         order_amount: int | None,
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
-    ) -> Redemption:
+    ) -> tuple[Coupon, Redemption] | None:
+        if self.redeem_fails:
+            # Another request redeemed it between the check and the update.
+            self._coupons.replace_coupon(coupon.id, stored_status=CouponStatus.REDEEMED)
+            return None
+        redeemed = self._coupons.replace_coupon(
+            coupon.id, stored_status=CouponStatus.REDEEMED, redeemed_at=now
+        )
         redemption = Redemption(
-            uuid4(),
+            redemption_id,
             coupon.id,
             coupon.campaign_id,
             outlet_id,
@@ -230,7 +238,8 @@ class FakeRedemptions:
             now,
         )
         self.rows[redemption.id] = redemption
-        return redemption
+        await self._campaigns.count_redemption(campaign_id=coupon.campaign_id, delta=1)
+        return redeemed, redemption
 
     async def live_for(self, coupon_id: UUID) -> Redemption | None:
         live = [
@@ -286,9 +295,9 @@ class World:
     def __init__(self) -> None:
         self.now = NOW
         self.campaigns = FakeCampaigns()
-        self.coupons = FakeCoupons()
+        self.coupons = FakeCoupons(self.campaigns)
         self.limits = FakeLimits()
-        self.redemptions = FakeRedemptions()
+        self.redemptions = FakeRedemptions(self.coupons, self.campaigns)
         self.directory = FakeDirectory()
         self.events = FakeEvents()
 
@@ -424,7 +433,7 @@ async def test_redeem_lost_to_a_concurrent_redeem(world: World) -> None:
     merchant_id, outlet_id = world.directory.add()
     campaign = world.campaigns.add(merchant_id)
     details = await world.issuing().claim(principal=principal(), campaign_id=campaign.id)
-    world.coupons.redeem_fails = True
+    world.redemptions.redeem_fails = True
     with pytest.raises(AlreadyRedeemed):
         await world.redeeming().redeem(
             principal=principal(staff=merchant_id),

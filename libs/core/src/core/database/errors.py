@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 
 from core.errors import Conflict, InvalidInput, PlatformError
@@ -17,8 +18,16 @@ from core.errors import Conflict, InvalidInput, PlatformError
 logger = logging.getLogger(__name__)
 
 
-def _sqlstate(exc: DBAPIError) -> str:
-    for source in (exc.orig, getattr(exc.orig, "__cause__", None)):
+# What a refusal arrives as: wrapped by SQLAlchemy, or straight from the driver when a
+# repository ran its statement on the driver connection (core.database.driver).
+DATABASE_ERRORS = (DBAPIError, asyncpg.PostgresError)
+
+
+def _sqlstate(exc: BaseException) -> str:
+    sources: tuple[object, ...] = (
+        (exc.orig, getattr(exc.orig, "__cause__", None)) if isinstance(exc, DBAPIError) else (exc,)
+    )
+    for source in sources:
         state = getattr(source, "sqlstate", None)
         if isinstance(state, str):
             return state
@@ -26,7 +35,7 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 
 def caller_error(exc: BaseException) -> PlatformError | None:
-    if not isinstance(exc, DBAPIError):
+    if not isinstance(exc, DATABASE_ERRORS):
         return None
     state = _sqlstate(exc)
     if state.startswith("22"):

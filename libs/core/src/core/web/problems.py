@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.database.errors import caller_error
+from core.database.errors import DATABASE_ERRORS, caller_error
 from core.errors import PlatformError
 from core.web.middleware import loggable_path
 
@@ -101,5 +100,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PlatformError, _platform_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DBAPIError, _database_error)
+    for error_type in DATABASE_ERRORS:
+        app.add_exception_handler(error_type, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

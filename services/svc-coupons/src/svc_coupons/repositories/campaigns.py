@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, select, true, update
 
+from core.database.driver import driver_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
@@ -17,33 +19,49 @@ from svc_coupons.services.data_model.campaigns import (
     DiscountType,
 )
 
+# Hot-path statements run on the driver connection (core.database.driver).
+SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
+TAKE_UNITS = """
+UPDATE coupons.campaigns SET issued_count = issued_count + $2
+WHERE id = $1 AND status = ANY($3::text[])
+  AND (total_quantity IS NULL OR issued_count + $2 <= total_quantity)
+  AND ($4::timestamptz IS NULL OR (starts_at <= $4 AND ends_at > $4))
+RETURNING *
+"""
+
+
+def campaign_from(row: Mapping[str, Any]) -> Campaign:
+    """A campaign from its columns: a driver record, or a mapped row's attributes."""
+    return Campaign(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        terms=CampaignTerms(
+            title=row["title"],
+            description=row["description"],
+            discount_type=DiscountType(row["discount_type"]),
+            discount_value=row["discount_value"],
+            currency=row["currency"],
+            min_spend=row["min_spend"],
+            total_quantity=row["total_quantity"],
+            per_customer_limit=row["per_customer_limit"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            validity_days=row["validity_days"],
+            outlet_ids=tuple(row["outlet_ids"]),
+            transferable=row["transferable"],
+            tradable=row["tradable"],
+        ),
+        status=CampaignStatus(row["status"]),
+        issued_count=row["issued_count"],
+        redeemed_count=row["redeemed_count"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
 
 def to_campaign(row: CampaignRow) -> Campaign:
-    return Campaign(
-        id=row.id,
-        merchant_id=row.merchant_id,
-        terms=CampaignTerms(
-            title=row.title,
-            description=row.description,
-            discount_type=DiscountType(row.discount_type),
-            discount_value=row.discount_value,
-            currency=row.currency,
-            min_spend=row.min_spend,
-            total_quantity=row.total_quantity,
-            per_customer_limit=row.per_customer_limit,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            validity_days=row.validity_days,
-            outlet_ids=tuple(row.outlet_ids),
-            transferable=row.transferable,
-            tradable=row.tradable,
-        ),
-        status=CampaignStatus(row.status),
-        issued_count=row.issued_count,
-        redeemed_count=row.redeemed_count,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    # A freshly loaded mapped row holds every column in its __dict__.
+    return campaign_from(row.__dict__)
 
 
 def _terms_columns(terms: CampaignTerms) -> dict[str, object]:
@@ -87,8 +105,9 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         return to_campaign(row)
 
     async def get(self, campaign_id: UUID) -> Campaign | None:
-        row = await self.session.get(CampaignRow, campaign_id, populate_existing=True)
-        return to_campaign(row) if row else None
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
+        return campaign_from(row) if row else None
 
     async def get_for_update(self, campaign_id: UUID) -> Campaign | None:
         # FOR NO KEY UPDATE: it does not block the key-share locks that inserting a coupon
@@ -177,26 +196,11 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         statuses: frozenset[CampaignStatus],
         running_at: datetime | None,
     ) -> Campaign | None:
-        quantity_allows = CampaignRow.total_quantity.is_(None) | (
-            CampaignRow.issued_count + count <= CampaignRow.total_quantity
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(
+            TAKE_UNITS, campaign_id, count, [s.value for s in statuses], running_at
         )
-        statement = (
-            update(CampaignRow)
-            .where(
-                CampaignRow.id == campaign_id,
-                CampaignRow.status.in_([s.value for s in statuses]),
-                quantity_allows,
-            )
-            .values(issued_count=CampaignRow.issued_count + count)
-            .returning(CampaignRow)
-            .execution_options(populate_existing=True)
-        )
-        if running_at is not None:
-            statement = statement.where(
-                CampaignRow.starts_at <= running_at, CampaignRow.ends_at > running_at
-            )
-        row = (await self.session.execute(statement)).scalar_one_or_none()
-        return to_campaign(row) if row else None
+        return campaign_from(row) if row else None
 
     async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None:
         await self.session.execute(

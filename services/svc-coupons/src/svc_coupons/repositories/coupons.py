@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 
+from core.database.driver import driver_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
+from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import (
@@ -23,33 +25,53 @@ from svc_coupons.utils.codes import is_well_formed
 
 _COPY_COLUMNS = ("id", "campaign_id", "merchant_id", "code", "status", "created_at")
 
+# Hot-path statements run on the driver connection (core.database.driver).
+SELECT_BY_CODE = "SELECT * FROM coupons.coupons WHERE code = $1"
+# The campaign comes along as one composite value: a record of its own columns.
+SELECT_WITH_CAMPAIGN = """
+SELECT coupon.*, campaign AS campaign
+FROM coupons.coupons coupon JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
+WHERE coupon.code = $1
+"""
+INSERT_ISSUED = """
+INSERT INTO coupons.coupons
+    (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
+VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6)
+ON CONFLICT (code) DO NOTHING
+RETURNING *
+"""
 
-def to_coupon(row: CouponRow) -> Coupon:
+
+def coupon_from(row: Mapping[str, Any]) -> Coupon:
+    """A coupon from its columns: a driver record, or a mapped row's attributes."""
     return Coupon(
-        id=row.id,
-        code=row.code,
-        campaign_id=row.campaign_id,
-        merchant_id=row.merchant_id,
-        owner_user_id=row.owner_user_id,
-        stored_status=CouponStatus(row.status),
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        redeemed_at=row.redeemed_at,
+        id=row["id"],
+        code=row["code"],
+        campaign_id=row["campaign_id"],
+        merchant_id=row["merchant_id"],
+        owner_user_id=row["owner_user_id"],
+        stored_status=CouponStatus(row["status"]),
+        issued_at=row["issued_at"],
+        expires_at=row["expires_at"],
+        redeemed_at=row["redeemed_at"],
     )
 
 
-def _campaign_live(now: datetime, *, until_its_end: bool) -> ColumnElement[bool]:
-    """The coupon's campaign is active and has started (and, `until_its_end`, not yet
-    ended) at `now`: checked inside the statement that changes the coupon, so that a
-    campaign paused or ended since the service looked cannot slip through."""
-    running = [
+def to_coupon(row: CouponRow) -> Coupon:
+    # A freshly loaded mapped row holds every column in its __dict__.
+    return coupon_from(row.__dict__)
+
+
+def _campaign_running(now: datetime) -> ColumnElement[bool]:
+    """The coupon's campaign is active and running at `now`: checked inside the statement
+    that changes the coupon, so that a campaign paused or ended since the service looked
+    cannot slip through."""
+    return exists().where(
         CampaignRow.id == CouponRow.campaign_id,
         CampaignRow.status == CampaignStatus.ACTIVE.value,
         CampaignRow.starts_at <= now,
-    ]
-    if until_its_end:
-        running.append(CampaignRow.ends_at > now)
-    return exists().where(*running)
+        CampaignRow.ends_at > now,
+    )
 
 
 class CouponRepository(RepositoryBase[CouponRow]):
@@ -64,25 +86,18 @@ class CouponRepository(RepositoryBase[CouponRow]):
         issued_at: datetime,
         expires_at: datetime,
     ) -> Coupon | None:
-        row = (
-            await self.session.execute(
-                insert(CouponRow)
-                .values(
-                    id=uuid4(),
-                    campaign_id=campaign.id,
-                    merchant_id=campaign.merchant_id,
-                    code=code,
-                    owner_user_id=owner_user_id,
-                    status=CouponStatus.ACTIVE.value,
-                    issued_at=issued_at,
-                    expires_at=expires_at,
-                    created_at=issued_at,
-                )
-                .on_conflict_do_nothing(index_elements=[CouponRow.code])
-                .returning(CouponRow)
-            )
-        ).scalar_one_or_none()
-        return to_coupon(row) if row else None
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(
+            INSERT_ISSUED,
+            uuid4(),
+            campaign.id,
+            campaign.merchant_id,
+            code,
+            owner_user_id,
+            issued_at,
+            expires_at,
+        )
+        return coupon_from(row) if row else None
 
     async def add_unassigned(self, *, campaign: Campaign, codes: list[str], now: datetime) -> bool:
         """COPY into the table, inside the request's transaction: 100k rows in well under a
@@ -112,14 +127,14 @@ class CouponRepository(RepositoryBase[CouponRow]):
         return True
 
     async def by_code(self, code: str) -> Coupon | None:
-        row = (
-            await self.session.execute(
-                select(CouponRow)
-                .where(CouponRow.code == code)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        return to_coupon(row) if row else None
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(SELECT_BY_CODE, code)
+        return coupon_from(row) if row else None
+
+    async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code)
+        return (coupon_from(row), campaign_from(row["campaign"])) if row else None
 
     async def _transition(
         self, coupon_id: UUID, condition: Any, values: dict[str, object]
@@ -142,7 +157,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
             coupon_id,
             and_(
                 CouponRow.status == CouponStatus.UNASSIGNED.value,
-                _campaign_live(issued_at, until_its_end=True),
+                _campaign_running(issued_at),
             ),
             {
                 "owner_user_id": owner_user_id,
@@ -150,18 +165,6 @@ class CouponRepository(RepositoryBase[CouponRow]):
                 "issued_at": issued_at,
                 "expires_at": expires_at,
             },
-        )
-
-    async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
-        # No check of the campaign's end: a coupon expires by then at the latest.
-        return await self._transition(
-            coupon_id,
-            and_(
-                CouponRow.status == CouponStatus.ACTIVE.value,
-                CouponRow.expires_at > now,
-                _campaign_live(now, until_its_end=False),
-            ),
-            {"status": CouponStatus.REDEEMED.value, "redeemed_at": now},
         )
 
     async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:

@@ -2,26 +2,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
-
+from core.database.driver import driver_connection
 from core.database.repository import RepositoryBase
 from svc_coupons.repositories.schema_model import CustomerClaimRow
+
+# One statement decides: the first claim inserts 1, later ones add 1 only while under the
+# limit. A concurrent claim of the same customer waits on the row.
+TAKE_SLOT = """
+INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed) VALUES ($1, $2, 1)
+ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = held.claimed + 1
+WHERE held.claimed < $3
+RETURNING claimed
+"""
 
 
 class CustomerLimitRepository(RepositoryBase[CustomerClaimRow]):
     row_type = CustomerClaimRow
 
     async def take(self, *, campaign_id: UUID, user_id: UUID, limit: int) -> bool:
-        # One statement decides: the first claim inserts 1, later ones add 1 only while
-        # under the limit. A concurrent claim of the same customer waits on the row.
-        statement = insert(CustomerClaimRow).values(
-            campaign_id=campaign_id, user_id=user_id, claimed=1
-        )
-        counted = await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[CustomerClaimRow.campaign_id, CustomerClaimRow.user_id],
-                set_={"claimed": CustomerClaimRow.claimed + 1},
-                where=CustomerClaimRow.claimed < limit,
-            ).returning(CustomerClaimRow.claimed)
-        )
-        return counted.first() is not None
+        connection = await driver_connection(self.session)
+        return await connection.fetchval(TAKE_SLOT, campaign_id, user_id, limit) is not None

@@ -1,13 +1,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import func, select, update
 
+from core.database.driver import driver_connection
 from core.database.repository import RepositoryBase
+from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import RedemptionRow
 from svc_coupons.services.data_model.coupons import Coupon, Redemption
+
+# The whole redemption in one statement, run on the driver connection: the coupon goes
+# from active and unexpired to redeemed only while its campaign is active and started (no
+# check of its end: a coupon expires by then at the latest); the redemption is recorded
+# and the campaign counts it only if that happened. Of concurrent redeems of one coupon,
+# the row lock lets one through; the others find it redeemed and change nothing.
+REDEEM = """
+WITH redeemed AS (
+    UPDATE coupons.coupons coupon SET status = 'redeemed', redeemed_at = $2
+    WHERE coupon.id = $1 AND coupon.status = 'active' AND coupon.expires_at > $2
+      AND EXISTS (SELECT FROM coupons.campaigns live WHERE live.id = coupon.campaign_id
+                  AND live.status = 'active' AND live.starts_at <= $2)
+    RETURNING coupon.*
+), recorded AS (
+    INSERT INTO coupons.redemptions (id, coupon_id, campaign_id, merchant_id, outlet_id,
+        order_reference, order_amount, discount_amount, redeemed_by, redeemed_at)
+    SELECT $3, id, campaign_id, merchant_id, $4, $5, $6, $7, $8, $2 FROM redeemed
+), counted AS (
+    UPDATE coupons.campaigns campaign SET redeemed_count = campaign.redeemed_count + 1
+    FROM redeemed WHERE campaign.id = redeemed.campaign_id
+)
+SELECT * FROM redeemed
+"""
 
 
 def to_redemption(row: RedemptionRow) -> Redemption:
@@ -26,32 +51,43 @@ def to_redemption(row: RedemptionRow) -> Redemption:
 class RedemptionRepository(RepositoryBase[RedemptionRow]):
     row_type = RedemptionRow
 
-    async def add(
+    async def redeem(
         self,
         *,
         coupon: Coupon,
+        redemption_id: UUID,
         outlet_id: UUID,
         order_reference: str | None,
         order_amount: int | None,
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
-    ) -> Redemption:
-        row = await self._add_row(
-            RedemptionRow(
-                id=uuid4(),
-                coupon_id=coupon.id,
-                campaign_id=coupon.campaign_id,
-                merchant_id=coupon.merchant_id,
-                outlet_id=outlet_id,
-                order_reference=order_reference,
-                order_amount=order_amount,
-                discount_amount=discount_amount,
-                redeemed_by=redeemed_by,
-                redeemed_at=now,
-            )
+    ) -> tuple[Coupon, Redemption] | None:
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(
+            REDEEM,
+            coupon.id,
+            now,
+            redemption_id,
+            outlet_id,
+            order_reference,
+            order_amount,
+            discount_amount,
+            redeemed_by,
         )
-        return to_redemption(row)
+        if row is None:
+            return None
+        redeemed = coupon_from(row)
+        return redeemed, Redemption(
+            id=redemption_id,
+            coupon_id=redeemed.id,
+            campaign_id=redeemed.campaign_id,
+            outlet_id=outlet_id,
+            order_reference=order_reference,
+            order_amount=order_amount,
+            discount_amount=discount_amount,
+            redeemed_at=now,
+        )
 
     async def live_for(self, coupon_id: UUID) -> Redemption | None:
         row = (

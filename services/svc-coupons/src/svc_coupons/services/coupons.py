@@ -9,6 +9,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id, may_read_coupon
+from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import (
     AuditEntry,
     Coupon,
@@ -20,12 +21,13 @@ from svc_coupons.services.ports import AuditReader, CampaignStore, CouponStore
 from svc_coupons.utils.codes import is_well_formed, normalise_code
 
 
-async def find_coupon(coupons: CouponStore, code: str) -> Coupon:
+async def find_coupon(coupons: CouponStore, code: str) -> tuple[Coupon, Campaign]:
+    """The coupon with its campaign, read together; CouponNotFound when there is none."""
     normalised = normalise_code(code)
-    coupon = await coupons.by_code(normalised) if is_well_formed(normalised) else None
-    if coupon is None:
+    found = await coupons.with_campaign(normalised) if is_well_formed(normalised) else None
+    if found is None:
         raise CouponNotFound()
-    return coupon
+    return found
 
 
 class CouponService:
@@ -55,14 +57,14 @@ class CouponService:
             for coupon in coupons
         ]
 
-    async def _readable(self, principal: Principal, code: str) -> Coupon:
+    async def _readable(self, principal: Principal, code: str) -> tuple[Coupon, Campaign]:
         """The coupon, for its readers (lookup and history alike); 404 for anyone else."""
-        coupon = await find_coupon(self._coupons, code)
+        coupon, campaign = await find_coupon(self._coupons, code)
         if not may_read_coupon(
             principal, merchant_id=coupon.merchant_id, owner_user_id=coupon.owner_user_id
         ):
             raise CouponNotFound()
-        return coupon
+        return coupon, campaign
 
     async def wallet(
         self, *, principal: Principal, status: str | None, page: PageRequest
@@ -79,15 +81,16 @@ class CouponService:
 
     async def lookup(self, *, principal: Principal, code: str) -> CouponDetails:
         """For the coupon's owner, its merchant's owner or staff, and admins."""
-        coupon = await self._readable(principal, code)
-        (details,) = await self._details([coupon])
-        return details
+        coupon, campaign = await self._readable(principal, code)
+        return CouponDetails(
+            coupon=coupon, campaign=campaign, status=coupon.status_at(self._clock())
+        )
 
     async def history(self, *, principal: Principal, code: str) -> list[AuditEntry]:
         """The coupon's audit events, oldest first, as the audit trail recorded them; for
         whoever may look the coupon up. AuditUnavailable (503) when the trail cannot be
         read."""
-        coupon = await self._readable(principal, code)
+        coupon, _ = await self._readable(principal, code)
         entries = await self._audit.history("coupon", str(coupon.id))
         return [
             AuditEntry(

@@ -218,13 +218,15 @@ class IssuingService:
     async def claim_code(self, *, principal: Principal, code: str) -> CouponDetails:
         user_id = customer_id(principal)
         normalised = normalise_code(code)
-        coupon = await self._coupons.by_code(normalised) if is_well_formed(normalised) else None
-        if coupon is None:
+        found = (
+            await self._coupons.with_campaign(normalised) if is_well_formed(normalised) else None
+        )
+        if found is None:
             raise CodeNotFound(f"No coupon has the code {mask(normalised)}")
+        coupon, campaign = found
         self._check_claimable_code(coupon)
-        campaign = await self._campaigns.get(coupon.campaign_id)
         now = self._clock()
-        if campaign is None or not campaign.is_claimable(now):
+        if not campaign.is_claimable(now):
             raise CampaignNotActive()
         await require_verified(self._merchants, campaign.merchant_id)
         if not await self._limits.take(

@@ -85,16 +85,15 @@ class CouponStore(Protocol):
 
     async def by_code(self, code: str) -> Coupon | None: ...
 
+    async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
+        """The coupon and its campaign, read together."""
+        ...
+
     async def assign(
         self, *, coupon_id: UUID, owner_user_id: UUID, issued_at: datetime, expires_at: datetime
     ) -> Coupon | None:
         """Give an unassigned coupon its owner, in one statement that also requires its
         campaign active and running at `issued_at`; None when either is no longer so."""
-        ...
-
-    async def mark_redeemed(self, *, coupon_id: UUID, now: datetime) -> Coupon | None:
-        """Active and unexpired to redeemed, in one statement that also requires its
-        campaign active and started; None when either was not."""
         ...
 
     async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:
@@ -139,17 +138,22 @@ class CustomerLimitStore(Protocol):
 
 
 class RedemptionStore(Protocol):
-    async def add(
+    async def redeem(
         self,
         *,
         coupon: Coupon,
+        redemption_id: UUID,
         outlet_id: UUID,
         order_reference: str | None,
         order_amount: int | None,
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
-    ) -> Redemption: ...
+    ) -> tuple[Coupon, Redemption] | None:
+        """In one statement: the coupon, if active and unexpired and its campaign active
+        and started at `now`, becomes redeemed, the redemption is recorded and the campaign
+        counts it. None, and nothing changed, when the coupon or its campaign was not so."""
+        ...
 
     async def live_for(self, coupon_id: UUID) -> Redemption | None:
         """The coupon's redemption that has not been reversed."""

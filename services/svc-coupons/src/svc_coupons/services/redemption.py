@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from core.auth import Principal
 from core.clock import utcnow
@@ -77,7 +77,7 @@ class RedemptionService:
     ) -> tuple[Coupon, Campaign]:
         """The coupon, if `allowed` lets the caller act on it. A caller who may know of it
         (a member of its merchant, its owner) gets 403; anyone else 404."""
-        coupon = await find_coupon(self._coupons, code)
+        coupon, campaign = await find_coupon(self._coupons, code)
         if not allowed(principal, coupon.merchant_id):
             knows_it = role_of(principal, coupon.merchant_id) is not None or (
                 coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id
@@ -85,8 +85,6 @@ class RedemptionService:
             if knows_it:
                 raise Forbidden("The caller's role for this merchant does not allow this")
             raise CouponNotFound()
-        campaign = await self._campaigns.get(coupon.campaign_id)
-        assert campaign is not None, "a coupon always has its campaign"
         return coupon, campaign
 
     async def _refusal(
@@ -137,10 +135,39 @@ class RedemptionService:
         )
         if reason is not None:
             raise REFUSAL_ERRORS[reason]()
-        # The decision: only one of any number of concurrent redeems finds it active, and
-        # only while its campaign is (checked in the same statement, not just above).
-        redeemed = await self._coupons.mark_redeemed(coupon_id=coupon.id, now=now)
-        if redeemed is None:
+        discount = campaign.terms.discount_for(order_amount)
+        redemption_id = uuid4()
+        # The event first, the decision last: the campaign row the decision counts on stays
+        # locked only until the commit that follows. If the decision goes the other way,
+        # the unit of work rolls the event back with everything else.
+        await self._events.add(
+            coupon_event(
+                "coupon.redeemed",
+                coupon_id=coupon.id,
+                actor=principal,
+                data={
+                    "redemption_id": str(redemption_id),
+                    "campaign_id": str(campaign.id),
+                    "outlet_id": str(outlet_id),
+                    "order_reference": order_reference,
+                    "order_amount": order_amount,
+                    "discount_amount": discount,
+                },
+            )
+        )
+        # Only one of any number of concurrent redeems finds it active, and only while its
+        # campaign is (checked in the same statement, not just above).
+        outcome = await self._redemptions.redeem(
+            coupon=coupon,
+            redemption_id=redemption_id,
+            outlet_id=outlet_id,
+            order_reference=order_reference,
+            order_amount=order_amount,
+            discount_amount=discount,
+            redeemed_by=principal.subject,
+            now=now,
+        )
+        if outcome is None:
             # Something changed since we looked: answer with what it is now. A coupon still
             # active lost to its campaign (paused or ended meanwhile).
             current = await self._coupons.by_code(coupon.code)
@@ -150,32 +177,7 @@ class RedemptionService:
                 else Refusal.ALREADY_REDEEMED
             )
             raise REFUSAL_ERRORS[lost_to]()
-        discount = campaign.terms.discount_for(order_amount)
-        redemption = await self._redemptions.add(
-            coupon=redeemed,
-            outlet_id=outlet_id,
-            order_reference=order_reference,
-            order_amount=order_amount,
-            discount_amount=discount,
-            redeemed_by=principal.subject,
-            now=now,
-        )
-        await self._events.add(
-            coupon_event(
-                "coupon.redeemed",
-                coupon_id=coupon.id,
-                actor=principal,
-                data={
-                    "redemption_id": str(redemption.id),
-                    "campaign_id": str(campaign.id),
-                    "outlet_id": str(outlet_id),
-                    "order_reference": order_reference,
-                    "order_amount": order_amount,
-                    "discount_amount": discount,
-                },
-            )
-        )
-        await self._campaigns.count_redemption(campaign_id=campaign.id, delta=1)
+        redeemed, redemption = outcome
         return RedemptionReceipt(
             redemption=redemption,
             coupon=CouponDetails(

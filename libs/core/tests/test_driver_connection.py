@@ -1,0 +1,96 @@
+"""The driver connection runs inside the unit of work's transaction, and its refusals
+reach the caller as the same problems SQLAlchemy's would.
+
+The first test pins the one private method of SQLAlchemy's asyncpg adapter that
+`driver_connection` relies on: if an upgrade changes it, this fails instead of statements
+quietly running outside their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from core.database.driver import driver_connection
+from core.database.errors import caller_error
+from core.errors import Conflict, InvalidInput
+from core.web.problems import install_problem_handlers
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS driver_probe (id int PRIMARY KEY, note text)"
+        )
+        await connection.exec_driver_sql("TRUNCATE driver_probe")
+    yield engine
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE driver_probe")
+    await engine.dispose()
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        result = await connection.exec_driver_sql("SELECT count(*) FROM driver_probe")
+        count: int = result.scalar_one()
+        return count
+
+
+async def test_a_first_statement_on_the_driver_is_rolled_back_with_the_session(
+    engine: AsyncEngine,
+) -> None:
+    async with AsyncSession(engine) as session:
+        driver = await driver_connection(session)
+        await driver.execute("INSERT INTO driver_probe VALUES (1, 'rolled back')")
+        assert driver.is_in_transaction()
+        await session.rollback()
+    assert await _count(engine) == 0
+
+    async with AsyncSession(engine) as session:
+        driver = await driver_connection(session)
+        await driver.execute("INSERT INTO driver_probe VALUES (2, 'kept')")
+        # The session's own statements share the transaction.
+        await session.connection()
+        assert (await driver_connection(session)) is driver
+        await session.commit()
+    assert await _count(engine) == 1
+
+
+async def test_driver_refusals_are_the_callers_errors(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as session:
+        driver = await driver_connection(session)
+        with pytest.raises(asyncpg.PostgresError) as nul:
+            await driver.execute("INSERT INTO driver_probe VALUES (3, $1)", "a\x00b")
+        assert isinstance(caller_error(nul.value), InvalidInput)
+        await session.rollback()
+
+    async with AsyncSession(engine) as session:
+        driver = await driver_connection(session)
+        await driver.execute("INSERT INTO driver_probe VALUES (4, 'first')")
+        with pytest.raises(asyncpg.UniqueViolationError) as taken:
+            await driver.execute("INSERT INTO driver_probe VALUES (4, 'again')")
+        assert isinstance(caller_error(taken.value), Conflict)
+        await session.rollback()
+
+
+async def test_a_driver_refusal_is_answered_as_a_problem() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/integrity")
+    async def integrity() -> None:
+        raise asyncpg.UniqueViolationError("duplicate key value violates unique constraint")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/integrity")
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "conflict"
