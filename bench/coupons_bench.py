@@ -72,11 +72,13 @@ import httpx
 from sqlalchemy import make_url
 
 from core.config import PlatformSettings
+from devstack.api import AuthApi
 from devstack.embedded import EmbeddedPostgres, free_port
 from devstack.services import REPO_ROOT
 from devstack.stack import migrate
 from devstack.tokens import TestTokens
 from svc_auth.utils.signing import LOCAL_PRIVATE_KEY_FILE, KeyRing, SigningKey
+from svc_coupons.repositories.coupons import COPY_COLUMNS
 from svc_coupons.utils.codes import new_codes
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -505,10 +507,12 @@ def load_tokens(platform: Server) -> TestTokens:
 
 async def build_world(platform: Server, http: httpx.AsyncClient) -> World:
     tokens = load_tokens(platform)
-    applicant = uuid.uuid4()
     world = World(tokens, "", "", "", http)
-    # The owner applies (the token's subject is the applicant), an admin verifies; the owner
-    # membership svc-auth would then grant is in the owner's next token.
+    # The owner registers and applies (the token's subject is the applicant), an admin
+    # verifies; the owner membership svc-auth then grants is in the owner's next token.
+    # Customers need no account: their tokens alone make them customers to svc-coupons.
+    owner = await AuthApi(http).register(f"owner-{uuid.uuid4().hex[:8]}@bench.example.com")
+    applicant = uuid.UUID(owner["id"])
     merchant = await world.call(
         "POST",
         "/api/v1/merchants",
@@ -580,13 +584,18 @@ class Result:
     foreign: float = 0.0  # share of the machine's CPU other processes used while timed
 
 
-async def undelivered_events(db: asyncpg.Connection) -> int:
-    total = 0
+async def undelivered_events(db: asyncpg.Connection) -> list[str]:
+    """Each undelivered event: its service, type, attempts and last error."""
+    found: list[str] = []
     for schema in OUTBOX_SCHEMAS:
-        total += await db.fetchval(
-            f'SELECT count(*) FROM "{schema}".outbox WHERE delivered_at IS NULL'  # noqa: S608
+        rows = await db.fetch(
+            f'SELECT type, attempts, last_error FROM "{schema}".outbox '  # noqa: S608
+            "WHERE delivered_at IS NULL ORDER BY occurred_at"
         )
-    return int(total)
+        found += [
+            f"{schema} {r['type']} ({r['attempts']} attempts: {r['last_error']})" for r in rows
+        ]
+    return found
 
 
 async def events_delivered(db: asyncpg.Connection) -> float:
@@ -596,7 +605,10 @@ async def events_delivered(db: asyncpg.Connection) -> float:
     started = time.monotonic()
     while left := await undelivered_events(db):
         if time.monotonic() - started > DELIVERY_TIMEOUT:
-            raise BenchError(f"{left} events undelivered after {DELIVERY_TIMEOUT:.0f} s")
+            raise BenchError(
+                f"{len(left)} events undelivered after {DELIVERY_TIMEOUT:.0f} s, the first: "
+                + "; ".join(left[:3])
+            )
         await asyncio.sleep(0.05)
     return time.monotonic() - started
 
@@ -807,9 +819,7 @@ async def raw_copy(db: asyncpg.Connection, world: World, count: int) -> tuple[fl
     started = time.perf_counter()
     now = datetime.now(UTC)
     campaign, merchant = uuid.UUID(campaign_id), uuid.UUID(world.merchant_id)
-    records = [
-        (uuid.uuid4(), campaign, merchant, code, "unassigned", now) for code in new_codes(count)
-    ]
+    records = [(campaign, merchant, code, "unassigned", now) for code in new_codes(count)]
     built = time.perf_counter() - started
     machine = MachineCpu.now()
     started = time.perf_counter()
@@ -817,7 +827,7 @@ async def raw_copy(db: asyncpg.Connection, world: World, count: int) -> tuple[fl
         await db.copy_records_to_table(
             "coupons",
             schema_name="coupons",
-            columns=("id", "campaign_id", "merchant_id", "code", "status", "created_at"),
+            columns=COPY_COLUMNS,
             records=records,
         )
     copied = time.perf_counter() - started

@@ -13,13 +13,17 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from core.database.driver import driver_connection
+from core.config import PlatformSettings
+from core.database.driver import READS_ONLY, driver_connection
+from core.database.engine import Database
 from core.database.errors import caller_error
+from core.database.unit_of_work import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.web.problems import install_problem_handlers
+from core.web.routes import get_unit_of_work, service_router
 
 
 @pytest.fixture
@@ -94,3 +98,41 @@ async def test_a_driver_refusal_is_answered_as_a_problem() -> None:
     assert response.status_code == 409
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "conflict"
+
+
+async def test_a_reads_only_session_reads_without_a_transaction(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as session:
+        session.info[READS_ONLY] = True
+        driver = await driver_connection(session)
+        assert await driver.fetchval("SELECT count(*) FROM driver_probe") == 0
+        assert not driver.is_in_transaction()
+        await session.commit()
+
+
+async def test_get_routes_run_in_a_reads_only_unit_of_work() -> None:
+    kinds: list[tuple[str, bool]] = []
+
+    class Runtime:
+        def unit_of_work(self, *, reads_only: bool = False) -> UnitOfWork:
+            return UnitOfWork(Database(PlatformSettings()), reads_only=reads_only)
+
+    router = service_router()
+
+    @router.get("/thing")
+    async def read(request: Request) -> dict[str, str]:
+        kinds.append(("GET", get_unit_of_work(request).reads_only))
+        return {}
+
+    @router.post("/thing")
+    async def write(request: Request) -> dict[str, str]:
+        kinds.append(("POST", get_unit_of_work(request).reads_only))
+        return {}
+
+    app = FastAPI()
+    app.state.runtime = Runtime()
+    app.include_router(router)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/thing")).status_code == 200
+        assert (await client.post("/thing")).status_code == 200
+    assert kinds == [("GET", True), ("POST", False)]

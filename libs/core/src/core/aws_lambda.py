@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.heap import settle_heap
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Connection
@@ -360,8 +362,13 @@ def _upgrade_to_head(connection: Connection, alembic_ini: Path) -> list[str]:
 
 
 def lambda_handler(app: FastAPI, *, service_dir: Path) -> ServiceLambdaHandler:
-    """`handler = lambda_handler(app, service_dir=Path(__file__).parent)` in a `main.py`."""
-    return ServiceLambdaHandler(app, service_dir=service_dir)
+    """`handler = lambda_handler(app, service_dir=Path(__file__).parent)` in a `main.py`.
+
+    Called at import, the end of the cold start: what the start built is set aside from
+    the collector's work (core.heap)."""
+    handler = ServiceLambdaHandler(app, service_dir=service_dir)
+    settle_heap()
+    return handler
 
 
 BOOTSTRAP_LOCK = 0x636F75706F6E  # pg_advisory_xact_lock key: one role bootstrap at a time

@@ -44,8 +44,11 @@ class PlatformSettings(BaseSettings):
     database_secret_arn: str | None = Field(
         default=None, description="Secrets Manager secret with host, port, username, password"
     )
-    database_pool_size: int = 5
-    database_max_overflow: int = 5
+    # For a long-running server: a request holds its connection for about one round of the
+    # event loop, so the pool is of the order of the requests served at once; 10 + 10 keeps
+    # three services within PostgreSQL's default 100 connections. Lambda sets 1 + 1.
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
     database_behind_proxy: bool = Field(
         default=False, description="RDS Proxy or PgBouncer: no prepared statement cache"
     )

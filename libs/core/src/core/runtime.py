@@ -52,5 +52,7 @@ class ServiceRuntime:
             self._events = boto3.client("events", region_name=self.settings.aws_region)
         return self._events
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.database, after_commit=[self.relay.after_commit])
+    def unit_of_work(self, *, reads_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(
+            self.database, after_commit=[self.relay.after_commit], reads_only=reads_only
+        )

@@ -8,11 +8,14 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 import uvicorn
 
 from core.config import PlatformSettings
 from core.events.sinks import InProcessBus
+from core.heap import settle_heap
 from core.logging import configure_logging
 from core.routing import SERVICES, ServiceRoutes
 from devstack.gateway import LocalGateway
@@ -35,6 +38,7 @@ async def _serve_all(port: int) -> None:
     config = uvicorn.Config(
         LocalGateway(apps), host="127.0.0.1", port=port, log_config=None, access_log=False
     )
+    settle_heap()
     async with sweeping(apps):
         await uvicorn.Server(config).serve()
 
@@ -51,6 +55,17 @@ def _stop_like_ctrl_c(signum: int, frame: object) -> None:
     # uvicorn re-raises the signal it stopped on once it has shut down; SIGTERM's default
     # action would then end the process before the embedded database is stopped.
     raise KeyboardInterrupt
+
+
+def serve(main: Coroutine[Any, Any, None]) -> None:
+    """Run the stack's servers on uvloop where it is installed, as uvicorn itself would
+    (its default loop): the standard loop costs every request noticeably more CPU."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def main() -> None:
@@ -72,7 +87,7 @@ def main() -> None:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     with local_stack(port):
         if args.command == "run":
-            asyncio.run(_serve_all(port))
+            serve(_serve_all(port))
         elif args.command == "migrate":
             asyncio.run(migrate())
         elif args.command == "revision":

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.config import PlatformSettings
 from core.events.sinks import InProcessBus
+from core.heap import settle_heap
 from core.logging import configure_logging
 from devstack.services import by_name
 from devstack.stack import build_apps
@@ -19,4 +20,6 @@ from devstack.stack import build_apps
 def create() -> Any:
     configure_logging(PlatformSettings().log_level)
     service = by_name(os.environ["DEVSTACK_SERVICE"])
-    return build_apps([service], InProcessBus())[service.name]
+    app = build_apps([service], InProcessBus())[service.name]
+    settle_heap()
+    return app

@@ -21,6 +21,7 @@ from core.idempotency import (
 from core.runtime import ServiceRuntime
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+READING_METHODS = frozenset({"GET", "HEAD"})
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -38,6 +39,8 @@ class TransactionalRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         endpoint = super().get_route_handler()
         idempotent = self.honours_idempotency_key and "POST" in (self.methods or ())
+        # GET and HEAD change nothing (HTTP says they are safe; our routes keep to that).
+        reads_only = (self.methods or set()) <= READING_METHODS
         if not self.rolls_back_error_responses:
             return self._without_status_rollback(endpoint)
 
@@ -45,7 +48,8 @@ class TransactionalRoute(APIRoute):
             runtime = runtime_of(request)
             key = request.headers.get("idempotency-key") if idempotent else None
             if key is None:
-                return await _run(endpoint, request, runtime.unit_of_work())
+                uow = runtime.unit_of_work(reads_only=reads_only)
+                return await _run(endpoint, request, uow)
             return await _run_idempotent(endpoint, request, runtime, check_key(key))
 
         return handle

@@ -23,7 +23,8 @@ from svc_coupons.services.data_model.coupons import (
 )
 from svc_coupons.utils.codes import is_well_formed
 
-_COPY_COLUMNS = ("id", "campaign_id", "merchant_id", "code", "status", "created_at")
+# What bulk codes are copied with; the database draws their ids.
+COPY_COLUMNS = ("campaign_id", "merchant_id", "code", "status", "created_at")
 
 # Hot-path statements run on the driver connection (core.database.driver).
 SELECT_BY_CODE = "SELECT * FROM coupons.coupons WHERE code = $1"
@@ -105,10 +106,8 @@ class CouponRepository(RepositoryBase[CouponRow]):
         rare) code collision be answered by drawing a new batch instead of failing."""
         import asyncpg  # the driver, needed here for its COPY and its error type
 
-        records = [
-            (uuid4(), campaign.id, campaign.merchant_id, code, CouponStatus.UNASSIGNED.value, now)
-            for code in codes
-        ]
+        status = CouponStatus.UNASSIGNED.value
+        records = [(campaign.id, campaign.merchant_id, code, status, now) for code in codes]
         savepoint = await self.session.begin_nested()
         connection = await self.session.connection()
         raw = (await connection.get_raw_connection()).driver_connection
@@ -117,7 +116,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
             await raw.copy_records_to_table(
                 CouponRow.__tablename__,
                 schema_name=CouponRow.__table__.schema,
-                columns=_COPY_COLUMNS,
+                columns=COPY_COLUMNS,
                 records=records,
             )
         except asyncpg.UniqueViolationError:

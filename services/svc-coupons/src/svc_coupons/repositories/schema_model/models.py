@@ -78,7 +78,8 @@ class CampaignRow(Base):
 class CouponRow(Base):
     __tablename__ = "coupons"
 
-    id: Mapped[UUID] = mapped_column(primary_key=True)
+    # Drawn by the database when not given: generated codes are copied in without one.
+    id: Mapped[UUID] = mapped_column(primary_key=True, server_default=text("gen_random_uuid()"))
     campaign_id: Mapped[UUID] = mapped_column(ForeignKey("campaigns.id"))
     merchant_id: Mapped[UUID]
     code: Mapped[str] = mapped_column(String(16), unique=True)
