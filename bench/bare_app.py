@@ -25,13 +25,12 @@ from pydantic import BaseModel
 
 # The platform's own statements, imported so that both run the same SQL.
 # Lookup: CouponRepository.with_campaign.
-# Claim: CampaignRepository.get, CustomerLimitRepository.take, CouponRepository.add_issued,
-# then CampaignRepository.take_units last, as IssuingService orders them.
+# Claim: CampaignRepository.get, then CouponRepository.issue (the customer's count, the
+# campaign's unit and the coupon in one statement).
 # Redeem: CouponRepository.with_campaign, then RedemptionRepository.redeem (the coupon, the
 # redemption and the campaign's count in one statement).
-from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN, TAKE_UNITS
-from svc_coupons.repositories.coupons import INSERT_ISSUED, SELECT_WITH_CAMPAIGN
-from svc_coupons.repositories.customer_limits import TAKE_SLOT
+from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN
+from svc_coupons.repositories.coupons import ISSUE, SELECT_WITH_CAMPAIGN
 from svc_coupons.repositories.redemptions import REDEEM
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -136,32 +135,30 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
             raise Refused(409, "campaign_not_active")
         total = campaign["total_quantity"]
         if total is not None and campaign["issued_count"] >= total:
-            raise Refused(409, "sold_out")  # the early answer; TAKE_UNIT decides
-        slot = await connection.fetchval(
-            TAKE_SLOT, campaign_id, x_user_id, campaign["per_customer_limit"]
-        )
-        if slot is None:
-            raise Refused(409, "limit_reached")
+            raise Refused(409, "sold_out")  # the early answer; ISSUE decides
         expires_at = campaign["ends_at"]
         if campaign["validity_days"] is not None:
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
         code = "".join(secrets.choice(ALPHABET) for _ in range(12))
-        coupon = await connection.fetchrow(
-            INSERT_ISSUED,
-            uuid4(),
+        outcome = await connection.fetchrow(
+            ISSUE,
             campaign_id,
-            campaign["merchant_id"],
-            code,
+            uuid4(),
             x_user_id,
+            code,
+            campaign["per_customer_limit"],
             now,
+            campaign["merchant_id"],
             expires_at,
         )
-        if coupon is None:
+        # Raised inside the transaction: whatever the statement took is rolled back.
+        if not outcome["slot_taken"]:
+            raise Refused(409, "limit_reached")
+        if outcome["issued_count"] is None:
+            raise Refused(409, "sold_out")
+        if outcome["id"] is None:
             raise Refused(409, "code_collision")  # 2^-59: never seen in a benchmark
-        taken = await connection.fetchrow(TAKE_UNITS, campaign_id, 1, ["active"], now)
-        if taken is None:
-            raise Refused(409, "sold_out")  # raised inside the transaction: rolled back
-    return _coupon(coupon, _campaign_summary(taken, taken["id"], taken["status"]))
+    return _coupon(outcome, _campaign_summary(campaign, campaign_id, campaign["status"]))
 
 
 @app.post("/coupons/{code}/redeem")

@@ -259,3 +259,42 @@ async def test_limit_counts_across_claim_and_issue(world: World, limit: int) -> 
     assert issued.status_code == 201
     response = await world.http.post(claim_path(campaign), headers=customer)
     assert response.json()["code"] == "limit_reached"
+
+
+async def test_a_claim_whose_code_is_taken_draws_another_and_counts_once(
+    world: World, connection: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svc_coupons.services import issuing
+
+    shop = world.shop()
+    campaign = await world.campaign(shop, total_quantity=5)
+    _, first = world.customer()
+    taken = (await world.claim(campaign, first))["code"]
+    fresh = "".join(reversed(taken))
+    draws = iter([taken, fresh])
+    monkeypatch.setattr(issuing, "new_code", lambda: next(draws))
+    user_id, second = world.customer()
+    coupon = await world.claim(campaign, second)
+    assert coupon["code"] == fresh
+    counts = (
+        await connection.execute(
+            text(
+                "SELECT issued_count, (SELECT claimed FROM coupons.customer_claims"
+                " WHERE campaign_id = :id AND user_id = :user) FROM coupons.campaigns"
+                " WHERE id = :id"
+            ),
+            {"id": campaign["id"], "user": user_id},
+        )
+    ).one()
+    assert tuple(counts) == (2, 1)
+    # The event written before the decision names the coupon that was inserted after it.
+    event_entity = (
+        await connection.execute(
+            text(
+                "SELECT entity_id FROM coupons.outbox WHERE type = 'coupon.claimed'"
+                " AND data->>'owner_user_id' = :user"
+            ),
+            {"user": str(user_id)},
+        )
+    ).scalar_one()
+    assert event_entity == coupon["id"]

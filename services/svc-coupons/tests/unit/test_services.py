@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -22,7 +22,12 @@ from svc_coupons.services.data_model.campaigns import (
     CampaignTerms,
     DiscountType,
 )
-from svc_coupons.services.data_model.coupons import Coupon, CouponStatus, Redemption
+from svc_coupons.services.data_model.coupons import (
+    Coupon,
+    CouponStatus,
+    IssueOutcome,
+    Redemption,
+)
 from svc_coupons.services.data_model.merchants import Merchant
 from svc_coupons.services.errors import (
     AlreadyRedeemed,
@@ -37,6 +42,7 @@ from svc_coupons.services.errors import (
 from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.redemption import RedemptionService
 
+T = TypeVar("T")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -140,16 +146,61 @@ class FakeCampaigns:
         )
 
 
+class FakeLimits:
+    def __init__(self) -> None:
+        self.claimed: dict[tuple[UUID, UUID], int] = {}
+
+    async def take(self, *, campaign_id: UUID, user_id: UUID, limit: int) -> bool:
+        held = self.claimed.get((campaign_id, user_id), 0)
+        if held >= limit:
+            return False
+        self.claimed[(campaign_id, user_id)] = held + 1
+        return True
+
+
 class FakeCoupons:
-    def __init__(self, campaigns: FakeCampaigns) -> None:
+    def __init__(self, campaigns: FakeCampaigns, limits: FakeLimits) -> None:
         self.rows: dict[str, Coupon] = {}
         self.taken_codes: set[str] = set()
         self._campaigns = campaigns
+        self._limits = limits
+
+    async def issue(
+        self,
+        *,
+        campaign: Campaign,
+        coupon_id: UUID,
+        owner_user_id: UUID,
+        code: str,
+        limit: int,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> IssueOutcome:
+        if not await self._limits.take(campaign_id=campaign.id, user_id=owner_user_id, limit=limit):
+            return IssueOutcome(limit_reached=True, issued_count=None, coupon=None)
+        taken = await self._campaigns.take_units(
+            campaign_id=campaign.id,
+            count=1,
+            statuses=frozenset({CampaignStatus.ACTIVE}),
+            running_at=issued_at,
+        )
+        if taken is None:
+            return IssueOutcome(limit_reached=False, issued_count=None, coupon=None)
+        coupon = await self.add_issued(
+            campaign=campaign,
+            coupon_id=coupon_id,
+            owner_user_id=owner_user_id,
+            code=code,
+            issued_at=issued_at,
+            expires_at=expires_at,
+        )
+        return IssueOutcome(limit_reached=False, issued_count=taken.issued_count, coupon=coupon)
 
     async def add_issued(
         self,
         *,
         campaign: Campaign,
+        coupon_id: UUID,
         owner_user_id: UUID,
         code: str,
         issued_at: datetime,
@@ -159,7 +210,7 @@ class FakeCoupons:
             self.taken_codes.discard(code)
             return None
         coupon = Coupon(
-            uuid4(),
+            coupon_id,
             code,
             campaign.id,
             campaign.merchant_id,
@@ -186,18 +237,6 @@ class FakeCoupons:
 
     async def reinstate(self, *, coupon_id: UUID) -> Coupon | None:
         return self.replace_coupon(coupon_id, stored_status=CouponStatus.ACTIVE, redeemed_at=None)
-
-
-class FakeLimits:
-    def __init__(self) -> None:
-        self.claimed: dict[tuple[UUID, UUID], int] = {}
-
-    async def take(self, *, campaign_id: UUID, user_id: UUID, limit: int) -> bool:
-        held = self.claimed.get((campaign_id, user_id), 0)
-        if held >= limit:
-            return False
-        self.claimed[(campaign_id, user_id)] = held + 1
-        return True
 
 
 class FakeRedemptions:
@@ -295,14 +334,24 @@ class World:
     def __init__(self) -> None:
         self.now = NOW
         self.campaigns = FakeCampaigns()
-        self.coupons = FakeCoupons(self.campaigns)
         self.limits = FakeLimits()
+        self.coupons = FakeCoupons(self.campaigns, self.limits)
         self.redemptions = FakeRedemptions(self.coupons, self.campaigns)
         self.directory = FakeDirectory()
         self.events = FakeEvents()
 
     def clock(self) -> datetime:
         return self.now
+
+    async def attempt(self, call: Awaitable[T]) -> T:
+        """A service call as the unit of work runs it: the events it wrote are dropped when
+        it raises (the fakes keep everything else)."""
+        written = len(self.events.events)
+        try:
+            return await call
+        except Exception:
+            del self.events.events[written:]
+            raise
 
     def campaign_service(self) -> CampaignService:
         return CampaignService(
@@ -396,7 +445,7 @@ async def test_claim_counts_the_customer_before_the_campaign(world: World) -> No
     assert details.coupon.owner_user_id == customer.user_id
     assert details.coupon.expires_at == campaign.terms.ends_at
     with pytest.raises(LimitReached):
-        await world.issuing().claim(principal=customer, campaign_id=campaign.id)
+        await world.attempt(world.issuing().claim(principal=customer, campaign_id=campaign.id))
     assert world.campaigns.taken == [1]
     assert world.events.types == ["coupon.claimed"]
 

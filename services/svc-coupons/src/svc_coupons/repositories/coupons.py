@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
@@ -19,6 +19,7 @@ from svc_coupons.services.data_model.coupons import (
     CodeRecord,
     Coupon,
     CouponStatus,
+    IssueOutcome,
     WalletFilter,
 )
 from svc_coupons.utils.codes import is_well_formed
@@ -33,6 +34,34 @@ SELECT_WITH_CAMPAIGN = """
 SELECT coupon.*, campaign AS campaign
 FROM coupons.coupons coupon JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE coupon.code = $1
+"""
+# A claim's decision in one statement: the customer's count, the campaign's unit (each only
+# if the one before was granted), the coupon. The campaign row, hot in a flash sale, is
+# locked by it until the commit that follows; the outcome row says what was refused.
+ISSUE = """
+WITH slot AS (
+    INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed)
+    VALUES ($1, $3, 1)
+    ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = held.claimed + 1
+    WHERE held.claimed < $5
+    RETURNING claimed
+), unit AS (
+    UPDATE coupons.campaigns SET issued_count = issued_count + 1
+    WHERE id = $1 AND EXISTS (SELECT FROM slot) AND status = 'active'
+      AND (total_quantity IS NULL OR issued_count + 1 <= total_quantity)
+      AND starts_at <= $6 AND ends_at > $6
+    RETURNING issued_count
+), coupon AS (
+    INSERT INTO coupons.coupons
+        (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at,
+         created_at)
+    SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6 FROM unit
+    ON CONFLICT (code) DO NOTHING
+    RETURNING *
+)
+SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued_count FROM unit) AS issued_count,
+       coupon.*
+FROM (SELECT) AS outcome LEFT JOIN coupon ON true
 """
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
@@ -78,10 +107,41 @@ def _campaign_running(now: datetime) -> ColumnElement[bool]:
 class CouponRepository(RepositoryBase[CouponRow]):
     row_type = CouponRow
 
+    async def issue(
+        self,
+        *,
+        campaign: Campaign,
+        coupon_id: UUID,
+        owner_user_id: UUID,
+        code: str,
+        limit: int,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> IssueOutcome:
+        connection = await driver_connection(self.session)
+        row = await connection.fetchrow(
+            ISSUE,
+            campaign.id,
+            coupon_id,
+            owner_user_id,
+            code,
+            limit,
+            issued_at,
+            campaign.merchant_id,
+            expires_at,
+        )
+        assert row is not None, "the outcome row is always there"
+        return IssueOutcome(
+            limit_reached=not row["slot_taken"],
+            issued_count=row["issued_count"],
+            coupon=coupon_from(row) if row["id"] is not None else None,
+        )
+
     async def add_issued(
         self,
         *,
         campaign: Campaign,
+        coupon_id: UUID,
         owner_user_id: UUID,
         code: str,
         issued_at: datetime,
@@ -90,7 +150,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
         connection = await driver_connection(self.session)
         row = await connection.fetchrow(
             INSERT_ISSUED,
-            uuid4(),
+            coupon_id,
             campaign.id,
             campaign.merchant_id,
             code,

@@ -1,15 +1,16 @@
 """Giving coupons out: claims, issue by staff, bulk codes and claiming a code.
 
-Every limited count is decided by one conditional statement in the database: the
-customer's counter first, the campaign's quantity last, so the hot campaign row is locked
-only for the moment before commit.
+Every limited count is decided by a conditional statement in the database. A claim's
+customer count, campaign unit and coupon are one statement, the last before the commit, so
+the hot campaign row is locked only for that moment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from core.auth import Principal
 from core.clock import utcnow
@@ -91,21 +92,16 @@ class IssuingService:
         if not campaign.is_claimable(now):
             raise CampaignNotActive()
         if campaign.remaining() == 0:
-            raise SoldOut()  # an early answer; the conditional update below decides
+            raise SoldOut()  # an early answer; the conditional statement below decides
         await require_verified(self._merchants, campaign.merchant_id)
-        if not await self._limits.take(
-            campaign_id=campaign.id,
-            user_id=owner_user_id,
-            limit=campaign.terms.per_customer_limit,
-        ):
-            raise LimitReached(
-                f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
-            )
-        coupon = await self._insert_coupon(campaign, owner_user_id, now)
+        coupon_id = uuid4()
+        # The event first, the decision last: the campaign row the decision takes a unit
+        # of stays locked only until the commit that follows. A refusal rolls the event
+        # back with everything else.
         await self._events.add(
             coupon_event(
                 event_type,
-                coupon_id=coupon.id,
+                coupon_id=coupon_id,
                 actor=actor,
                 data={
                     "campaign_id": str(campaign.id),
@@ -114,24 +110,44 @@ class IssuingService:
                 },
             )
         )
-        # The hot row, last: its lock lasts only until the commit that follows.
-        taken = await self._campaigns.take_units(
-            campaign_id=campaign.id, count=1, statuses=CLAIMABLE, running_at=now
+        expires_at = campaign.terms.coupon_expiry(now)
+        outcome = await self._coupons.issue(
+            campaign=campaign,
+            coupon_id=coupon_id,
+            owner_user_id=owner_user_id,
+            code=new_code(),
+            limit=campaign.terms.per_customer_limit,
+            issued_at=now,
+            expires_at=expires_at,
         )
-        if taken is None:
+        if outcome.limit_reached:
+            raise LimitReached(
+                f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
+            )
+        if outcome.issued_count is None:
             raise await self._why_not_taken(campaign.id, 1, now)
+        coupon = outcome.coupon
+        if coupon is None:  # the code was taken: the unit is ours, draw another code
+            coupon = await self._insert_coupon(campaign, coupon_id, owner_user_id, now, expires_at)
+        taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
         return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 
     async def _insert_coupon(
-        self, campaign: Campaign, owner_user_id: UUID, now: datetime
+        self,
+        campaign: Campaign,
+        coupon_id: UUID,
+        owner_user_id: UUID,
+        now: datetime,
+        expires_at: datetime,
     ) -> Coupon:
         for _ in range(CODE_ATTEMPTS):
             coupon = await self._coupons.add_issued(
                 campaign=campaign,
+                coupon_id=coupon_id,
                 owner_user_id=owner_user_id,
                 code=new_code(),
                 issued_at=now,
-                expires_at=campaign.terms.coupon_expiry(now),
+                expires_at=expires_at,
             )
             if coupon is not None:
                 return coupon

@@ -16,6 +16,7 @@ from svc_coupons.services.data_model.coupons import (
     CodeRecord,
     Coupon,
     CouponStatus,
+    IssueOutcome,
     Redemption,
     WalletFilter,
 )
@@ -67,10 +68,27 @@ class CampaignStore(Protocol):
 
 
 class CouponStore(Protocol):
+    async def issue(
+        self,
+        *,
+        campaign: Campaign,
+        coupon_id: UUID,
+        owner_user_id: UUID,
+        code: str,
+        limit: int,
+        issued_at: datetime,
+        expires_at: datetime,
+    ) -> IssueOutcome:
+        """In one statement: count one more coupon for the customer unless they hold
+        `limit`; then take one unit of the campaign unless it is sold out, not active or
+        not running at `issued_at`; then insert the coupon, unless its code is taken."""
+        ...
+
     async def add_issued(
         self,
         *,
         campaign: Campaign,
+        coupon_id: UUID,
         owner_user_id: UUID,
         code: str,
         issued_at: datetime,

@@ -55,6 +55,15 @@ class Coupon:
 
 
 @dataclass(frozen=True, slots=True)
+class IssueOutcome:
+    """What the one statement that issues a coupon decided."""
+
+    limit_reached: bool  # the customer already holds the per-customer limit
+    issued_count: int | None  # the campaign's count with this coupon; None: no unit taken
+    coupon: Coupon | None  # None when a unit was taken but the code was not free
+
+
+@dataclass(frozen=True, slots=True)
 class CouponDetails:
     """A coupon with its campaign, as wallets and lookups show it."""
 
