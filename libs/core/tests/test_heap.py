@@ -25,7 +25,7 @@ def restored_gc() -> Iterator[None]:
 @pytest.mark.usefixtures("restored_gc")
 def test_settling_freezes_what_exists_and_raises_the_young_threshold() -> None:
     gc.unfreeze()
-    built_at_start = [object() for _ in range(1000)]
+    built_at_start = [[] for _ in range(1000)]  # containers: what the collector tracks
     settle_heap()
     assert gc.get_freeze_count() >= len(built_at_start)
     assert gc.get_threshold()[0] == YOUNG_GENERATION_THRESHOLD

@@ -228,6 +228,25 @@ async def test_background_batches_form_while_one_is_in_flight(
     assert all(row.delivered_at is not None for row in (await rows(connection, outbox)).values())
 
 
+async def test_under_load_a_partial_batch_waits_for_more(
+    database: ConnectionBoundDatabase, outbox: Table, closing: list[OutboxRelay]
+) -> None:
+    sink = FakeSink()
+    sink.gate = asyncio.Event()
+    relay = relay_for(database, outbox, sink, mode="background", linger=0.3)
+    closing.append(relay)
+
+    await commit(database, outbox, relay, 1)
+    await asyncio.wait_for(sink.called.wait(), timeout=1)  # the first goes out at once
+    await commit(database, outbox, relay, 3)  # queued while that batch is in flight
+    sink.gate.set()
+    await asyncio.sleep(0.05)  # the worker has taken the three and lingers
+    await commit(database, outbox, relay, 2)
+    await relay.flush()
+
+    assert [len(batch) for batch in sink.batches] == [1, 5]
+
+
 async def test_background_records_partial_failures_per_event(
     connection: AsyncConnection,
     database: ConnectionBoundDatabase,
