@@ -1,8 +1,9 @@
 """The baseline of `coupons_bench.py`: FastAPI + asyncpg running the platform's SQL, nothing else.
 
-No auth, no service layers, no ORM, no outbox, no merchant checks: each endpoint runs the
-statements the platform's repositories run for the same request (imported from them), on
-the same tables, with a connection pool as large as the platform's (5 + 5 overflow).
+No auth, no service layers, no ORM, no event delivery, no merchant checks: each endpoint
+runs the statements the platform's repositories run for the same request (imported from
+them, outbox rows included), on the same tables, with a connection pool as large as the
+platform's.
 `coupons_bench.py` starts it with uvicorn; it is not part of the platform.
 
     BENCH_DATABASE_URL=postgresql://... uvicorn bare_app:app --app-dir bench
@@ -10,6 +11,7 @@ the same tables, with a connection pool as large as the platform's (5 + 5 overfl
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -34,6 +36,7 @@ from svc_coupons.repositories.coupons import ISSUE, SELECT_WITH_CAMPAIGN
 from svc_coupons.repositories.redemptions import REDEEM
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+BARE_ACTOR = "bare-app"
 
 
 class Refused(Exception):
@@ -68,6 +71,13 @@ app = FastAPI(lifespan=lifespan)
 @app.exception_handler(Refused)
 async def refused(request: Request, exc: Refused) -> JSONResponse:
     return JSONResponse({"status": exc.status, "code": exc.code}, status_code=exc.status)
+
+
+def _event(event_type: str, coupon_id: UUID, now: datetime, **data: str) -> tuple[Any, ...]:
+    """The outbox row the platform's statements write with their change (BARE_ACTOR: the
+    bare app has no relay, so the bench does not wait for these to be delivered)."""
+    document = json.dumps(data, separators=(",", ":"))
+    return (uuid4(), event_type, "coupon", str(coupon_id), BARE_ACTOR, now, document)
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -140,16 +150,18 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
         if campaign["validity_days"] is not None:
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
         code = "".join(secrets.choice(ALPHABET) for _ in range(12))
+        coupon_id = uuid4()
         outcome = await connection.fetchrow(
             ISSUE,
             campaign_id,
-            uuid4(),
+            coupon_id,
             x_user_id,
             code,
             campaign["per_customer_limit"],
             now,
             campaign["merchant_id"],
             expires_at,
+            *_event("coupon.claimed", coupon_id, now, campaign_id=str(campaign_id)),
         )
         # Raised inside the transaction: whatever the statement took is rolled back.
         if not outcome["slot_taken"]:
@@ -193,6 +205,7 @@ async def redeem(
             body.order_amount,
             discount,
             x_user_id,
+            *_event("coupon.redeemed", found["id"], now, redemption_id=str(redemption_id)),
         )
         if row is None:
             raise Refused(409, "already_redeemed")

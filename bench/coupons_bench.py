@@ -70,6 +70,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from bare_app import BARE_ACTOR
 from sqlalchemy import make_url
 
 from core.config import PlatformSettings
@@ -589,9 +590,12 @@ async def undelivered_events(db: asyncpg.Connection) -> list[str]:
     """Each undelivered event: its service, type, attempts and last error."""
     found: list[str] = []
     for schema in OUTBOX_SCHEMAS:
+        # The bare app writes outbox rows too (its statements are the platform's), but
+        # nothing of it delivers them.
         rows = await db.fetch(
             f'SELECT type, attempts, last_error FROM "{schema}".outbox '  # noqa: S608
-            "WHERE delivered_at IS NULL ORDER BY occurred_at"
+            "WHERE delivered_at IS NULL AND actor IS DISTINCT FROM $1 ORDER BY occurred_at",
+            BARE_ACTOR,
         )
         found += [
             f"{schema} {r['type']} ({r['attempts']} attempts: {r['last_error']})" for r in rows

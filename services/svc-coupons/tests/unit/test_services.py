@@ -175,6 +175,7 @@ class FakeCoupons:
         limit: int,
         issued_at: datetime,
         expires_at: datetime,
+        event: DomainEvent,
     ) -> IssueOutcome:
         if not await self._limits.take(campaign_id=campaign.id, user_id=owner_user_id, limit=limit):
             return IssueOutcome(limit_reached=True, issued_count=None, coupon=None)
@@ -258,6 +259,7 @@ class FakeRedemptions:
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
+        event: DomainEvent,
     ) -> tuple[Coupon, Redemption] | None:
         if self.redeem_fails:
             # Another request redeemed it between the check and the update.
@@ -318,6 +320,9 @@ class FakeEvents:
         self.events: list[DomainEvent] = []
 
     async def add(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def written(self, event: DomainEvent) -> None:
         self.events.append(event)
 
     @property

@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from core.database.driver import driver_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
+from core.events import DomainEvent
+from core.events.outbox import OUTBOX_COLUMNS, outbox_values
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow
@@ -36,9 +38,9 @@ FROM coupons.coupons coupon JOIN coupons.campaigns campaign ON campaign.id = cou
 WHERE coupon.code = $1
 """
 # A claim's decision in one statement: the customer's count, the campaign's unit (each only
-# if the one before was granted), the coupon. The campaign row, hot in a flash sale, is
-# locked by it until the commit that follows; the outcome row says what was refused.
-ISSUE = """
+# if the one before was granted), the coupon and its event. The campaign row, hot in a flash
+# sale, is locked by it until the commit that follows; the outcome row says what was refused.
+ISSUE = f"""
 WITH slot AS (
     INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed)
     VALUES ($1, $3, 1)
@@ -58,11 +60,14 @@ WITH slot AS (
     SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6 FROM unit
     ON CONFLICT (code) DO NOTHING
     RETURNING *
+), announced AS (
+    INSERT INTO coupons.outbox {OUTBOX_COLUMNS}
+    SELECT $9, $10, $11, $12, $13, $14, $15 FROM coupon
 )
 SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued_count FROM unit) AS issued_count,
        coupon.*
 FROM (SELECT) AS outcome LEFT JOIN coupon ON true
-"""
+"""  # noqa: S608 (only our own outbox columns go in; values are bound)
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
     (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
@@ -117,6 +122,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
         limit: int,
         issued_at: datetime,
         expires_at: datetime,
+        event: DomainEvent,
     ) -> IssueOutcome:
         connection = await driver_connection(self.session)
         row = await connection.fetchrow(
@@ -129,6 +135,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
             issued_at,
             campaign.merchant_id,
             expires_at,
+            *outbox_values(event),
         )
         assert row is not None, "the outcome row is always there"
         return IssueOutcome(

@@ -7,32 +7,37 @@ from sqlalchemy import func, select, update
 
 from core.database.driver import driver_connection
 from core.database.repository import RepositoryBase
+from core.events import DomainEvent
+from core.events.outbox import OUTBOX_COLUMNS, outbox_values
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import RedemptionRow
 from svc_coupons.services.data_model.coupons import Coupon, Redemption
 
 # The whole redemption in one statement, run on the driver connection: the coupon goes
 # from active and unexpired to redeemed only while its campaign is active and started (no
-# check of its end: a coupon expires by then at the latest); the redemption is recorded
-# and the campaign counts it only if that happened. Of concurrent redeems of one coupon,
-# the row lock lets one through; the others find it redeemed and change nothing.
-REDEEM = """
+# check of its end: a coupon expires by then at the latest); the redemption and its event
+# are recorded and the campaign counts it only if that happened. Of concurrent redeems of
+# one coupon, the row lock lets one through; the others find it redeemed and change nothing.
+REDEEM = f"""
 WITH redeemed AS (
     UPDATE coupons.coupons coupon SET status = 'redeemed', redeemed_at = $2
     WHERE coupon.id = $1 AND coupon.status = 'active' AND coupon.expires_at > $2
       AND EXISTS (SELECT FROM coupons.campaigns live WHERE live.id = coupon.campaign_id
                   AND live.status = 'active' AND live.starts_at <= $2)
     RETURNING coupon.*
-), recorded AS (
+), receipt AS (
     INSERT INTO coupons.redemptions (id, coupon_id, campaign_id, merchant_id, outlet_id,
         order_reference, order_amount, discount_amount, redeemed_by, redeemed_at)
     SELECT $3, id, campaign_id, merchant_id, $4, $5, $6, $7, $8, $2 FROM redeemed
 ), counted AS (
     UPDATE coupons.campaigns campaign SET redeemed_count = campaign.redeemed_count + 1
     FROM redeemed WHERE campaign.id = redeemed.campaign_id
+), announced AS (
+    INSERT INTO coupons.outbox {OUTBOX_COLUMNS}
+    SELECT $9, $10, $11, $12, $13, $14, $15 FROM redeemed
 )
 SELECT * FROM redeemed
-"""
+"""  # noqa: S608 (only our own outbox columns go in; values are bound)
 
 
 def to_redemption(row: RedemptionRow) -> Redemption:
@@ -62,6 +67,7 @@ class RedemptionRepository(RepositoryBase[RedemptionRow]):
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
+        event: DomainEvent,
     ) -> tuple[Coupon, Redemption] | None:
         connection = await driver_connection(self.session)
         row = await connection.fetchrow(
@@ -74,6 +80,7 @@ class RedemptionRepository(RepositoryBase[RedemptionRow]):
             order_amount,
             discount_amount,
             redeemed_by,
+            *outbox_values(event),
         )
         if row is None:
             return None

@@ -95,22 +95,18 @@ class IssuingService:
             raise SoldOut()  # an early answer; the conditional statement below decides
         await require_verified(self._merchants, campaign.merchant_id)
         coupon_id = uuid4()
-        # The event first, the decision last: the campaign row the decision takes a unit
-        # of stays locked only until the commit that follows. A refusal rolls the event
-        # back with everything else.
-        await self._events.add(
-            coupon_event(
-                event_type,
-                coupon_id=coupon_id,
-                actor=actor,
-                data={
-                    "campaign_id": str(campaign.id),
-                    "merchant_id": str(campaign.merchant_id),
-                    "owner_user_id": str(owner_user_id),
-                },
-            )
+        event = coupon_event(
+            event_type,
+            coupon_id=coupon_id,
+            actor=actor,
+            data={
+                "campaign_id": str(campaign.id),
+                "merchant_id": str(campaign.merchant_id),
+                "owner_user_id": str(owner_user_id),
+            },
         )
         expires_at = campaign.terms.coupon_expiry(now)
+        # The decision, the coupon and its event in one statement, the last before commit.
         outcome = await self._coupons.issue(
             campaign=campaign,
             coupon_id=coupon_id,
@@ -119,6 +115,7 @@ class IssuingService:
             limit=campaign.terms.per_customer_limit,
             issued_at=now,
             expires_at=expires_at,
+            event=event,
         )
         if outcome.limit_reached:
             raise LimitReached(
@@ -129,6 +126,9 @@ class IssuingService:
         coupon = outcome.coupon
         if coupon is None:  # the code was taken: the unit is ours, draw another code
             coupon = await self._insert_coupon(campaign, coupon_id, owner_user_id, now, expires_at)
+            await self._events.add(event)
+        else:
+            self._events.written(event)
         taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
         return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 

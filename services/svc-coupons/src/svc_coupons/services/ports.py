@@ -78,10 +78,12 @@ class CouponStore(Protocol):
         limit: int,
         issued_at: datetime,
         expires_at: datetime,
+        event: DomainEvent,
     ) -> IssueOutcome:
         """In one statement: count one more coupon for the customer unless they hold
         `limit`; then take one unit of the campaign unless it is sold out, not active or
-        not running at `issued_at`; then insert the coupon, unless its code is taken."""
+        not running at `issued_at`; then insert the coupon, unless its code is taken, and
+        `event` with it."""
         ...
 
     async def add_issued(
@@ -167,10 +169,12 @@ class RedemptionStore(Protocol):
         discount_amount: int | None,
         redeemed_by: str,
         now: datetime,
+        event: DomainEvent,
     ) -> tuple[Coupon, Redemption] | None:
         """In one statement: the coupon, if active and unexpired and its campaign active
-        and started at `now`, becomes redeemed, the redemption is recorded and the campaign
-        counts it. None, and nothing changed, when the coupon or its campaign was not so."""
+        and started at `now`, becomes redeemed, the redemption and `event` are recorded
+        and the campaign counts it. None, and nothing changed, when the coupon or its
+        campaign was not so."""
         ...
 
     async def live_for(self, coupon_id: UUID) -> Redemption | None:
@@ -210,3 +214,8 @@ class AuditReader(Protocol):
 
 class EventLog(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
+
+    def written(self, event: DomainEvent) -> None:
+        """An event a repository's statement wrote along with its change: delivered after
+        commit as if added."""
+        ...

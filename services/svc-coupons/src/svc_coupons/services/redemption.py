@@ -137,26 +137,22 @@ class RedemptionService:
             raise REFUSAL_ERRORS[reason]()
         discount = campaign.terms.discount_for(order_amount)
         redemption_id = uuid4()
-        # The event first, the decision last: the campaign row the decision counts on stays
-        # locked only until the commit that follows. If the decision goes the other way,
-        # the unit of work rolls the event back with everything else.
-        await self._events.add(
-            coupon_event(
-                "coupon.redeemed",
-                coupon_id=coupon.id,
-                actor=principal,
-                data={
-                    "redemption_id": str(redemption_id),
-                    "campaign_id": str(campaign.id),
-                    "outlet_id": str(outlet_id),
-                    "order_reference": order_reference,
-                    "order_amount": order_amount,
-                    "discount_amount": discount,
-                },
-            )
+        event = coupon_event(
+            "coupon.redeemed",
+            coupon_id=coupon.id,
+            actor=principal,
+            data={
+                "redemption_id": str(redemption_id),
+                "campaign_id": str(campaign.id),
+                "outlet_id": str(outlet_id),
+                "order_reference": order_reference,
+                "order_amount": order_amount,
+                "discount_amount": discount,
+            },
         )
-        # Only one of any number of concurrent redeems finds it active, and only while its
-        # campaign is (checked in the same statement, not just above).
+        # The decision and its event in one statement: only one of any number of concurrent
+        # redeems finds the coupon active, and only while its campaign is (checked in the
+        # same statement, not just above).
         outcome = await self._redemptions.redeem(
             coupon=coupon,
             redemption_id=redemption_id,
@@ -166,6 +162,7 @@ class RedemptionService:
             discount_amount=discount,
             redeemed_by=principal.subject,
             now=now,
+            event=event,
         )
         if outcome is None:
             # Something changed since we looked: answer with what it is now. A coupon still
@@ -178,6 +175,7 @@ class RedemptionService:
             )
             raise REFUSAL_ERRORS[lost_to]()
         redeemed, redemption = outcome
+        self._events.written(event)
         return RedemptionReceipt(
             redemption=redemption,
             coupon=CouponDetails(
