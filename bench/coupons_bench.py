@@ -2,8 +2,8 @@
 
 Four scenarios, each measured on the platform (`python -m devstack run`: every service
 behind the local gateway) and on `bench/bare_app.py` (FastAPI + asyncpg, no auth, no
-layers, no outbox, no merchant checks: only the statements the platform's repositories
-run), printed side by side with the ratio and its target:
+layers, no event delivery, no merchant checks: only the statements the platform's
+repositories run, imported from them), printed side by side with the ratio and its target:
 
 1. lookup by code, GET /api/v1/coupons/{code} with the coupon owner's token: requests/s
    and p50/p99 latency; target platform >= 0.6x bare requests/s.

@@ -41,7 +41,6 @@ from svc_coupons.services.ports import (
 )
 from svc_coupons.utils.codes import is_well_formed, new_code, new_codes, normalise_code
 
-CLAIMABLE = frozenset({CampaignStatus.ACTIVE})
 # Codes for offline distribution may be printed before a campaign goes live.
 CODES_FROM = frozenset({CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED})
 MAX_CODES = 100_000
