@@ -20,7 +20,7 @@ import pytest
 from devstack.embedded import EmbeddedDynamo, _answers_http
 
 SIGTERMED_STACK = """
-import os, signal, sys, time
+import contextlib, os, signal, sys, time
 from pathlib import Path
 from devstack.__main__ import _stop_like_ctrl_c
 from devstack.stack import LocalStack
@@ -30,10 +30,9 @@ stack = LocalStack(state_dir=Path(sys.argv[1]))
 try:
     stack.prepare_environment(8000)
     print(stack._started[-1].process.pid, os.environ["DYNAMODB_ENDPOINT_URL"], flush=True)
-    while True:
-        time.sleep(0.1)
-except KeyboardInterrupt:
-    pass
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(0.1)
 finally:
     stack.stop()
 """

@@ -30,8 +30,9 @@ async def test_sweeping_closes_every_relay_before_disposing_the_databases() -> N
     # Through the in-process bus, one service's relay runs another service's consumers on
     # that service's database: every relay must be done before any database goes.
     async with sweeping({"auth": app("auth", calls), "coupons": app("coupons", calls)}):
-        pass
+        calls.append("serving")
     assert calls == [
+        "serving",
         "auth: relay closed",
         "coupons: relay closed",
         "auth: database disposed",
