@@ -51,7 +51,8 @@ def create_app(
         runtime=runtime,
         title="svc-coupons",
         description="Campaigns, coupons and codes, wallets and redemptions.",
-        routers=[campaigns.router, issuing.router, wallet.router, coupons.router],
+        # Routes are matched in order: the ones a till or a portal calls most come first.
+        routers=[coupons.router, issuing.router, wallet.router, campaigns.router],
         graphql_router=graphql,
     )
     app.state.coupons = parts
