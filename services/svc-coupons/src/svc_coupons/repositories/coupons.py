@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
-from core.database.driver import driver_connection
+from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
@@ -193,13 +193,13 @@ class CouponRepository(RepositoryBase[CouponRow]):
         return True
 
     async def by_code(self, code: str) -> Coupon | None:
-        connection = await driver_connection(self.session)
-        row = await connection.fetchrow(SELECT_BY_CODE, code)
+        async with reading_connection(self.session) as connection:
+            row = await connection.fetchrow(SELECT_BY_CODE, code)
         return coupon_from(row) if row else None
 
     async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
-        connection = await driver_connection(self.session)
-        row = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code)
+        async with reading_connection(self.session) as connection:
+            row = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code)
         return (coupon_from(row), campaign_from(row["campaign"])) if row else None
 
     async def _transition(
