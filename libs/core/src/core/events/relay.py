@@ -43,7 +43,7 @@ from core.events.sinks import EventSink, Refused
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 25  # DynamoDB's BatchWriteItem limit: one audit call per batch
-LINGER_SECONDS = 0.02  # how long a batch under load waits to fill
+LINGER_SECONDS = 0.1  # how long a batch under load waits to fill
 QUEUE_SIZE = 10_000
 CLOSE_TIMEOUT_SECONDS = 10.0
 MAX_ERROR_LENGTH = 500
