@@ -50,7 +50,7 @@ def eventbridge() -> Iterator[tuple[Any, Any, str]]:
 
 async def test_eventbridge_carries_the_event_message(eventbridge: tuple[Any, Any, str]) -> None:
     events, sqs, queue_url = eventbridge
-    await EventBridgePublisher(lambda: events, "platform").deliver(EVENT)
+    assert await EventBridgePublisher(lambda: events, "platform").deliver_many([EVENT]) == {}
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1)["Messages"]
     envelope = json.loads(messages[0]["Body"])
     assert envelope["source"] == "coupon-platform.merchants"

@@ -127,7 +127,6 @@ class FakeCampaigns:
         campaign_id: UUID,
         count: int,
         statuses: frozenset[CampaignStatus],
-        running_at: datetime | None,
     ) -> Campaign | None:
         campaign = self.rows[campaign_id]
         remaining = campaign.remaining()
@@ -179,11 +178,10 @@ class FakeCoupons:
     ) -> IssueOutcome:
         if not await self._limits.take(campaign_id=campaign.id, user_id=owner_user_id, limit=limit):
             return IssueOutcome(limit_reached=True, issued_count=None, coupon=None)
+        if not self._campaigns.rows[campaign.id].is_claimable(issued_at):
+            return IssueOutcome(limit_reached=False, issued_count=None, coupon=None)
         taken = await self._campaigns.take_units(
-            campaign_id=campaign.id,
-            count=1,
-            statuses=frozenset({CampaignStatus.ACTIVE}),
-            running_at=issued_at,
+            campaign_id=campaign.id, count=1, statuses=frozenset({CampaignStatus.ACTIVE})
         )
         if taken is None:
             return IssueOutcome(limit_reached=False, issued_count=None, coupon=None)

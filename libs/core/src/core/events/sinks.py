@@ -30,10 +30,6 @@ class EventSink(Protocol):
         ...
 
 
-class EventRefused(RuntimeError):
-    """A single event's delivery failed (the one-event convenience `deliver`)."""
-
-
 def _error_code(exc: BaseException) -> str | None:
     code: str | None = getattr(exc, "response", {}).get("Error", {}).get("Code")
     return code
@@ -127,11 +123,6 @@ class AuditTrail:
         if not events:
             return {}
         return await asyncio.to_thread(self._write, list(events))
-
-    async def deliver(self, event: DomainEvent) -> None:
-        refused = await self.deliver_many([event])
-        if refused:
-            raise EventRefused(refused[event.id])
 
     def _query(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         client = self._client_factory()
@@ -244,11 +235,6 @@ class EventBridgePublisher:
         if not events:
             return {}
         return await asyncio.to_thread(self._put, list(events))
-
-    async def deliver(self, event: DomainEvent) -> None:
-        refused = await self.deliver_many([event])
-        if refused:
-            raise EventRefused(refused[event.id])
 
 
 EventHandler = Callable[[DomainEvent], Awaitable[None]]

@@ -19,13 +19,12 @@ from svc_coupons.services.data_model.campaigns import (
     DiscountType,
 )
 
-# Hot-path statements run on the driver connection (core.database.driver).
+# Statements run on the driver connection (core.database.driver).
 SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
 TAKE_UNITS = """
 UPDATE coupons.campaigns SET issued_count = issued_count + $2
 WHERE id = $1 AND status = ANY($3::text[])
   AND (total_quantity IS NULL OR issued_count + $2 <= total_quantity)
-  AND ($4::timestamptz IS NULL OR (starts_at <= $4 AND ends_at > $4))
 RETURNING *
 """
 
@@ -194,12 +193,9 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         campaign_id: UUID,
         count: int,
         statuses: frozenset[CampaignStatus],
-        running_at: datetime | None,
     ) -> Campaign | None:
         connection = await driver_connection(self.session)
-        row = await connection.fetchrow(
-            TAKE_UNITS, campaign_id, count, [s.value for s in statuses], running_at
-        )
+        row = await connection.fetchrow(TAKE_UNITS, campaign_id, count, [s.value for s in statuses])
         return campaign_from(row) if row else None
 
     async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None:

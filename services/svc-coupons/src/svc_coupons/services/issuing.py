@@ -78,11 +78,11 @@ class IssuingService:
             raise CampaignNotFound()
         return campaign
 
-    async def _why_not_taken(self, campaign_id: UUID, count: int, now: datetime) -> Exception:
+    async def _why_not_taken(self, campaign_id: UUID, now: datetime) -> Exception:
         campaign = await self._campaigns.get(campaign_id)
         if campaign is None or not campaign.is_claimable(now):
             return CampaignNotActive()
-        return SoldOut(f"{campaign.remaining()} left, {count} asked for")
+        return SoldOut()
 
     async def _issue(
         self, *, campaign: Campaign, owner_user_id: UUID, actor: Principal, event_type: str
@@ -121,7 +121,7 @@ class IssuingService:
                 f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
             )
         if outcome.issued_count is None:
-            raise await self._why_not_taken(campaign.id, 1, now)
+            raise await self._why_not_taken(campaign.id, now)
         coupon = outcome.coupon
         if coupon is None:  # the code was taken: the unit is ours, draw another code
             coupon = await self._insert_coupon(campaign, coupon_id, owner_user_id, now, expires_at)
@@ -197,7 +197,7 @@ class IssuingService:
         )
         if (
             await self._campaigns.take_units(
-                campaign_id=campaign.id, count=count, statuses=CODES_FROM, running_at=None
+                campaign_id=campaign.id, count=count, statuses=CODES_FROM
             )
             is None
         ):

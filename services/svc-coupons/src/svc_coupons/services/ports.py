@@ -57,11 +57,10 @@ class CampaignStore(Protocol):
         campaign_id: UUID,
         count: int,
         statuses: frozenset[CampaignStatus],
-        running_at: datetime | None,
     ) -> Campaign | None:
         """Count `count` more units as issued in one conditional statement: only while the
-        campaign is in one of `statuses` (and running at `running_at` when given) and the
-        total quantity allows all of them. None when it does not."""
+        campaign is in one of `statuses` and the total quantity allows all of them. None
+        when it does not. (A claim takes its unit in `CouponStore.issue`.)"""
         ...
 
     async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None: ...
