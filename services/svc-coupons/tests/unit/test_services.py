@@ -158,11 +158,12 @@ class FakeLimits:
 
 
 class FakeCoupons:
-    def __init__(self, campaigns: FakeCampaigns, limits: FakeLimits) -> None:
+    def __init__(self, campaigns: FakeCampaigns, limits: FakeLimits, events: FakeEvents) -> None:
         self.rows: dict[str, Coupon] = {}
         self.taken_codes: set[str] = set()
         self._campaigns = campaigns
         self._limits = limits
+        self._events = events
 
     async def issue(
         self,
@@ -193,6 +194,8 @@ class FakeCoupons:
             issued_at=issued_at,
             expires_at=expires_at,
         )
+        if coupon is not None:  # the statement writes the event with the coupon
+            await self._events.add(event)
         return IssueOutcome(limit_reached=False, issued_count=taken.issued_count, coupon=coupon)
 
     async def add_issued(
@@ -239,12 +242,13 @@ class FakeCoupons:
 
 
 class FakeRedemptions:
-    def __init__(self, coupons: FakeCoupons, campaigns: FakeCampaigns) -> None:
+    def __init__(self, coupons: FakeCoupons, campaigns: FakeCampaigns, events: FakeEvents) -> None:
         self.rows: dict[UUID, Redemption] = {}
         self.reversed: set[UUID] = set()
         self.redeem_fails = False
         self._coupons = coupons
         self._campaigns = campaigns
+        self._events = events
 
     async def redeem(
         self,
@@ -278,6 +282,7 @@ class FakeRedemptions:
         )
         self.rows[redemption.id] = redemption
         await self._campaigns.count_redemption(campaign_id=coupon.campaign_id, delta=1)
+        await self._events.add(event)
         return redeemed, redemption
 
     async def live_for(self, coupon_id: UUID) -> Redemption | None:
@@ -320,9 +325,6 @@ class FakeEvents:
     async def add(self, event: DomainEvent) -> None:
         self.events.append(event)
 
-    def written(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
     @property
     def types(self) -> list[str]:
         return [e.type for e in self.events]
@@ -338,10 +340,10 @@ class World:
         self.now = NOW
         self.campaigns = FakeCampaigns()
         self.limits = FakeLimits()
-        self.coupons = FakeCoupons(self.campaigns, self.limits)
-        self.redemptions = FakeRedemptions(self.coupons, self.campaigns)
-        self.directory = FakeDirectory()
         self.events = FakeEvents()
+        self.coupons = FakeCoupons(self.campaigns, self.limits, self.events)
+        self.redemptions = FakeRedemptions(self.coupons, self.campaigns, self.events)
+        self.directory = FakeDirectory()
 
     def clock(self) -> datetime:
         return self.now

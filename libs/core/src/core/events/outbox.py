@@ -1,9 +1,16 @@
-"""Writing events in the same transaction as the change they describe."""
+"""Writing events in the same transaction as the change they describe.
+
+Every way of writing an outbox row also registers its event for delivery after commit, in
+the same call: an event can never be committed without the relay being told of it, nor
+told of without its row having been written.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +23,11 @@ PENDING_EVENTS = "core.events.pending"
 
 # An outbox row's columns, in the order of `outbox_values`.
 OUTBOX_COLUMNS = "(id, type, entity_type, entity_id, actor, occurred_at, data)"
+# The same values as bound parameters, typed: in a VALUES list nothing else types them.
+_OUTBOX_TYPES = ("uuid", "text", "text", "text", "text", "timestamptz", "jsonb")
+ANNOUNCED = "announced"
+"""The outcome column of a statement that folds events in (`announce`): whether it wrote
+their rows."""
 
 
 @cache
@@ -42,6 +54,27 @@ def outbox_values(event: DomainEvent) -> tuple[object, ...]:
     )
 
 
+def announce(table: Table, *, when: str, after: int, events: int = 1) -> str:
+    """A CTE, `announced`, for a statement that writes its events with its change: the rows
+    of `events` events, bound as parameters `$after+1` onwards (in `outbox_values` order),
+    written only when the CTE `when` returned a row. The statement's outcome row selects
+    `EXISTS (SELECT FROM announced) AS announced`; run it with `OutboxWriter.fetchrow`."""
+    rows = ", ".join(
+        "("
+        + ", ".join(
+            f"${after + index * len(_OUTBOX_TYPES) + column + 1}::{kind}"
+            for column, kind in enumerate(_OUTBOX_TYPES)
+        )
+        + ")"
+        for index in range(events)
+    )
+    return (
+        f'{ANNOUNCED} AS (INSERT INTO "{table.schema}"."{table.name}" {OUTBOX_COLUMNS} '  # noqa: S608
+        f"SELECT * FROM (VALUES {rows}) AS event WHERE EXISTS (SELECT FROM {when}) "
+        "RETURNING id)"
+    )
+
+
 class OutboxWriter:
     def __init__(self, table: Table, session: AsyncSession) -> None:
         self._table = table
@@ -50,12 +83,24 @@ class OutboxWriter:
     async def add(self, event: DomainEvent) -> None:
         connection = await driver_connection(self._session)
         await connection.execute(_insert_statement(self._table), *outbox_values(event))
-        self.written(event)
+        self._pending(event)
 
-    def written(self, event: DomainEvent) -> None:
-        """An event whose row a statement of this transaction wrote itself (a repository
-        that folds the row into its own statement, so that it is written exactly when the
-        change is): delivered after commit like any other."""
+    async def fetchrow(
+        self, statement: str, *args: Any, events: Sequence[DomainEvent]
+    ) -> Any | None:
+        """Run a statement that writes `events` along with its own change (see `announce`,
+        its parameters for the events following `args`) on the transaction's connection;
+        its outcome row, or None. The events are delivered after commit exactly when the
+        statement says it wrote them."""
+        connection = await driver_connection(self._session)
+        bound = [value for event in events for value in outbox_values(event)]
+        row = await connection.fetchrow(statement, *args, *bound)
+        if row is not None and row[ANNOUNCED]:
+            for event in events:
+                self._pending(event)
+        return row
+
+    def _pending(self, event: DomainEvent) -> None:
         # Remembered on the session so the unit of work can hand them to the relay after commit.
         self._session.info.setdefault(PENDING_EVENTS, []).append(event)
 

@@ -11,10 +11,10 @@ from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OUTBOX_COLUMNS, outbox_values
+from core.events.outbox import OutboxWriter, announce
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.repositories.campaigns import campaign_from
-from svc_coupons.repositories.schema_model import CampaignRow, CouponRow
+from svc_coupons.repositories.schema_model import CampaignRow, CouponRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import (
     CampaignStats,
@@ -60,14 +60,11 @@ WITH slot AS (
     SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6 FROM unit
     ON CONFLICT (code) DO NOTHING
     RETURNING *
-), announced AS (
-    INSERT INTO coupons.outbox {OUTBOX_COLUMNS}
-    SELECT $9, $10, $11, $12, $13, $14, $15 FROM coupon
-)
+), {announce(platform_tables.outbox, when="coupon", after=8)}
 SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued_count FROM unit) AS issued_count,
-       coupon.*
+       EXISTS (SELECT FROM announced) AS announced, coupon.*
 FROM (SELECT) AS outcome LEFT JOIN coupon ON true
-"""  # noqa: S608 (only our own outbox columns go in; values are bound)
+"""  # noqa: S608 (only our own table names go in; values are bound)
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
     (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
@@ -124,8 +121,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
         expires_at: datetime,
         event: DomainEvent,
     ) -> IssueOutcome:
-        connection = await driver_connection(self.session)
-        row = await connection.fetchrow(
+        row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
             ISSUE,
             campaign.id,
             coupon_id,
@@ -135,7 +131,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
             issued_at,
             campaign.merchant_id,
             expires_at,
-            *outbox_values(event),
+            events=(event,),
         )
         assert row is not None, "the outcome row is always there"
         return IssueOutcome(

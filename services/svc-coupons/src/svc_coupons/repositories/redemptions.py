@@ -5,12 +5,11 @@ from uuid import UUID
 
 from sqlalchemy import func, select, update
 
-from core.database.driver import driver_connection
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OUTBOX_COLUMNS, outbox_values
+from core.events.outbox import OutboxWriter, announce
 from svc_coupons.repositories.coupons import coupon_from
-from svc_coupons.repositories.schema_model import RedemptionRow
+from svc_coupons.repositories.schema_model import RedemptionRow, platform_tables
 from svc_coupons.services.data_model.coupons import Coupon, Redemption
 
 # The whole redemption in one statement, run on the driver connection: the coupon goes
@@ -32,12 +31,9 @@ WITH redeemed AS (
 ), counted AS (
     UPDATE coupons.campaigns campaign SET redeemed_count = campaign.redeemed_count + 1
     FROM redeemed WHERE campaign.id = redeemed.campaign_id
-), announced AS (
-    INSERT INTO coupons.outbox {OUTBOX_COLUMNS}
-    SELECT $9, $10, $11, $12, $13, $14, $15 FROM redeemed
-)
-SELECT * FROM redeemed
-"""  # noqa: S608 (only our own outbox columns go in; values are bound)
+), {announce(platform_tables.outbox, when="redeemed", after=8)}
+SELECT *, EXISTS (SELECT FROM announced) AS announced FROM redeemed
+"""  # noqa: S608 (only our own table names go in; values are bound)
 
 
 def to_redemption(row: RedemptionRow) -> Redemption:
@@ -69,8 +65,7 @@ class RedemptionRepository(RepositoryBase[RedemptionRow]):
         now: datetime,
         event: DomainEvent,
     ) -> tuple[Coupon, Redemption] | None:
-        connection = await driver_connection(self.session)
-        row = await connection.fetchrow(
+        row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
             REDEEM,
             coupon.id,
             now,
@@ -80,7 +75,7 @@ class RedemptionRepository(RepositoryBase[RedemptionRow]):
             order_amount,
             discount_amount,
             redeemed_by,
-            *outbox_values(event),
+            events=(event,),
         )
         if row is None:
             return None

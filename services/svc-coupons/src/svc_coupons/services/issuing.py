@@ -126,8 +126,6 @@ class IssuingService:
         if coupon is None:  # the code was taken: the unit is ours, draw another code
             coupon = await self._insert_coupon(campaign, coupon_id, owner_user_id, now, expires_at)
             await self._events.add(event)
-        else:
-            self._events.written(event)
         taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
         return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 

@@ -213,8 +213,3 @@ class AuditReader(Protocol):
 
 class EventLog(Protocol):
     async def add(self, event: DomainEvent) -> None: ...
-
-    def written(self, event: DomainEvent) -> None:
-        """An event a repository's statement wrote along with its change: delivered after
-        commit as if added."""
-        ...

@@ -175,7 +175,6 @@ class RedemptionService:
             )
             raise REFUSAL_ERRORS[lost_to]()
         redeemed, redemption = outcome
-        self._events.written(event)
         return RedemptionReceipt(
             redemption=redemption,
             coupon=CouponDetails(
