@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -26,6 +26,12 @@ from core.routing import SERVICES, ServiceRoutes
 from devstack.services import service_dir
 
 SERVICE = {service.name: service for service in SERVICES}
+
+
+def _host(url: URL) -> str:
+    host = url.query.get("host") or url.host
+    assert isinstance(host, str), url
+    return host
 
 
 @dataclass
@@ -43,12 +49,17 @@ class Server:
     def as_role(self, role: str) -> str:
         return make_url(self.url).set(username=role, password=None).render_as_string(False)
 
+    @property
+    def host(self) -> str:
+        """A host name, or the directory of a Unix socket (the embedded server's)."""
+        return _host(make_url(self.url))
+
     async def connect(self, url: str | None = None) -> asyncpg.Connection:
         parsed = make_url(url or self.url)
         return await asyncpg.connect(
             user=parsed.username,
             password=parsed.password,
-            host=parsed.query.get("host") or parsed.host,
+            host=_host(parsed),
             port=parsed.port,
             database=parsed.database,
         )
@@ -192,7 +203,7 @@ async def test_the_bootstrap_custom_resource_uses_the_master_secret(server: Serv
     environ = {
         "DATABASE_MASTER_SECRET_ARN": "master",
         "DATABASE_SECRET_ARN": "service",
-        "DATABASE_PROXY_ENDPOINT": parsed.host or "",
+        "DATABASE_PROXY_ENDPOINT": server.host,
         "DATABASE_PORT": str(parsed.port or 5432),
         "DATABASE_SCHEMA": "coupons",
     }

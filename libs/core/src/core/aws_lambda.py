@@ -400,9 +400,7 @@ async def ensure_service_role(connection: Any, *, role: str, password: str, sche
             # superuser, which RDS's master user is not.
             await connection.execute(f"CREATE ROLE {quoted_role}")
         await connection.execute(f"ALTER ROLE {quoted_role} WITH LOGIN PASSWORD {quoted_password}")
-        # To hand objects to the role, the master user must be able to act as it.
-        if not await connection.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
-            await connection.execute(f"GRANT {quoted_role} TO CURRENT_USER")
+        await _act_as(connection, role=role, quoted_role=quoted_role)
         await connection.execute(
             f"GRANT CONNECT, CREATE ON DATABASE {quoted_database} TO {quoted_role}"
         )
@@ -413,6 +411,30 @@ async def ensure_service_role(connection: Any, *, role: str, password: str, sche
         await connection.execute(f"REVOKE ALL ON SCHEMA {quoted_schema} FROM PUBLIC")
         await _hand_over_objects(connection, role=role, owner=quoted_role, schema=schema)
     return role
+
+
+POSTGRES_16 = 160000  # server_version_num
+
+
+async def _act_as(connection: Any, *, role: str, quoted_role: str) -> None:
+    """Let the master user act as the role, which handing objects to it takes.
+
+    Making the role own a schema or a table takes being able to SET ROLE to it; altering
+    or revoking on what it owns takes its privileges (INHERIT). Up to PostgreSQL 15, a
+    member of the role has both. From 16 on, a CREATEROLE user that is no superuser (RDS's
+    master) gets only ADMIN OPTION on the roles it creates: it grants itself SET and
+    INHERIT, a syntax 15 does not know.
+    """
+    version = int(await connection.fetchval("SHOW server_version_num"))
+    if version < POSTGRES_16:
+        if not await connection.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
+            await connection.execute(f"GRANT {quoted_role} TO CURRENT_USER")
+        return
+    if not await connection.fetchval(
+        "SELECT pg_has_role(current_user, $1, 'SET') AND pg_has_role(current_user, $1, 'USAGE')",
+        role,
+    ):
+        await connection.execute(f"GRANT {quoted_role} TO CURRENT_USER WITH SET TRUE, INHERIT TRUE")
 
 
 async def _hand_over_objects(connection: Any, *, role: str, owner: str, schema: str) -> None:
