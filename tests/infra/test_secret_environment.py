@@ -111,11 +111,13 @@ async def test_a_rotated_password_is_read_again_on_the_next_connection(
     secretsmanager: Any, database_url: str
 ) -> None:
     server_url = make_url(database_url)
-    assert server_url.host is not None
     assert server_url.username is not None
     arn = _database_secret(secretsmanager, "old password", server_url.username)
-    credentials = DatabaseCredentials(secretsmanager, arn, host=server_url.host)
     engine = create_async_engine(database_url, poolclass=NullPool)
+    # The host as the dialect passes it to asyncpg: a name, or a Unix socket's directory
+    # (the URL's `host=` query), as the embedded server is reached.
+    _, connect_params = engine.sync_engine.dialect.create_connect_args(engine.url)
+    credentials = DatabaseCredentials(secretsmanager, arn, host=connect_params["host"])
     server = _PasswordCheckingServer(engine.sync_engine.dialect, "old password")
     engine.sync_engine.dialect.connect = server  # type: ignore[method-assign]
     credentials.install(engine.sync_engine)
