@@ -20,6 +20,7 @@ from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
 from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
+from infra.postgres_version import RDS_POSTGRES_VERSION
 from infra.stacks.api import ACCESS_LOG_FIELDS
 
 pytestmark = pytest.mark.slow
@@ -478,6 +479,14 @@ def test_stages_differ_in_protection_and_size(synthesized: Any) -> None:
     for secret in secrets.values():
         assert secret["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
         assert secret["UpdateReplacePolicy"] == secret["DeletionPolicy"]
+
+
+def test_the_database_runs_the_postgres_version_the_tests_check(synthesized: Any) -> None:
+    """tests/infra/test_postgres_version.py holds the tests' server to its major version."""
+    data = Template.from_stack(synthesized.platform.data)
+    data.has_resource_properties(
+        "AWS::RDS::DBInstance", {"Engine": "postgres", "EngineVersion": RDS_POSTGRES_VERSION}
+    )
 
 
 def _subnets_by_group(template: dict[str, Any]) -> dict[str, set[str]]:

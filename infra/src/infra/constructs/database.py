@@ -18,6 +18,7 @@ from constructs import Construct
 from infra.config import StageConfig, database_role
 from infra.constructs.network import PlatformNetwork
 from infra.nag import accept
+from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION, RDS_POSTGRES_VERSION
 
 DATABASE_NAME = "coupons"  # one database, one schema per service
 ADMIN_USER = "platform_admin"
@@ -45,9 +46,11 @@ class PostgresBehindProxy(Construct):
         self.instance = rds.DatabaseInstance(
             self,
             "Instance",
-            # A full version: RDS creates no instance from a bare major version any more; minor
-            # upgrades then come by themselves (auto_minor_version_upgrade).
-            engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16_13),
+            engine=rds.DatabaseInstanceEngine.postgres(
+                version=rds.PostgresEngineVersion.of(
+                    RDS_POSTGRES_VERSION, str(RDS_POSTGRES_MAJOR_VERSION)
+                )
+            ),
             instance_type=ec2.InstanceType(stage.database_instance_type),
             vpc=vpc,
             vpc_subnets=network.database_subnets,

@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh database built by the migrations, rolled back per test; moto.
 
-The database is `TEST_DATABASE_URL`'s server when set (CI uses the machine's PostgreSQL),
-else an embedded one; either way a new database is created for the run and dropped after.
+The database is `TEST_DATABASE_URL`'s server when set, else an embedded one (pgserver's
+PostgreSQL 16, the major version RDS runs); either way a new database is created for the
+run and dropped after.
 """
 
 from __future__ import annotations
