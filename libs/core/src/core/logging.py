@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from contextvars import ContextVar
+from typing import TextIO
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -31,11 +32,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class StdoutHandler(logging.StreamHandler[TextIO]):
+    """Writes to `sys.stdout` as it is when a record comes, like logging's own last resort
+    does with stderr.
+
+    A handler holding the stream found at configuration would keep writing to it after it
+    is replaced and closed: pytest swaps `sys.stdout` for its capture while a test imports
+    a service's main.py (which configures logging) and closes that capture at the end of
+    the session, before the exit hooks that still log (pgserver stopping the embedded
+    server).
+    """
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # StreamHandler's would set the stream
+
+    @property
+    def stream(self) -> TextIO:  # type: ignore[override]  # read-only: always the current one
+        return sys.stdout
+
+
 def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level)
