@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import http.client
 import json
@@ -49,7 +50,11 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         server = getattr(self, "_server", None)
         if server is not None:
+            self._server = None
             server.cleanup()
+            # pgserver registers the same cleanup to run at exit; done now, it would only
+            # run (and log) a second time after everything else has finished.
+            atexit.unregister(server._cleanup)
 
 
 def _is_alive(pid: int) -> bool:
