@@ -205,6 +205,7 @@ async def redeem(
             body.order_amount,
             discount,
             x_user_id,
+            found["code"],
             *_event("coupon.redeemed", found["id"], now, redemption_id=str(redemption_id)),
         )
         if row is None:

@@ -6,6 +6,8 @@ connection does so lazily, on first use.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +17,16 @@ from core.database.engine import Database
 from core.database.platform_tables import PlatformTables
 from core.database.unit_of_work import UnitOfWork
 from core.dynamo import DynamoClientFactory
-from core.events.relay import OutboxRelay
+from core.events.relay import OutboxRelay, SweepResult
 from core.events.sinks import AuditTrail, EventBridgePublisher, EventSink, InProcessBus
+
+logger = logging.getLogger(__name__)
+
+Chore = Callable[[], Awaitable[object]]
+
+
+class ChoresFailed(RuntimeError):
+    """A scheduled chore raised; the outbox was swept all the same."""
 
 
 @dataclass
@@ -26,6 +36,9 @@ class ServiceRuntime:
     tables: PlatformTables
     database: Database
     bus: InProcessBus = field(default_factory=InProcessBus)
+    # What the scheduled sweep does besides delivering the outbox (svc-coupons: lapsed
+    # gifts give their coupons back). Each runs in a unit of work of its own.
+    chores: list[Chore] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.dynamo = DynamoClientFactory(self.settings)
@@ -56,3 +69,19 @@ class ServiceRuntime:
         return UnitOfWork(
             self.database, after_commit=[self.relay.after_commit], reads_only=reads_only
         )
+
+    async def sweep(self) -> SweepResult:
+        """The scheduled run: every chore, then the outbox (which delivers what the chores
+        wrote along with anything left behind). A failing chore is logged and stops
+        neither the others nor the outbox, then raised as ChoresFailed."""
+        failed = 0
+        for chore in self.chores:
+            try:
+                await chore()
+            except Exception:
+                failed += 1
+                logger.exception("%s: scheduled chore %s failed", self.name, chore)
+        result = await self.relay.sweep()
+        if failed:
+            raise ChoresFailed(f"{failed} of {len(self.chores)} chores failed")
+        return result

@@ -124,14 +124,14 @@ async def bootstrap(apps: dict[str, Any]) -> None:
 
 
 async def sweep_forever(apps: dict[str, Any]) -> None:
-    """The local stand-in for the scheduled outbox sweep."""
+    """The local stand-in for the scheduled sweep: each service's chores and outbox."""
     while True:
         await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
         for app in apps.values():
             try:
-                await app.state.runtime.relay.sweep()
+                await app.state.runtime.sweep()
             except Exception:
-                logger.exception("outbox sweep failed")
+                logger.exception("scheduled sweep failed")
 
 
 @contextlib.contextmanager

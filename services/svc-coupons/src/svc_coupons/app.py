@@ -14,7 +14,15 @@ from core.web.app import build_service_app
 from svc_coupons.components import CouponsComponents
 from svc_coupons.config import CouponsSettings
 from svc_coupons.consumers import consumers
-from svc_coupons.controllers.rest import campaigns, coupons, issuing, wallet
+from svc_coupons.controllers.rest import (
+    allocations,
+    campaigns,
+    coupons,
+    exchange,
+    issuing,
+    transfers,
+    wallet,
+)
 from svc_coupons.repositories.schema_model import platform_tables
 
 if TYPE_CHECKING:
@@ -52,10 +60,20 @@ def create_app(
         title="svc-coupons",
         description="Campaigns, coupons and codes, wallets and redemptions.",
         # Routes are matched in order: the ones a till or a portal calls most come first.
-        routers=[coupons.router, issuing.router, wallet.router, campaigns.router],
+        routers=[
+            coupons.router,
+            issuing.router,
+            wallet.router,
+            campaigns.router,
+            transfers.gifts,
+            transfers.router,
+            exchange.router,
+            allocations.router,
+        ],
         graphql_router=graphql,
     )
     app.state.coupons = parts
+    runtime.chores.append(parts.release_lapsed_transfers)
     app.state.consumers = consumers(parts)
     for event_type, consumer in app.state.consumers.items():
         runtime.bus.subscribe(event_type, consumer)

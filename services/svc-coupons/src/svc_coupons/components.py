@@ -15,19 +15,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.events.outbox import OutboxWriter
 from core.runtime import ServiceRuntime
 from svc_coupons.config import CouponsSettings
+from svc_coupons.repositories.allocations import AllocationRepository
 from svc_coupons.repositories.audit import AuditHistory
 from svc_coupons.repositories.cache import DynamoCache
 from svc_coupons.repositories.campaigns import CampaignRepository
 from svc_coupons.repositories.code_export import UnassignedCodeExport
 from svc_coupons.repositories.coupons import CouponRepository
 from svc_coupons.repositories.customer_limits import CustomerLimitRepository
+from svc_coupons.repositories.listings import ListingRepository
 from svc_coupons.repositories.merchant_directory import HttpMerchantDirectory, MerchantsHttp
 from svc_coupons.repositories.redemptions import RedemptionRepository
 from svc_coupons.repositories.schema_model import platform_tables
+from svc_coupons.repositories.transfers import TransferRepository
+from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
+from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
+from svc_coupons.services.transfers import TransferService
 
 if TYPE_CHECKING:
     import httpx
@@ -113,3 +119,32 @@ class CouponsComponents:
             events=_outbox(session),
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
         )
+
+    def transfers(self, session: AsyncSession) -> TransferService:
+        return TransferService(
+            transfers=TransferRepository(session),
+            coupons=CouponRepository(session),
+            campaigns=CampaignRepository(session),
+            lifetime=timedelta(hours=self.settings.transfer_lifetime_hours),
+        )
+
+    def listings(self, session: AsyncSession) -> ListingService:
+        return ListingService(
+            listings=ListingRepository(session),
+            coupons=CouponRepository(session),
+            campaigns=CampaignRepository(session),
+        )
+
+    def allocations(self, session: AsyncSession, *, authorization: str | None) -> AllocationService:
+        return AllocationService(
+            allocations=AllocationRepository(session),
+            campaigns=CampaignRepository(session),
+            coupons=CouponRepository(session),
+            merchants=self.merchants(authorization),
+            events=_outbox(session),
+        )
+
+    async def release_lapsed_transfers(self) -> int:
+        """The scheduled sweep's share of svc-coupons: lapsed gifts give their coupons back."""
+        async with self.runtime.unit_of_work() as uow:
+            return await self.transfers(uow.session).release_lapsed()

@@ -26,6 +26,9 @@ class CouponsSettings(BaseSettings):
         description="How long one process trusts a cached answer without asking DynamoDB",
     )
     reversal_window_hours: int = 24
+    transfer_lifetime_hours: int = Field(
+        default=72, ge=1, description="How long a gift waits to be accepted before it lapses"
+    )
     code_export_batch: int = Field(
         default=5000, description="Codes read per query while streaming a CSV export"
     )

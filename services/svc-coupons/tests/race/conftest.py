@@ -63,7 +63,11 @@ async def delete_what_the_race_created(
                 SELECT id::text FROM coupons.coupons WHERE merchant_id = ANY(:m)
                 UNION SELECT id::text FROM coupons.campaigns WHERE merchant_id = ANY(:m))""",
             "DELETE FROM coupons.redemptions WHERE merchant_id = ANY(:m)",
+            "DELETE FROM coupons.listings WHERE merchant_id = ANY(:m)",
+            """DELETE FROM coupons.transfers WHERE coupon_id IN (
+                SELECT id FROM coupons.coupons WHERE merchant_id = ANY(:m))""",
             "DELETE FROM coupons.coupons WHERE merchant_id = ANY(:m)",
+            "DELETE FROM coupons.allocations WHERE merchant_id = ANY(:m)",
             """DELETE FROM coupons.customer_claims WHERE campaign_id IN (
                 SELECT id FROM coupons.campaigns WHERE merchant_id = ANY(:m))""",
             "DELETE FROM coupons.campaigns WHERE merchant_id = ANY(:m)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +63,14 @@ class TransactionalRoute(APIRoute):
                 return await endpoint(request)
 
         return handle
+
+
+class SecretAnswerRoute(TransactionalRoute):
+    """A POST whose answer holds a secret that no table may keep (a gift's claim token): it
+    is not stored for replay. The endpoint takes `Idempotency-Key` itself (IdempotencyKeyDep)
+    and its service answers a retry from its own record."""
+
+    honours_idempotency_key = False
 
 
 class OAuthRoute(TransactionalRoute):
@@ -128,8 +136,20 @@ async def _run_idempotent(
 
 
 def service_router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose routes own their transaction."""
-    return APIRouter(route_class=TransactionalRoute, **kwargs)
+    """An APIRouter whose routes own their transaction (a TransactionalRoute, unless
+    `route_class` names a kind of it)."""
+    return APIRouter(**{"route_class": TransactionalRoute, **kwargs})
+
+
+# `async def` so FastAPI calls it on the loop instead of hopping to the thread pool.
+async def _idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> str | None:
+    return None if key is None else check_key(key)
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(_idempotency_key)]
+"""The request's Idempotency-Key, checked, for a SecretAnswerRoute's endpoint."""
 
 
 def get_unit_of_work(request: Request) -> UnitOfWork:

@@ -12,10 +12,13 @@ from fastapi import Depends, Request
 
 from core.web.routes import get_session
 from svc_coupons.components import CouponsComponents
+from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
+from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
+from svc_coupons.services.transfers import TransferService
 
 
 def _components(request: Request) -> CouponsComponents:
@@ -48,7 +51,24 @@ async def _redemptions(request: Request) -> RedemptionService:
     )
 
 
+async def _transfers(request: Request) -> TransferService:
+    return _components(request).transfers(get_session(request))
+
+
+async def _listings(request: Request) -> ListingService:
+    return _components(request).listings(get_session(request))
+
+
+async def _allocations(request: Request) -> AllocationService:
+    return _components(request).allocations(
+        get_session(request), authorization=_authorization(request)
+    )
+
+
 CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
 IssuingDep = Annotated[IssuingService, Depends(_issuing)]
 CouponsDep = Annotated[CouponService, Depends(_coupons)]
 RedemptionsDep = Annotated[RedemptionService, Depends(_redemptions)]
+TransfersDep = Annotated[TransferService, Depends(_transfers)]
+ListingsDep = Annotated[ListingService, Depends(_listings)]
+AllocationsDep = Annotated[AllocationService, Depends(_allocations)]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from svc_coupons.services.data_model.coupons import (
     CodeRecord,
     Coupon,
     CouponStatus,
+    DistributorStats,
     IssueOutcome,
     WalletFilter,
 )
@@ -67,10 +68,26 @@ FROM (SELECT) AS outcome LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
-    (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6)
+    (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at,
+     distributor_merchant_id, allocation_id)
+VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6, $8, $9)
 ON CONFLICT (code) DO NOTHING
 RETURNING *
+"""
+
+# Every distributor of a campaign: its own merchant (claims, staff issues, codes) and each
+# partner it allocated to, with what each gave out and what of that was redeemed.
+BY_DISTRIBUTOR = """
+SELECT distributor.merchant_id,
+       count(coupon.id) FILTER (WHERE coupon.owner_user_id IS NOT NULL) AS issued,
+       count(coupon.id) FILTER (WHERE coupon.status = 'redeemed') AS redeemed
+FROM (SELECT merchant_id FROM coupons.campaigns WHERE id = $1
+      UNION SELECT partner_merchant_id FROM coupons.allocations WHERE campaign_id = $1)
+     AS distributor
+LEFT JOIN coupons.coupons coupon ON coupon.campaign_id = $1
+     AND coalesce(coupon.distributor_merchant_id, coupon.merchant_id) = distributor.merchant_id
+GROUP BY distributor.merchant_id
+ORDER BY issued DESC, distributor.merchant_id
 """
 
 
@@ -149,6 +166,8 @@ class CouponRepository(RepositoryBase[CouponRow]):
         code: str,
         issued_at: datetime,
         expires_at: datetime,
+        distributor_merchant_id: UUID | None = None,
+        allocation_id: UUID | None = None,
     ) -> Coupon | None:
         connection = await driver_connection(self.session)
         row = await connection.fetchrow(
@@ -160,6 +179,8 @@ class CouponRepository(RepositoryBase[CouponRow]):
             owner_user_id,
             issued_at,
             expires_at,
+            distributor_merchant_id,
+            allocation_id,
         )
         return coupon_from(row) if row else None
 
@@ -192,6 +213,12 @@ class CouponRepository(RepositoryBase[CouponRow]):
         async with reading_connection(self.session) as connection:
             row = await connection.fetchrow(SELECT_BY_CODE, code)
         return coupon_from(row) if row else None
+
+    async def get_many(self, coupon_ids: Collection[UUID]) -> list[Coupon]:
+        if not coupon_ids:
+            return []
+        rows = await self.session.execute(select(CouponRow).where(CouponRow.id.in_(coupon_ids)))
+        return [to_coupon(row) for row in rows.scalars()]
 
     async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
         async with reading_connection(self.session) as connection:
@@ -326,6 +353,16 @@ class CouponRepository(RepositoryBase[CouponRow]):
             items=[CodeRecord(code=r.code, created_at=r.created_at) for r in rows],
             next_cursor=encode_cursor(rows[-1].code) if more else None,
         )
+
+    async def by_distributor(self, campaign_id: UUID) -> list[DistributorStats]:
+        async with reading_connection(self.session) as connection:
+            rows = await connection.fetch(BY_DISTRIBUTOR, campaign_id)
+        return [
+            DistributorStats(
+                merchant_id=r["merchant_id"], issued=r["issued"], redeemed=r["redeemed"]
+            )
+            for r in rows
+        ]
 
     async def stats(self, *, campaign_id: UUID, now: datetime) -> CampaignStats:
         status = CouponRow.status

@@ -17,10 +17,13 @@ from svc_coupons.services.data_model.coupons import Coupon, Redemption
 # check of its end: a coupon expires by then at the latest); the redemption and its event
 # are recorded and the campaign counts it only if that happened. Of concurrent redeems of
 # one coupon, the row lock lets one through; the others find it redeemed and change nothing.
+# The code is part of the condition: a coupon swapped or gifted since it was read has a new
+# one, and is not redeemed by its old code.
 REDEEM = f"""
 WITH redeemed AS (
     UPDATE coupons.coupons coupon SET status = 'redeemed', redeemed_at = $2
-    WHERE coupon.id = $1 AND coupon.status = 'active' AND coupon.expires_at > $2
+    WHERE coupon.id = $1 AND coupon.code = $9 AND coupon.status = 'active'
+      AND coupon.expires_at > $2
       AND EXISTS (SELECT FROM coupons.campaigns live WHERE live.id = coupon.campaign_id
                   AND live.status = 'active' AND live.starts_at <= $2)
     RETURNING coupon.*
@@ -31,7 +34,7 @@ WITH redeemed AS (
 ), counted AS (
     UPDATE coupons.campaigns campaign SET redeemed_count = campaign.redeemed_count + 1
     FROM redeemed WHERE campaign.id = redeemed.campaign_id
-), {announce(platform_tables.outbox, when="redeemed", after=8)}
+), {announce(platform_tables.outbox, when="redeemed", after=9)}
 SELECT *, EXISTS (SELECT FROM announced) AS announced FROM redeemed
 """  # noqa: S608 (only our own table names go in; values are bound)
 
@@ -75,6 +78,7 @@ class RedemptionRepository(RepositoryBase[RedemptionRow]):
             order_amount,
             discount_amount,
             redeemed_by,
+            coupon.code,
             events=(event,),
         )
         if row is None:

@@ -10,6 +10,7 @@ from core.errors import Forbidden
 
 REDEEM_SCOPE = "coupons:redeem"
 READ_SCOPE = "coupons:read"
+WRITE_SCOPE = "coupons:write"
 
 
 class MerchantRole(StrEnum):

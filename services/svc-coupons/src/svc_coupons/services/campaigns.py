@@ -287,4 +287,7 @@ class CampaignService:
         )
         counts = await self._coupons.stats(campaign_id=campaign.id, now=self._clock())
         by_outlet = await self._redemptions.redeemed_by_outlet(campaign.id)
-        return dataclasses.replace(counts, by_outlet=tuple(by_outlet))
+        by_distributor = await self._coupons.by_distributor(campaign.id)
+        return dataclasses.replace(
+            counts, by_outlet=tuple(by_outlet), by_distributor=tuple(by_distributor)
+        )

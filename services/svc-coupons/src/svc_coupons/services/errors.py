@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotFound, PlatformError
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError
 from svc_coupons.services.data_model.campaigns import TermsViolation
 from svc_coupons.services.data_model.redemption import Refusal
 
@@ -140,6 +140,81 @@ class NotRedeemed(Conflict):
 class ReversalWindowPassed(Conflict):
     code = "reversal_window_passed"
     title = "A redemption can be reversed within 24 hours only"
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+    title = "No such transfer"
+
+
+class ListingNotFound(NotFound):
+    code = "listing_not_found"
+    title = "No such listing"
+
+
+class AllocationNotFound(NotFound):
+    code = "allocation_not_found"
+    title = "No such allocation"
+
+
+class NotTransferable(Conflict):
+    code = "not_transferable"
+    title = "Coupons of this campaign cannot be given away"
+
+
+class NotTradable(Conflict):
+    code = "not_tradable"
+    title = "Coupons of this campaign cannot be swapped"
+
+
+class InvalidClaimToken(Forbidden):
+    code = "invalid_claim_token"
+    title = "The claim token does not match this transfer"
+
+
+class OwnTransfer(Conflict):
+    code = "own_transfer"
+    title = "A sender cannot accept their own gift"
+
+
+class TransferExpired(Conflict):
+    code = "transfer_expired"
+    title = "The transfer was not accepted in time; the coupon went back to its sender"
+
+
+class TransferClosed(Conflict):
+    code = "transfer_closed"
+    title = "The transfer was accepted or cancelled already"
+
+
+class ListingClosed(Conflict):
+    code = "listing_closed"
+    title = "The listing was accepted, cancelled, or its coupon is no longer available"
+
+
+class OwnListing(Conflict):
+    code = "own_listing"
+    title = "A listing's owner cannot accept it"
+
+
+class OfferMismatch(Conflict):
+    code = "offer_mismatch"
+    title = "The offered coupon is not what the listing wants"
+
+
+class AllocationExhausted(Conflict):
+    code = "allocation_exhausted"
+    title = "The allocation's quantity is used up"
+
+
+class InvalidWants(InvalidInput):
+    code = "invalid_wants"
+    title = "What the listing wants names no campaign that could match"
+
+
+class InvalidPartner(InvalidInput):
+    code = "invalid_partner"
+    title = "A campaign is allocated to another merchant, not its own"
 
 
 class MerchantsUnavailable(PlatformError):

@@ -3,7 +3,7 @@ unit tests fake them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -16,9 +16,18 @@ from svc_coupons.services.data_model.coupons import (
     CodeRecord,
     Coupon,
     CouponStatus,
+    DistributorStats,
     IssueOutcome,
     Redemption,
     WalletFilter,
+)
+from svc_coupons.services.data_model.exchange import (
+    Allocation,
+    Listing,
+    SwapOutcome,
+    Transfer,
+    TransferStatus,
+    Wants,
 )
 from svc_coupons.services.data_model.merchants import Merchant
 
@@ -94,6 +103,8 @@ class CouponStore(Protocol):
         code: str,
         issued_at: datetime,
         expires_at: datetime,
+        distributor_merchant_id: UUID | None = None,
+        allocation_id: UUID | None = None,
     ) -> Coupon | None:
         """The new coupon; None when the code is taken (draw another)."""
         ...
@@ -103,6 +114,8 @@ class CouponStore(Protocol):
         ...
 
     async def by_code(self, code: str) -> Coupon | None: ...
+
+    async def get_many(self, coupon_ids: Collection[UUID]) -> list[Coupon]: ...
 
     async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
         """The coupon and its campaign, read together."""
@@ -143,6 +156,11 @@ class CouponStore(Protocol):
     async def unassigned_codes(
         self, *, campaign_id: UUID, page: PageRequest
     ) -> Page[CodeRecord]: ...
+
+    async def by_distributor(self, campaign_id: UUID) -> list[DistributorStats]:
+        """The campaign's own merchant and every partner it allocated to: what each gave
+        out, and how much of that was redeemed."""
+        ...
 
     async def stats(self, *, campaign_id: UUID, now: datetime) -> CampaignStats:
         """Counts by status; `by_outlet` is left empty for the redemptions to fill."""
@@ -185,6 +203,144 @@ class RedemptionStore(Protocol):
     ) -> bool: ...
 
     async def redeemed_by_outlet(self, campaign_id: UUID) -> list[tuple[UUID, int]]: ...
+
+
+class TransferStore(Protocol):
+    async def get(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign] | None: ...
+
+    async def by_idempotency_key(self, *, sender_user_id: UUID, key: str) -> Transfer | None: ...
+
+    async def create(
+        self,
+        *,
+        transfer_id: UUID,
+        coupon: Coupon,
+        claim_token_hash: str,
+        idempotency_key: str | None,
+        now: datetime,
+        expires_at: datetime,
+        event: DomainEvent,
+    ) -> Coupon | None:
+        """In one statement: the owner's active, unexpired coupon of a transferable campaign
+        is held, the transfer and `event` recorded; the held coupon, or None and nothing
+        changed."""
+        ...
+
+    async def new_token(self, *, transfer_id: UUID, claim_token_hash: str) -> bool:
+        """A pending transfer's token replaced; False when it is no longer pending."""
+        ...
+
+    async def accept(
+        self,
+        *,
+        transfer_id: UUID,
+        recipient_user_id: UUID,
+        claim_token_hash: str,
+        new_code: str,
+        now: datetime,
+        events: Sequence[DomainEvent],
+    ) -> tuple[bool, Coupon | None]:
+        """In one statement: a pending, unexpired transfer with this token hash, not the
+        recipient's own, gives its held, unexpired coupon to the recipient under `new_code`
+        and closes, with `events`. (whether `new_code` was taken, the moved coupon)."""
+        ...
+
+    async def close(
+        self, *, transfer: Transfer, status: TransferStatus, now: datetime, event: DomainEvent
+    ) -> tuple[bool, Coupon | None]:
+        """In one statement: the pending transfer closes with `status` and its coupon, if
+        still held, is active again. (whether it closed, the freed coupon)."""
+        ...
+
+    async def lapsed(self, *, now: datetime, limit: int) -> list[Transfer]: ...
+
+    async def of_user(
+        self, *, user_id: UUID, role: str | None, page: PageRequest
+    ) -> Page[Transfer]: ...
+
+
+class ListingStore(Protocol):
+    async def get(self, listing_id: UUID) -> tuple[Listing, Coupon, Campaign] | None: ...
+
+    async def create(
+        self, *, listing_id: UUID, coupon: Coupon, wants: Wants, now: datetime, event: DomainEvent
+    ) -> Coupon | None:
+        """In one statement: the owner's active, unexpired coupon of a tradable campaign is
+        held, the listing and `event` recorded; the held coupon, or None."""
+        ...
+
+    async def accept(
+        self,
+        *,
+        listing_id: UUID,
+        taker_user_id: UUID,
+        offered_coupon_id: UUID,
+        code_for_taker: str,
+        code_for_owner: str,
+        now: datetime,
+        events: Sequence[DomainEvent],
+    ) -> SwapOutcome:
+        """In one statement, all or nothing: the open listing, its held coupon and the
+        fitting offered coupon swap owners under the new codes, with `events`."""
+        ...
+
+    async def cancel(
+        self, *, listing: Listing, now: datetime, event: DomainEvent
+    ) -> tuple[bool, Coupon | None]: ...
+
+    async def open_listings(
+        self,
+        *,
+        campaign_id: UUID | None,
+        merchant_id: UUID | None,
+        now: datetime,
+        page: PageRequest,
+    ) -> Page[Listing]: ...
+
+    async def of_owner(self, *, owner_user_id: UUID, page: PageRequest) -> Page[Listing]: ...
+
+
+class AllocationStore(Protocol):
+    async def get(self, allocation_id: UUID) -> Allocation | None: ...
+
+    async def create(
+        self,
+        *,
+        allocation_id: UUID,
+        campaign: Campaign,
+        partner_merchant_id: UUID,
+        quantity: int,
+        created_by: str,
+        now: datetime,
+        statuses: frozenset[CampaignStatus],
+        event: DomainEvent,
+    ) -> Allocation | None:
+        """In one statement: `quantity` units taken from the campaign (while in `statuses`
+        and as long as its total allows) and the allocation and `event` recorded; None
+        when the campaign did not allow it."""
+        ...
+
+    async def issue(
+        self,
+        *,
+        allocation: Allocation,
+        campaign: Campaign,
+        coupon_id: UUID,
+        owner_user_id: UUID,
+        code: str,
+        limit: int,
+        issued_at: datetime,
+        expires_at: datetime,
+        event: DomainEvent,
+    ) -> IssueOutcome:
+        """As CouponStore.issue, the unit taken from the allocation instead of the campaign."""
+        ...
+
+    async def of_campaign(self, *, campaign_id: UUID, page: PageRequest) -> Page[Allocation]: ...
+
+    async def of_partner(
+        self, *, partner_merchant_id: UUID, page: PageRequest
+    ) -> Page[Allocation]: ...
 
 
 class CodeExport(Protocol):

@@ -168,11 +168,9 @@ class RedemptionService:
             # Something changed since we looked: answer with what it is now. A coupon still
             # active lost to its campaign (paused or ended meanwhile).
             current = await self._coupons.by_code(coupon.code)
-            lost_to = (
-                (status_refusal(current.status_at(now)) or Refusal.CAMPAIGN_NOT_ACTIVE)
-                if current
-                else Refusal.ALREADY_REDEEMED
-            )
+            if current is None:
+                raise CouponNotFound()  # given or swapped away meanwhile: a new code now
+            lost_to = status_refusal(current.status_at(now)) or Refusal.CAMPAIGN_NOT_ACTIVE
             raise REFUSAL_ERRORS[lost_to]()
         redeemed, redemption = outcome
         return RedemptionReceipt(

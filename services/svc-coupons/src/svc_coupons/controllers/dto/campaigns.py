@@ -205,6 +205,12 @@ class OutletRedemptionsOut(BaseModel):
     redeemed: int
 
 
+class DistributorOut(BaseModel):
+    merchant_id: UUID = Field(description="The campaign's own merchant, or a partner's")
+    issued: int
+    redeemed: int
+
+
 class StatsOut(BaseModel):
     issued: int = Field(description="Coupons given to customers (codes once claimed)")
     redeemed: int
@@ -215,6 +221,9 @@ class StatsOut(BaseModel):
     unassigned: int = Field(description="Generated codes nobody has claimed")
     redemption_rate: float = Field(description="redeemed / issued, 0 when none were issued")
     by_outlet: list[OutletRedemptionsOut]
+    by_distributor: list[DistributorOut] = Field(
+        description="Per merchant that gave coupons out: the campaign's own and each partner"
+    )
 
     @classmethod
     def of(cls, stats: CampaignStats) -> StatsOut:
@@ -230,5 +239,9 @@ class StatsOut(BaseModel):
             by_outlet=[
                 OutletRedemptionsOut(outlet_id=outlet_id, redeemed=count)
                 for outlet_id, count in stats.by_outlet
+            ],
+            by_distributor=[
+                DistributorOut(merchant_id=d.merchant_id, issued=d.issued, redeemed=d.redeemed)
+                for d in stats.by_distributor
             ],
         )

@@ -91,6 +91,9 @@ class CouponRow(Base):
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     void_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set on coupons a partner merchant issued from an allocation (stats by distributor).
+    distributor_merchant_id: Mapped[UUID | None]
+    allocation_id: Mapped[UUID | None] = mapped_column(ForeignKey("allocations.id"))
 
     __table_args__ = (
         # The wallet: one owner's coupons by status, newest first.
@@ -151,4 +154,132 @@ class RedemptionRow(Base):
             postgresql_where=text("reversed_at IS NULL"),
         ),
         Index("ix_redemptions_campaign_id_outlet_id", "campaign_id", "outlet_id"),
+    )
+
+
+class TransferRow(Base):
+    """A gift: the sender's coupon held until another customer accepts it with the token."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    coupon_id: Mapped[UUID] = mapped_column(ForeignKey("coupons.id"))
+    sender_user_id: Mapped[UUID]
+    recipient_user_id: Mapped[UUID | None]
+    # SHA-256 of the claim token: the token itself is shown once and stored nowhere.
+    claim_token_hash: Mapped[str] = mapped_column(String(64))
+    # The sender's Idempotency-Key: a retried gift finds its transfer, not a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One pending gift per coupon, whatever runs at once.
+        Index(
+            "ix_transfers_pending_coupon_id",
+            "coupon_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_transfers_sender_user_id_idempotency_key",
+            "sender_user_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        Index("ix_transfers_sender_user_id_created_at_id", "sender_user_id", "created_at", "id"),
+        Index(
+            "ix_transfers_recipient_user_id_created_at_id",
+            "recipient_user_id",
+            "created_at",
+            "id",
+            postgresql_where=text("recipient_user_id IS NOT NULL"),
+        ),
+        # The sweep: pending gifts by when they lapse.
+        Index(
+            "ix_transfers_pending_expires_at",
+            "expires_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class ListingRow(Base):
+    """A coupon offered for a swap, and what its owner wants for it."""
+
+    __tablename__ = "listings"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    coupon_id: Mapped[UUID] = mapped_column(ForeignKey("coupons.id"))
+    owner_user_id: Mapped[UUID]
+    # The listed coupon's, kept on the listing for the marketplace's filters.
+    campaign_id: Mapped[UUID]
+    merchant_id: Mapped[UUID]
+    wants_campaign_id: Mapped[UUID | None]
+    wants_merchant_id: Mapped[UUID | None]
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by_user_id: Mapped[UUID | None]
+    offered_coupon_id: Mapped[UUID | None] = mapped_column(ForeignKey("coupons.id"))
+
+    __table_args__ = (
+        Index(
+            "ix_listings_open_coupon_id",
+            "coupon_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+        # The marketplace: open listings newest first, all or by campaign or merchant.
+        Index(
+            "ix_listings_open_created_at_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_listings_open_campaign_id_created_at_id",
+            "campaign_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_listings_open_merchant_id_created_at_id",
+            "merchant_id",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_listings_owner_user_id_created_at_id", "owner_user_id", "created_at", "id"),
+    )
+
+
+class AllocationRow(Base):
+    """A share of a campaign's quantity handed to a partner merchant to issue."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("campaigns.id"))
+    merchant_id: Mapped[UUID]  # the campaign's
+    partner_merchant_id: Mapped[UUID]
+    quantity: Mapped[int] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # The last line of defence: no code path issues past the share.
+        CheckConstraint("quantity > 0 AND issued >= 0 AND issued <= quantity", name="within_share"),
+        Index("ix_allocations_campaign_id_created_at_id", "campaign_id", "created_at", "id"),
+        Index(
+            "ix_allocations_partner_merchant_id_created_at_id",
+            "partner_merchant_id",
+            "created_at",
+            "id",
+        ),
     )

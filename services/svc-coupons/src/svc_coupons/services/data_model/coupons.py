@@ -91,6 +91,15 @@ class RedemptionReceipt:
 
 
 @dataclass(frozen=True, slots=True)
+class DistributorStats:
+    """What one merchant gave out of a campaign: its own, or a partner's from a share."""
+
+    merchant_id: UUID
+    issued: int
+    redeemed: int
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignStats:
     issued: int
     redeemed: int
@@ -100,6 +109,7 @@ class CampaignStats:
     reserved: int
     unassigned: int
     by_outlet: tuple[tuple[UUID, int], ...]
+    by_distributor: tuple[DistributorStats, ...] = ()
 
     @property
     def redemption_rate(self) -> float:

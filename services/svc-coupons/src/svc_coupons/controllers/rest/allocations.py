@@ -1,0 +1,87 @@
+"""Partner allocations: shares of a campaign handed to partner merchants to issue."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import AllocationsDep
+from svc_coupons.controllers.dto.coupons import CouponOut, IssueIn
+from svc_coupons.controllers.dto.exchange import AllocationIn, AllocationOut
+
+router = service_router(tags=["allocations"])
+
+
+@router.post(
+    "/api/v1/campaigns/{campaign_id}/allocations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AllocationOut,
+    summary="Owner: hand a share of the campaign's quantity to a verified partner merchant",
+)
+async def allocate(
+    campaign_id: UUID, body: AllocationIn, principal: CurrentPrincipal, allocations: AllocationsDep
+) -> AllocationOut:
+    allocation = await allocations.create(
+        principal=principal,
+        campaign_id=campaign_id,
+        partner_merchant_id=body.partner_merchant_id,
+        quantity=body.quantity,
+    )
+    return AllocationOut.of(allocation)
+
+
+@router.get(
+    "/api/v1/campaigns/{campaign_id}/allocations",
+    response_model=PageOut[AllocationOut],
+    summary="Owner, staff: the campaign's shares, newest first",
+)
+async def campaign_allocations(
+    campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
+) -> PageOut[AllocationOut]:
+    found = await allocations.of_campaign(principal=principal, campaign_id=campaign_id, page=page)
+    return PageOut(items=[AllocationOut.of(a) for a in found.items], next_cursor=found.next_cursor)
+
+
+@router.get(
+    "/api/v1/allocations",
+    response_model=PageOut[AllocationOut],
+    summary="A partner merchant's people: the shares it holds, ?merchant_id= (required)",
+)
+async def partner_allocations(
+    merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
+) -> PageOut[AllocationOut]:
+    found = await allocations.of_partner(
+        principal=principal, partner_merchant_id=merchant_id, page=page
+    )
+    return PageOut(items=[AllocationOut.of(a) for a in found.items], next_cursor=found.next_cursor)
+
+
+@router.get(
+    "/api/v1/allocations/{allocation_id}",
+    response_model=AllocationOut,
+    summary="Both merchants' people: the share and what was issued from it",
+)
+async def get_allocation(
+    allocation_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep
+) -> AllocationOut:
+    return AllocationOut.of(await allocations.get(principal=principal, allocation_id=allocation_id))
+
+
+@router.post(
+    "/api/v1/allocations/{allocation_id}/issue",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CouponOut,
+    summary="Partner merchant's owner, staff, or partner client with coupons:write",
+)
+async def issue_from_allocation(
+    allocation_id: UUID, body: IssueIn, principal: CurrentPrincipal, allocations: AllocationsDep
+) -> CouponOut:
+    details = await allocations.issue(
+        principal=principal, allocation_id=allocation_id, user_id=body.user_id
+    )
+    return CouponOut.of(details)

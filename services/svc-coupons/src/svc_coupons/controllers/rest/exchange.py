@@ -1,0 +1,86 @@
+"""The swap marketplace: listings of coupons offered for others."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+from svc_coupons.controllers.dependencies import ListingsDep
+from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.controllers.dto.exchange import AcceptListingIn, ListingIn, ListingOut, SwapOut
+
+router = service_router(prefix="/api/v1/exchange/listings", tags=["exchange"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ListingOut,
+    summary="Coupon owner: offer a coupon of a tradable campaign for one matching `wants`",
+)
+async def create_listing(
+    body: ListingIn, principal: CurrentPrincipal, listings: ListingsDep
+) -> ListingOut:
+    details = await listings.create(
+        principal=principal, code=body.coupon_code, wants=body.wants.wants()
+    )
+    return ListingOut.of(details)
+
+
+@router.get(
+    "",
+    response_model=PageOut[ListingOut],
+    summary="Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true",
+)
+async def list_listings(
+    principal: CurrentPrincipal,
+    listings: ListingsDep,
+    page: PageDep,
+    campaign_id: UUID | None = None,
+    merchant_id: UUID | None = None,
+    mine: bool = False,
+) -> PageOut[ListingOut]:
+    if mine:
+        found = await listings.list_own(principal=principal, page=page)
+    else:
+        found = await listings.list_open(
+            principal=principal, campaign_id=campaign_id, merchant_id=merchant_id, page=page
+        )
+    return PageOut(items=[ListingOut.of(x) for x in found.items], next_cursor=found.next_cursor)
+
+
+@router.get("/{listing_id}", response_model=ListingOut, summary="An open listing; own ones always")
+async def get_listing(
+    listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
+) -> ListingOut:
+    return ListingOut.of(await listings.get(principal=principal, listing_id=listing_id))
+
+
+@router.post(
+    "/{listing_id}/accept",
+    response_model=SwapOut,
+    summary="Another customer: swap one of their coupons matching `wants`; both get new codes",
+)
+async def accept_listing(
+    listing_id: UUID, body: AcceptListingIn, principal: CurrentPrincipal, listings: ListingsDep
+) -> SwapOut:
+    swap = await listings.accept(
+        principal=principal, listing_id=listing_id, offered_code=body.offered_coupon_code
+    )
+    return SwapOut.of(swap)
+
+
+@router.post(
+    "/{listing_id}/cancel",
+    response_model=CouponOut,
+    summary="The listing's owner: take the coupon back, active again",
+)
+async def cancel_listing(
+    listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
+) -> CouponOut:
+    return CouponOut.of(await listings.cancel(principal=principal, listing_id=listing_id))

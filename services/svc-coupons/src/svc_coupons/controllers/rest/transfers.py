@@ -1,0 +1,96 @@
+"""Gift transfers: an owner gives a coupon; another customer takes it with the claim token."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import Response, status
+
+from core.auth.dependencies import CurrentPrincipal
+from core.pagination import PageOut
+from core.web.pagination import PageDep
+from core.web.routes import IdempotencyKeyDep, SecretAnswerRoute, service_router
+from svc_coupons.controllers.dependencies import TransfersDep
+from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
+
+router = service_router(tags=["transfers"])
+# The answer holds the claim token, which no table keeps: not stored for replay.
+gifts = service_router(tags=["transfers"], route_class=SecretAnswerRoute)
+
+
+@gifts.post(
+    "/api/v1/coupons/{code}/transfers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NewTransferOut,
+    summary="Coupon owner: give the coupon away; it is held until accepted or cancelled",
+    description=(
+        "The claim token is shown in this answer only. A retry with the same "
+        "Idempotency-Key finds the same transfer and gets a fresh token for it "
+        "(the earlier one stops working): no table keeps a token."
+    ),
+)
+async def give(
+    code: str,
+    principal: CurrentPrincipal,
+    transfers: TransfersDep,
+    idempotency_key: IdempotencyKeyDep,
+    response: Response,
+) -> NewTransferOut:
+    new = await transfers.create(principal=principal, code=code, idempotency_key=idempotency_key)
+    response.headers["Cache-Control"] = "no-store"
+    if new.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return NewTransferOut.created(new)
+
+
+@router.post(
+    "/api/v1/transfers/{transfer_id}/accept",
+    response_model=CouponOut,
+    summary="Any other customer, with the claim token: the coupon becomes theirs, new code",
+)
+async def accept(
+    transfer_id: UUID, body: AcceptTransferIn, principal: CurrentPrincipal, transfers: TransfersDep
+) -> CouponOut:
+    details = await transfers.accept(
+        principal=principal, transfer_id=transfer_id, claim_token=body.claim_token
+    )
+    return CouponOut.of(details)
+
+
+@router.post(
+    "/api/v1/transfers/{transfer_id}/cancel",
+    response_model=CouponOut,
+    summary="The sender: take the coupon back, active again",
+)
+async def cancel(
+    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
+) -> CouponOut:
+    return CouponOut.of(await transfers.cancel(principal=principal, transfer_id=transfer_id))
+
+
+@router.get(
+    "/api/v1/transfers",
+    response_model=PageOut[TransferOut],
+    summary="Own transfers, newest first: ?role=sent or received (default both)",
+)
+async def list_transfers(
+    principal: CurrentPrincipal,
+    transfers: TransfersDep,
+    page: PageDep,
+    role: Literal["sent", "received"] | None = None,
+) -> PageOut[TransferOut]:
+    found = await transfers.list(principal=principal, role=role, page=page)
+    return PageOut(items=[TransferOut.of(t) for t in found.items], next_cursor=found.next_cursor)
+
+
+@router.get(
+    "/api/v1/transfers/{transfer_id}",
+    response_model=TransferOut,
+    summary="Its sender and recipient: the transfer, its coupon without the code",
+)
+async def get_transfer(
+    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
+) -> TransferOut:
+    return TransferOut.of(await transfers.get(principal=principal, transfer_id=transfer_id))

@@ -1,0 +1,238 @@
+"""Gift transfers: each decision one statement on the driver connection, its events in it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select
+
+from core.database.driver import driver_connection, reading_connection
+from core.database.keyset import keyset_page
+from core.database.repository import RepositoryBase
+from core.events import DomainEvent
+from core.events.outbox import OutboxWriter, announce
+from core.pagination import Page, PageRequest
+from svc_coupons.repositories.campaigns import campaign_from
+from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.schema_model import TransferRow, platform_tables
+from svc_coupons.services.data_model.campaigns import Campaign
+from svc_coupons.services.data_model.coupons import Coupon
+from svc_coupons.services.data_model.exchange import Transfer, TransferStatus
+
+_OUTBOX = platform_tables.outbox
+
+SELECT_TRANSFER = """
+SELECT transfer.*, coupon AS coupon, campaign AS campaign
+FROM coupons.transfers transfer
+JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
+JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
+WHERE transfer.id = $1
+"""
+# The gift: the owner's active, unexpired coupon of a transferable campaign is held, and the
+# transfer recorded with it. Any other state of the coupon changes nothing.
+CREATE = f"""
+WITH held AS (
+    UPDATE coupons.coupons coupon SET status = 'reserved'
+    WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
+      AND coupon.expires_at > $6
+      AND EXISTS (SELECT FROM coupons.campaigns campaign
+                  WHERE campaign.id = coupon.campaign_id AND campaign.transferable)
+    RETURNING coupon.*
+), transfer AS (
+    INSERT INTO coupons.transfers (id, coupon_id, sender_user_id, claim_token_hash,
+        idempotency_key, status, created_at, expires_at)
+    SELECT $1, id, $3, $4, $5, 'pending', $6, $7 FROM held
+    RETURNING id
+), {announce(_OUTBOX, when="transfer", after=7)}
+SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
+"""  # noqa: S608 (only our own table names go in; values are bound)
+# The acceptance: the pending, unexpired transfer whose token hash matches is locked (a
+# concurrent accept or cancel waits, then finds it closed); its held, unexpired coupon goes
+# to the recipient under a new code, unless that code is taken (then nothing changes and
+# the caller draws another). The transfer closes only when the coupon moved.
+ACCEPT = f"""
+WITH offer AS (
+    SELECT id, coupon_id FROM coupons.transfers
+    WHERE id = $1 AND status = 'pending' AND expires_at > $4 AND claim_token_hash = $3
+      AND sender_user_id <> $2
+    FOR UPDATE
+), moved AS (
+    UPDATE coupons.coupons coupon SET owner_user_id = $2, code = $5, status = 'active'
+    FROM offer
+    WHERE coupon.id = offer.coupon_id AND coupon.status = 'reserved' AND coupon.expires_at > $4
+      AND NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5)
+    RETURNING coupon.*
+), accepted AS (
+    UPDATE coupons.transfers transfer SET status = 'accepted', recipient_user_id = $2,
+        closed_at = $4
+    FROM moved WHERE transfer.id = $1
+), {announce(_OUTBOX, when="moved", after=5, events=2)}
+SELECT EXISTS (SELECT FROM offer) AS offered,
+       EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5) AS code_taken,
+       EXISTS (SELECT FROM announced) AS announced, moved.*
+FROM (SELECT) AS outcome LEFT JOIN moved ON true
+"""  # noqa: S608 (only our own table names go in; values are bound)
+# Closing a pending transfer (cancelled by its sender, or lapsed): its coupon, if still
+# held, is active again in the sender's wallet.
+CLOSE = f"""
+WITH closed AS (
+    UPDATE coupons.transfers SET status = $3, closed_at = $4
+    WHERE id = $1 AND sender_user_id = $2 AND status = 'pending'
+    RETURNING coupon_id
+), freed AS (
+    UPDATE coupons.coupons coupon SET status = 'active'
+    FROM closed WHERE coupon.id = closed.coupon_id AND coupon.status = 'reserved'
+    RETURNING coupon.*
+), {announce(_OUTBOX, when="closed", after=4)}
+SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
+FROM (SELECT) AS outcome LEFT JOIN freed ON true
+"""  # noqa: S608 (only our own table names go in; values are bound)
+LAPSED = """
+SELECT * FROM coupons.transfers
+WHERE status = 'pending' AND expires_at <= $1
+ORDER BY expires_at LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def transfer_from(row: Mapping[str, Any]) -> Transfer:
+    return Transfer(
+        id=row["id"],
+        coupon_id=row["coupon_id"],
+        sender_user_id=row["sender_user_id"],
+        recipient_user_id=row["recipient_user_id"],
+        claim_token_hash=row["claim_token_hash"],
+        idempotency_key=row["idempotency_key"],
+        stored_status=TransferStatus(row["status"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+def _to_transfer(row: TransferRow) -> Transfer:
+    return transfer_from(row.__dict__)
+
+
+class TransferRepository(RepositoryBase[TransferRow]):
+    row_type = TransferRow
+
+    def _outbox(self) -> OutboxWriter:
+        return OutboxWriter(_OUTBOX, self.session)
+
+    async def get(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign] | None:
+        async with reading_connection(self.session) as connection:
+            row = await connection.fetchrow(SELECT_TRANSFER, transfer_id)
+        if row is None:
+            return None
+        return transfer_from(row), coupon_from(row["coupon"]), campaign_from(row["campaign"])
+
+    async def by_idempotency_key(self, *, sender_user_id: UUID, key: str) -> Transfer | None:
+        row = (
+            await self.session.execute(
+                select(TransferRow).where(
+                    TransferRow.sender_user_id == sender_user_id,
+                    TransferRow.idempotency_key == key,
+                )
+            )
+        ).scalar_one_or_none()
+        return _to_transfer(row) if row else None
+
+    async def create(
+        self,
+        *,
+        transfer_id: UUID,
+        coupon: Coupon,
+        claim_token_hash: str,
+        idempotency_key: str | None,
+        now: datetime,
+        expires_at: datetime,
+        event: DomainEvent,
+    ) -> Coupon | None:
+        row = await self._outbox().fetchrow(
+            CREATE,
+            transfer_id,
+            coupon.id,
+            coupon.owner_user_id,
+            claim_token_hash,
+            idempotency_key,
+            now,
+            expires_at,
+            events=(event,),
+        )
+        return coupon_from(row) if row else None
+
+    async def new_token(self, *, transfer_id: UUID, claim_token_hash: str) -> bool:
+        """A pending transfer's claim token replaced (the old one no longer works)."""
+        connection = await driver_connection(self.session)
+        updated = await connection.fetchval(
+            "UPDATE coupons.transfers SET claim_token_hash = $2"
+            " WHERE id = $1 AND status = 'pending' RETURNING id",
+            transfer_id,
+            claim_token_hash,
+        )
+        return updated is not None
+
+    async def accept(
+        self,
+        *,
+        transfer_id: UUID,
+        recipient_user_id: UUID,
+        claim_token_hash: str,
+        new_code: str,
+        now: datetime,
+        events: Sequence[DomainEvent],
+    ) -> tuple[bool, Coupon | None]:
+        """(whether the code was taken, the coupon now the recipient's or None)."""
+        row = await self._outbox().fetchrow(
+            ACCEPT,
+            transfer_id,
+            recipient_user_id,
+            claim_token_hash,
+            now,
+            new_code,
+            events=events,
+        )
+        assert row is not None, "the outcome row is always there"
+        moved = coupon_from(row) if row["id"] is not None else None
+        return bool(row["offered"] and row["code_taken"] and moved is None), moved
+
+    async def close(
+        self,
+        *,
+        transfer: Transfer,
+        status: TransferStatus,
+        now: datetime,
+        event: DomainEvent,
+    ) -> tuple[bool, Coupon | None]:
+        """(whether the pending transfer closed, the coupon it freed if it still held it)."""
+        row = await self._outbox().fetchrow(
+            CLOSE, transfer.id, transfer.sender_user_id, status.value, now, events=(event,)
+        )
+        assert row is not None, "the outcome row is always there"
+        return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
+
+    async def lapsed(self, *, now: datetime, limit: int) -> list[Transfer]:
+        """Pending transfers past their time, locked for closing (other sweeps skip them)."""
+        connection = await driver_connection(self.session)
+        return [transfer_from(row) for row in await connection.fetch(LAPSED, now, limit)]
+
+    async def of_user(
+        self, *, user_id: UUID, role: str | None, page: PageRequest
+    ) -> Page[Transfer]:
+        """Transfers the customer sent (`sent`), received (`received`), or either."""
+        sent = TransferRow.sender_user_id == user_id
+        received = TransferRow.recipient_user_id == user_id
+        where = sent if role == "sent" else received if role == "received" else or_(sent, received)
+        return await keyset_page(
+            self.session,
+            select(TransferRow).where(where),
+            moment=TransferRow.created_at,
+            row_id=TransferRow.id,
+            page=page,
+            to_item=_to_transfer,
+            newest_first=True,
+        )

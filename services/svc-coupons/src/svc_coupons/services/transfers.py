@@ -1,0 +1,302 @@
+"""Gift transfers: an owner holds a coupon for whoever brings the claim token; that customer
+takes it under a new code, or the sender takes it back, or the gift lapses."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from core.auth import Principal
+from core.clock import utcnow
+from core.idempotency import IdempotencyKeyReused
+from core.pagination import Page, PageRequest
+from svc_coupons.services.access import customer_id
+from svc_coupons.services.data_model.campaigns import Campaign
+from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
+from svc_coupons.services.data_model.exchange import (
+    NewTransfer,
+    Transfer,
+    TransferDetails,
+    TransferStatus,
+)
+from svc_coupons.services.errors import (
+    InvalidClaimToken,
+    InvalidStatusFilter,
+    NotTransferable,
+    OwnTransfer,
+    TransferClosed,
+    TransferExpired,
+    TransferNotFound,
+)
+from svc_coupons.services.events import coupon_event
+from svc_coupons.services.exchange_access import as_taken, own_coupon, require_active
+from svc_coupons.services.ports import CampaignStore, CouponStore, TransferStore
+from svc_coupons.utils.codes import new_code
+
+CODE_ATTEMPTS = 5
+TRANSFER_ROLES = frozenset({"sent", "received"})
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    """A claim token (256 random bits) and the hash that is all the database keeps."""
+    token = secrets.token_urlsafe(32)
+    return token, _token_hash(token)
+
+
+class TransferService:
+    def __init__(
+        self,
+        *,
+        transfers: TransferStore,
+        coupons: CouponStore,
+        campaigns: CampaignStore,
+        lifetime: timedelta = timedelta(hours=72),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._transfers = transfers
+        self._coupons = coupons
+        self._campaigns = campaigns
+        self._lifetime = lifetime
+        self._clock = clock
+
+    def _details(
+        self, transfer: Transfer, coupon: Coupon, campaign: Campaign, now: datetime
+    ) -> TransferDetails:
+        return TransferDetails(
+            transfer=transfer,
+            coupon=CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now)),
+            status=transfer.status_at(now),
+        )
+
+    async def create(
+        self, *, principal: Principal, code: str, idempotency_key: str | None
+    ) -> NewTransfer:
+        """Gift the caller's active coupon: it is held until accepted, cancelled or lapsed.
+
+        With an Idempotency-Key, a retry finds the transfer the first attempt made and gets
+        a fresh claim token for it (the first one was never stored, so it cannot be shown
+        again; it stops working)."""
+        coupon, campaign = await own_coupon(self._coupons, principal, code)
+        now = self._clock()
+        if idempotency_key is not None:
+            replayed = await self._replay(principal, coupon, campaign, idempotency_key, now)
+            if replayed is not None:
+                return replayed
+        require_active(coupon, now)
+        if not campaign.terms.transferable:
+            raise NotTransferable()
+        transfer_id = uuid4()
+        token, token_hash = _new_token()
+        expires_at = now + self._lifetime
+        held = await self._transfers.create(
+            transfer_id=transfer_id,
+            coupon=coupon,
+            claim_token_hash=token_hash,
+            idempotency_key=idempotency_key,
+            now=now,
+            expires_at=expires_at,
+            event=coupon_event(
+                "transfer.created",
+                coupon_id=coupon.id,
+                actor=principal,
+                data={"transfer_id": str(transfer_id), "expires_at": expires_at.isoformat()},
+            ),
+        )
+        if held is None:  # changed since it was read: answer with what it is now
+            current = await self._coupons.by_code(coupon.code)
+            if current is None:
+                raise TransferClosed("The coupon changed hands meanwhile")
+            require_active(current, now)
+            raise TransferClosed("The coupon was given or listed meanwhile")
+        transfer = Transfer(
+            id=transfer_id,
+            coupon_id=coupon.id,
+            sender_user_id=customer_id(principal),
+            recipient_user_id=None,
+            claim_token_hash=token_hash,
+            idempotency_key=idempotency_key,
+            stored_status=TransferStatus.PENDING,
+            created_at=now,
+            expires_at=expires_at,
+            closed_at=None,
+        )
+        return NewTransfer(
+            details=self._details(transfer, held, campaign, now), claim_token=token, replayed=False
+        )
+
+    async def _replay(
+        self, principal: Principal, coupon: Coupon, campaign: Campaign, key: str, now: datetime
+    ) -> NewTransfer | None:
+        earlier = await self._transfers.by_idempotency_key(
+            sender_user_id=customer_id(principal), key=key
+        )
+        if earlier is None:
+            return None
+        if earlier.coupon_id != coupon.id:
+            raise IdempotencyKeyReused()
+        status = earlier.status_at(now)
+        if status is not TransferStatus.PENDING:
+            raise (TransferExpired if status is TransferStatus.EXPIRED else TransferClosed)()
+        token, token_hash = _new_token()
+        if not await self._transfers.new_token(transfer_id=earlier.id, claim_token_hash=token_hash):
+            raise TransferClosed()
+        return NewTransfer(
+            details=self._details(earlier, coupon, campaign, now), claim_token=token, replayed=True
+        )
+
+    async def _load(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign]:
+        found = await self._transfers.get(transfer_id)
+        if found is None:
+            raise TransferNotFound()
+        return found
+
+    @staticmethod
+    def _refuse_closed(transfer: Transfer, now: datetime) -> None:
+        status = transfer.status_at(now)
+        if status is TransferStatus.EXPIRED:
+            raise TransferExpired()
+        if status is not TransferStatus.PENDING:
+            raise TransferClosed(f"The transfer was {status.value}")
+
+    async def accept(
+        self, *, principal: Principal, transfer_id: UUID, claim_token: str
+    ) -> CouponDetails:
+        """The coupon becomes the caller's, under a new code; the old one stops existing."""
+        recipient = customer_id(principal)
+        transfer, coupon, campaign = await self._load(transfer_id)
+        token_hash = _token_hash(claim_token)
+        if not hmac.compare_digest(token_hash, transfer.claim_token_hash):
+            raise InvalidClaimToken()
+        if transfer.sender_user_id == recipient:
+            raise OwnTransfer()
+        now = self._clock()
+        self._refuse_closed(transfer, now)
+        require_active(as_taken(coupon), now)
+        events = (
+            coupon_event(
+                "transfer.accepted",
+                coupon_id=coupon.id,
+                actor=principal,
+                data={
+                    "transfer_id": str(transfer.id),
+                    "from_user_id": str(transfer.sender_user_id),
+                    "to_user_id": str(recipient),
+                },
+            ),
+            coupon_event(
+                "coupon.transferred",
+                coupon_id=coupon.id,
+                actor=principal,
+                data={
+                    "via": "transfer",
+                    "transfer_id": str(transfer.id),
+                    "from_user_id": str(transfer.sender_user_id),
+                    "to_user_id": str(recipient),
+                },
+            ),
+        )
+        for _ in range(CODE_ATTEMPTS):
+            code_taken, moved = await self._transfers.accept(
+                transfer_id=transfer.id,
+                recipient_user_id=recipient,
+                claim_token_hash=token_hash,
+                new_code=new_code(),
+                now=now,
+                events=events,
+            )
+            if moved is not None:
+                return CouponDetails(coupon=moved, campaign=campaign, status=moved.status_at(now))
+            if not code_taken:
+                break
+        else:
+            raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+        # Refused by the statement: something changed since the read. Say what it is now.
+        current, coupon, _ = await self._load(transfer_id)
+        self._refuse_closed(current, now)
+        require_active(as_taken(coupon), now)
+        raise TransferClosed()
+
+    async def cancel(self, *, principal: Principal, transfer_id: UUID) -> CouponDetails:
+        """The sender takes the coupon back: active again in their wallet."""
+        transfer, coupon, campaign = await self._load(transfer_id)
+        if transfer.sender_user_id != principal.user_id:
+            raise TransferNotFound()
+        now = self._clock()
+        if transfer.stored_status is not TransferStatus.PENDING:
+            raise TransferClosed(f"The transfer was {transfer.stored_status.value}")
+        closed, freed = await self._transfers.close(
+            transfer=transfer,
+            status=TransferStatus.CANCELLED,
+            now=now,
+            event=coupon_event(
+                "transfer.cancelled",
+                coupon_id=coupon.id,
+                actor=principal,
+                data={"transfer_id": str(transfer.id)},
+            ),
+        )
+        if not closed:
+            current, _, _ = await self._load(transfer_id)
+            raise TransferClosed(f"The transfer was {current.stored_status.value}")
+        coupon = freed or coupon  # not freed: voided by the merchant while it was held
+        return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
+
+    async def get(self, *, principal: Principal, transfer_id: UUID) -> TransferDetails:
+        """For its sender and its recipient; 404 for anyone else."""
+        transfer, coupon, campaign = await self._load(transfer_id)
+        if principal.user_id not in (transfer.sender_user_id, transfer.recipient_user_id):
+            raise TransferNotFound()
+        return self._details(transfer, coupon, campaign, self._clock())
+
+    async def list(
+        self, *, principal: Principal, role: str | None, page: PageRequest
+    ) -> Page[TransferDetails]:
+        """The caller's transfers, newest first: `sent`, `received`, or both."""
+        user_id = customer_id(principal)
+        if role is not None and role not in TRANSFER_ROLES:
+            raise InvalidStatusFilter("role is sent or received")
+        found = await self._transfers.of_user(user_id=user_id, role=role, page=page)
+        coupons = {
+            c.id: c for c in await self._coupons.get_many({t.coupon_id for t in found.items})
+        }
+        campaigns = {
+            c.id: c
+            for c in await self._campaigns.get_many({c.campaign_id for c in coupons.values()})
+        }
+        now = self._clock()
+        return Page(
+            items=[
+                self._details(
+                    t, coupons[t.coupon_id], campaigns[coupons[t.coupon_id].campaign_id], now
+                )
+                for t in found.items
+            ],
+            next_cursor=found.next_cursor,
+        )
+
+    async def release_lapsed(self, *, batch: int = 100) -> int:
+        """The sweep: pending transfers past their time close as expired, and their coupons
+        are active again in the senders' wallets. Returns how many."""
+        now = self._clock()
+        lapsed = await self._transfers.lapsed(now=now, limit=batch)
+        for transfer in lapsed:
+            await self._transfers.close(
+                transfer=transfer,
+                status=TransferStatus.EXPIRED,
+                now=now,
+                event=coupon_event(
+                    "transfer.expired",
+                    coupon_id=transfer.coupon_id,
+                    actor=None,
+                    data={"transfer_id": str(transfer.id)},
+                ),
+            )
+        return len(lapsed)
