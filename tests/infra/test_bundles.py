@@ -41,7 +41,7 @@ def test_lambda_bundle_holds_the_handler_its_code_and_arm64_wheels(
     bundle = lambda_bundles[service.name]  # type: ignore[attr-defined]
     root = bundle.path
     assert (root / "main.py").read_text() == (service_dir(bundle.service) / "main.py").read_text()
-    assert (root / "core" / "aws_lambda.py").is_file()
+    assert (root / "core" / "aws_lambda" / "handler.py").is_file()
     assert (root / bundle.service.package / "app.py").is_file()
     # The service's migrations, moved aside from the alembic library's own package.
     assert (root / "migrations" / "env.py").is_file()

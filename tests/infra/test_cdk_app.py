@@ -409,7 +409,7 @@ def test_each_service_connects_as_its_own_database_role(synthesized: Any) -> Non
             assert reads_master == (roles == [{"Ref": bootstrap_role}]), (service, logical_id)
         (bootstrap,) = template.find_resources(
             "AWS::Lambda::Function",
-            {"Properties": {"Handler": "core.aws_lambda.bootstrap_database_role"}},
+            {"Properties": {"Handler": "core.aws_lambda.database_role.bootstrap_database_role"}},
         ).values()
         variables = bootstrap["Properties"]["Environment"]["Variables"]
         assert variables["DATABASE_SCHEMA"] == service.name

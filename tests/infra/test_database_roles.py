@@ -1,4 +1,4 @@
-"""Per-service database roles (core.aws_lambda.ensure_service_role), on a real server.
+"""Per-service database roles (core.aws_lambda.database_role), on a real server.
 
 Each service connects as a login role of its own that owns its schema and has no right on
 any other; only the bootstrap step, run by the service stack before its migrations, uses
@@ -20,7 +20,7 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.aws_lambda import bootstrap_database_role, ensure_service_role
+from core.aws_lambda.database_role import bootstrap_database_role, ensure_service_role
 from core.database.migrations import upgrade_services
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import service_dir

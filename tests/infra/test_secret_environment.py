@@ -1,5 +1,5 @@
 """What a deployed function reads from Secrets Manager at cold start, and again when the
-database password changes under it (core.aws_lambda)."""
+database password changes under it (core.aws_lambda.secret_environment)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.aws_lambda import DatabaseCredentials, load_secret_environment
+from core.aws_lambda.secret_environment import DatabaseCredentials, load_secret_environment
 from core.database.engine import asyncpg_url
 
 SIGNING_KEY = "coupon-platform/dev/auth-signing-key"

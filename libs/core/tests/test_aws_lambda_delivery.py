@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import MetaData
 
-from core.aws_lambda import ServiceLambdaHandler, UnknownEventError
+from core.aws_lambda.handler import ServiceLambdaHandler, UnknownEventError
 from core.config import Environment, PlatformSettings
 from core.database.engine import Database
 from core.database.platform_tables import PlatformTables

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 from sqlalchemy import make_url
 
-from core.aws_lambda import load_secret_environment
+from core.aws_lambda.secret_environment import load_secret_environment
 
 
 @pytest.fixture

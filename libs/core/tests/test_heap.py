@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from fastapi import FastAPI
 
-from core import aws_lambda
+from core.aws_lambda import handler as aws_lambda_handler
 from core.heap import YOUNG_GENERATION_THRESHOLD, settle_heap
 
 
@@ -35,10 +35,10 @@ def test_a_lambda_handler_settles_the_heap_once_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settled: list[bool] = []
-    monkeypatch.setattr(aws_lambda, "settle_heap", lambda: settled.append(True))
+    monkeypatch.setattr(aws_lambda_handler, "settle_heap", lambda: settled.append(True))
     app = FastAPI()
     app.state.runtime = SimpleNamespace(name="x")
-    handler = aws_lambda.lambda_handler(app, service_dir=tmp_path)
+    handler = aws_lambda_handler.lambda_handler(app, service_dir=tmp_path)
     try:
         assert settled == [True]
     finally:

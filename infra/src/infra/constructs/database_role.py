@@ -16,14 +16,14 @@ from infra.config import StageConfig, database_role
 from infra.nag import accept, managed_policy
 from infra.platform import PlatformResources
 
-BOOTSTRAP_HANDLER = "core.aws_lambda.bootstrap_database_role"
+BOOTSTRAP_HANDLER = "core.aws_lambda.database_role.bootstrap_database_role"
 VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
 
 
 class ServiceDatabaseRole(Construct):
     """A custom resource, before the service's migrations: with the master credentials,
-    through the proxy, `core.aws_lambda.ensure_service_role` makes the login role of the
-    service's own secret, owning the service's schema and nothing else.
+    through the proxy, `core.aws_lambda.database_role.ensure_service_role` makes the login
+    role of the service's own secret, owning the service's schema and nothing else.
 
     Its function (the service's bundle, another handler) has a role of its own: the only
     one that may read the master secret. It runs on the first deploy and whenever its

@@ -16,7 +16,8 @@ MIGRATE_ACTION = "migrate"  # core.aws_lambda.MIGRATE
 
 class MigrationTrigger(Construct):
     """A custom resource whose provider invokes the service function itself with
-    `{"action": "migrate"}` (core.aws_lambda): migrations, then the app's after-migrate hook.
+    `{"action": "migrate"}` (core.aws_lambda.migration): migrations, then the app's
+    after-migrate hook.
 
     The provider invokes the function's current version, the one this deploy publishes, and
     the version is a property: every deploy that changes the function's code or settings
