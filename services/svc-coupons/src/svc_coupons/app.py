@@ -65,7 +65,6 @@ def create_app(
             issuing.router,
             wallet.router,
             campaigns.router,
-            transfers.gifts,
             transfers.router,
             exchange.router,
             allocations.router,

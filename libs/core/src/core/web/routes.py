@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,14 +65,6 @@ class TransactionalRoute(APIRoute):
         return handle
 
 
-class SecretAnswerRoute(TransactionalRoute):
-    """A POST whose answer holds a secret that no table may keep (a gift's claim token): it
-    is not stored for replay. The endpoint takes `Idempotency-Key` itself (IdempotencyKeyDep)
-    and its service answers a retry from its own record."""
-
-    honours_idempotency_key = False
-
-
 class OAuthRoute(TransactionalRoute):
     """OAuth2 endpoints: token responses are never stored for replay, and an error answer
     decides itself whether its writes stay (a detected refresh-token reuse must)."""
@@ -116,9 +108,10 @@ async def _run_idempotent(
     try:
         async with uow:
             response = await endpoint(request)
+            secret = getattr(request.state, SECRET_ANSWER, False)
             if response.status_code >= 400:
                 uow.rollback_only = True
-            else:
+            elif not secret:
                 await store.complete(
                     uow.session,
                     caller=caller,
@@ -130,26 +123,28 @@ async def _run_idempotent(
     except BaseException:
         await store.release(caller=caller, key=key)
         raise
-    if uow.rollback_only:
+    if uow.rollback_only or secret:
         await store.release(caller=caller, key=key)
     return response
 
 
-def service_router(**kwargs: Any) -> APIRouter:
-    """An APIRouter whose routes own their transaction (a TransactionalRoute, unless
-    `route_class` names a kind of it)."""
-    return APIRouter(**{"route_class": TransactionalRoute, **kwargs})
+SECRET_ANSWER = "secret_answer"
 
 
-# `async def` so FastAPI calls it on the loop instead of hopping to the thread pool.
-async def _idempotency_key(
-    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> str | None:
+def answer_holds_a_secret(request: Request) -> str | None:
+    """For an endpoint (or resolver) whose answer holds a secret no table may keep (a
+    gift's claim token): the answer is not stored for Idempotency-Key replay, and the key,
+    checked, is handed to the service, which keeps it with its own record and answers a
+    retry from that. The key is still claimed while the request runs, so a concurrent
+    duplicate gets 409 as usual."""
+    setattr(request.state, SECRET_ANSWER, True)
+    key = request.headers.get("idempotency-key")
     return None if key is None else check_key(key)
 
 
-IdempotencyKeyDep = Annotated[str | None, Depends(_idempotency_key)]
-"""The request's Idempotency-Key, checked, for a SecretAnswerRoute's endpoint."""
+def service_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter whose routes own their transaction."""
+    return APIRouter(route_class=TransactionalRoute, **kwargs)
 
 
 def get_unit_of_work(request: Request) -> UnitOfWork:
@@ -172,3 +167,11 @@ async def _runtime_dependency(request: Request) -> ServiceRuntime:
 
 SessionDep = Annotated[AsyncSession, Depends(_session_dependency)]
 RuntimeDep = Annotated[ServiceRuntime, Depends(_runtime_dependency)]
+
+
+async def _secret_answer_key(request: Request) -> str | None:
+    return answer_holds_a_secret(request)
+
+
+SecretAnswerKeyDep = Annotated[str | None, Depends(_secret_answer_key)]
+"""The Idempotency-Key of a request whose answer holds a secret (answer_holds_a_secret)."""

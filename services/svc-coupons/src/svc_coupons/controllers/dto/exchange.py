@@ -32,6 +32,12 @@ CouponCode = Annotated[
 ]
 
 
+class CouponCodeIn(BaseModel):
+    """A code given as an argument (GraphQL's, REST's path): checked like a body's."""
+
+    code: CouponCode
+
+
 class CouponSummaryOut(BaseModel):
     """A coupon without its code."""
 

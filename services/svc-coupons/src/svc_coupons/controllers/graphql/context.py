@@ -11,11 +11,14 @@ from core.errors import Unauthenticated
 from core.web.graphql import principal_of
 from core.web.routes import get_session
 from svc_coupons.components import CouponsComponents
+from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.issuing import IssuingService
+from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
+from svc_coupons.services.transfers import TransferService
 
 
 class CouponsContext(BaseContext):
@@ -34,9 +37,18 @@ class CouponsContext(BaseContext):
         self.redemptions: RedemptionService = parts.redemptions(
             session, authorization=authorization
         )
+        self.transfers: TransferService = parts.transfers(session)
+        self.listings: ListingService = parts.listings(session)
+        self.allocations: AllocationService = parts.allocations(
+            session, authorization=authorization
+        )
         self.campaign_loader: DataLoader[UUID, Campaign | None] = DataLoader(
             load_fn=self.campaigns.campaigns_by_ids
         )
+
+    @property
+    def http_request(self) -> Request:
+        return self._request
 
     def optional_principal(self) -> Principal | None:
         principal: Principal | None = principal_of(self._request)

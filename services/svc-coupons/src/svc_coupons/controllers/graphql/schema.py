@@ -12,6 +12,7 @@ from core.config import PlatformSettings
 from core.pagination import MAX_LIMIT, PageRequest
 from core.web.graphql import build_schema, graphql_router
 from svc_coupons.controllers.graphql.context import CouponsContext, get_context
+from svc_coupons.controllers.graphql.exchange import ExchangeMutation, ExchangeQuery
 from svc_coupons.controllers.graphql.types import (
     CampaignInput,
     CampaignPage,
@@ -31,7 +32,7 @@ def _page(limit: int, cursor: str | None) -> PageRequest:
 
 
 @strawberry.type
-class Query:
+class Query(ExchangeQuery):
     @strawberry.field(description="A campaign: anyone for active ones, members for any")
     async def campaign(self, info: CouponsInfo, id: UUID) -> CampaignType:
         ctx = info.context
@@ -85,7 +86,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ExchangeMutation):
     @strawberry.mutation
     async def create_campaign(self, info: CouponsInfo, input: CampaignInput) -> CampaignType:
         from svc_coupons.controllers.dto.campaigns import CampaignIn

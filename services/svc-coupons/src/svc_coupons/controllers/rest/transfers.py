@@ -10,17 +10,15 @@ from fastapi import Response, status
 from core.auth.dependencies import CurrentPrincipal
 from core.pagination import PageOut
 from core.web.pagination import PageDep
-from core.web.routes import IdempotencyKeyDep, SecretAnswerRoute, service_router
+from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
 
 router = service_router(tags=["transfers"])
-# The answer holds the claim token, which no table keeps: not stored for replay.
-gifts = service_router(tags=["transfers"], route_class=SecretAnswerRoute)
 
 
-@gifts.post(
+@router.post(
     "/api/v1/coupons/{code}/transfers",
     status_code=status.HTTP_201_CREATED,
     response_model=NewTransferOut,
@@ -35,7 +33,7 @@ async def give(
     code: str,
     principal: CurrentPrincipal,
     transfers: TransfersDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotency_key: SecretAnswerKeyDep,
     response: Response,
 ) -> NewTransferOut:
     new = await transfers.create(principal=principal, code=code, idempotency_key=idempotency_key)
