@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.aws_lambda import OutboxDeliveryFailed, UnknownEventError
 from core.events.model import DomainEvent
+from core.runtime import ChoresFailed
 from devstack.lambda_harness import (
     LambdaContext,
     LambdaHarness,
@@ -326,6 +327,29 @@ def test_scheduled_event_sweeps_what_delivery_left_behind(
     assert str(left_behind) in {item["event_id"]["S"] for item in audited}
     # Nothing old is left: the next sweep has nothing to do.
     assert fresh_lambda.invoke(scheduled_event()) == {"swept": 0}
+
+
+def test_the_scheduled_event_runs_the_service_chores_before_the_sweep(
+    fresh_lambda: LambdaHarness, aws: Any
+) -> None:
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    chores = fresh_lambda.module.app.state.runtime.chores
+    ran: list[str] = []
+
+    async def chore() -> None:
+        ran.append("chore")
+
+    async def broken() -> None:
+        raise RuntimeError("the chore broke")
+
+    chores[:] = [chore]
+    assert fresh_lambda.invoke(scheduled_event()) == {"swept": 0}
+    assert ran == ["chore"]
+    # A broken chore stops neither the others nor the sweep, and fails the invocation.
+    chores[:] = [broken, chore]
+    with pytest.raises(ChoresFailed, match="1 of 2 chores failed"):
+        fresh_lambda.invoke(scheduled_event())
+    assert ran == ["chore", "chore"]
 
 
 def test_a_sweep_that_cannot_deliver_fails_the_invocation(

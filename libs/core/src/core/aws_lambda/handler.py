@@ -118,7 +118,9 @@ class ServiceLambdaHandler:
         return {"event_id": str(domain_event.id), "type": detail_type, "processed": processed}
 
     async def _sweep(self) -> dict[str, Any]:
-        result = await self._app.state.runtime.relay.sweep()
+        # The service's chores (a failing one raises ChoresFailed after the outbox is swept),
+        # then the outbox.
+        result = await self._app.state.runtime.sweep()
         if result.failed:
             # Recorded on the rows already; raising makes a lasting outage reach the
             # function's Errors alarm instead of piling up unseen.
