@@ -7,6 +7,7 @@ connection; svc-coupons reaches svc-merchants through the gateway, as it does ov
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.events.sinks import InProcessBus
+from devstack.api import AuthApi, MerchantsApi, bearer
+from devstack.api import expect as ok
 from devstack.gateway import LocalGateway
 from devstack.tokens import TestTokens
 from svc_auth.app import create_app as create_auth_app
@@ -58,3 +61,84 @@ async def gateway(
     transport = httpx.ASGITransport(app=gateway)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
+
+
+class Scene:
+    """A verified merchant with an outlet, a staff member and an active campaign."""
+
+    def __init__(self, gateway: httpx.AsyncClient, tokens: TestTokens) -> None:
+        self.http = gateway
+        self.tokens = tokens
+        self.accounts = AuthApi(gateway)
+        self.merchants = MerchantsApi(gateway)
+
+    async def set_up(self) -> None:
+        http, accounts = self.http, self.accounts
+        await accounts.register("owner@bakery.example")
+        applicant = await accounts.login("owner@bakery.example", client_id="merchant-portal")
+        self.merchant = await self.merchants.apply(applicant["access_token"], name="Bakery")
+        await self.merchants.verify(self.tokens.admin(), self.merchant["id"])
+        # The owner's next token carries the membership svc-auth granted on verification.
+        self.owner = bearer(
+            await accounts.login("owner@bakery.example", client_id="merchant-portal")
+        )
+        mid = self.merchant["id"]
+        self.outlet = await self.merchants.create_outlet(self.owner["Authorization"][7:], mid)
+
+        await accounts.register("staff@bakery.example")
+        ok(
+            await http.post(
+                f"/api/v1/auth/merchants/{mid}/members",
+                json={"email": "staff@bakery.example", "role": "staff"},
+                headers=self.owner,
+            ),
+            201,
+        )
+        self.staff = bearer(
+            await accounts.login("staff@bakery.example", client_id="merchant-portal")
+        )
+
+        now = datetime.now(UTC)
+        campaign = ok(
+            await http.post(
+                "/api/v1/campaigns",
+                headers=self.owner,
+                json={
+                    "merchant_id": mid,
+                    "title": "Twenty off",
+                    "discount_type": "percentage",
+                    "discount_value": 20,
+                    "total_quantity": 10,
+                    "per_customer_limit": 1,
+                    "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                    "ends_at": (now + timedelta(days=30)).isoformat(),
+                    "outlet_ids": [self.outlet["id"]],
+                },
+            ),
+            201,
+        )
+        assert campaign["status"] == "draft"
+        self.campaign = ok(
+            await http.post(f"/api/v1/campaigns/{campaign['id']}/publish", headers=self.owner)
+        )
+        assert self.campaign["status"] == "active"
+
+    async def customer(self, email: str) -> dict[str, str]:
+        await self.accounts.register(email)
+        return bearer(await self.accounts.login(email))
+
+    async def claim(self, customer: dict[str, str]) -> dict[str, Any]:
+        coupon: dict[str, Any] = ok(
+            await self.http.post(
+                f"/api/v1/campaigns/{self.campaign['id']}/claim", headers=customer
+            ),
+            201,
+        )
+        return coupon
+
+
+@pytest.fixture
+async def scene(gateway: httpx.AsyncClient, tokens: TestTokens) -> Scene:
+    built = Scene(gateway, tokens)
+    await built.set_up()
+    return built

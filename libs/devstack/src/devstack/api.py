@@ -9,6 +9,12 @@ import httpx
 DEFAULT_PASSWORD = "correct horse battery"
 
 
+def expect(response: httpx.Response, status: int = 200) -> Any:
+    """The JSON body of an answer with `status`; an assertion showing the body otherwise."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
 class AuthApi:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
