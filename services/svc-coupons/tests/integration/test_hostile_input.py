@@ -4,6 +4,7 @@ campaign's life, NUL characters and lone surrogates in text, crafted cursors."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -255,3 +256,47 @@ async def test_a_good_newest_first_cursor_still_pages(world: World) -> None:
     cursor = encode_cursor(datetime(2026, 1, 1, tzinfo=UTC).isoformat(), uuid4())
     response = await world.http.get("/api/v1/campaigns", params={"cursor": cursor})
     assert response.status_code == 200, response.text
+
+
+# The exchange's inputs: malformed ids, text PostgreSQL cannot store, unknown fields,
+# out-of-range quantities are 422 before anything is read or written.
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/transfers/not-a-uuid/accept", {"claim_token": "x"}),
+        ("/api/v1/transfers/{uuid}/accept", {"claim_token": "a\x00b"}),
+        ("/api/v1/transfers/{uuid}/accept", {"claim_token": ""}),
+        ("/api/v1/transfers/{uuid}/accept", {"claim_token": "x", "extra": 1}),
+        ("/api/v1/exchange/listings", {"coupon_code": "\ud800"}),
+        ("/api/v1/exchange/listings", {"coupon_code": "A" * 65}),
+        ("/api/v1/exchange/listings", {"coupon_code": "ABC", "wants": {"campaign_id": "x"}}),
+        ("/api/v1/exchange/listings/{uuid}/accept", {"offered_coupon_code": "a\x00"}),
+        ("/api/v1/exchange/listings/not-a-uuid/cancel", None),
+        ("/api/v1/campaigns/{uuid}/allocations", {"partner_merchant_id": "x", "quantity": 1}),
+        ("/api/v1/campaigns/{uuid}/allocations", {"partner_merchant_id": "{uuid}", "quantity": 0}),
+        (
+            "/api/v1/campaigns/{uuid}/allocations",
+            {"partner_merchant_id": "{uuid}", "quantity": 2**63},
+        ),
+        ("/api/v1/allocations/{uuid}/issue", {"user_id": "nobody"}),
+    ],
+)
+async def test_exchange_input_is_checked_before_anything_runs(
+    world: World, path: str, body: dict[str, Any] | None
+) -> None:
+    _, customer = world.customer()
+    some_id = str(uuid4())
+    filled = (
+        None
+        if body is None
+        else {k: v.replace("{uuid}", some_id) if isinstance(v, str) else v for k, v in body.items()}
+    )
+    response = await world.http.post(
+        path.replace("{uuid}", some_id),
+        content=None if filled is None else json.dumps(filled),
+        headers=customer | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_input"
