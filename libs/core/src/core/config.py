@@ -52,7 +52,25 @@ class PlatformSettings(BaseSettings):
     database_behind_proxy: bool = Field(
         default=False, description="RDS Proxy or PgBouncer: no prepared statement cache"
     )
+    # A database that does not answer gets a bounded wait and a 503, never a hang.
+    database_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="Opening a connection, before database_unavailable"
+    )
+    database_statement_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="One statement's answer, before database_unavailable"
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Waiting for a free pooled connection"
+    )
     aws_region: str = "us-east-1"
+    # DynamoDB and EventBridge calls on a request's path (core.aws_clients): at most about
+    # 0.5 + 1 s an attempt, two attempts, then the client rests for a few seconds.
+    aws_connect_timeout_seconds: float = Field(default=0.5, gt=0)
+    aws_read_timeout_seconds: float = Field(default=1.0, gt=0)
+    aws_max_attempts: int = Field(default=2, ge=1)
+    aws_breaker_seconds: float = Field(
+        default=5.0, ge=0, description="How long a client fails fast after a timeout"
+    )
     dynamodb_endpoint_url: str | None = None
     audit_table: str = "coupon-audit"
     cache_table: str = "coupon-cache"

@@ -10,7 +10,10 @@ from core.config import PlatformSettings
 
 
 class DynamoClientFactory:
-    """Creates the boto3 client on first use (a cold start should not pay for it) and keeps it."""
+    """Creates the boto3 client on first use (a cold start should not pay for it) and keeps it.
+
+    The client waits a bounded time for DynamoDB (core.aws_clients' budget and breaker), so
+    a throttled or unreachable table costs a request about a second, not minutes."""
 
     def __init__(self, settings: PlatformSettings) -> None:
         self._settings = settings
@@ -18,12 +21,10 @@ class DynamoClientFactory:
 
     def __call__(self) -> Any:
         if self._client is None:
-            import boto3
+            from core.aws_clients import bounded_client
 
-            self._client = boto3.client(
-                "dynamodb",
-                region_name=self._settings.aws_region,
-                endpoint_url=self._settings.dynamodb_endpoint_url,
+            self._client = bounded_client(
+                "dynamodb", self._settings, endpoint_url=self._settings.dynamodb_endpoint_url
             )
         return self._client
 

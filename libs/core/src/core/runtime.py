@@ -60,9 +60,9 @@ class ServiceRuntime:
 
     def _events_client(self) -> Any:
         if self._events is None:
-            import boto3
+            from core.aws_clients import bounded_client
 
-            self._events = boto3.client("events", region_name=self.settings.aws_region)
+            self._events = bounded_client("events", self.settings)
         return self._events
 
     def unit_of_work(self, *, reads_only: bool = False) -> UnitOfWork:

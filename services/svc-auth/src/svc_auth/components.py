@@ -18,7 +18,7 @@ from svc_auth.repositories.clients import ClientRepository
 from svc_auth.repositories.memberships import MembershipRepository
 from svc_auth.repositories.refresh_tokens import RefreshTokenRepository
 from svc_auth.repositories.schema_model import platform_tables
-from svc_auth.repositories.throttle import DynamoLoginThrottle
+from svc_auth.repositories.throttle import DynamoLoginThrottle, DynamoRateLimit
 from svc_auth.repositories.users import UserRepository
 from svc_auth.services.accounts import AccountService
 from svc_auth.services.clients import ClientService
@@ -52,6 +52,8 @@ class AuthComponents:
     hasher: PasswordHasher
     policy: TokenPolicy
     throttle: DynamoLoginThrottle
+    register_limit: DynamoRateLimit
+    token_limit: DynamoRateLimit
 
     @classmethod
     def build(
@@ -76,6 +78,20 @@ class AuthComponents:
             ),
             throttle=DynamoLoginThrottle(
                 runtime.dynamo, platform.cache_table, window_seconds=settings.login_window_seconds
+            ),
+            register_limit=DynamoRateLimit(
+                runtime.dynamo,
+                platform.cache_table,
+                name="register",
+                limit=settings.register_per_address,
+                window_seconds=settings.register_window_seconds,
+            ),
+            token_limit=DynamoRateLimit(
+                runtime.dynamo,
+                platform.cache_table,
+                name="token",
+                limit=settings.token_per_address,
+                window_seconds=settings.token_window_seconds,
             ),
         )
 

@@ -26,6 +26,12 @@ class AuthSettings(BaseSettings):
     password_parallelism: int = 4
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Per client address (API Gateway's HTTP API has no per-IP limits: the service keeps
+    # them). Generous for people behind one NAT; a flood is answered 429.
+    register_per_address: int = Field(default=30, ge=1)
+    register_window_seconds: int = Field(default=600, ge=1)
+    token_per_address: int = Field(default=300, ge=1)
+    token_window_seconds: int = Field(default=60, ge=1)
     bootstrap_admin_email: str | None = Field(
         default=None,
         validation_alias=AliasChoices("BOOTSTRAP_ADMIN_EMAIL", "AUTH_BOOTSTRAP_ADMIN_EMAIL"),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from sqlalchemy import URL, make_url
+from sqlalchemy import URL, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from core.config import PlatformSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 def asyncpg_url(raw: str) -> URL:
@@ -44,6 +48,17 @@ def _url_from_secret(secret_arn: str, region: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _drop_closed_connection(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """A pooled connection the server closed (a restart, a failover, an idle timeout) is
+    replaced before anyone uses it, for free: asyncpg marks a connection closed as soon as
+    the event loop sees its socket end, so this costs no round trip (pool_pre_ping costs
+    three). The pool retries the checkout with a fresh connection."""
+    if record.driver_connection is not None and record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 class Database:
     """Owns one engine per process. Nothing connects until the first session is used."""
 
@@ -65,7 +80,12 @@ class Database:
 
     def _engine_options(self) -> dict[str, Any]:
         settings = self._settings
-        connect_args: dict[str, Any] = {"server_settings": {"application_name": "coupon-platform"}}
+        connect_args: dict[str, Any] = {
+            "server_settings": {"application_name": "coupon-platform"},
+            # Bounded waits: a server that does not answer is database_unavailable (503).
+            "timeout": settings.database_connect_timeout_seconds,
+            "command_timeout": settings.database_statement_timeout_seconds,
+        }
         if settings.database_behind_proxy:
             # A proxy multiplexes server connections: named prepared statements would collide.
             connect_args["statement_cache_size"] = 0
@@ -73,6 +93,7 @@ class Database:
         return {
             "pool_size": settings.database_pool_size,
             "max_overflow": settings.database_max_overflow,
+            "pool_timeout": settings.database_pool_timeout_seconds,
             # Deployed, a connection may have sat through a frozen Lambda or a proxy's idle
             # timeout; locally the ping's three round trips per checkout buy nothing.
             "pool_pre_ping": settings.environment.is_deployed,
@@ -89,6 +110,7 @@ class Database:
             if self._settings.database_behind_proxy:
                 url = url.update_query_dict({"prepared_statement_cache_size": "0"})
             self._engine = create_async_engine(url, **self._engine_options())
+            event.listen(self._engine.sync_engine, "checkout", _drop_closed_connection)
         return self._engine
 
     def session(self) -> AsyncSession:

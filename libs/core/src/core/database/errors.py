@@ -1,9 +1,11 @@
-"""Database refusals that the caller's data caused, turned into the errors callers see.
+"""Database failures turned into the errors callers see.
 
 A request whose value PostgreSQL cannot take (a NUL character, a number or date out of
 range: SQLSTATE class 22) is bad input, not a server fault; one that breaks an integrity
-rule (class 23) lost a race or broke a rule the service should have checked first. Either
-way the unit of work has rolled everything back, so nothing is half written.
+rule (class 23) lost a race or broke a rule the service should have checked first. A
+database that cannot be reached, went away mid-request, or did not answer in time is a
+503 `database_unavailable` with Retry-After: the caller may simply try again. Either way
+the unit of work has rolled everything back, so nothing is half written.
 """
 
 from __future__ import annotations
@@ -12,15 +14,32 @@ import logging
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.errors import Conflict, InvalidInput, PlatformError
 
 logger = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 2
 
-# What a refusal arrives as: wrapped by SQLAlchemy, or straight from the driver when a
-# repository ran its statement on the driver connection (core.database.driver).
-DATABASE_ERRORS = (DBAPIError, asyncpg.PostgresError)
+
+class DatabaseUnavailable(PlatformError):
+    status = 503
+    code = "database_unavailable"
+    title = "The database cannot be reached right now; try again shortly"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+# What a database failure arrives as: wrapped by SQLAlchemy, straight from the driver when a
+# repository ran its statement on the driver connection (core.database.driver), a pool
+# that had no connection to give in time, or the socket's own error when the server could
+# not be reached at all (refused, gone, timed out: asyncpg raises those as they are).
+DATABASE_ERRORS = (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, PoolTimeout, OSError)
+# SQLSTATE classes of a server that is going away or not there yet: 08 connection
+# exceptions, 57P admin or crash shutdown and "cannot connect now" (starting up).
+_UNAVAILABLE_STATES = ("08", "57P")
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -34,9 +53,30 @@ def _sqlstate(exc: BaseException) -> str:
     return ""
 
 
+def _unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeout | OSError | asyncpg.InterfaceError):
+        return True  # OSError includes asyncio's TimeoutError: no answer within the bound
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        orig = exc.orig
+        cause = getattr(orig, "__cause__", None)
+        if any(isinstance(e, OSError | asyncpg.InterfaceError) for e in (orig, cause)):
+            return True
+        # The asyncpg adapter's own InterfaceError ("connection is closed").
+        if type(orig).__name__ == "InterfaceError":
+            return True
+    return _sqlstate(exc).startswith(_UNAVAILABLE_STATES)
+
+
 def caller_error(exc: BaseException) -> PlatformError | None:
+    """The error a caller sees for a database failure; None when it is none of those
+    (a bug, to be answered 500 and logged)."""
     if not isinstance(exc, DATABASE_ERRORS):
         return None
+    if _unavailable(exc):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return DatabaseUnavailable()
     state = _sqlstate(exc)
     if state.startswith("22"):
         return InvalidInput(

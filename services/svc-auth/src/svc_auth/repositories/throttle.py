@@ -1,10 +1,28 @@
-"""Failed sign-ins per account, counted in DynamoDB windows that expire by TTL."""
+"""Counters in DynamoDB windows that expire by TTL: failed sign-ins per account, and
+requests per client address.
+
+When the counter store cannot be reached (core.aws_clients gives up within about a
+second), the counters let the attempt through and log it: sign-in stays available to
+every portal through a DynamoDB outage, and an attacker still pays a full password hash
+per guess. The decision is here, in one place, for both counters.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from core.dynamo import DynamoClientFactory, WindowCounter
+
+logger = logging.getLogger(__name__)
+_STORE_DOWN = (BotoCoreError, ClientError)
+
+
+def _hashed(key: str) -> str:
+    # The cache table need not hold email addresses or client addresses.
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class DynamoLoginThrottle:
@@ -13,16 +31,53 @@ class DynamoLoginThrottle:
             client_factory, table, prefix="login-failures", window_seconds=window_seconds
         )
 
-    @staticmethod
-    def _key(account: str) -> str:
-        # The cache table need not hold email addresses.
-        return hashlib.sha256(account.encode()).hexdigest()
-
     async def failures(self, account: str) -> tuple[int, int]:
-        return await self._counter.current(self._key(account))
+        try:
+            return await self._counter.current(_hashed(account))
+        except _STORE_DOWN as exc:
+            logger.warning("login throttle unreadable, sign-in let through: %s", exc)
+            return 0, 0
 
     async def record_failure(self, account: str) -> int:
-        return await self._counter.increment(self._key(account))
+        try:
+            return await self._counter.increment(_hashed(account))
+        except _STORE_DOWN as exc:
+            logger.warning("login failure not counted: %s", exc)
+            return 0
 
     async def clear(self, account: str) -> None:
-        await self._counter.reset(self._key(account))
+        try:
+            await self._counter.reset(_hashed(account))
+        except _STORE_DOWN as exc:
+            logger.warning("login failures not cleared: %s", exc)
+
+
+class DynamoRateLimit:
+    """At most `limit` requests per key (a client address) in each window."""
+
+    def __init__(
+        self,
+        client_factory: DynamoClientFactory,
+        table: str,
+        *,
+        name: str,
+        limit: int,
+        window_seconds: int,
+    ) -> None:
+        self._counter = WindowCounter(
+            client_factory, table, prefix=f"rate-{name}", window_seconds=window_seconds
+        )
+        self._name = name
+        self._limit = limit
+
+    async def take(self, key: str) -> int | None:
+        """Count one request; None while within the limit, else the seconds to wait."""
+        try:
+            count = await self._counter.increment(_hashed(key))
+        except _STORE_DOWN as exc:
+            logger.warning("%s rate limit uncounted, request let through: %s", self._name, exc)
+            return None
+        if count <= self._limit:
+            return None
+        _, retry_after = await self._counter.current(_hashed(key))
+        return max(retry_after, 1)

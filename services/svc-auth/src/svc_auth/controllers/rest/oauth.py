@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from core.web.routes import OAuthRoute, get_unit_of_work
-from svc_auth.controllers.dependencies import ComponentsDep, TokensDep
+from svc_auth.controllers.dependencies import ComponentsDep, TokensDep, client_address
 from svc_auth.controllers.dto.oauth import DiscoveryOut, OAuthErrorOut, TokenOut
 from svc_auth.services.data_model.clients import GrantType, Scope
 from svc_auth.services.errors import (
@@ -80,6 +80,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
 async def token(
     request: Request,
     tokens: TokensDep,
+    parts: ComponentsDep,
     grant_type: FormField = None,
     username: FormField = None,
     password: FormField = None,
@@ -90,6 +91,11 @@ async def token(
 ) -> JSONResponse:
     used_basic = False
     try:
+        wait = await parts.token_limit.take(client_address(request))
+        if wait is not None:
+            raise LoginThrottled(
+                "Too many token requests from this address; try again later", retry_after=wait
+            )
         client_id, client_secret, used_basic = _client_credentials(
             request, client_id, client_secret
         )

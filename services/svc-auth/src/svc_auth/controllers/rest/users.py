@@ -11,13 +11,18 @@ from core.auth.dependencies import CurrentPrincipal
 from core.pagination import PageOut
 from core.web.pagination import PageDep
 from core.web.routes import service_router
-from svc_auth.controllers.dependencies import AccountsDep
+from svc_auth.controllers.dependencies import AccountsDep, RegistrationAllowed
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
 
 router = service_router(prefix="/api/v1/auth", tags=["users"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    dependencies=[RegistrationAllowed],
+)
 async def register(body: RegisterIn, accounts: AccountsDep) -> UserOut:
     user = await accounts.register(
         email=body.email, password=body.password, display_name=body.display_name

@@ -1,0 +1,106 @@
+"""Per client address limits on sign-up and the token endpoint (429 + Retry-After), and
+what the counters do when their store, DynamoDB, cannot be reached: let the attempt
+through, quickly."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from core.aws_clients import DependencyResting
+from devstack.api import AuthApi
+from svc_auth.config import AuthSettings
+
+
+@pytest.fixture
+def auth_settings() -> AuthSettings:
+    return AuthSettings(
+        password_time_cost=1,
+        password_memory_kib=1024,
+        password_parallelism=1,
+        login_max_failures=3,
+        register_per_address=3,
+        token_per_address=4,
+    )
+
+
+def from_address(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+def register(http: httpx.AsyncClient) -> Any:
+    return http.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"u-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "correct horse battery",
+            "display_name": "U",
+        },
+    )
+
+
+@pytest.fixture
+async def elsewhere(auth_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with from_address(auth_app, "203.0.113.9") as http:
+        yield http
+
+
+async def test_sign_ups_are_limited_per_address(
+    client: httpx.AsyncClient, elsewhere: httpx.AsyncClient
+) -> None:
+    for _ in range(3):
+        assert (await register(client)).status_code == 201
+    refused = await register(client)
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "too_many_requests"
+    assert 0 < int(refused.headers["retry-after"]) <= 600
+    # Another address is counted on its own.
+    assert (await register(elsewhere)).status_code == 201
+
+
+async def test_token_requests_are_limited_per_address(
+    accounts: AuthApi, elsewhere: httpx.AsyncClient
+) -> None:
+    for _ in range(4):
+        answer = await accounts.token(grant_type="client_credentials", client_id="nobody")
+        assert answer.status_code == 401
+    refused = await accounts.token(grant_type="client_credentials", client_id="nobody")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_attempts"
+    assert 0 < int(refused.headers["retry-after"]) <= 60
+    other = await elsewhere.post(
+        "/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "nobody"}
+    )
+    assert other.status_code == 401
+
+
+async def test_counters_that_cannot_be_reached_let_the_attempt_through(
+    accounts: AuthApi, auth_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await accounts.register("kept@example.com")
+    client = auth_app.state.runtime.dynamo()
+
+    def resting(*args: Any, **kwargs: Any) -> Any:
+        raise DependencyResting(service="dynamodb", seconds=5)
+
+    for operation in ("get_item", "update_item", "delete_item"):
+        monkeypatch.setattr(client, operation, resting)
+    started = time.monotonic()
+    for _ in range(6):  # past both the address limit and the failure limit
+        wrong = await accounts.token(
+            grant_type="password",
+            username="kept@example.com",
+            password="wrong password here",
+            client_id="customer-portal",
+        )
+        assert wrong.status_code == 400
+    signed_in = await accounts.login("kept@example.com")
+    assert signed_in["access_token"]
+    assert time.monotonic() - started < 5
