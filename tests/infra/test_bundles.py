@@ -12,7 +12,17 @@ import pytest
 
 from core.routing import SERVICES
 from devstack.lambda_harness import http_event
-from infra.bundle import PROVIDED_BY_RUNTIME, Bundle, build_bundle, host_target, service_dir
+from infra import bundle as bundle_module
+from infra.bundle import (
+    LAMBDA,
+    PROVIDED_BY_RUNTIME,
+    Bundle,
+    BytecodeUnavailable,
+    build_bundle,
+    host_target,
+    python_for,
+    service_dir,
+)
 from infra.constructs.database_role import BOOTSTRAP_HANDLER
 
 pytestmark = pytest.mark.slow
@@ -53,6 +63,13 @@ def test_lambda_bundle_holds_the_handler_its_code_and_arm64_wheels(
     assert {_elf_machine(so) for so in extensions} == {ELF_MACHINE_AARCH64}
     assert not [so for so in extensions if "cpython" in so.name and "cpython-312" not in so.name]
 
+    # Bytecode for the runtime's Python whenever one is installed here (make package says
+    # loudly when not): without it every cold start compiles every module.
+    assert bundle.bytecode == (python_for(LAMBDA.python_version) is not None)
+    if bundle.bytecode:
+        compiled = root / "core" / "aws_lambda" / "__pycache__" / "handler.cpython-312.pyc"
+        assert compiled.is_file()
+
     installed = _installed(root)
     for package in PROVIDED_BY_RUNTIME:
         assert package not in installed
@@ -62,6 +79,17 @@ def test_lambda_bundle_holds_the_handler_its_code_and_arm64_wheels(
         name, version = line.split(";")[0].strip().split("==")
         if name not in bundle.excluded:
             assert installed.get(name) == version, f"{name}=={version} missing from the bundle"
+
+
+def test_a_deploy_refuses_bundles_without_bytecode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bundle_module, "python_for", lambda version: None)
+    with pytest.raises(BytecodeUnavailable, match=r"NO\s+bytecode"):
+        build_bundle(SERVICES[0], out=tmp_path / "bundle", require_bytecode=True)
+    assert not (tmp_path / "bundle").exists()
+    assert bundle_module.main(["--require-bytecode", SERVICES[0].name]) == 1
+    assert "local smoke" in capsys.readouterr().err
 
 
 SMOKE = r"""

@@ -13,7 +13,10 @@ APIs (DynamoDB items, EventBridge PutEvents, Secrets Manager GetSecretValue), an
 boto3 only where it uses it.
 
 `python -m infra.bundle` builds every service of the route table for Lambda (arm64,
-Python 3.12) under `build/lambda/`, and prints each bundle's unzipped size.
+Python 3.12) under `build/lambda/`, and prints each bundle's unzipped size. It ships
+bytecode compiled by a local Python 3.12 whenever there is one, and says loudly when there
+is none: such a bundle compiles every module at each cold start, which is fine for a local
+smoke test and too slow to deploy (`--require-bytecode`, as CI deploys, refuses to build it).
 
 Every subprocess here (uv, strip, Python) runs with arguments built from the repository's
 own files, hence the S603 waivers.
@@ -344,19 +347,38 @@ def _compile_bytecode(root: Path, python: str) -> None:
     )
 
 
+class BytecodeUnavailable(RuntimeError):
+    """Bytecode was required, and no interpreter of the target's version is at hand."""
+
+
+NO_BYTECODE_WARNING = """
+WARNING: no Python {version} found (PATH, pyenv, or LAMBDA_PYTHON): the bundles ship NO
+bytecode. A function deployed from them compiles every module it imports at each cold
+start (about 2 s more here, more on a Lambda's smaller CPU). Use them for local smoke
+tests only; deploy bundles built where Python {version} is installed.
+"""
+
+
 def build_bundle(
     service: ServiceRoutes,
     target: Target = LAMBDA,
     *,
     out: Path | None = None,
-    bytecode: bool = False,
+    bytecode: bool = True,
+    require_bytecode: bool = False,
 ) -> Bundle:
     """Build (or rebuild) one service's bundle; the previous one is replaced only on success.
 
-    `bytecode` ships compiled modules (when an interpreter of the target's version is at
-    hand): the task folder is read-only, so otherwise each cold start compiles what it
-    imports. It costs more than half the size again, hence off by default.
+    `bytecode` ships compiled modules when an interpreter of the target's version is at
+    hand (the task folder is read-only, so otherwise each cold start compiles what it
+    imports); without one the bundle is built all the same, with a loud warning, unless
+    `require_bytecode`.
     """
+    python = python_for(target.python_version) if bytecode else None
+    if bytecode and python is None:
+        if require_bytecode:
+            raise BytecodeUnavailable(NO_BYTECODE_WARNING.format(version=target.python_version))
+        sys.stderr.write(NO_BYTECODE_WARNING.format(version=target.python_version))
     uv = uv_executable()
     out = out or BUILD_DIR / service.directory
     staging = out.with_name(f".{out.name}.staging")
@@ -370,7 +392,6 @@ def build_bundle(
         if strip is not None:
             _strip_extensions(staging, strip)
         _copy_code(service, staging)
-        python = python_for(target.python_version) if bytecode else None
         if python is not None:
             _compile_bytecode(staging, python)
         shutil.rmtree(out, ignore_errors=True)
@@ -384,9 +405,16 @@ def build_bundle(
 
 
 def build_all(
-    services: Iterable[ServiceRoutes] = SERVICES, target: Target = LAMBDA, *, bytecode: bool = False
+    services: Iterable[ServiceRoutes] = SERVICES,
+    target: Target = LAMBDA,
+    *,
+    bytecode: bool = True,
+    require_bytecode: bool = False,
 ) -> list[Bundle]:
-    return [build_bundle(service, target, bytecode=bytecode) for service in services]
+    return [
+        build_bundle(service, target, bytecode=bytecode, require_bytecode=require_bytecode)
+        for service in services
+    ]
 
 
 def bundle_path(service: ServiceRoutes) -> Path:
@@ -398,14 +426,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("services", nargs="*", help="service names or directories (default: all)")
     parser.add_argument(
-        "--bytecode", action="store_true", help="ship compiled modules (needs Python 3.12 here)"
+        "--no-bytecode",
+        dest="bytecode",
+        action="store_false",
+        help="ship no compiled modules even when Python 3.12 is here (local smoke tests)",
+    )
+    parser.add_argument(
+        "--require-bytecode",
+        action="store_true",
+        help="fail rather than build bundles without bytecode (what a deploy needs)",
     )
     args = parser.parse_args(argv)
     wanted = set(args.services)
     chosen = [s for s in SERVICES if not wanted or s.name in wanted or s.directory in wanted]
     if wanted and not chosen:
         parser.error(f"unknown service(s) {sorted(wanted)}; known: {[s.name for s in SERVICES]}")
-    for bundle in build_all(chosen, bytecode=args.bytecode):
+    if args.require_bytecode and not args.bytecode:
+        parser.error("--require-bytecode and --no-bytecode contradict each other")
+    try:
+        bundles = build_all(chosen, bytecode=args.bytecode, require_bytecode=args.require_bytecode)
+    except BytecodeUnavailable as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    for bundle in bundles:
         sys.stdout.write(bundle.describe() + "\n")
         if bundle.excluded:
             sys.stdout.write(f"  left to the Lambda runtime: {', '.join(bundle.excluded)}\n")

@@ -1,0 +1,99 @@
+"""Which stacks a change between two commits needs deployed: the deploy workflow's plan.
+
+A service's stack holds its bundle, which holds `core`: a change under a service's folder
+deploys that service's stack, a change to `libs/core` every service's stack, and a change
+to the CDK app or to the lock every stack. Tests, benchmarks, docs, the local stack and
+the workflows themselves deploy nothing.
+
+    python -m infra.changed_stacks --base BEFORE --head AFTER             # data api svc-auth
+    python -m infra.changed_stacks --base BEFORE --head AFTER --stage dev # full stack names
+
+Only the standard library and the route table are imported, so the plan needs no
+virtualenv (PYTHONPATH=libs/core/src:infra/src); an unknown or missing base commit (the
+first push of a branch, a force push) plans every stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from core.routing import SERVICES
+
+STACK_PREFIX = "coupon-platform"  # infra.config.PROJECT; a test holds them equal
+SHARED_TARGETS = ("data", "api")
+SERVICE_TARGETS = tuple(service.directory for service in SERVICES)
+ALL_TARGETS = (*SHARED_TARGETS, *SERVICE_TARGETS)
+
+# What every stack is built from: the CDK app, its entry point, and the pinned dependencies.
+_EVERYTHING = ("infra/src/", "infra/pyproject.toml", "cdk.json", "uv.lock")
+# What goes into every service's bundle.
+_EVERY_SERVICE = ("libs/core/src/", "libs/core/pyproject.toml")
+# Inside a service's folder, what its bundle does not hold.
+_NOT_IN_A_BUNDLE = ("tests", "README.md")
+
+
+def targets_for(paths: Iterable[str]) -> tuple[str, ...]:
+    """The stacks (by their name after `coupon-platform-<stage>-`) the changed paths touch,
+    in deploy order: shared stacks first."""
+    wanted: set[str] = set()
+    for path in paths:
+        if path.startswith(_EVERYTHING):
+            return ALL_TARGETS
+        if path.startswith(_EVERY_SERVICE):
+            wanted.update(SERVICE_TARGETS)
+            continue
+        parts = PurePosixPath(path).parts
+        in_a_service = len(parts) >= 3 and parts[0] == "services" and parts[1] in SERVICE_TARGETS
+        if in_a_service and parts[2] not in _NOT_IN_A_BUNDLE:
+            wanted.add(parts[1])
+    return tuple(target for target in ALL_TARGETS if target in wanted)
+
+
+def stack_names(stage: str, targets: Sequence[str]) -> tuple[str, ...]:
+    return tuple(f"{STACK_PREFIX}-{stage}-{target}" for target in targets)
+
+
+def _commit_exists(ref: str) -> bool:
+    if not ref or set(ref) == {"0"}:  # GitHub's `before` of a branch's first push
+        return False
+    found = subprocess.run(  # noqa: S603
+        ["git", "cat-file", "-e", f"{ref}^{{commit}}"],  # noqa: S607
+        capture_output=True,
+        check=False,
+    )
+    return found.returncode == 0
+
+
+def changed_paths(base: str, head: str) -> list[str] | None:
+    """Files changed from `base` to `head`; None when `base` is not a known commit."""
+    if not _commit_exists(base):
+        return None
+    diff = subprocess.run(  # noqa: S603
+        ["git", "diff", "--name-only", f"{base}...{head}"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return diff.stdout.splitlines()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="the commit deployed before")
+    parser.add_argument("--head", required=True, help="the commit to deploy")
+    parser.add_argument("--stage", help="print full stack names for this stage")
+    parser.add_argument("--all", action="store_true", help="every stack, whatever changed")
+    args = parser.parse_args(argv)
+    paths = None if args.all else changed_paths(args.base, args.head)
+    targets = ALL_TARGETS if paths is None else targets_for(paths)
+    names = stack_names(args.stage, targets) if args.stage else targets
+    sys.stdout.write(" ".join(names) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The deploy workflow's plan: which stacks a change deploys (infra.changed_stacks)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core.routing import SERVICES
+from infra import changed_stacks
+from infra.app import service_stack_name
+from infra.changed_stacks import ALL_TARGETS, SERVICE_TARGETS, stack_names, targets_for
+from infra.config import PROJECT, STAGES
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        (["services/svc-coupons/src/svc_coupons/app.py"], ("svc-coupons",)),
+        (["services/svc-auth/requirements.txt"], ("svc-auth",)),
+        (["services/svc-merchants/alembic/versions/0002_x.py"], ("svc-merchants",)),
+        (
+            ["services/svc-coupons/main.py", "services/svc-auth/src/svc_auth/app.py"],
+            ("svc-auth", "svc-coupons"),
+        ),
+        (["libs/core/src/core/logging.py"], SERVICE_TARGETS),
+        (["infra/src/infra/constructs/alarms.py"], ALL_TARGETS),
+        (["uv.lock"], ALL_TARGETS),
+        (["cdk.json"], ALL_TARGETS),
+        # What no bundle or template holds.
+        (["services/svc-coupons/tests/unit/test_codes.py"], ()),
+        (["services/svc-coupons/README.md"], ()),
+        (["libs/devstack/src/devstack/stack.py", "bench/coldstart.py", "docs/deploying.md"], ()),
+        ([".github/workflows/deploy.yml", "tests/infra/test_cdk_app.py", "Makefile"], ()),
+    ],
+)
+def test_a_change_deploys_the_stacks_built_from_it(
+    paths: list[str], expected: tuple[str, ...]
+) -> None:
+    assert targets_for(paths) == expected
+
+
+def test_shared_stacks_deploy_before_the_services() -> None:
+    assert ALL_TARGETS[:2] == ("data", "api")
+    assert targets_for(["infra/pyproject.toml"]) == ALL_TARGETS
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_stack_names_are_the_apps(stage: str) -> None:
+    """The plan names the stacks the CDK app synthesizes."""
+    assert changed_stacks.STACK_PREFIX == PROJECT
+    config = STAGES[stage]
+    assert stack_names(stage, ALL_TARGETS) == (
+        config.resource_name("data"),
+        config.resource_name("api"),
+        *(service_stack_name(config, service) for service in SERVICES),
+    )
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(  # noqa: S603
+        ["git", "-C", str(repo), *args],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_the_plan_reads_the_commits_and_plans_everything_without_a_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "config", "user.email", "ci@example.com")
+    _git(tmp_path, "config", "user.name", "ci")
+    (tmp_path / "README.md").write_text("one\n")
+    _git(tmp_path, "add", "README.md")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    base = _git(tmp_path, "rev-parse", "HEAD")
+    service = tmp_path / "services" / "svc-merchants"
+    service.mkdir(parents=True)
+    (service / "main.py").write_text("handler = None\n")
+    _git(tmp_path, "add", "services")
+    _git(tmp_path, "commit", "-q", "-m", "second")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    monkeypatch.chdir(tmp_path)
+
+    assert changed_stacks.main(["--base", base, "--head", head]) == 0
+    assert capsys.readouterr().out == "svc-merchants\n"
+    assert changed_stacks.main(["--base", base, "--head", head, "--stage", "prod"]) == 0
+    assert capsys.readouterr().out == "coupon-platform-prod-svc-merchants\n"
+    assert changed_stacks.main(["--base", head, "--head", head]) == 0
+    assert capsys.readouterr().out == "\n"
+    # A branch's first push, an unknown commit, or --all: everything.
+    for argv in (["--base", "0" * 40], ["--base", "f" * 40], ["--base", base, "--all"]):
+        assert changed_stacks.main([*argv, "--head", head]) == 0
+        assert capsys.readouterr().out.split() == list(ALL_TARGETS)
