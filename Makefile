@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench
+.PHONY: help run run-svc migrate replay-events test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ run-svc: $(VENV)/.synced ## one service alone with reload: make run-svc SVC=auth
 
 migrate: $(VENV)/.synced ## run every service's migrations (DATABASE_URL, else embedded)
 	$(BIN)/python -m devstack migrate
+
+replay-events: $(VENV)/.synced ## deliver dead-lettered events again: make replay-events SVC=coupons [IDS="id ..."]
+	$(BIN)/python -m devstack replay-events $(SVC) $(IDS)
 
 revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
 	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"

@@ -75,6 +75,18 @@ class PlatformSettings(BaseSettings):
     audit_table: str = "coupon-audit"
     cache_table: str = "coupon-cache"
     event_bus_name: str | None = None
+    outbox_max_attempts: int = Field(
+        default=10, ge=1, description="Failed deliveries before an event is dead-lettered"
+    )
+    # Retention, enforced by the scheduled sweep in batches (core.retention).
+    outbox_retention_days: float = Field(default=7, gt=0, description="Delivered events")
+    idempotency_key_retention_hours: float = Field(
+        default=24, gt=0, description="How long an Idempotency-Key's answer is replayed"
+    )
+    processed_event_retention_days: float = Field(
+        default=30, gt=0, description="Consumed event ids kept against redelivery"
+    )
+    retention_batch_size: int = Field(default=1000, ge=1)
     event_delivery: EventDelivery = Field(
         default="background",
         description="inline: in the request, after commit; background: a worker of the"

@@ -19,6 +19,7 @@ from core.database.unit_of_work import UnitOfWork
 from core.dynamo import DynamoClientFactory
 from core.events.relay import OutboxRelay, SweepResult
 from core.events.sinks import AuditTrail, EventBridgePublisher, EventSink, InProcessBus
+from core.retention import Purged, purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ class ServiceRuntime:
             source=self.name,
             sinks=sinks,
             mode=self.settings.event_delivery,
+            max_attempts=self.settings.outbox_max_attempts,
         )
+        self.chores.append(self.purge_expired)
         self._events: Any = None
 
     def _events_client(self) -> Any:
@@ -85,3 +88,7 @@ class ServiceRuntime:
         if failed:
             raise ChoresFailed(f"{failed} of {len(self.chores)} chores failed")
         return result
+
+    async def purge_expired(self) -> Purged:
+        """The retention chore every service's sweep runs (core.retention)."""
+        return await purge_expired(self.database, self.tables, self.settings)

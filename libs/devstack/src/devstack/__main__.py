@@ -27,6 +27,7 @@ from devstack.stack import (
     close_relays,
     local_stack,
     migrate,
+    replay_dead_letters,
     sweeping,
 )
 
@@ -79,6 +80,11 @@ def main() -> None:
     revision = commands.add_parser("revision", help="autogenerate a migration of one service")
     revision.add_argument("service")
     revision.add_argument("message")
+    replay = commands.add_parser(
+        "replay-events", help="deliver a service's dead-lettered outbox events again"
+    )
+    replay.add_argument("service")
+    replay.add_argument("event_ids", nargs="*", help="only these (default: all)")
     args = parser.parse_args()
 
     port = int(os.environ.get("PORT", "8000"))
@@ -92,6 +98,9 @@ def main() -> None:
             asyncio.run(migrate())
         elif args.command == "revision":
             asyncio.run(autogenerate(by_name(args.service), args.message))
+        elif args.command == "replay-events":
+            replayed = asyncio.run(replay_dead_letters(by_name(args.service), args.event_ids))
+            print(f"{replayed} dead-lettered events of {args.service} will be delivered again")  # noqa: T201
         else:
             service = by_name(args.service)
             asyncio.run(_prepare_one(service))

@@ -88,6 +88,19 @@ async def migrate(services: Sequence[ServiceRoutes] = SERVICES) -> None:
         await engine.dispose()
 
 
+async def replay_dead_letters(service: ServiceRoutes, event_ids: Sequence[str]) -> int:
+    """Give a service's dead-lettered outbox events (these, or all) another round of
+    attempts; the running stack's next sweep delivers them. How many."""
+    from uuid import UUID
+
+    app = build_apps([service], InProcessBus())[service.name]
+    runtime = app.state.runtime
+    try:
+        return int(await runtime.relay.replay([UUID(i) for i in event_ids] or None))
+    finally:
+        await runtime.database.dispose()
+
+
 async def autogenerate(service: ServiceRoutes, message: str) -> None:
     """A new migration from the difference between the models and the migrated schema."""
     from alembic import command

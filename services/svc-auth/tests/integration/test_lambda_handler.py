@@ -352,6 +352,23 @@ def test_the_scheduled_event_runs_the_service_chores_before_the_sweep(
     assert ran == ["chore", "chore"]
 
 
+def test_dead_lettered_events_are_replayed_by_an_action(
+    fresh_lambda: LambdaHarness, empty_database_url: str, aws: Any
+) -> None:
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    parked = insert_outbox_event(empty_database_url, age=timedelta(minutes=2))
+    sql(
+        empty_database_url,
+        "UPDATE auth.outbox SET dead_lettered_at = now(), attempts = 10 WHERE id = $1",
+        parked,
+    )
+    assert fresh_lambda.invoke(scheduled_event()) == {"swept": 0}  # left alone
+    assert fresh_lambda.invoke({"action": "replay-outbox", "event_ids": [str(parked)]}) == {
+        "replayed": 1
+    }
+    assert fresh_lambda.invoke(scheduled_event()) == {"swept": 1}
+
+
 def test_a_sweep_that_cannot_deliver_fails_the_invocation(
     fresh_lambda: LambdaHarness, empty_database_url: str, aws: Any
 ) -> None:

@@ -12,6 +12,7 @@ A service's main.py imports `lambda_handler` and `load_secret_environment` from 
 from core.aws_lambda.database_role import bootstrap_database_role, ensure_service_role
 from core.aws_lambda.handler import (
     MIGRATE,
+    REPLAY_OUTBOX,
     SWEEP_OUTBOX,
     OutboxDeliveryFailed,
     ServiceLambdaHandler,
@@ -22,6 +23,7 @@ from core.aws_lambda.secret_environment import DatabaseCredentials, load_secret_
 
 __all__ = [
     "MIGRATE",
+    "REPLAY_OUTBOX",
     "SWEEP_OUTBOX",
     "DatabaseCredentials",
     "OutboxDeliveryFailed",

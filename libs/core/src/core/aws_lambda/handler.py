@@ -8,6 +8,8 @@
   forced here: a frozen execution environment runs no background work).
 - `{"action": "migrate"}` runs the service's migrations (core.aws_lambda.migration); the
   deploy trigger sends the same action inside a CloudFormation custom resource event.
+- `{"action": "replay-outbox", "event_ids": [...]}` (ids optional: all) gives dead-lettered
+  outbox events another round of attempts; the next sweep delivers them.
 
 One event loop serves every invocation of an execution environment, so the SQLAlchemy pool
 (bound to the loop it first ran on) is reused by HTTP requests, events and sweeps alike.
@@ -33,6 +35,7 @@ LambdaEvent = dict[str, Any]
 
 MIGRATE = "migrate"
 SWEEP_OUTBOX = "sweep-outbox"
+REPLAY_OUTBOX = "replay-outbox"
 
 
 class OutboxDeliveryFailed(RuntimeError):
@@ -95,6 +98,8 @@ class ServiceLambdaHandler:
             return await self._migrate()
         if action == SWEEP_OUTBOX:
             return await self._sweep()
+        if action == REPLAY_OUTBOX:
+            return await self._replay(event.get("event_ids"))
         raise UnknownEventError(f"{self.service}: no handler for event with keys {sorted(event)}")
 
     async def _consume(self, event: LambdaEvent) -> dict[str, Any]:
@@ -128,6 +133,12 @@ class ServiceLambdaHandler:
                 f"{result.failed} outbox events still undeliverable ({result.delivered} delivered)"
             )
         return {"swept": result.delivered}
+
+    async def _replay(self, event_ids: list[str] | None) -> dict[str, Any]:
+        from uuid import UUID
+
+        ids = [UUID(event_id) for event_id in event_ids] if event_ids else None
+        return {"replayed": await self._app.state.runtime.relay.replay(ids)}
 
     async def _migrate(self) -> dict[str, Any]:
         return await migrate_service(self._app, service_dir=self._service_dir)

@@ -45,10 +45,24 @@ class PlatformTables:
             Column("delivered_at", DateTime(timezone=True)),
             Column("attempts", Integer, nullable=False, server_default=text("0")),
             Column("last_error", Text),
+            # Set when the relay gave up on an event (core.events.relay): the sweep leaves
+            # it alone until it is replayed.
+            Column("dead_lettered_at", DateTime(timezone=True)),
             Index(
                 "ix_outbox_undelivered",
                 "occurred_at",
-                postgresql_where=text("delivered_at IS NULL"),
+                postgresql_where=text("delivered_at IS NULL AND dead_lettered_at IS NULL"),
+            ),
+            Index(
+                "ix_outbox_dead_lettered",
+                "dead_lettered_at",
+                postgresql_where=text("dead_lettered_at IS NOT NULL"),
+            ),
+            # Retention: delivered events are purged by age.
+            Index(
+                "ix_outbox_delivered_at",
+                "delivered_at",
+                postgresql_where=text("delivered_at IS NOT NULL"),
             ),
         )
         idempotency_keys = Table(
@@ -64,6 +78,7 @@ class PlatformTables:
             Column("locked_at", DateTime(timezone=True), nullable=False),
             Column("created_at", DateTime(timezone=True), nullable=False),
             PrimaryKeyConstraint("caller", "key"),
+            Index("ix_idempotency_keys_created_at", "created_at"),
         )
         processed_events = Table(
             "processed_events",
@@ -71,5 +86,6 @@ class PlatformTables:
             Column("event_id", Uuid, primary_key=True),
             Column("event_type", String(100), nullable=False),
             Column("processed_at", DateTime(timezone=True), nullable=False),
+            Index("ix_processed_events_processed_at", "processed_at"),
         )
         return cls(outbox, idempotency_keys, processed_events)

@@ -15,7 +15,9 @@ Two modes (`PlatformSettings.event_delivery`):
 
 Either way an event is delivered only after its row committed, failures are recorded on
 the row (attempts, last_error), and the sweep retries them; sinks and consumers take a
-redelivered event as a no-op, by its id.
+redelivered event as a no-op, by its id. An event that fails `max_attempts` times (one a
+consumer can never handle) is dead-lettered: marked on its row, logged once, counted,
+left alone by the sweep, and delivered again only when `replay` is asked to.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -49,10 +51,14 @@ CLOSE_TIMEOUT_SECONDS = 10.0
 MAX_ERROR_LENGTH = 500
 
 
+MAX_ATTEMPTS = 10
+
+
 @dataclass(frozen=True)
 class SweepResult:
     delivered: int
     failed: int
+    dead_lettered: int = 0  # given up on by this sweep
 
 
 class OutboxRelay:
@@ -68,6 +74,7 @@ class OutboxRelay:
         linger: float = LINGER_SECONDS,
         queue_size: int = QUEUE_SIZE,
         close_timeout: float = CLOSE_TIMEOUT_SECONDS,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._database = database
         self._table = table
@@ -78,6 +85,7 @@ class OutboxRelay:
         self._linger = linger
         self._queue_size = queue_size
         self._close_timeout = close_timeout
+        self._max_attempts = max_attempts
         self._queue: asyncio.Queue[DomainEvent] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -216,7 +224,9 @@ class OutboxRelay:
         async with self._database.transaction() as session:
             await self._record(session, delivered, failed)
 
-    async def _record(self, session: AsyncSession, delivered: list[UUID], failed: Refused) -> None:
+    async def _record(self, session: AsyncSession, delivered: list[UUID], failed: Refused) -> int:
+        """Mark the delivered, count an attempt on the failed; how many of those it gave up
+        on (dead-lettered) just now."""
         table = self._table
         if delivered:
             await session.execute(
@@ -226,12 +236,63 @@ class OutboxRelay:
         by_error: dict[str, list[UUID]] = defaultdict(list)
         for event_id, error in failed.items():
             by_error[error[:MAX_ERROR_LENGTH]].append(event_id)
+        given_up = 0
         for error, event_ids in by_error.items():
-            await session.execute(
+            exhausted = table.c.attempts + 1 >= self._max_attempts
+            rows = await session.execute(
                 update(table)
-                .where(table.c.id.in_(event_ids))
-                .values(attempts=table.c.attempts + 1, last_error=error)
+                .where(table.c.id.in_(event_ids), table.c.dead_lettered_at.is_(None))
+                .values(
+                    attempts=table.c.attempts + 1,
+                    last_error=error,
+                    dead_lettered_at=case((exhausted, utcnow()), else_=None),
+                )
+                .returning(table.c.id, table.c.type, table.c.dead_lettered_at)
             )
+            for row in rows:
+                if row.dead_lettered_at is not None:
+                    given_up += 1
+                    logger.error(
+                        "%s outbox relay: event %s (%s) dead-lettered after %d attempts: %s",
+                        self._source,
+                        row.id,
+                        row.type,
+                        self._max_attempts,
+                        error,
+                    )
+        return given_up
+
+    async def dead_lettered(self) -> int:
+        """How many events the relay has given up on (and not yet replayed)."""
+        table = self._table
+        async with self._database.transaction() as session:
+            count: int = (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(table.c.dead_lettered_at.is_not(None))
+                )
+                or 0
+            )
+        return count
+
+    async def replay(self, event_ids: Sequence[UUID] | None = None) -> int:
+        """Give dead-lettered events (these, or all) a fresh set of attempts: the next sweep
+        delivers them (each consumer still takes one it has seen as a no-op). How many."""
+        table = self._table
+        condition: ColumnElement[bool] = table.c.dead_lettered_at.is_not(None)
+        if event_ids is not None:
+            condition = and_(condition, table.c.id.in_(list(event_ids)))
+        async with self._database.transaction() as session:
+            rows = await session.execute(
+                update(table)
+                .where(condition)
+                .values(dead_lettered_at=None, attempts=0)
+                .returning(table.c.id)
+            )
+            replayed = len(rows.all())
+        logger.info("%s outbox relay: %d dead-lettered events replayed", self._source, replayed)
+        return replayed
 
     async def sweep(
         self, *, older_than: timedelta = timedelta(seconds=30), batch: int = 100
@@ -242,7 +303,7 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(table)
-                    .where(table.c.delivered_at.is_(None))
+                    .where(table.c.delivered_at.is_(None), table.c.dead_lettered_at.is_(None))
                     .where(table.c.occurred_at < utcnow() - older_than)
                     .order_by(table.c.occurred_at)
                     .limit(batch)
@@ -264,5 +325,7 @@ class OutboxRelay:
             ]
             failed = await self._send(events)
             delivered = [event.id for event in events if event.id not in failed]
-            await self._record(session, delivered, failed)
-        return SweepResult(delivered=len(delivered), failed=len(failed))
+            given_up = await self._record(session, delivered, failed)
+        return SweepResult(
+            delivered=len(delivered), failed=len(failed) - given_up, dead_lettered=given_up
+        )
