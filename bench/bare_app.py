@@ -11,7 +11,8 @@ platform's.
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -25,12 +26,21 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-# The platform's own statements, imported so that both run the same SQL.
+# The platform's own statements, and its outbox row of an event, imported so that both
+# run the same SQL with the same values.
 # Lookup: CouponRepository.with_campaign.
 # Claim: CampaignRepository.get, then CouponRepository.issue (the customer's count, the
 # campaign's unit and the coupon in one statement).
 # Redeem: CouponRepository.with_campaign, then RedemptionRepository.redeem (the coupon, the
 # redemption and the campaign's count in one statement).
+# Transfer accept: TransferRepository.get, then TransferRepository.accept (the transfer, the
+# coupon's new owner and code, and two events in one statement).
+# Listing accept: ListingRepository.get, CouponRepository.with_campaign for the offered
+# coupon, then ListingRepository.accept (both coupons, the listing and three events in one
+# statement).
+from core.events import DomainEvent
+from core.events.outbox import outbox_values
+from svc_coupons.repositories import listings, transfers
 from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN
 from svc_coupons.repositories.coupons import ISSUE, SELECT_WITH_CAMPAIGN
 from svc_coupons.repositories.redemptions import REDEEM
@@ -50,6 +60,14 @@ class RedeemIn(BaseModel):
     outlet_id: UUID
     order_reference: str | None = None
     order_amount: int | None = None
+
+
+class AcceptTransferIn(BaseModel):
+    claim_token: str
+
+
+class AcceptListingIn(BaseModel):
+    offered_coupon_code: str
 
 
 @asynccontextmanager
@@ -74,10 +92,21 @@ async def refused(request: Request, exc: Refused) -> JSONResponse:
 
 
 def _event(event_type: str, coupon_id: UUID, now: datetime, **data: str) -> tuple[Any, ...]:
-    """The outbox row the platform's statements write with their change (BARE_ACTOR: the
-    bare app has no relay, so the bench does not wait for these to be delivered)."""
-    document = json.dumps(data, separators=(",", ":"))
-    return (uuid4(), event_type, "coupon", str(coupon_id), BARE_ACTOR, now, document)
+    """The outbox row the platform's statements write with their change, as the bound
+    values they take: the platform's own `outbox_values`, so that the row follows its
+    columns whatever they are (BARE_ACTOR: the bare app has no relay, so the bench does not
+    wait for these to be delivered)."""
+    return outbox_values(
+        DomainEvent(
+            type=event_type,
+            entity_type="coupon",
+            entity_id=str(coupon_id),
+            actor=BARE_ACTOR,
+            data=data,
+            source="coupons",
+            occurred_at=now,
+        )
+    )
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -102,6 +131,15 @@ def _campaign_summary(row: Any, campaign_id: UUID, status: str) -> dict[str, Any
     }
 
 
+def _summary(campaign: Any) -> dict[str, Any]:
+    """A campaign row read along with a coupon, summarised."""
+    return _campaign_summary(campaign, campaign["id"], campaign["status"])
+
+
+def _code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(12))
+
+
 def _coupon(row: Any, campaign: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -115,6 +153,11 @@ def _coupon(row: Any, campaign: dict[str, Any]) -> dict[str, Any]:
         "redeemed_at": row["redeemed_at"],
         "campaign": campaign,
     }
+
+
+def _without_code(coupon: dict[str, Any]) -> dict[str, Any]:
+    """A coupon as the exchange shows one that is not the caller's: no code, no owner."""
+    return {k: v for k, v in coupon.items() if k not in ("code", "owner_user_id", "redeemed_at")}
 
 
 @app.get("/health")
@@ -149,7 +192,7 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
         expires_at = campaign["ends_at"]
         if campaign["validity_days"] is not None:
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
-        code = "".join(secrets.choice(ALPHABET) for _ in range(12))
+        code = _code()
         coupon_id = uuid4()
         outcome = await connection.fetchrow(
             ISSUE,
@@ -218,4 +261,120 @@ async def redeem(
         "outlet_id": body.outlet_id,
         "order_reference": body.order_reference,
         "order_amount": body.order_amount,
+    }
+
+
+@app.post("/transfers/{transfer_id}/accept")
+async def accept_transfer(
+    transfer_id: UUID, body: AcceptTransferIn, request: Request, x_user_id: UUID = Header()
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    token_hash = hashlib.sha256(body.claim_token.encode()).hexdigest()
+    async with _pool(request).acquire() as connection, connection.transaction():
+        found = await connection.fetchrow(transfers.SELECT_TRANSFER, transfer_id)
+        if found is None:
+            raise Refused(404, "transfer_not_found")
+        if not hmac.compare_digest(token_hash, found["claim_token_hash"]):
+            raise Refused(403, "invalid_claim_token")
+        sender = found["sender_user_id"]
+        if sender == x_user_id:
+            raise Refused(409, "own_transfer")
+        if found["status"] != "pending" or now >= found["expires_at"]:
+            raise Refused(409, "transfer_closed")
+        coupon_id = found["coupon_id"]
+        moved = {
+            "transfer_id": str(transfer_id),
+            "from_user_id": str(sender),
+            "to_user_id": str(x_user_id),
+        }
+        row = await connection.fetchrow(
+            transfers.ACCEPT,
+            transfer_id,
+            x_user_id,
+            token_hash,
+            now,
+            _code(),
+            *_event("transfer.accepted", coupon_id, now, **moved),
+            *_event("coupon.transferred", coupon_id, now, via="transfer", **moved),
+        )
+        if row["id"] is None:
+            raise Refused(409, "code_collision" if row["code_taken"] else "transfer_closed")
+    return _coupon(row, _summary(found["campaign"]))
+
+
+@app.post("/listings/{listing_id}/accept")
+async def accept_listing(
+    listing_id: UUID, body: AcceptListingIn, request: Request, x_user_id: UUID = Header()
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with _pool(request).acquire() as connection, connection.transaction():
+        found = await connection.fetchrow(listings.SELECT_LISTING, listing_id)
+        if found is None:
+            raise Refused(404, "listing_not_found")
+        owner = found["owner_user_id"]
+        if owner == x_user_id:
+            raise Refused(409, "own_listing")
+        listed = found["coupon"]
+        if found["status"] != "open" or listed["status"] != "reserved":
+            raise Refused(409, "listing_closed")
+        offered = await connection.fetchrow(SELECT_WITH_CAMPAIGN, body.offered_coupon_code.upper())
+        if offered is None or offered["owner_user_id"] != x_user_id:
+            raise Refused(404, "coupon_not_found")
+        if offered["status"] != "active":
+            raise Refused(409, "coupon_not_active")
+        if not offered["campaign"]["tradable"]:
+            raise Refused(409, "not_tradable")
+        swapped = {"listing_id": str(listing_id), "via": "listing"}
+        row = await connection.fetchrow(
+            listings.ACCEPT,
+            listing_id,
+            x_user_id,
+            offered["id"],
+            now,
+            _code(),
+            _code(),
+            *_event(
+                "listing.accepted",
+                listed["id"],
+                now,
+                listing_id=str(listing_id),
+                offered_coupon_id=str(offered["id"]),
+                accepted_by_user_id=str(x_user_id),
+            ),
+            *_event(
+                "coupon.transferred",
+                listed["id"],
+                now,
+                from_user_id=str(owner),
+                to_user_id=str(x_user_id),
+                **swapped,
+            ),
+            *_event(
+                "coupon.transferred",
+                offered["id"],
+                now,
+                from_user_id=str(x_user_id),
+                to_user_id=str(owner),
+                **swapped,
+            ),
+        )
+        if row["received"] is None or row["given"] is None:
+            refused = "code_collision" if row["code_taken"] else "listing_closed"
+            raise Refused(409, refused)
+    received = _coupon(row["received"], _summary(found["campaign"]))
+    return {
+        "received": received,
+        "given": _without_code(_coupon(row["given"], _summary(offered["campaign"]))),
+        "listing": {
+            "id": listing_id,
+            "status": "accepted",
+            "owner_user_id": owner,
+            "coupon": _without_code(received),
+            "wants": {
+                "campaign_id": found["wants_campaign_id"],
+                "merchant_id": found["wants_merchant_id"],
+            },
+            "created_at": found["created_at"],
+            "closed_at": now,
+        },
     }

@@ -1,6 +1,6 @@
 """svc-coupons' hot paths: the platform against a bare FastAPI + asyncpg app running its SQL.
 
-Four scenarios, each measured on the platform (`python -m devstack run`: every service
+Six scenarios, each measured on the platform (`python -m devstack run`: every service
 behind the local gateway) and on `bench/bare_app.py` (FastAPI + asyncpg, no auth, no
 layers, no event delivery, no merchant checks: only the statements the platform's
 repositories run, imported from them), printed side by side with the ratio and its target:
@@ -18,7 +18,17 @@ repositories run, imported from them), printed side by side with the ratio and i
 3. redeem: 1,200 distinct active coupons redeemed by the merchant's owner at an outlet,
    32 at a time, in three alternating rounds as lookups are: redemptions/s of the median
    round; target >= 0.5x.
-4. bulk codes: POST /api/v1/campaigns/{id}/codes {count: 100000} against a raw asyncpg
+4. transfer accept: 600 distinct gifts (POST /api/v1/coupons/{code}/transfers by their
+   owners, before timing) accepted by other customers, POST /api/v1/transfers/{id}/accept
+   with the claim token, 32 at a time in three alternating rounds as redemptions are:
+   accepts/s of the median round, every coupon verified its recipient's under a new code
+   and every transfer accepted; target >= 0.5x.
+5. listing accept, the swap: 600 distinct listings (POST /api/v1/exchange/listings by their
+   owners, wanting anything, before timing), each accepted by another customer offering an
+   active coupon of their own, POST /api/v1/exchange/listings/{id}/accept, in rounds as
+   above: swaps/s of the median round, both coupons of every swap verified to have changed
+   hands under new codes and every listing accepted; target >= 0.5x.
+6. bulk codes: POST /api/v1/campaigns/{id}/codes {count: 100000} against a raw asyncpg
    COPY of 100,000 equivalent rows into the same table; target platform <= 2x the COPY.
 
     make bench            # or: .venv/bin/python bench/coupons_bench.py [--help]
@@ -30,20 +40,27 @@ not drift with the leftovers of earlier runs. Both servers run on free loopback 
 the same uvicorn settings (one worker, no access log, default loop and HTTP parser). The
 platform keeps its state (signing key, logs) in .local/bench-state; tokens are signed here
 with that key. The merchant, its outlet, the campaigns and every coupon are made through
-the platform's API. DYNAMODB_ENDPOINT_URL, when set, is passed on to the platform; else it
-runs its moto server in its own process, as `make run` does.
+the platform's API, and so is every gift and listing that scenarios 4 and 5 accept: both
+servers accept ones the platform made, on the database they share. Those two scenarios'
+coupons are claimed from 32 campaigns in turn rather than one (a campaign's row admits one
+claim at a time, which would make their set-up the longest part of the run; no accept
+locks a campaign). Their customers, 16 per role (senders and recipients, listers and
+takers), each have one token, as the lookups' coupon owners do. DYNAMODB_ENDPOINT_URL, when
+set, is passed on to the platform; else it runs its moto server in its own process, as
+`make run` does.
 
 Two cores. The load generator (this process), the server under test and PostgreSQL share
 the machine's two cores. httpx costs the client about 1 ms of CPU per request, more than
 the bare app's whole request, so the bare figures are partly client-bound and the ratios
 flatter the platform; "server CPU/request" (from /proc) is the client-independent figure.
-The platform delivers its events to the audit trail in the background, after answering: each
-scenario starts once every earlier event is delivered, and the redeem table says how soon
-after the last answer its events were. The moto server the platform's cache and audit trail
-talk to runs in a process of its own, as a deployment's DynamoDB is not on the server: its
-CPU counts among the other processes'. Other work on the machine takes its share too: each
-table says how much CPU other processes used while it was timed. Absolute figures are far
-below a deployment's; read the ratios, and expect several percent of noise between runs.
+The platform delivers its events to the audit trail in the background, after answering:
+each scenario starts once every earlier event is delivered, and the tables of the rounds
+of writes (redeem, transfer and listing accept) say how soon after a round's last answer
+its events were. The moto server the platform's cache and audit trail talk to runs in a
+process of its own, as a deployment's DynamoDB is not on the server: its CPU counts among
+the other processes'. Other work on the machine takes its share too: each table says how
+much CPU other processes used while it was timed. Absolute figures are far below a
+deployment's; read the ratios, and expect several percent of noise between runs.
 
 Exit status: 0 when every scenario ran, whether or not it met its target (this is a
 measurement, not a test); 1 on any unexpected answer, wrong count or failed set-up.
@@ -70,7 +87,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 from platform import python_version
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -95,6 +112,8 @@ LOOPBACK = "127.0.0.1"
 LOOKUP_TARGET = 0.6  # platform requests/s >= 0.6x bare
 CLAIM_TARGET = 0.5  # platform claims/s >= 0.5x bare
 REDEEM_TARGET = 0.5  # platform redemptions/s >= 0.5x bare
+TRANSFER_TARGET = 0.5  # platform transfer accepts/s >= 0.5x bare
+SWAP_TARGET = 0.5  # platform listing accepts/s >= 0.5x bare
 CODES_TARGET = 2.0  # platform time <= 2x the raw COPY
 
 FLASH_CUSTOMERS = 200
@@ -102,7 +121,9 @@ FLASH_QUANTITY = 50
 CONCURRENCY = 32
 SEED_CUSTOMERS = 16
 REDEEM_WARMUP = 32
-ROUNDS = 3  # lookup and redeem: rounds per server, alternating, the median round counts
+EXCHANGE_WARMUP = 32  # transfer and listing accepts per server before the rounds
+EXCHANGE_CAMPAIGNS = 32  # campaigns the exchange's coupons are claimed from, in turn
+ROUNDS = 3  # lookup, redeem and accepts: rounds per server, alternating; the median counts
 ORDER_AMOUNT = 2000
 
 START_TIMEOUT = 90.0  # seconds for a server to answer its health check
@@ -129,6 +150,9 @@ NOT_INHERITED = frozenset(
         "PORT",
     }
 )
+
+
+Item = TypeVar("Item")
 
 
 class BenchError(RuntimeError):
@@ -458,11 +482,18 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@dataclass(frozen=True)
+class Customer:
+    id: uuid.UUID
+    token: str
+
+
 @dataclass
 class Coupon:
     id: str
     code: str
     owner_token: str
+    owner_id: str
 
 
 @dataclass
@@ -504,6 +535,11 @@ class World:
 
     def customer_token(self, subject: uuid.UUID | None = None) -> str:
         return self.tokens.token(subject=subject or uuid.uuid4())
+
+    def customers(self, count: int) -> list[Customer]:
+        """New customers: a token each, no account (none is needed to be one)."""
+        ids = [uuid.uuid4() for _ in range(count)]
+        return [Customer(subject, self.customer_token(subject)) for subject in ids]
 
 
 def load_tokens(platform: Server) -> TestTokens:
@@ -547,25 +583,112 @@ async def build_world(platform: Server, http: httpx.AsyncClient) -> World:
     return world
 
 
-async def seed_coupons(platform: Server, world: World, count: int) -> list[Coupon]:
-    """Active coupons made by the platform's own claim endpoint, a few customers each."""
-    campaign_id = await world.campaign(
-        "Bench seed", total_quantity=None, per_customer_limit=10_000, publish=True
-    )
-    customers = [world.customer_token() for _ in range(SEED_CUSTOMERS)]
-    owners = list(islice(cycle(customers), count))
-    path = f"/api/v1/campaigns/{campaign_id}/claim"
+async def seed_coupons(
+    platform: Server,
+    world: World,
+    count: int,
+    *,
+    customers: Sequence[Customer] = (),
+    campaigns: int = 1,
+) -> list[Coupon]:
+    """Active coupons made by the platform's own claim endpoint, for `customers` in turn
+    (SEED_CUSTOMERS new ones if none), from `campaigns` new campaigns in turn."""
+    campaign_ids = [
+        await world.campaign(
+            "Bench seed", total_quantity=None, per_customer_limit=10_000, publish=True
+        )
+        for _ in range(campaigns)
+    ]
+    owners = list(islice(cycle(customers or world.customers(SEED_CUSTOMERS)), count))
+    paths = list(islice(cycle(f"/api/v1/campaigns/{c}/claim" for c in campaign_ids), count))
     load = await drive(
         platform,
-        [Call("POST", path, bearer(token)) for token in owners],
+        [Call("POST", path, bearer(o.token)) for path, o in zip(paths, owners, strict=True)],
         concurrency=CONCURRENCY,
         accept={201: None},
         keep_bodies=True,
     )
-    return [
-        Coupon(body["id"], body["code"], token)
-        for token, body in zip(owners, load.bodies, strict=True)
+    coupons = [
+        Coupon(body["id"], body["code"], owner.token, body["owner_user_id"])
+        for owner, body in zip(owners, load.bodies, strict=True)
     ]
+    if any(c.owner_id != str(owner.id) for c, owner in zip(coupons, owners, strict=True)):
+        raise BenchError("set-up: a claimed coupon is not its claimant's")
+    return coupons
+
+
+@dataclass(frozen=True)
+class Gift:
+    """A pending transfer made through the platform's API, and who is to accept it."""
+
+    coupon: Coupon
+    transfer_id: str
+    claim_token: str
+    recipient: Customer
+
+
+async def give_coupons(
+    platform: Server, coupons: Sequence[Coupon], recipients: Sequence[Customer]
+) -> list[Gift]:
+    """Each coupon given by its owner through POST /api/v1/coupons/{code}/transfers."""
+    load = await drive(
+        platform,
+        [
+            Call("POST", f"/api/v1/coupons/{c.code}/transfers", bearer(c.owner_token))
+            for c in coupons
+        ],
+        concurrency=CONCURRENCY,
+        accept={201: None},
+        keep_bodies=True,
+    )
+    gifts = [
+        Gift(coupon, body["transfer_id"], body["claim_token"], recipient)
+        for coupon, body, recipient in zip(
+            coupons, load.bodies, islice(cycle(recipients), len(coupons)), strict=True
+        )
+    ]
+    if any(b["coupon"]["id"] != g.coupon.id for g, b in zip(gifts, load.bodies, strict=True)):
+        raise BenchError("set-up: a transfer holds another coupon than the one given")
+    return gifts
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An open listing made through the platform's API, and the coupon to be offered for it
+    by its owner, the taker."""
+
+    listing_id: str
+    listed: Coupon
+    offered: Coupon
+
+
+async def list_coupons(
+    platform: Server, listed: Sequence[Coupon], offered: Sequence[Coupon]
+) -> list[Offer]:
+    """Each of `listed` put on the exchange by its owner, wanting anything; each paired with
+    the coupon of `offered` at its place."""
+    load = await drive(
+        platform,
+        [
+            Call(
+                "POST",
+                "/api/v1/exchange/listings",
+                bearer(c.owner_token),
+                {"coupon_code": c.code, "wants": {}},
+            )
+            for c in listed
+        ],
+        concurrency=CONCURRENCY,
+        accept={201: None},
+        keep_bodies=True,
+    )
+    offers = [
+        Offer(body["id"], coupon, offer)
+        for body, coupon, offer in zip(load.bodies, listed, offered, strict=True)
+    ]
+    if any(b["coupon"]["id"] != o.listed.id for o, b in zip(offers, load.bodies, strict=True)):
+        raise BenchError("set-up: a listing holds another coupon than the one listed")
+    return offers
 
 
 # --- scenarios -----------------------------------------------------------------------------
@@ -810,6 +933,45 @@ async def scenario_flash(
     return result, wrong
 
 
+async def write_rounds(
+    platform: Server,
+    bare: Server,
+    db: asyncpg.Connection,
+    name: str,
+    noun: str,
+    items: Mapping[str, Sequence[Item]],
+    calls_for: Callable[[Server, Sequence[Item]], list[Call]],
+    *,
+    warmup: int,
+    per_round: int,
+) -> tuple[dict[str, list[Load]], list[float]]:
+    """A write scenario's rounds: `warmup` items of each server's own, then ROUNDS rounds of
+    `per_round` distinct items per server, alternating, CONCURRENCY at a time, each item used
+    once. The loads per server, and how long the platform's events took to be delivered
+    after each of its rounds (waited for before the bare app's turn)."""
+    for server in (platform, bare):
+        progress(f"{name}: {warmup} warm-up {noun} on {server.name}")
+        warm = calls_for(server, items[server.name][:warmup])
+        await drive(server, warm, concurrency=CONCURRENCY, accept={200: None})
+    await events_delivered(db)
+    loads: dict[str, list[Load]] = {platform.name: [], bare.name: []}
+    drained: list[float] = []
+    for round_ in range(1, ROUNDS + 1):
+        for server in turns(round_, platform, bare):
+            first = warmup + (round_ - 1) * per_round
+            mine = items[server.name][first : first + per_round]
+            progress(f"{name} round {round_}: {per_round} {noun} on {server.name}")
+            loads[server.name].append(
+                await drive(
+                    server, calls_for(server, mine), concurrency=CONCURRENCY, accept={200: None}
+                )
+            )
+            if server is platform:
+                # Its events go out in the background: before the bare app's turn.
+                drained.append(await events_delivered(db))
+    return loads, drained
+
+
 async def scenario_redeem(
     platform: Server,
     bare: Server,
@@ -828,27 +990,18 @@ async def scenario_redeem(
             ]
         return [Call("POST", f"/coupons/{c.code}/redeem", {}, body) for c in coupons_]
 
-    for server in (platform, bare):
-        progress(f"redeem: {REDEEM_WARMUP} warm-up coupons on {server.name}")
-        warm = calls_for(server, coupons[server.name][:REDEEM_WARMUP])
-        await drive(server, warm, concurrency=CONCURRENCY, accept={200: None})
-    await events_delivered(db)
-    loads: dict[str, list[Load]] = {platform.name: [], bare.name: []}
     per_round = redeems // ROUNDS
-    drained: list[float] = []
-    for round_ in range(1, ROUNDS + 1):
-        for server in turns(round_, platform, bare):
-            first = REDEEM_WARMUP + (round_ - 1) * per_round
-            mine = coupons[server.name][first : first + per_round]
-            progress(f"redeem round {round_}: {per_round} coupons on {server.name}")
-            loads[server.name].append(
-                await drive(
-                    server, calls_for(server, mine), concurrency=CONCURRENCY, accept={200: None}
-                )
-            )
-            if server is platform:
-                # Its events go out in the background: before the bare app's turn.
-                drained.append(await events_delivered(db))
+    loads, drained = await write_rounds(
+        platform,
+        bare,
+        db,
+        "redeem",
+        "coupons",
+        coupons,
+        calls_for,
+        warmup=REDEEM_WARMUP,
+        per_round=per_round,
+    )
     notes = [
         "platform: every coupon.redeemed event in the audit trail at most "
         f"{max(drained) * 1000:.0f} ms after the round's last answer"
@@ -878,6 +1031,218 @@ async def scenario_redeem(
         loads[platform.name],
         loads[bare.name],
         REDEEM_TARGET,
+        notes,
+    )
+    return result, wrong
+
+
+async def scenario_transfer(
+    platform: Server,
+    bare: Server,
+    world: World,
+    db: asyncpg.Connection,
+    accepts: int,
+) -> tuple[Result, list[str]]:
+    """Gifts made through the platform's API, half of them accepted on each server."""
+    per_server = EXCHANGE_WARMUP + accepts
+    senders = world.customers(SEED_CUSTOMERS)
+    progress(f"transfer accept: seeding {2 * per_server} coupons through the claim endpoint")
+    coupons = await seed_coupons(
+        platform, world, 2 * per_server, customers=senders, campaigns=EXCHANGE_CAMPAIGNS
+    )
+    progress(f"transfer accept: {2 * per_server} gifts through POST .../transfers")
+    gifts = await give_coupons(platform, coupons, world.customers(SEED_CUSTOMERS))
+    mine = {platform.name: gifts[:per_server], bare.name: gifts[per_server:]}
+
+    def calls_for(server: Server, gifts_: Sequence[Gift]) -> list[Call]:
+        if server is platform:
+            return [
+                Call(
+                    "POST",
+                    f"/api/v1/transfers/{g.transfer_id}/accept",
+                    bearer(g.recipient.token),
+                    {"claim_token": g.claim_token},
+                )
+                for g in gifts_
+            ]
+        return [
+            Call(
+                "POST",
+                f"/transfers/{g.transfer_id}/accept",
+                {"X-User-Id": str(g.recipient.id)},
+                {"claim_token": g.claim_token},
+            )
+            for g in gifts_
+        ]
+
+    per_round = accepts // ROUNDS
+    loads, drained = await write_rounds(
+        platform,
+        bare,
+        db,
+        "transfer accept",
+        "gifts",
+        mine,
+        calls_for,
+        warmup=EXCHANGE_WARMUP,
+        per_round=per_round,
+    )
+    notes = [
+        "platform: every transfer.accepted and coupon.transferred event in the audit trail at "
+        f"most {max(drained) * 1000:.0f} ms after the round's last answer"
+    ]
+    wrong: list[str] = []
+    measured = ROUNDS * per_round
+    for server in (platform, bare):
+        load = combined(loads[server.name])
+        timed = mine[server.name][EXCHANGE_WARMUP:][:measured]
+        row = await db.fetchrow(
+            "SELECT count(*) FILTER (WHERE transfer.status = 'accepted' "
+            "  AND transfer.recipient_user_id = gift.recipient AND transfer.closed_at IS NOT NULL),"
+            " count(*) FILTER (WHERE coupon.owner_user_id = gift.recipient "
+            "  AND coupon.code <> gift.old_code AND coupon.status = 'active')"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::text[])"
+            "  AS gift(transfer_id, recipient, old_code)"
+            " JOIN coupons.transfers transfer ON transfer.id = gift.transfer_id"
+            " JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id",
+            [uuid.UUID(g.transfer_id) for g in timed],
+            [g.recipient.id for g in timed],
+            [g.coupon.code for g in timed],
+        )
+        assert row is not None
+        notes.append(
+            f"{server.name:>8}: {load.outcomes['200']} x 200; DB transfers accepted by their "
+            f"recipients {row[0]}, coupons now the recipient's under a new code {row[1]}"
+        )
+        if not load.outcomes["200"] == row[0] == row[1] == measured:
+            wrong.append(f"transfer accept on {server.name}: {notes[-1]}")
+    total = await db.fetchval("SELECT count(*) FROM coupons.transfers WHERE status = 'accepted'")
+    expected = 2 * (EXCHANGE_WARMUP + measured)  # both servers' warm-up and rounds
+    notes.append(f"coupons.transfers accepted, warm-up included: {total} of {expected}")
+    if total != expected:
+        wrong.append(f"transfer accept: {notes[-1]}")
+    result = median_round_result(
+        f"4. Transfer accept: POST /api/v1/transfers/{{id}}/accept with the claim token, by "
+        f"another customer; {ROUNDS} rounds of {per_round} distinct gifts per server, "
+        f"alternating, at concurrency {CONCURRENCY} after {EXCHANGE_WARMUP} warm-up; median round",
+        "accepts/s",
+        loads[platform.name],
+        loads[bare.name],
+        TRANSFER_TARGET,
+        notes,
+    )
+    return result, wrong
+
+
+async def scenario_swap(
+    platform: Server,
+    bare: Server,
+    world: World,
+    db: asyncpg.Connection,
+    accepts: int,
+) -> tuple[Result, list[str]]:
+    """Listings made through the platform's API, half of them accepted on each server, each
+    by a customer offering a coupon of their own."""
+    per_server = EXCHANGE_WARMUP + accepts
+    listers = world.customers(SEED_CUSTOMERS)
+    takers = world.customers(SEED_CUSTOMERS)
+    progress(f"listing accept: seeding {4 * per_server} coupons through the claim endpoint")
+    coupons = await seed_coupons(
+        platform,
+        world,
+        4 * per_server,
+        # Listers' and takers' coupons alternate: [0::2] are the listers', [1::2] the takers'.
+        customers=[c for pair in zip(listers, takers, strict=True) for c in pair],
+        campaigns=EXCHANGE_CAMPAIGNS,
+    )
+    progress(f"listing accept: {2 * per_server} listings through POST /api/v1/exchange/listings")
+    offers = await list_coupons(platform, coupons[0::2], coupons[1::2])
+    mine = {platform.name: offers[:per_server], bare.name: offers[per_server:]}
+
+    def calls_for(server: Server, offers_: Sequence[Offer]) -> list[Call]:
+        if server is platform:
+            return [
+                Call(
+                    "POST",
+                    f"/api/v1/exchange/listings/{o.listing_id}/accept",
+                    bearer(o.offered.owner_token),
+                    {"offered_coupon_code": o.offered.code},
+                )
+                for o in offers_
+            ]
+        return [
+            Call(
+                "POST",
+                f"/listings/{o.listing_id}/accept",
+                {"X-User-Id": o.offered.owner_id},
+                {"offered_coupon_code": o.offered.code},
+            )
+            for o in offers_
+        ]
+
+    per_round = accepts // ROUNDS
+    loads, drained = await write_rounds(
+        platform,
+        bare,
+        db,
+        "listing accept",
+        "listings",
+        mine,
+        calls_for,
+        warmup=EXCHANGE_WARMUP,
+        per_round=per_round,
+    )
+    notes = [
+        "platform: every listing.accepted and coupon.transferred event in the audit trail at "
+        f"most {max(drained) * 1000:.0f} ms after the round's last answer"
+    ]
+    wrong: list[str] = []
+    measured = ROUNDS * per_round
+    for server in (platform, bare):
+        load = combined(loads[server.name])
+        timed = mine[server.name][EXCHANGE_WARMUP:][:measured]
+        row = await db.fetchrow(
+            "SELECT count(*) FILTER (WHERE listing.status = 'accepted'"
+            "  AND listing.accepted_by_user_id = swap.taker"
+            "  AND listing.offered_coupon_id = swap.offered_id),"
+            " count(*) FILTER (WHERE listed.owner_user_id = swap.taker"
+            "  AND listed.code <> swap.listed_code AND listed.status = 'active'),"
+            " count(*) FILTER (WHERE offered.owner_user_id = swap.lister"
+            "  AND offered.code <> swap.offered_code AND offered.status = 'active')"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])"
+            "  AS swap(listing_id, lister, taker, offered_id, listed_code, offered_code)"
+            " JOIN coupons.listings listing ON listing.id = swap.listing_id"
+            " JOIN coupons.coupons listed ON listed.id = listing.coupon_id"
+            " JOIN coupons.coupons offered ON offered.id = swap.offered_id",
+            [uuid.UUID(o.listing_id) for o in timed],
+            [uuid.UUID(o.listed.owner_id) for o in timed],
+            [uuid.UUID(o.offered.owner_id) for o in timed],
+            [uuid.UUID(o.offered.id) for o in timed],
+            [o.listed.code for o in timed],
+            [o.offered.code for o in timed],
+        )
+        assert row is not None
+        notes.append(
+            f"{server.name:>8}: {load.outcomes['200']} x 200; DB listings accepted by their "
+            f"takers {row[0]}, listed coupons now the taker's {row[1]} and offered ones the "
+            f"lister's {row[2]}, each under a new code"
+        )
+        if not load.outcomes["200"] == row[0] == row[1] == row[2] == measured:
+            wrong.append(f"listing accept on {server.name}: {notes[-1]}")
+    total = await db.fetchval("SELECT count(*) FROM coupons.listings WHERE status = 'accepted'")
+    expected = 2 * (EXCHANGE_WARMUP + measured)  # both servers' warm-up and rounds
+    notes.append(f"coupons.listings accepted, warm-up included: {total} of {expected}")
+    if total != expected:
+        wrong.append(f"listing accept: {notes[-1]}")
+    result = median_round_result(
+        f"5. Listing accept (swap): POST /api/v1/exchange/listings/{{id}}/accept by another "
+        f"customer offering an active coupon of their own; {ROUNDS} rounds of {per_round} "
+        f"distinct listings per server, alternating, at concurrency {CONCURRENCY} after "
+        f"{EXCHANGE_WARMUP} warm-up; median round",
+        "swaps/s",
+        loads[platform.name],
+        loads[bare.name],
+        SWAP_TARGET,
         notes,
     )
     return result, wrong
@@ -960,7 +1325,7 @@ async def scenario_codes(
         f"{statistics.median(build_s) * 1000:.0f} ms"
     )
     result = Result(
-        f"4. Bulk codes: POST /api/v1/campaigns/{{id}}/codes {{count: {count}}} against a raw "
+        f"6. Bulk codes: POST /api/v1/campaigns/{{id}}/codes {{count: {count}}} against a raw "
         f"asyncpg COPY of {count} rows (BEGIN, COPY, COMMIT); median of {rounds} rounds",
         [Line("time", p * 1000, r * 1000, "ms")],
         ratio,
@@ -1005,6 +1370,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=3000, help="measured lookups per server")
     parser.add_argument("--lookup-warmup", type=int, default=200)
     parser.add_argument("--redeems", type=int, default=1200, help="coupons redeemed per server")
+    parser.add_argument("--transfers", type=int, default=600, help="gifts accepted per server")
+    parser.add_argument("--swaps", type=int, default=600, help="listings accepted per server")
     parser.add_argument("--flash-rounds", type=int, default=7, help="bursts per server")
     parser.add_argument("--codes", type=int, default=100_000, help="codes per bulk request")
     parser.add_argument("--codes-rounds", type=int, default=2)
@@ -1037,6 +1404,12 @@ async def benchmark(
         wrong += bad
         redeem, bad = await scenario_redeem(platform, bare, world, db, coupons, args.redeems)
         results.append(redeem)
+        wrong += bad
+        transfer, bad = await scenario_transfer(platform, bare, world, db, args.transfers)
+        results.append(transfer)
+        wrong += bad
+        swap, bad = await scenario_swap(platform, bare, world, db, args.swaps)
+        results.append(swap)
         wrong += bad
         codes, bad = await scenario_codes(world, db, args.codes, args.codes_rounds)
         results.append(codes)
