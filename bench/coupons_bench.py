@@ -42,12 +42,12 @@ platform keeps its state (signing key, logs) in .local/bench-state; tokens are s
 with that key. The merchant, its outlet, the campaigns and every coupon are made through
 the platform's API, and so is every gift and listing that scenarios 4 and 5 accept: both
 servers accept ones the platform made, on the database they share. Those two scenarios'
-coupons are claimed from 32 campaigns in turn rather than one (a campaign's row admits one
-claim at a time, which would make their set-up the longest part of the run; no accept
-locks a campaign). Their customers, 16 per role (senders and recipients, listers and
-takers), each have one token, as the lookups' coupon owners do. DYNAMODB_ENDPOINT_URL, when
-set, is passed on to the platform; else it runs its moto server in its own process, as
-`make run` does.
+coupons are claimed from 32 campaigns in turn rather than one, so that their set-up does
+not queue on one campaign's row (a claim holds it until its commit; no accept locks a
+campaign). Their customers, 16 per role (senders and recipients, listers and takers), each
+have one token, as the lookups' coupon owners do. DYNAMODB_ENDPOINT_URL, when set, is
+passed on to the platform; else it runs its moto server in its own process, as `make run`
+does.
 
 Two cores. The load generator (this process), the server under test and PostgreSQL share
 the machine's two cores. httpx costs the client about 1 ms of CPU per request, more than
