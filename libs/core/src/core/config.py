@@ -75,6 +75,9 @@ class PlatformSettings(BaseSettings):
     audit_table: str = "coupon-audit"
     cache_table: str = "coupon-cache"
     event_bus_name: str | None = None
+    outbox_sweep_after_seconds: float = Field(
+        default=30, ge=0, description="How old an undelivered event is before the sweep sends it"
+    )
     outbox_max_attempts: int = Field(
         default=10, ge=1, description="Failed deliveries before an event is dead-lettered"
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from core.auth.tokens import TokenVerifier
 from core.config import PlatformSettings
 from core.database.engine import Database
+from core.database.errors import is_unavailable
 from core.database.platform_tables import PlatformTables
 from core.database.unit_of_work import UnitOfWork
 from core.dynamo import DynamoClientFactory
@@ -81,10 +83,16 @@ class ServiceRuntime:
         for chore in self.chores:
             try:
                 await chore()
-            except Exception:
+            except Exception as exc:
                 failed += 1
-                logger.exception("%s: scheduled chore %s failed", self.name, chore)
-        result = await self.relay.sweep()
+                name = getattr(chore, "__qualname__", repr(chore))
+                if is_unavailable(exc):
+                    logger.warning("%s: chore %s skipped, database unavailable", self.name, name)
+                else:
+                    logger.exception("%s: chore %s failed", self.name, name)
+        result = await self.relay.sweep(
+            older_than=timedelta(seconds=self.settings.outbox_sweep_after_seconds)
+        )
         if failed:
             raise ChoresFailed(f"{failed} of {len(self.chores)} chores failed")
         return result

@@ -17,8 +17,9 @@ from sqlalchemy.pool import NullPool
 
 from core.config import PlatformSettings
 from core.database.engine import asyncpg_url
+from core.database.errors import is_unavailable
 from core.database.migrations import upgrade_services
-from core.dynamo import DynamoClientFactory, ensure_tables
+from core.dynamo import ensure_tables
 from core.events.sinks import InProcessBus
 from core.routing import SERVICES, ServiceRoutes
 from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres
@@ -27,7 +28,18 @@ from devstack.services import REPO_ROOT, app_factory, service_dir
 logger = logging.getLogger("devstack")
 
 LOCAL_ADMIN_EMAIL = "admin@localhost.test"
-SWEEP_INTERVAL_SECONDS = 30
+# The local stand-in for the scheduled sweep's rate (DEVSTACK_SWEEP_SECONDS to change it).
+SWEEP_INTERVAL_SECONDS = float(os.environ.get("DEVSTACK_SWEEP_SECONDS", "30"))
+
+
+def _setup_client(settings: PlatformSettings) -> Any:
+    """DynamoDB for set-up: boto3's patient defaults, not a request's time budget (the moto
+    server's first calls, creating tables, can take seconds on a busy machine)."""
+    import boto3
+
+    return boto3.client(
+        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint_url
+    )
 
 
 @dataclass
@@ -57,7 +69,7 @@ class LocalStack:
             dynamo = EmbeddedDynamo(log_file=self.state_dir / "dynamodb.log")
             env["DYNAMODB_ENDPOINT_URL"] = dynamo.start()
             self._started.append(dynamo)
-        ensure_tables(DynamoClientFactory(PlatformSettings())(), PlatformSettings())
+        ensure_tables(_setup_client(PlatformSettings()), PlatformSettings())
         self._local_admin()
 
     def _local_admin(self) -> None:
@@ -143,8 +155,11 @@ async def sweep_forever(apps: dict[str, Any]) -> None:
         for app in apps.values():
             try:
                 await app.state.runtime.sweep()
-            except Exception:
-                logger.exception("scheduled sweep failed")
+            except Exception as exc:
+                if is_unavailable(exc):
+                    logger.warning("scheduled sweep skipped: database unavailable")
+                else:
+                    logger.exception("scheduled sweep failed")
 
 
 @contextlib.contextmanager

@@ -22,9 +22,10 @@ def consumers(parts: AuthComponents) -> dict[str, IdempotentConsumer]:
             actor=event.actor,
         )
 
-    database = parts.runtime.database
     return {
         MERCHANT_VERIFIED: IdempotentConsumer(
-            database=database, processed=platform_tables.processed_events, effect=grant_owner
+            unit_of_work=parts.runtime.unit_of_work,
+            processed=platform_tables.processed_events,
+            effect=grant_owner,
         )
     }

@@ -252,7 +252,7 @@ def test_bad_token_is_a_problem_401(lambda_: LambdaHarness) -> None:
     assert http_response_json(response)["status"] == 401
 
 
-def test_consumed_event_is_processed_once(lambda_: LambdaHarness) -> None:
+def test_consumed_event_is_processed_once(lambda_: LambdaHarness, database_url: str) -> None:
     user = register(lambda_)
     merchant_id = str(uuid.uuid4())
     verified = DomainEvent(
@@ -274,6 +274,15 @@ def test_consumed_event_is_processed_once(lambda_: LambdaHarness) -> None:
     assert again["processed"] is False
     memberships = me(lambda_, login(lambda_, user["email"]))["memberships"]
     assert [(m["merchant_id"], m["role"]) for m in memberships] == [(merchant_id, "owner")]
+    # What the consumer's effect wrote was delivered by the same invocation, not left for
+    # the sweep: a consumer's unit of work hands its events to the relay too.
+    written = sql(
+        database_url,
+        "SELECT delivered_at FROM auth.outbox WHERE entity_id = $1",
+        merchant_id,
+    )
+    assert written
+    assert all(row["delivered_at"] is not None for row in written)
 
 
 def test_events_are_delivered_before_the_invocation_returns(

@@ -17,7 +17,9 @@ class CouponsSettings(BaseSettings):
         default=LOCAL_MERCHANTS_API_URL,
         description="Base URL of svc-merchants' public API (locally: the local gateway)",
     )
-    merchants_timeout_seconds: float = 3.0
+    merchants_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="svc-merchants' answer, before merchants_unavailable"
+    )
     merchant_cache_seconds: int = Field(
         default=30, description="How long a merchant's status and outlets are trusted"
     )

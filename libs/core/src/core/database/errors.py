@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -36,7 +37,14 @@ class DatabaseUnavailable(PlatformError):
 # repository ran its statement on the driver connection (core.database.driver), a pool
 # that had no connection to give in time, or the socket's own error when the server could
 # not be reached at all (refused, gone, timed out: asyncpg raises those as they are).
-DATABASE_ERRORS = (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, PoolTimeout, OSError)
+DATABASE_ERRORS = (
+    DBAPIError,
+    AsyncAdapt_asyncpg_dbapi.Error,  # a pool's raw connect, as the adapter raises it
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    PoolTimeout,
+    OSError,
+)
 # SQLSTATE classes of a server that is going away or not there yet: 08 connection
 # exceptions, 57P admin or crash shutdown and "cannot connect now" (starting up).
 _UNAVAILABLE_STATES = ("08", "57P")
@@ -53,20 +61,35 @@ def _sqlstate(exc: BaseException) -> str:
     return ""
 
 
-def _unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, PoolTimeout | OSError | asyncpg.InterfaceError):
-        return True  # OSError includes asyncio's TimeoutError: no answer within the bound
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        orig = exc.orig
-        cause = getattr(orig, "__cause__", None)
-        if any(isinstance(e, OSError | asyncpg.InterfaceError) for e in (orig, cause)):
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, what it wraps (`orig`), and their causes: a driver's error reaches us
+    raw, wrapped once by the asyncpg adapter, or twice by SQLAlchemy."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(found) < 8:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        pending += [getattr(current, "orig", None), current.__cause__]
+    return found
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether the database could not be reached, went away, or did not answer in time
+    (rather than refusing what was asked of it)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    for link in _chain(exc):
+        if isinstance(link, PoolTimeout | OSError | asyncpg.InterfaceError):
+            return True  # OSError includes asyncio's TimeoutError: no answer within the bound
+        state = getattr(link, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
             return True
         # The asyncpg adapter's own InterfaceError ("connection is closed").
-        if type(orig).__name__ == "InterfaceError":
+        if type(link).__name__ == "InterfaceError":
             return True
-    return _sqlstate(exc).startswith(_UNAVAILABLE_STATES)
+    return False
 
 
 def caller_error(exc: BaseException) -> PlatformError | None:
@@ -74,7 +97,7 @@ def caller_error(exc: BaseException) -> PlatformError | None:
     (a bug, to be answered 500 and logged)."""
     if not isinstance(exc, DATABASE_ERRORS):
         return None
-    if _unavailable(exc):
+    if is_unavailable(exc):
         logger.warning("database unavailable: %s", type(exc).__name__)
         return DatabaseUnavailable()
     state = _sqlstate(exc)

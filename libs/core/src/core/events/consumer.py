@@ -9,7 +9,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from core.database.engine import Database
 from core.database.unit_of_work import UnitOfWork
 from core.events.model import DomainEvent
 
@@ -23,13 +22,17 @@ class IdempotentConsumer:
     already recorded and changes nothing.
     """
 
-    def __init__(self, *, database: Database, processed: Table, effect: EventEffect) -> None:
-        self._database = database
+    def __init__(
+        self, *, unit_of_work: Callable[[], UnitOfWork], processed: Table, effect: EventEffect
+    ) -> None:
+        # The service's own unit of work: the events the effect writes are handed to its
+        # relay after commit, as a request's are (not left for the sweep).
+        self._unit_of_work = unit_of_work
         self._processed = processed
         self._effect = effect
 
     async def __call__(self, event: DomainEvent) -> bool:
-        async with UnitOfWork(self._database) as uow:
+        async with self._unit_of_work() as uow:
             first_time = (
                 await uow.session.execute(
                     insert(self._processed)

@@ -1,0 +1,137 @@
+"""DynamoDB paused (SIGSTOP: what a throttled or unreachable endpoint looks like to a
+client): every request still answers within 3 s. Sign-in lets the attempt through, the
+merchant cache misses to svc-merchants, a coupon's history is a quick 503
+audit_unavailable, and events wait in the outbox; once DynamoDB is back, every event is
+delivered and the history shows it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from devstack.api import DEFAULT_PASSWORD, AuthApi, bearer
+from devstack.embedded import EmbeddedDynamo
+
+from .conftest import Postgres, Stack, eventually, expect, open_shop
+
+pytestmark = pytest.mark.slow  # starts a whole stack of its own
+
+BOUND_SECONDS = 3.0
+
+
+async def timed(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = await call()
+    return response, time.monotonic() - started
+
+
+async def test_every_request_answers_in_time_while_dynamodb_is_paused(
+    http: httpx.AsyncClient, stack: Stack, postgres: Postgres, dynamo: EmbeddedDynamo
+) -> None:
+    shop = await open_shop(http, stack.tokens)
+    staff = bearer(
+        stack.tokens.token(
+            memberships=((uuid.UUID(shop.merchant_id), "staff"),), client_id="merchant-portal"
+        )
+    )
+    email = f"paused-{uuid.uuid4().hex[:8]}@faults.example"
+    await AuthApi(http).register(email)
+    customer_id = uuid.uuid4()
+    customer = bearer(stack.tokens.token(subject=customer_id))
+    before = await expect(
+        await http.post(f"/api/v1/campaigns/{shop.campaign_id}/claim", headers=customer), 201
+    )
+    assert await eventually(lambda: postgres_all_delivered(postgres), within=10)
+
+    assert dynamo.process is not None
+    os.kill(dynamo.process.pid, signal.SIGSTOP)
+    try:
+        answers = {
+            "sign-in": await timed(
+                lambda: http.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "password",
+                        "username": email,
+                        "password": DEFAULT_PASSWORD,
+                        "client_id": "customer-portal",
+                    },
+                )
+            ),
+            "wrong password": await timed(
+                lambda: http.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "password",
+                        "username": email,
+                        "password": "not the password",
+                        "client_id": "customer-portal",
+                    },
+                )
+            ),
+            "claim": await timed(
+                lambda: http.post(f"/api/v1/campaigns/{shop.campaign_id}/claim", headers=customer)
+            ),
+            "redeem": await timed(
+                lambda: http.post(
+                    f"/api/v1/coupons/{before['code']}/redeem",
+                    json={"outlet_id": shop.outlet_id, "order_amount": 1000},
+                    headers=staff,
+                )
+            ),
+            "history": await timed(
+                lambda: http.get(f"/api/v1/coupons/{before['code']}/history", headers=customer)
+            ),
+            "register": await timed(
+                lambda: http.post(
+                    "/api/v1/auth/register",
+                    json={
+                        "email": f"new-{uuid.uuid4().hex[:8]}@faults.example",
+                        "password": DEFAULT_PASSWORD,
+                        "display_name": "New",
+                    },
+                )
+            ),
+        }
+        undelivered_while_paused = await postgres.undelivered()
+    finally:
+        os.kill(dynamo.process.pid, signal.SIGCONT)
+
+    slow = {name: round(took, 2) for name, (_, took) in answers.items() if took > BOUND_SECONDS}
+    assert slow == {}
+    statuses = {name: response.status_code for name, (response, _) in answers.items()}
+    assert statuses == {
+        "sign-in": 200,
+        "wrong password": 400,
+        "claim": 201,
+        "redeem": 200,
+        "history": 503,
+        "register": 201,
+    }
+    history = answers["history"][0]
+    assert history.json()["code"] == "audit_unavailable"
+    assert "retry-after" in history.headers
+    assert undelivered_while_paused > 0  # the events waited in the outbox
+
+    # Back: every event is delivered, and the history has the redemption.
+    assert await eventually(lambda: postgres_all_delivered(postgres), within=20)
+    types = await eventually(lambda: history_types(http, before["code"], customer), within=10)
+    assert types == ["coupon.claimed", "coupon.redeemed"]
+
+
+async def postgres_all_delivered(postgres: Postgres) -> bool:
+    return await postgres.undelivered() == 0
+
+
+async def history_types(http: httpx.AsyncClient, code: str, headers: dict[str, str]) -> list[str]:
+    response = await http.get(f"/api/v1/coupons/{code}/history", headers=headers)
+    if response.status_code != 200:
+        return []
+    types = [entry["type"] for entry in response.json()]
+    return types if "coupon.redeemed" in types else []

@@ -1,0 +1,157 @@
+"""PostgreSQL restarted under load (an RDS reboot or a failover): while it is down every
+answer is a quick 503 database_unavailable with Retry-After, never a 500 or a hang; once
+it is back, not one 5xx; the issued and redeemed counts are exact, and every event
+committed is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from devstack.api import bearer
+
+from .conftest import Postgres, Stack, eventually, expect, open_shop
+
+pytestmark = pytest.mark.slow  # starts a whole stack of its own
+
+if TYPE_CHECKING:
+    from .conftest import Shop
+
+WORKERS = 8
+DOWN_AFTER_SECONDS = 1.5
+DOWN_FOR_SECONDS = 2.5
+LOAD_SECONDS = 7.0
+ANSWER_BOUND_SECONDS = 5.0  # the connect timeout (3 s) and some room
+
+
+@dataclass
+class Answer:
+    kind: str
+    sent: float
+    took: float
+    status: int
+    code: str | None
+    retry_after: str | None
+    body: str
+
+
+async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
+    http: httpx.AsyncClient, stack: Stack, postgres: Postgres
+) -> None:
+    shop = await open_shop(http, stack.tokens)
+    staff_token = stack.tokens.token(
+        memberships=((uuid.UUID(shop.merchant_id), "staff"),), client_id="merchant-portal"
+    )
+    to_redeem: asyncio.Queue[str] = asyncio.Queue()
+    customer = bearer(stack.tokens.token())
+    for _ in range(40):
+        coupon = await expect(
+            await http.post(f"/api/v1/campaigns/{shop.campaign_id}/claim", headers=customer), 201
+        )
+        to_redeem.put_nowait(coupon["code"])
+    answers: list[Answer] = []
+    started = time.monotonic()
+
+    async def call(kind: str, method: str, path: str, token: str, body: object = None) -> None:
+        sent = time.monotonic()
+        try:
+            response = await http.request(method, path, json=body, headers=bearer(token))
+        except httpx.TransportError as exc:  # the connection itself failed: recorded as 0
+            answers.append(
+                Answer(kind, sent - started, time.monotonic() - sent, 0, None, None, repr(exc))
+            )
+            return
+        code = response.json().get("code") if response.status_code >= 400 else None
+        answers.append(
+            Answer(
+                kind,
+                sent - started,
+                time.monotonic() - sent,
+                response.status_code,
+                code,
+                response.headers.get("retry-after"),
+                response.text[:300],
+            )
+        )
+        if kind == "redeem" and response.status_code == 503:
+            to_redeem.put_nowait(path.split("/")[4])  # not redeemed: try again later
+
+    async def worker(number: int) -> None:
+        token = stack.tokens.token()
+        while time.monotonic() - started < LOAD_SECONDS:
+            await call("claim", "POST", f"/api/v1/campaigns/{shop.campaign_id}/claim", token)
+            if not to_redeem.empty():
+                code = to_redeem.get_nowait()
+                await call(
+                    "redeem",
+                    "POST",
+                    f"/api/v1/coupons/{code}/redeem",
+                    staff_token,
+                    {"outlet_id": shop.outlet_id, "order_amount": 1000},
+                )
+            await call("lookup", "GET", f"/api/v1/campaigns/{shop.campaign_id}", token)
+
+    async def restart() -> tuple[float, float]:
+        await asyncio.sleep(DOWN_AFTER_SECONDS)
+        down_at = time.monotonic() - started
+        await asyncio.to_thread(postgres.stop)
+        await asyncio.sleep(DOWN_FOR_SECONDS)
+        await asyncio.to_thread(postgres.start)
+        return down_at, time.monotonic() - started
+
+    (down_at, back_at), *_ = await asyncio.gather(restart(), *(worker(n) for n in range(WORKERS)))
+
+    statuses = Counter(a.status for a in answers)
+    assert not statuses.keys() & {0, 500}, [a for a in answers if a.status in (0, 500)]
+    unavailable = [a for a in answers if a.status == 503]
+    assert unavailable, f"the load never met the stopped database: {statuses}"
+    assert {(a.code, a.retry_after) for a in unavailable} == {("database_unavailable", "2")}
+    assert max(a.took for a in answers) < ANSWER_BOUND_SECONDS
+    after = [a for a in answers if a.sent > back_at]
+    assert after, "no request was sent after the database came back"
+    assert [a for a in after if a.status >= 500] == []
+    assert {a.status for a in answers} <= {200, 201, 503}
+
+    # The counts are exact: every coupon the database holds was answered 201, every
+    # redemption 200, and the campaign's counters agree with the rows.
+    claimed = sum(1 for a in answers if a.kind == "claim" and a.status == 201) + 40
+    redeemed = sum(1 for a in answers if a.kind == "redeem" and a.status == 200)
+    issued_count, coupons = await count(postgres, shop)
+    assert (issued_count, coupons) == (claimed, claimed)
+    redeemed_count, redemptions = await redeemed_counts(postgres, shop)
+    assert (redeemed_count, redemptions) == (redeemed, redeemed)
+    # Every event committed is delivered once the sweeps catch up.
+    assert await eventually(lambda: nothing_undelivered(postgres), within=15)
+    del down_at
+
+
+async def count(postgres: Postgres, shop: Shop) -> tuple[int, int]:
+    issued = await postgres.fetchval(
+        "SELECT issued_count FROM coupons.campaigns WHERE id = $1", uuid.UUID(shop.campaign_id)
+    )
+    rows = await postgres.fetchval(
+        "SELECT count(*) FROM coupons.coupons WHERE campaign_id = $1", uuid.UUID(shop.campaign_id)
+    )
+    return issued, rows
+
+
+async def redeemed_counts(postgres: Postgres, shop: Shop) -> tuple[int, int]:
+    counted = await postgres.fetchval(
+        "SELECT redeemed_count FROM coupons.campaigns WHERE id = $1", uuid.UUID(shop.campaign_id)
+    )
+    rows = await postgres.fetchval(
+        "SELECT count(*) FROM coupons.redemptions WHERE campaign_id = $1 AND reversed_at IS NULL",
+        uuid.UUID(shop.campaign_id),
+    )
+    return counted, rows
+
+
+async def nothing_undelivered(postgres: Postgres) -> bool:
+    return await postgres.undelivered() == 0
