@@ -107,6 +107,15 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
 	done
 
+.PHONY: contracts contracts-breaking
+contracts: $(VENV)/.synced ## write contracts/ (OpenAPI and GraphQL of each service) from the code
+	$(BIN)/python -m devstack.contracts write
+
+# Pull requests: make contracts-breaking BASE=origin/main (the target branch).
+BASE ?= HEAD~1
+contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that break clients
+	$(BIN)/python -m devstack.contracts breaking --base $(BASE)
+
 clean: ## remove the virtualenv and caches (keeps .local data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 

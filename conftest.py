@@ -1,1 +1,1 @@
-pytest_plugins = ["devstack.pytest_plugin"]
+pytest_plugins = ["devstack.pytest_plugin", "devstack.documented_problems"]

@@ -46,6 +46,12 @@ def create_app(
         title="svc-auth",
         description="Users, OAuth2 clients and tokens, roles and merchant memberships.",
         routers=[oauth.router, oauth.well_known, users.router, members.router],
+        tags=[
+            ("oauth2", "Tokens (RFC 6749), revocation (RFC 7009), signing keys, discovery"),
+            ("users", "Accounts, the signed-in user, and admin roles"),
+            ("members", "A merchant's staff, managed by its owner or an admin"),
+            ("clients", "Partner OAuth2 clients, one merchant's systems each"),
+        ],
         graphql_router=graphql,
     )
     app.state.auth = parts

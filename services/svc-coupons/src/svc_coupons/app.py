@@ -70,6 +70,15 @@ def create_app(
             allocations.router,
         ],
         graphql_router=graphql,
+        tags=[
+            ("campaigns", "What a merchant offers: terms, lifecycle, numbers"),
+            ("coupons", "Issued coupons by code: claim, issue, look up, validate, redeem"),
+            ("codes", "Unassigned codes for offline distribution, claimed by customers"),
+            ("wallet", "A customer's own coupons"),
+            ("transfers", "Gifts: a coupon given to another customer with a claim token"),
+            ("listings", "The swap marketplace: coupons offered for others"),
+            ("allocations", "Shares of a campaign handed to partner merchants to issue"),
+        ],
     )
     app.state.coupons = parts
     runtime.chores.append(parts.release_lapsed_transfers)

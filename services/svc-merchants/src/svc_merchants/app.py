@@ -43,6 +43,10 @@ def create_app(
         title="svc-merchants",
         description="Merchants: application, verification, suspension; and their outlets.",
         routers=[merchants.router, outlets.router],
+        tags=[
+            ("merchants", "Applications, verification, suspension; profiles"),
+            ("outlets", "A verified merchant's shops, where coupons are redeemed"),
+        ],
         graphql_router=graphql,
     )
     app.state.merchants = parts

@@ -13,7 +13,10 @@ from starlette.routing import Route
 from core.runtime import ServiceRuntime
 from core.web.graphql import LazyGraphQLEndpoint
 from core.web.middleware import RequestContextMiddleware
+from core.web.openapi import camel_case_operation_id, install_openapi
 from core.web.problems import install_problem_handlers
+
+HEALTH_TAG = ("health", "Is the service up, and does it reach its database")
 
 
 def build_service_app(
@@ -23,7 +26,9 @@ def build_service_app(
     routers: Sequence[APIRouter],
     graphql_router: Callable[[], Any] | None = None,
     description: str = "",
+    tags: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
+    """`tags`: (name, description) of each resource its routes are tagged with."""
     name = runtime.name
     base = f"/api/v1/{name}"
 
@@ -34,6 +39,11 @@ def build_service_app(
         # to the sweep. Lambda runs no lifespan, and needs none: it delivers inline.
         await runtime.relay.aclose()
 
+    if graphql_router is not None:
+        description += (
+            f"\n\nGraphQL over the same services: `POST /graphql/{name}` "
+            "(GraphiQL when opened in a browser)."
+        )
     app = FastAPI(
         title=title,
         description=description,
@@ -42,12 +52,23 @@ def build_service_app(
         docs_url=f"{base}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        openapi_tags=[{"name": tag, "description": text} for tag, text in (*tags, HEALTH_TAG)],
+        generate_unique_id_function=camel_case_operation_id,
+        # Swagger UI's Authorize: the password flow with a portal's public client id.
+        swagger_ui_init_oauth={"clientId": "customer-portal"},
+        swagger_ui_parameters={"persistAuthorization": True, "displayOperationId": True},
     )
+    install_openapi(app)
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
 
-    @app.get(f"{base}/health", tags=["health"], summary="Liveness and database reachability")
+    @app.get(
+        f"{base}/health",
+        tags=["health"],
+        summary="Liveness and database reachability",
+        operation_id=f"get{name.capitalize()}Health",
+    )
     async def health() -> dict[str, str]:
         async with runtime.database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -154,6 +154,11 @@ class LazyGraphQLEndpoint:
         app.include_router(router, prefix=self._path)
         return app
 
+    def sdl(self) -> str:
+        """The schema in GraphQL's schema definition language, for the contract files."""
+        sdl: str = self._build_router().schema.as_str()
+        return sdl
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._app is None:
             self._app = self._build()

@@ -60,15 +60,21 @@ class OAuthError(Exception):
 
 
 class InvalidRequest(OAuthError):
+    """A parameter is missing, repeated or malformed."""
+
     error = "invalid_request"
 
 
 class InvalidClient(OAuthError):
+    """The client is unknown, or its secret is wrong."""
+
     error = "invalid_client"
     status = 401
 
 
 class InvalidGrant(OAuthError):
+    """The email or password is wrong, or the refresh token is unknown, used or expired."""
+
     error = "invalid_grant"
 
 
@@ -77,18 +83,26 @@ class RefreshTokenReused(InvalidGrant):
 
 
 class UnauthorizedClient(OAuthError):
+    """This client may not use this grant."""
+
     error = "unauthorized_client"
 
 
 class UnsupportedGrantType(OAuthError):
+    """The grant_type is none of password, refresh_token, client_credentials."""
+
     error = "unsupported_grant_type"
 
 
 class OAuthInvalidScope(OAuthError):
+    """A requested scope is not allowed for this client or user."""
+
     error = "invalid_scope"
 
 
 class LoginThrottled(OAuthError):
+    """Too many failed sign-ins for the account, or requests from the address."""
+
     error = "too_many_attempts"
     status = 429
 

@@ -5,11 +5,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from svc_auth.controllers.dto import examples as ex
 from svc_auth.services.data_model.clients import IssuedClient
 
 
 class ClientIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CLIENT_IN)
+    )
 
     name: str = Field(min_length=1, max_length=100)
     merchant_id: UUID
@@ -17,6 +20,8 @@ class ClientIn(BaseModel):
 
 
 class ClientOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.CLIENT))
+
     client_id: str
     client_secret: str = Field(description="Shown only in this response; store it now")
     name: str

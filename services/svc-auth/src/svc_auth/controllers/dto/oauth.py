@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from svc_auth.controllers.dto import examples as ex
 from svc_auth.services.data_model.tokens import TokenResponse
 
 
 class TokenOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.TOKEN))
+
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
@@ -29,6 +32,8 @@ class OAuthErrorOut(BaseModel):
 
 
 class DiscoveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.DISCOVERY))
+
     issuer: str
     token_endpoint: str
     jwks_uri: str

@@ -6,11 +6,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from svc_auth.controllers.dto import examples as ex
 from svc_auth.services.data_model.users import Member, User
 
 
 class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.REGISTER_IN)
+    )
 
     email: EmailStr = Field(max_length=320)
     # The upper bound keeps one request from costing a hashing marathon.
@@ -19,6 +22,8 @@ class RegisterIn(BaseModel):
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.USER))
+
     id: UUID
     email: str
     display_name: str
@@ -42,6 +47,8 @@ class MembershipOut(BaseModel):
 
 
 class MeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.ME))
+
     id: UUID
     email: str
     display_name: str
@@ -65,19 +72,23 @@ class MeOut(BaseModel):
 
 
 class RoleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ROLE_IN))
 
     role: str = Field(min_length=1, max_length=30)
 
 
 class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MEMBER_IN)
+    )
 
     email: EmailStr
     role: Literal["staff"] = "staff"
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.MEMBER))
+
     user_id: UUID
     email: str
     role: str

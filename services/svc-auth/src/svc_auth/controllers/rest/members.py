@@ -7,15 +7,32 @@ from uuid import UUID
 from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
+from core.web.openapi import problems
 from core.web.routes import service_router
 from svc_auth.controllers.dependencies import ClientsDep, MembershipsDep
 from svc_auth.controllers.dto.clients import ClientIn, ClientOut
 from svc_auth.controllers.dto.users import MemberIn, MemberOut
+from svc_auth.services.errors import (
+    AlreadyMember,
+    InvalidRole,
+    InvalidScope,
+    MemberNotFound,
+    OwnerNotRemovable,
+    UserNotFound,
+)
 
-router = service_router(prefix="/api/v1/auth", tags=["merchant members"])
+router = service_router(prefix="/api/v1/auth")
 
 
-@router.get("/merchants/{merchant_id}/members", response_model=list[MemberOut])
+@router.get(
+    "/merchants/{merchant_id}/members",
+    response_model=list[MemberOut],
+    summary="Owner, admin: the merchant's members",
+    tags=["members"],
+    operation_id="listMembers",
+    responses=problems(Forbidden),
+)
 async def list_members(
     merchant_id: UUID, principal: CurrentPrincipal, memberships: MembershipsDep
 ) -> list[MemberOut]:
@@ -27,6 +44,10 @@ async def list_members(
     "/merchants/{merchant_id}/members",
     status_code=status.HTTP_201_CREATED,
     response_model=MemberOut,
+    summary="Owner, admin: add a registered user as staff",
+    tags=["members"],
+    operation_id="addMember",
+    responses=problems(Forbidden, UserNotFound, AlreadyMember, InvalidRole),
 )
 async def add_member(
     merchant_id: UUID, body: MemberIn, principal: CurrentPrincipal, memberships: MembershipsDep
@@ -37,7 +58,14 @@ async def add_member(
     return MemberOut.of(member)
 
 
-@router.delete("/merchants/{merchant_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/merchants/{merchant_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Owner, admin: remove a member (never the owner)",
+    tags=["members"],
+    operation_id="removeMember",
+    responses=problems(Forbidden, MemberNotFound, OwnerNotRemovable),
+)
 async def remove_member(
     merchant_id: UUID, user_id: UUID, principal: CurrentPrincipal, memberships: MembershipsDep
 ) -> Response:
@@ -49,8 +77,10 @@ async def remove_member(
     "/clients",
     status_code=status.HTTP_201_CREATED,
     response_model=ClientOut,
-    tags=["oauth2"],
-    summary="Create a partner client for a merchant; its secret is shown only here",
+    tags=["clients"],
+    summary="Owner, admin: create a partner client for a merchant; its secret is shown only here",
+    operation_id="createPartnerClient",
+    responses=problems(Forbidden, InvalidScope),
 )
 async def create_client(
     body: ClientIn, principal: CurrentPrincipal, clients: ClientsDep, response: Response

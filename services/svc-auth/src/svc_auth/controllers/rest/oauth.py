@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
+from core.auth.scopes import TOKEN_PATH
 from core.web.routes import OAuthRoute, get_unit_of_work
 from svc_auth.controllers.dependencies import ComponentsDep, TokensDep, client_address
 from svc_auth.controllers.dto.oauth import DiscoveryOut, OAuthErrorOut, TokenOut
 from svc_auth.services.data_model.clients import GrantType, Scope
 from svc_auth.services.errors import (
+    InvalidClient,
+    InvalidGrant,
     InvalidRequest,
     LoginThrottled,
     OAuthError,
+    OAuthInvalidScope,
+    UnauthorizedClient,
     UnsupportedGrantType,
 )
 
@@ -25,13 +31,32 @@ router = APIRouter(route_class=OAuthRoute, tags=["oauth2"])
 well_known = APIRouter(tags=["oauth2"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-TOKEN_PATH = "/api/v1/auth/token"
 REVOKE_PATH = "/api/v1/auth/revoke"
 JWKS_PATH = "/.well-known/jwks.json"
-OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": OAuthErrorOut, "description": "RFC 6749 error"},
-    401: {"model": OAuthErrorOut, "description": "invalid_client"},
-}
+
+
+def oauth_errors(*errors: type[OAuthError]) -> dict[int | str, dict[str, Any]]:
+    """For `responses=`: the RFC 6749 error answers an endpoint gives, one example each."""
+    by_status: dict[int, list[type[OAuthError]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status, []).append(error)
+    return {
+        status: {
+            "model": OAuthErrorOut,
+            "description": f"{HTTPStatus(status).phrase} (RFC 6749 section 5.2): "
+            + ", ".join(f"`{e.error}`" for e in group),
+            "content": {
+                "application/json": {
+                    "examples": {
+                        e.error: {"value": {"error": e.error, "error_description": e.__doc__}}
+                        for e in group
+                    }
+                }
+            },
+        }
+        for status, group in sorted(by_status.items())
+    }
+
 
 FormField = Annotated[str | None, Form()]
 
@@ -74,8 +99,23 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
 @router.post(
     TOKEN_PATH,
     response_model=TokenOut,
-    responses={**OAUTH_ERRORS, 429: {"model": OAuthErrorOut}},
+    responses=oauth_errors(
+        InvalidRequest,
+        InvalidGrant,
+        UnauthorizedClient,
+        UnsupportedGrantType,
+        OAuthInvalidScope,
+        InvalidClient,
+        LoginThrottled,
+    ),
     summary="Token endpoint: password, refresh_token and client_credentials grants",
+    description=(
+        "A form (`application/x-www-form-urlencoded`). Portals: `grant_type=password` with "
+        "`username`, `password` and their public `client_id`; `grant_type=refresh_token` to "
+        "renew. Partner systems: `grant_type=client_credentials` with `client_id` and "
+        "`client_secret` (or HTTP Basic)."
+    ),
+    operation_id="issueToken",
 )
 async def token(
     request: Request,
@@ -133,8 +173,9 @@ async def token(
 
 @router.post(
     REVOKE_PATH,
-    responses=OAUTH_ERRORS,
+    responses=oauth_errors(InvalidRequest, InvalidClient),
     summary="Revocation endpoint (RFC 7009): 200 whatever the token was",
+    operation_id="revokeToken",
 )
 async def revoke(
     request: Request,
@@ -158,7 +199,9 @@ async def revoke(
     return JSONResponse({}, headers=NO_STORE)
 
 
-@well_known.get(JWKS_PATH, summary="The public keys that verify access tokens")
+@well_known.get(
+    JWKS_PATH, summary="The public keys that verify access tokens", operation_id="getJwks"
+)
 async def jwks(parts: ComponentsDep) -> JSONResponse:
     return JSONResponse(parts.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
@@ -167,6 +210,7 @@ async def jwks(parts: ComponentsDep) -> JSONResponse:
     "/.well-known/openid-configuration",
     response_model=DiscoveryOut,
     summary="Authorization server metadata",
+    operation_id="getOpenIdConfiguration",
 )
 async def discovery(parts: ComponentsDep) -> DiscoveryOut:
     issuer = parts.policy.issuer.rstrip("/")

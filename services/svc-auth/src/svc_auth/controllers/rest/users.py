@@ -8,11 +8,14 @@ from uuid import UUID
 from fastapi import Query, Response, status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden, TooManyRequests, Unauthenticated
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_auth.controllers.dependencies import AccountsDep, RegistrationAllowed
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
+from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
 
 router = service_router(prefix="/api/v1/auth", tags=["users"])
 
@@ -22,6 +25,9 @@ router = service_router(prefix="/api/v1/auth", tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
     dependencies=[RegistrationAllowed],
+    summary="Anyone: create an account (a customer); sign in at the token endpoint",
+    operation_id="registerUser",
+    responses=problems(EmailTaken, TooManyRequests),
 )
 async def register(body: RegisterIn, accounts: AccountsDep) -> UserOut:
     user = await accounts.register(
@@ -30,12 +36,24 @@ async def register(body: RegisterIn, accounts: AccountsDep) -> UserOut:
     return UserOut.of(user)
 
 
-@router.get("/me", response_model=MeOut)
+@router.get(
+    "/me",
+    response_model=MeOut,
+    summary="The signed-in user: roles and merchant memberships",
+    operation_id="getMe",
+    responses=problems(Forbidden, Unauthenticated),
+)
 async def me(principal: CurrentPrincipal, accounts: AccountsDep) -> MeOut:
     return MeOut.of(await accounts.me(principal=principal))
 
 
-@router.get("/users", response_model=PageOut[UserOut], summary="Admin: list users")
+@router.get(
+    "/users",
+    response_model=PageOut[UserOut],
+    summary="Admin: list users",
+    operation_id="listUsers",
+    responses=problems(Forbidden),
+)
 async def list_users(
     principal: CurrentPrincipal,
     accounts: AccountsDep,
@@ -46,7 +64,13 @@ async def list_users(
     return PageOut(items=[UserOut.of(u) for u in users.items], next_cursor=users.next_cursor)
 
 
-@router.post("/users/{user_id}/roles", response_model=UserOut, summary="Admin: grant a role")
+@router.post(
+    "/users/{user_id}/roles",
+    response_model=UserOut,
+    summary="Admin: grant a role",
+    operation_id="grantRole",
+    responses=problems(Forbidden, UserNotFound, InvalidRole),
+)
 async def grant_role(
     user_id: UUID, body: RoleIn, principal: CurrentPrincipal, accounts: AccountsDep
 ) -> UserOut:
@@ -59,6 +83,8 @@ async def grant_role(
     "/users/{user_id}/roles/{role}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Admin: remove a role",
+    operation_id="revokeRole",
+    responses=problems(Forbidden, UserNotFound, InvalidRole, LastAdmin),
 )
 async def revoke_role(
     user_id: UUID, role: str, principal: CurrentPrincipal, accounts: AccountsDep

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.schemas.text import STORABLE
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignTerms, DiscountType
 from svc_coupons.services.data_model.coupons import CampaignStats
@@ -35,7 +36,9 @@ def _utc(moment: datetime) -> datetime:
 
 
 class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CAMPAIGN_IN)
+    )
 
     merchant_id: UUID
     title: Title
@@ -77,7 +80,9 @@ NULLABLE = frozenset({"description", "currency", "min_spend", "total_quantity", 
 
 
 class CampaignPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CAMPAIGN_PATCH)
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -117,6 +122,8 @@ class CampaignPatch(BaseModel):
 
 
 class CampaignOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.CAMPAIGN))
+
     id: UUID
     merchant_id: UUID
     status: str
@@ -168,6 +175,8 @@ class CampaignOut(BaseModel):
 
 
 class CampaignSummaryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.CAMPAIGN_SUMMARY))
+
     id: UUID
     merchant_id: UUID
     title: str
@@ -212,6 +221,8 @@ class DistributorOut(BaseModel):
 
 
 class StatsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.STATS))
+
     issued: int = Field(description="Coupons given to customers (codes once claimed)")
     redeemed: int
     active: int

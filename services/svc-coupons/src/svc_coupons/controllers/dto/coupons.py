@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
 from svc_coupons.schemas.text import STORABLE
 from svc_coupons.services.data_model.coupons import (
@@ -21,6 +22,8 @@ OrderAmount = Field(default=None, ge=0, le=10**12, description="Minor units")
 
 
 class CouponOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.COUPON))
+
     id: UUID
     code: str
     campaign_id: UUID
@@ -50,22 +53,26 @@ class CouponOut(BaseModel):
 
 
 class IssueIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ISSUE_IN))
 
     user_id: UUID
 
 
 class CodesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.CODES_IN))
 
     count: int = Field(ge=1, le=MAX_CODES)
 
 
 class CodesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.CODES_OUT))
+
     generated: int
 
 
 class CodeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.CODE_OUT))
+
     code: str
     created_at: datetime
 
@@ -75,7 +82,7 @@ class CodeOut(BaseModel):
 
 
 class ClaimCodeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.CLAIM_CODE_IN))
 
     code: Annotated[
         str,
@@ -85,13 +92,15 @@ class ClaimCodeIn(BaseModel):
 
 
 class ValidateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.VALIDATE_IN))
 
     outlet_id: UUID
     order_amount: int | None = OrderAmount
 
 
 class ValidationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.VALIDATION))
+
     valid: bool
     reason: str | None = Field(description="The error code redeem would answer, if any")
     discount_amount: int | None = Field(
@@ -108,7 +117,9 @@ class ValidationOut(BaseModel):
 
 
 class RedeemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.REDEEM_IN)
+    )
 
     outlet_id: UUID
     order_reference: Annotated[str, Field(max_length=100), STORABLE] | None = None
@@ -116,6 +127,8 @@ class RedeemIn(BaseModel):
 
 
 class RedemptionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.REDEMPTION))
+
     redemption_id: UUID
     coupon: CouponOut
     discount_amount: int | None = Field(
@@ -141,12 +154,16 @@ class RedemptionOut(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.REASON_IN)
+    )
 
     reason: Annotated[str, Field(min_length=1, max_length=500), STORABLE]
 
 
 class HistoryEventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.HISTORY_EVENT))
+
     event_id: str
     type: str
     actor: str | None

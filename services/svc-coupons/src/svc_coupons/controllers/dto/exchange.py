@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.schemas.text import STORABLE
@@ -41,6 +42,8 @@ class CouponCodeIn(BaseModel):
 class CouponSummaryOut(BaseModel):
     """A coupon without its code."""
 
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.COUPON_SUMMARY))
+
     id: UUID
     campaign_id: UUID
     merchant_id: UUID
@@ -64,6 +67,8 @@ class CouponSummaryOut(BaseModel):
 
 
 class TransferOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.TRANSFER))
+
     transfer_id: UUID
     status: str = Field(description="pending, accepted, cancelled or expired")
     sender_user_id: UUID
@@ -89,6 +94,8 @@ class TransferOut(BaseModel):
 
 
 class NewTransferOut(TransferOut):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.NEW_TRANSFER))
+
     claim_token: str = Field(
         description="Shown only here: whoever brings it (with transfer_id) takes the coupon"
     )
@@ -99,7 +106,7 @@ class NewTransferOut(TransferOut):
 
 
 class AcceptTransferIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ACCEPT_TRANSFER_IN))
 
     claim_token: Annotated[str, Field(min_length=1, max_length=200), STORABLE]
 
@@ -120,13 +127,15 @@ class WantsOut(BaseModel):
 
 
 class ListingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.LISTING_IN))
 
     coupon_code: CouponCode
     wants: WantsIn = Field(default_factory=WantsIn, description="Nothing named: any offer")
 
 
 class ListingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.LISTING))
+
     id: UUID
     status: str = Field(description="open, accepted, cancelled or expired (its coupon ran out)")
     owner_user_id: UUID
@@ -152,12 +161,14 @@ class ListingOut(BaseModel):
 
 
 class AcceptListingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ACCEPT_LISTING_IN))
 
     offered_coupon_code: CouponCode
 
 
 class SwapOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.SWAP))
+
     received: CouponOut = Field(description="The listed coupon, now the caller's, new code")
     given: CouponSummaryOut = Field(description="The offered coupon, now the lister's")
     listing: ListingOut
@@ -172,13 +183,15 @@ class SwapOut(BaseModel):
 
 
 class AllocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ALLOCATION_IN))
 
     partner_merchant_id: UUID
     quantity: int = Field(ge=1, le=MAX_ALLOCATION)
 
 
 class AllocationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.ALLOCATION))
+
     id: UUID
     campaign_id: UUID
     merchant_id: UUID

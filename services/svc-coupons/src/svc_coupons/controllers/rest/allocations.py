@@ -7,12 +7,24 @@ from uuid import UUID
 from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import AllocationsDep
 from svc_coupons.controllers.dto.coupons import CouponOut, IssueIn
 from svc_coupons.controllers.dto.exchange import AllocationIn, AllocationOut
+from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
+from svc_coupons.services.errors import (
+    AllocationExhausted,
+    AllocationNotFound,
+    CampaignNotActive,
+    CampaignNotFound,
+    InvalidPartner,
+    LimitReached,
+    SoldOut,
+)
 
 router = service_router(tags=["allocations"])
 
@@ -22,6 +34,10 @@ router = service_router(tags=["allocations"])
     status_code=status.HTTP_201_CREATED,
     response_model=AllocationOut,
     summary="Owner: hand a share of the campaign's quantity to a verified partner merchant",
+    operation_id="createAllocation",
+    responses=problems(
+        CampaignNotFound, Forbidden, InvalidPartner, CampaignNotActive, SoldOut, *MERCHANT_CHECK
+    ),
 )
 async def allocate(
     campaign_id: UUID, body: AllocationIn, principal: CurrentPrincipal, allocations: AllocationsDep
@@ -39,6 +55,8 @@ async def allocate(
     "/api/v1/campaigns/{campaign_id}/allocations",
     response_model=PageOut[AllocationOut],
     summary="Owner, staff: the campaign's shares, newest first",
+    operation_id="listCampaignAllocations",
+    responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_allocations(
     campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
@@ -51,6 +69,8 @@ async def campaign_allocations(
     "/api/v1/allocations",
     response_model=PageOut[AllocationOut],
     summary="A partner merchant's people: the shares it holds, ?merchant_id= (required)",
+    operation_id="listAllocations",
+    responses=problems(Forbidden),
 )
 async def partner_allocations(
     merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
@@ -65,6 +85,8 @@ async def partner_allocations(
     "/api/v1/allocations/{allocation_id}",
     response_model=AllocationOut,
     summary="Both merchants' people: the share and what was issued from it",
+    operation_id="getAllocation",
+    responses=problems(AllocationNotFound),
 )
 async def get_allocation(
     allocation_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep
@@ -77,6 +99,16 @@ async def get_allocation(
     status_code=status.HTTP_201_CREATED,
     response_model=CouponOut,
     summary="Partner merchant's owner, staff, or partner client with coupons:write",
+    operation_id="issueFromAllocation",
+    responses=problems(
+        AllocationNotFound,
+        Forbidden,
+        CampaignNotFound,
+        CampaignNotActive,
+        AllocationExhausted,
+        LimitReached,
+        *MERCHANT_CHECK,
+    ),
 )
 async def issue_from_allocation(
     allocation_id: UUID, body: IssueIn, principal: CurrentPrincipal, allocations: AllocationsDep

@@ -8,17 +8,37 @@ from uuid import UUID
 from fastapi import Query, status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.errors import Conflict, Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CampaignsDep
 from svc_coupons.controllers.dto.campaigns import CampaignIn, CampaignOut, CampaignPatch, StatsOut
+from svc_coupons.controllers.rest.errors import MERCHANT_CHECK, TERMS_VIOLATIONS
 from svc_coupons.services.data_model.campaigns import CampaignAction
+from svc_coupons.services.errors import (
+    CampaignNotDraft,
+    CampaignNotFound,
+    InvalidStatusFilter,
+    InvalidTransition,
+    QuantityBelowIssued,
+    UnknownOutlet,
+)
 
 router = service_router(prefix="/api/v1/campaigns", tags=["campaigns"])
 
+LIFECYCLE_ERRORS = (CampaignNotFound, Forbidden, InvalidTransition)
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CampaignOut,
+    summary="Owner: a new campaign, in draft",
+    operation_id="createCampaign",
+    responses=problems(Forbidden, *TERMS_VIOLATIONS, UnknownOutlet, *MERCHANT_CHECK),
+)
 async def create_campaign(
     body: CampaignIn, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
@@ -32,6 +52,8 @@ async def create_campaign(
     "",
     response_model=PageOut[CampaignOut],
     summary="Active campaigns; a merchant's members also list its other statuses",
+    operation_id="listCampaigns",
+    responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def list_campaigns(
     principal: OptionalPrincipal,
@@ -46,14 +68,35 @@ async def list_campaigns(
     return PageOut(items=[CampaignOut.of(c) for c in found.items], next_cursor=found.next_cursor)
 
 
-@router.get("/{campaign_id}", response_model=CampaignOut)
+@router.get(
+    "/{campaign_id}",
+    response_model=CampaignOut,
+    summary="An active campaign; the merchant's members see any status",
+    operation_id="getCampaign",
+    responses=problems(CampaignNotFound),
+)
 async def get_campaign(
     campaign_id: UUID, principal: OptionalPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
     return CampaignOut.of(await campaigns.get(principal=principal, campaign_id=campaign_id))
 
 
-@router.patch("/{campaign_id}", response_model=CampaignOut, summary="Owner: change a draft")
+@router.patch(
+    "/{campaign_id}",
+    response_model=CampaignOut,
+    summary="Owner: change a draft",
+    operation_id="updateCampaign",
+    responses=problems(
+        CampaignNotFound,
+        Forbidden,
+        CampaignNotDraft,
+        *TERMS_VIOLATIONS,
+        QuantityBelowIssued,
+        UnknownOutlet,
+        Conflict,
+        *MERCHANT_CHECK,
+    ),
+)
 async def update_campaign(
     campaign_id: UUID, body: CampaignPatch, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
@@ -72,35 +115,65 @@ async def _transition(
     return CampaignOut.of(campaign)
 
 
-@router.post("/{campaign_id}/publish", response_model=CampaignOut, summary="draft -> active")
+@router.post(
+    "/{campaign_id}/publish",
+    response_model=CampaignOut,
+    summary="Owner: draft -> active",
+    operation_id="publishCampaign",
+    responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
+)
 async def publish_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PUBLISH)
 
 
-@router.post("/{campaign_id}/pause", response_model=CampaignOut, summary="active -> paused")
+@router.post(
+    "/{campaign_id}/pause",
+    response_model=CampaignOut,
+    summary="Owner: active -> paused",
+    operation_id="pauseCampaign",
+    responses=problems(*LIFECYCLE_ERRORS),
+)
 async def pause_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PAUSE)
 
 
-@router.post("/{campaign_id}/resume", response_model=CampaignOut, summary="paused -> active")
+@router.post(
+    "/{campaign_id}/resume",
+    response_model=CampaignOut,
+    summary="Owner: paused -> active",
+    operation_id="resumeCampaign",
+    responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
+)
 async def resume_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.RESUME)
 
 
-@router.post("/{campaign_id}/end", response_model=CampaignOut, summary="active or paused -> ended")
+@router.post(
+    "/{campaign_id}/end",
+    response_model=CampaignOut,
+    summary="Owner: active or paused -> ended",
+    operation_id="endCampaign",
+    responses=problems(*LIFECYCLE_ERRORS),
+)
 async def end_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> CampaignOut:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.END)
 
 
-@router.get("/{campaign_id}/stats", response_model=StatsOut, summary="Owner, staff: the numbers")
+@router.get(
+    "/{campaign_id}/stats",
+    response_model=StatsOut,
+    summary="Owner, staff: the numbers",
+    operation_id="getCampaignStats",
+    responses=problems(CampaignNotFound, Forbidden),
+)
 async def campaign_stats(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
 ) -> StatsOut:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
+from core.web.openapi import problems
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
 from svc_coupons.controllers.dto.coupons import (
@@ -16,11 +18,27 @@ from svc_coupons.controllers.dto.coupons import (
     ValidateIn,
     ValidationOut,
 )
+from svc_coupons.controllers.rest.errors import REDEMPTION_REFUSALS
+from svc_coupons.services.errors import (
+    AlreadyRedeemed,
+    AuditUnavailable,
+    CouponNotFound,
+    CouponVoid,
+    MerchantsUnavailable,
+    NotRedeemed,
+    ReversalWindowPassed,
+)
 
 router = service_router(prefix="/api/v1/coupons", tags=["coupons"])
 
 
-@router.get("/{code}", response_model=CouponOut, summary="The coupon's owner, its merchant")
+@router.get(
+    "/{code}",
+    response_model=CouponOut,
+    summary="The coupon's owner, its merchant",
+    operation_id="getCoupon",
+    responses=problems(CouponNotFound),
+)
 async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> CouponOut:
     return CouponOut.of(await coupons.lookup(principal=principal, code=code))
 
@@ -30,6 +48,8 @@ async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) ->
     response_model=ValidationOut,
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client: would redeem succeed? Changes nothing",
+    operation_id="validateCoupon",
+    responses=problems(CouponNotFound, Forbidden, MerchantsUnavailable),
 )
 async def validate(
     code: str, body: ValidateIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
@@ -45,6 +65,8 @@ async def validate(
     response_model=RedemptionOut,
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client with coupons:redeem: use the coupon",
+    operation_id="redeemCoupon",
+    responses=problems(CouponNotFound, Forbidden, *REDEMPTION_REFUSALS, MerchantsUnavailable),
 )
 async def redeem(
     code: str, body: RedeemIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
@@ -64,6 +86,8 @@ async def redeem(
     response_model=CouponOut,
     status_code=status.HTTP_200_OK,
     summary="Owner: undo a redemption of the last 24 hours",
+    operation_id="reverseRedemption",
+    responses=problems(CouponNotFound, Forbidden, NotRedeemed, ReversalWindowPassed),
 )
 async def reverse_redemption(
     code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
@@ -77,6 +101,8 @@ async def reverse_redemption(
     response_model=CouponOut,
     status_code=status.HTTP_200_OK,
     summary="Owner, admin: make the coupon unusable for good",
+    operation_id="voidCoupon",
+    responses=problems(CouponNotFound, Forbidden, CouponVoid, AlreadyRedeemed),
 )
 async def void(
     code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
@@ -88,6 +114,8 @@ async def void(
     "/{code}/history",
     response_model=list[HistoryEventOut],
     summary="Coupon owner, merchant members, admin: its audit events, oldest first",
+    operation_id="getCouponHistory",
+    responses=problems(CouponNotFound, AuditUnavailable),
 )
 async def history(
     code: str, principal: CurrentPrincipal, coupons: CouponsDep

@@ -7,14 +7,26 @@ from uuid import UUID
 from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import ListingsDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptListingIn, ListingIn, ListingOut, SwapOut
+from svc_coupons.controllers.rest.errors import NOT_ACTIVE_COUPON
+from svc_coupons.services.errors import (
+    CouponNotFound,
+    InvalidWants,
+    ListingClosed,
+    ListingNotFound,
+    NotTradable,
+    OfferMismatch,
+    OwnListing,
+)
 
-router = service_router(prefix="/api/v1/exchange/listings", tags=["exchange"])
+router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
 
 
 @router.post(
@@ -22,6 +34,10 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["exchange"])
     status_code=status.HTTP_201_CREATED,
     response_model=ListingOut,
     summary="Coupon owner: offer a coupon of a tradable campaign for one matching `wants`",
+    operation_id="createListing",
+    responses=problems(
+        CouponNotFound, Forbidden, *NOT_ACTIVE_COUPON, NotTradable, InvalidWants, ListingClosed
+    ),
 )
 async def create_listing(
     body: ListingIn, principal: CurrentPrincipal, listings: ListingsDep
@@ -36,6 +52,8 @@ async def create_listing(
     "",
     response_model=PageOut[ListingOut],
     summary="Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true",
+    operation_id="listListings",
+    responses=problems(Forbidden),
 )
 async def list_listings(
     principal: CurrentPrincipal,
@@ -54,7 +72,13 @@ async def list_listings(
     return PageOut(items=[ListingOut.of(x) for x in found.items], next_cursor=found.next_cursor)
 
 
-@router.get("/{listing_id}", response_model=ListingOut, summary="An open listing; own ones always")
+@router.get(
+    "/{listing_id}",
+    response_model=ListingOut,
+    summary="An open listing; own ones always",
+    operation_id="getListing",
+    responses=problems(ListingNotFound),
+)
 async def get_listing(
     listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
 ) -> ListingOut:
@@ -65,6 +89,17 @@ async def get_listing(
     "/{listing_id}/accept",
     response_model=SwapOut,
     summary="Another customer: swap one of their coupons matching `wants`; both get new codes",
+    operation_id="acceptListing",
+    responses=problems(
+        ListingNotFound,
+        OwnListing,
+        ListingClosed,
+        CouponNotFound,
+        Forbidden,
+        *NOT_ACTIVE_COUPON,
+        NotTradable,
+        OfferMismatch,
+    ),
 )
 async def accept_listing(
     listing_id: UUID, body: AcceptListingIn, principal: CurrentPrincipal, listings: ListingsDep
@@ -79,6 +114,8 @@ async def accept_listing(
     "/{listing_id}/cancel",
     response_model=CouponOut,
     summary="The listing's owner: take the coupon back, active again",
+    operation_id="cancelListing",
+    responses=problems(ListingNotFound, ListingClosed),
 )
 async def cancel_listing(
     listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep

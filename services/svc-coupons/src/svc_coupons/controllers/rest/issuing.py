@@ -10,7 +10,9 @@ from fastapi import Request, status
 from fastapi.responses import StreamingResponse
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import IssuingDep
@@ -22,9 +24,19 @@ from svc_coupons.controllers.dto.coupons import (
     CouponOut,
     IssueIn,
 )
+from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
+from svc_coupons.services.errors import (
+    CampaignNotActive,
+    CampaignNotFound,
+    CodeAlreadyClaimed,
+    CodeNotFound,
+    CouponVoid,
+    LimitReached,
+    SoldOut,
+)
 
-router = service_router(tags=["issuing"])
+router = service_router()
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -33,8 +45,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
         "content": {CSV: {"schema": {"type": "string"}}},
         "description": "JSON page, or every code as CSV when Accept prefers text/csv",
     },
-    406: {"description": "Accept allows neither application/json nor text/csv"},
 }
+TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitReached)
 
 
 @router.post(
@@ -42,6 +54,9 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     response_model=CouponOut,
     summary="Customer: take a coupon of an active campaign",
+    tags=["coupons"],
+    operation_id="claimCoupon",
+    responses=problems(*TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> CouponOut:
     return CouponOut.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
@@ -52,6 +67,9 @@ async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: Issuing
     status_code=status.HTTP_201_CREATED,
     response_model=CouponOut,
     summary="Owner, staff: give a customer a coupon",
+    tags=["coupons"],
+    operation_id="issueCoupon",
+    responses=problems(*TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def issue(
     campaign_id: UUID, body: IssueIn, principal: CurrentPrincipal, issuing: IssuingDep
@@ -67,6 +85,9 @@ async def issue(
     status_code=status.HTTP_201_CREATED,
     response_model=CodesOut,
     summary="Owner: unassigned codes for offline distribution, all or none",
+    tags=["codes"],
+    operation_id="generateCodes",
+    responses=problems(CampaignNotFound, Forbidden, CampaignNotActive, SoldOut),
 )
 async def generate_codes(
     campaign_id: UUID, body: CodesIn, principal: CurrentPrincipal, issuing: IssuingDep
@@ -86,8 +107,10 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 @router.get(
     "/api/v1/campaigns/{campaign_id}/codes",
     response_model=PageOut[CodeOut],
-    responses=CSV_RESPONSE,
+    responses={**CSV_RESPONSE, **problems(CampaignNotFound, Forbidden, NotAcceptable)},
     summary="Owner: the unassigned codes",
+    tags=["codes"],
+    operation_id="listCodes",
 )
 async def list_codes(
     campaign_id: UUID,
@@ -116,6 +139,17 @@ async def list_codes(
     status_code=status.HTTP_201_CREATED,
     response_model=CouponOut,
     summary="Customer: claim an unassigned code",
+    tags=["codes"],
+    operation_id="claimCode",
+    responses=problems(
+        CodeNotFound,
+        Forbidden,
+        CodeAlreadyClaimed,
+        CouponVoid,
+        CampaignNotActive,
+        LimitReached,
+        *MERCHANT_CHECK,
+    ),
 )
 async def claim_code(
     body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep

@@ -8,12 +8,27 @@ from uuid import UUID
 from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
+from svc_coupons.controllers.rest.errors import NOT_ACTIVE_COUPON
+from svc_coupons.services.errors import (
+    CouponExpired,
+    CouponNotFound,
+    CouponVoid,
+    InvalidClaimToken,
+    InvalidStatusFilter,
+    NotTransferable,
+    OwnTransfer,
+    TransferClosed,
+    TransferExpired,
+    TransferNotFound,
+)
 
 router = service_router(tags=["transfers"])
 
@@ -23,6 +38,15 @@ router = service_router(tags=["transfers"])
     status_code=status.HTTP_201_CREATED,
     response_model=NewTransferOut,
     summary="Coupon owner: give the coupon away; it is held until accepted or cancelled",
+    operation_id="giveCoupon",
+    responses=problems(
+        CouponNotFound,
+        Forbidden,
+        *NOT_ACTIVE_COUPON,
+        NotTransferable,
+        TransferClosed,
+        TransferExpired,
+    ),
     description=(
         "The claim token is shown in this answer only. A retry with the same "
         "Idempotency-Key finds the same transfer and gets a fresh token for it "
@@ -47,6 +71,17 @@ async def give(
     "/api/v1/transfers/{transfer_id}/accept",
     response_model=CouponOut,
     summary="Any other customer, with the claim token: the coupon becomes theirs, new code",
+    operation_id="acceptTransfer",
+    responses=problems(
+        TransferNotFound,
+        Forbidden,
+        InvalidClaimToken,
+        OwnTransfer,
+        TransferExpired,
+        TransferClosed,
+        CouponExpired,
+        CouponVoid,
+    ),
 )
 async def accept(
     transfer_id: UUID, body: AcceptTransferIn, principal: CurrentPrincipal, transfers: TransfersDep
@@ -61,6 +96,8 @@ async def accept(
     "/api/v1/transfers/{transfer_id}/cancel",
     response_model=CouponOut,
     summary="The sender: take the coupon back, active again",
+    operation_id="cancelTransfer",
+    responses=problems(TransferNotFound, TransferClosed),
 )
 async def cancel(
     transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
@@ -72,6 +109,8 @@ async def cancel(
     "/api/v1/transfers",
     response_model=PageOut[TransferOut],
     summary="Own transfers, newest first: ?role=sent or received (default both)",
+    operation_id="listTransfers",
+    responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def list_transfers(
     principal: CurrentPrincipal,
@@ -87,6 +126,8 @@ async def list_transfers(
     "/api/v1/transfers/{transfer_id}",
     response_model=TransferOut,
     summary="Its sender and recipient: the transfer, its coupon without the code",
+    operation_id="getTransfer",
+    responses=problems(TransferNotFound),
 )
 async def get_transfer(
     transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from core.auth.dependencies import CurrentPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
 from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.services.errors import InvalidStatusFilter
 
 router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
 
@@ -18,6 +21,8 @@ router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
     "",
     response_model=PageOut[CouponOut],
     summary="Own coupons: ?status=active (usable now) or history (redeemed, expired, void)",
+    operation_id="listWallet",
+    responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def wallet(
     principal: CurrentPrincipal,

@@ -5,13 +5,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from svc_merchants.controllers.dto import examples as ex
 from svc_merchants.services.data_model.merchants import Merchant, MerchantChanges, MerchantStatus
 
 
 # The codes get generous bounds here: the service checks them and answers with a precise
 # error code (invalid_country, invalid_currency, invalid_timezone) rather than invalid_input.
 class MerchantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MERCHANT_IN)
+    )
 
     name: str = Field(min_length=1, max_length=100)
     country: str = Field(min_length=1, max_length=8, description="ISO 3166-1 alpha-2, e.g. DE")
@@ -23,7 +26,9 @@ class MerchantIn(BaseModel):
 class MerchantPatch(BaseModel):
     """Only the fields given change; category may be cleared with null."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MERCHANT_PATCH)
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     country: str | None = Field(default=None, min_length=1, max_length=8)
@@ -43,12 +48,16 @@ class MerchantPatch(BaseModel):
 
 
 class SuspendIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.SUSPEND_IN)
+    )
 
     reason: str = Field(min_length=1, max_length=500)
 
 
 class MerchantOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.MERCHANT))
+
     id: UUID
     name: str
     status: MerchantStatus

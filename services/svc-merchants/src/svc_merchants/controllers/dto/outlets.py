@@ -5,12 +5,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from svc_merchants.controllers.dto import examples as ex
 from svc_merchants.services.data_model.outlets import Outlet, OutletChanges
 
 
 # Coordinates are checked by the service (invalid_coordinates), here only their type.
 class OutletIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.OUTLET_IN)
+    )
 
     name: str = Field(min_length=1, max_length=100)
     address: str = Field(min_length=1, max_length=300)
@@ -21,7 +24,9 @@ class OutletIn(BaseModel):
 class OutletPatch(BaseModel):
     """Only the fields given change; the position is cleared with null for both."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.OUTLET_PATCH)
+    )
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     address: str | None = Field(default=None, min_length=1, max_length=300)
@@ -40,6 +45,8 @@ class OutletPatch(BaseModel):
 
 
 class OutletOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.OUTLET))
+
     id: UUID
     merchant_id: UUID
     name: str

@@ -8,7 +8,9 @@ from uuid import UUID
 from fastapi import Query, status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_merchants.controllers.dependencies import MerchantsDep
@@ -19,8 +21,18 @@ from svc_merchants.controllers.dto.merchants import (
     SuspendIn,
 )
 from svc_merchants.services.data_model.merchants import MerchantStatus
+from svc_merchants.services.errors import (
+    InvalidCountry,
+    InvalidCurrency,
+    InvalidTimezone,
+    InvalidTransition,
+    MerchantNotFound,
+)
 
 router = service_router(prefix="/api/v1/merchants", tags=["merchants"])
+
+PROFILE_ERRORS = (InvalidCountry, InvalidCurrency, InvalidTimezone)
+ADMIN_TRANSITION_ERRORS = problems(MerchantNotFound, Forbidden, InvalidTransition)
 
 
 @router.post(
@@ -28,6 +40,8 @@ router = service_router(prefix="/api/v1/merchants", tags=["merchants"])
     status_code=status.HTTP_201_CREATED,
     response_model=MerchantOut,
     summary="Apply for a merchant; it is pending until an admin verifies it",
+    operation_id="applyForMerchant",
+    responses=problems(Forbidden, *PROFILE_ERRORS),
 )
 async def apply(
     body: MerchantIn, principal: CurrentPrincipal, merchants: MerchantsDep
@@ -47,6 +61,8 @@ async def apply(
     "",
     response_model=PageOut[MerchantOut],
     summary="Verified merchants; admins filter by status, users list their own with mine=true",
+    operation_id="listMerchants",
+    responses=problems(Forbidden),
 )
 async def list_merchants(
     principal: OptionalPrincipal,
@@ -61,7 +77,13 @@ async def list_merchants(
     return PageOut(items=[MerchantOut.of(m) for m in found.items], next_cursor=found.next_cursor)
 
 
-@router.get("/{merchant_id}", response_model=MerchantOut)
+@router.get(
+    "/{merchant_id}",
+    response_model=MerchantOut,
+    summary="A verified merchant; the owner and admins see any status",
+    operation_id="getMerchant",
+    responses=problems(MerchantNotFound),
+)
 async def get_merchant(
     merchant_id: UUID, principal: OptionalPrincipal, merchants: MerchantsDep
 ) -> MerchantOut:
@@ -72,6 +94,8 @@ async def get_merchant(
     "/{merchant_id}",
     response_model=MerchantOut,
     summary="Owner or admin: change profile fields (the applicant, while pending)",
+    operation_id="updateMerchant",
+    responses=problems(MerchantNotFound, Forbidden, *PROFILE_ERRORS),
 )
 async def update_merchant(
     merchant_id: UUID, body: MerchantPatch, principal: CurrentPrincipal, merchants: MerchantsDep
@@ -86,6 +110,8 @@ async def update_merchant(
     "/{merchant_id}/verify",
     response_model=MerchantOut,
     summary="Admin: pending -> verified; the applicant becomes the owner",
+    operation_id="verifyMerchant",
+    responses=ADMIN_TRANSITION_ERRORS,
 )
 async def verify(
     merchant_id: UUID, principal: CurrentPrincipal, merchants: MerchantsDep
@@ -97,6 +123,8 @@ async def verify(
     "/{merchant_id}/suspend",
     response_model=MerchantOut,
     summary="Admin: verified -> suspended",
+    operation_id="suspendMerchant",
+    responses=ADMIN_TRANSITION_ERRORS,
 )
 async def suspend(
     merchant_id: UUID, body: SuspendIn, principal: CurrentPrincipal, merchants: MerchantsDep
@@ -111,6 +139,8 @@ async def suspend(
     "/{merchant_id}/reinstate",
     response_model=MerchantOut,
     summary="Admin: suspended -> verified",
+    operation_id="reinstateMerchant",
+    responses=ADMIN_TRANSITION_ERRORS,
 )
 async def reinstate(
     merchant_id: UUID, principal: CurrentPrincipal, merchants: MerchantsDep

@@ -7,11 +7,20 @@ from uuid import UUID
 from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.errors import Forbidden
 from core.pagination import PageOut
+from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_merchants.controllers.dependencies import OutletsDep
 from svc_merchants.controllers.dto.outlets import OutletIn, OutletOut, OutletPatch
+from svc_merchants.services.errors import (
+    InvalidCoordinates,
+    MerchantNotFound,
+    MerchantNotVerified,
+    OutletLimitReached,
+    OutletNotFound,
+)
 
 router = service_router(prefix="/api/v1/merchants/{merchant_id}/outlets", tags=["outlets"])
 
@@ -21,6 +30,10 @@ router = service_router(prefix="/api/v1/merchants/{merchant_id}/outlets", tags=[
     status_code=status.HTTP_201_CREATED,
     response_model=OutletOut,
     summary="Owner: add an outlet to a verified merchant",
+    operation_id="createOutlet",
+    responses=problems(
+        MerchantNotFound, Forbidden, MerchantNotVerified, OutletLimitReached, InvalidCoordinates
+    ),
 )
 async def create_outlet(
     merchant_id: UUID, body: OutletIn, principal: CurrentPrincipal, outlets: OutletsDep
@@ -36,7 +49,13 @@ async def create_outlet(
     return OutletOut.of(outlet)
 
 
-@router.get("", response_model=PageOut[OutletOut])
+@router.get(
+    "",
+    response_model=PageOut[OutletOut],
+    summary="A visible merchant's outlets",
+    operation_id="listOutlets",
+    responses=problems(MerchantNotFound),
+)
 async def list_outlets(
     merchant_id: UUID, principal: OptionalPrincipal, outlets: OutletsDep, page: PageDep
 ) -> PageOut[OutletOut]:
@@ -44,7 +63,15 @@ async def list_outlets(
     return PageOut(items=[OutletOut.of(o) for o in found.items], next_cursor=found.next_cursor)
 
 
-@router.patch("/{outlet_id}", response_model=OutletOut, summary="Owner: change an outlet")
+@router.patch(
+    "/{outlet_id}",
+    response_model=OutletOut,
+    summary="Owner: change an outlet",
+    operation_id="updateOutlet",
+    responses=problems(
+        MerchantNotFound, OutletNotFound, Forbidden, MerchantNotVerified, InvalidCoordinates
+    ),
+)
 async def update_outlet(
     merchant_id: UUID,
     outlet_id: UUID,
@@ -59,7 +86,11 @@ async def update_outlet(
 
 
 @router.delete(
-    "/{outlet_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Owner: remove an outlet"
+    "/{outlet_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Owner: remove an outlet",
+    operation_id="deleteOutlet",
+    responses=problems(MerchantNotFound, OutletNotFound, Forbidden, MerchantNotVerified),
 )
 async def delete_outlet(
     merchant_id: UUID, outlet_id: UUID, principal: CurrentPrincipal, outlets: OutletsDep

@@ -1,0 +1,134 @@
+"""The completed OpenAPI document: security, problem answers, Idempotency-Key, operationIds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from core.auth.dependencies import AdminPrincipal, CurrentPrincipal, OptionalPrincipal
+from core.errors import Conflict, NotFound
+from core.pagination import PageOut
+from core.web.openapi import camel_case_operation_id, install_openapi, problems
+from core.web.pagination import PageDep
+from core.web.routes import service_router
+
+
+class GadgetGone(NotFound):
+    code = "gadget_gone"
+    title = "No such gadget"
+
+
+class GadgetBusy(Conflict):
+    code = "gadget_busy"
+    title = "The gadget is busy"
+
+
+class GadgetIn(BaseModel):
+    name: str
+
+
+class GadgetOut(BaseModel):
+    name: str
+
+
+def document() -> dict[str, Any]:
+    router = service_router(prefix="/api/v1/gadgets")
+
+    @router.post("", response_model=GadgetOut, status_code=201, responses=problems(GadgetBusy))
+    async def create_gadget(body: GadgetIn, principal: CurrentPrincipal) -> GadgetOut:
+        return GadgetOut(name=body.name)
+
+    @router.get("", response_model=PageOut[GadgetOut], operation_id="browseGadgets")
+    async def list_gadgets(principal: OptionalPrincipal, page: PageDep) -> PageOut[GadgetOut]:
+        return PageOut(items=[], next_cursor=None)
+
+    @router.delete("/{name}", status_code=204, responses=problems(GadgetGone, GadgetBusy))
+    async def scrap_gadget(name: str, principal: AdminPrincipal) -> None:
+        return None
+
+    public = APIRouter()
+
+    @public.get("/api/v1/gadgets-count")
+    async def count_gadgets() -> int:
+        return 0
+
+    app = FastAPI(generate_unique_id_function=camel_case_operation_id)
+    install_openapi(app)
+    app.include_router(router)
+    app.include_router(public)
+    return app.openapi()
+
+
+def codes(operation: dict[str, Any], status: str) -> list[str]:
+    content = operation["responses"][status]["content"]["application/problem+json"]
+    enum: list[str] = content["schema"]["allOf"][1]["properties"]["code"]["enum"]
+    assert sorted(content["examples"]) == enum
+    return enum
+
+
+def test_bearer_requirement_follows_what_the_route_reads_of_its_caller() -> None:
+    paths = document()["paths"]
+    assert paths["/api/v1/gadgets"]["post"]["security"] == [{"OAuth2": []}]
+    # Anonymous callers are welcome where the principal is optional.
+    assert paths["/api/v1/gadgets"]["get"]["security"] == [{"OAuth2": []}, {}]
+    assert "security" not in paths["/api/v1/gadgets-count"]["get"]
+    assert codes(paths["/api/v1/gadgets"]["get"], "401") == ["unauthenticated"]
+    assert "401" not in paths["/api/v1/gadgets-count"]["get"]["responses"]
+
+
+def test_oauth2_scheme_points_at_the_token_endpoint() -> None:
+    scheme = document()["components"]["securitySchemes"]["OAuth2"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    assert scheme["flows"]["clientCredentials"]["tokenUrl"] == "/api/v1/auth/token"
+    assert "coupons:redeem" in scheme["flows"]["password"]["scopes"]
+
+
+def test_declared_and_platform_problems_share_a_status() -> None:
+    post = document()["paths"]["/api/v1/gadgets"]["post"]
+    assert codes(post, "409") == ["gadget_busy", "idempotency_key_in_flight"]
+    assert codes(post, "422") == [
+        "idempotency_key_invalid",
+        "idempotency_key_reused",
+        "invalid_input",
+    ]
+    assert codes(post, "503") == ["database_unavailable"]
+    assert "- `gadget_busy`: The gadget is busy" in post["responses"]["409"]["description"]
+
+
+def test_fastapi_validation_shape_is_replaced_by_problems() -> None:
+    doc = document()
+    schemas = doc["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert "Problem" in schemas
+    get = doc["paths"]["/api/v1/gadgets"]["get"]
+    assert codes(get, "422") == ["invalid_cursor", "invalid_input"]
+
+
+def test_admin_routes_answer_403_and_examples_are_shared() -> None:
+    doc = document()
+    delete = doc["paths"]["/api/v1/gadgets/{name}"]["delete"]
+    assert codes(delete, "403") == ["forbidden"]
+    assert codes(delete, "404") == ["gadget_gone"]
+    example = delete["responses"]["404"]["content"]["application/problem+json"]["examples"]
+    assert example["gadget_gone"] == {"$ref": "#/components/examples/gadget_gone"}
+    assert doc["components"]["examples"]["gadget_gone"]["value"]["status"] == 404
+
+
+def test_idempotency_key_on_posts_only() -> None:
+    paths = document()["paths"]
+    post = paths["/api/v1/gadgets"]["post"]
+    header = [p for p in post["parameters"] if p["name"] == "Idempotency-Key"]
+    assert [(h["in"], h["required"]) for h in header] == [("header", False)]
+    assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
+    delete = paths["/api/v1/gadgets/{name}"]["delete"]
+    assert all(p["name"] != "Idempotency-Key" for p in delete.get("parameters", []))
+
+
+def test_operation_ids_are_camel_case_unless_named() -> None:
+    paths = document()["paths"]
+    assert paths["/api/v1/gadgets"]["post"]["operationId"] == "createGadget"
+    assert paths["/api/v1/gadgets"]["get"]["operationId"] == "browseGadgets"
+    assert paths["/api/v1/gadgets/{name}"]["delete"]["operationId"] == "scrapGadget"

@@ -1,0 +1,176 @@
+"""The contract files: each service's OpenAPI document and GraphQL schema, kept in the repo.
+
+`python -m devstack.contracts write` (make contracts) writes them from the code;
+`check` fails, showing the difference, when one is stale (tests/contracts run it in make
+test); `breaking --base REF` (make contracts-breaking) lists the changes since REF that
+break a client (devstack.breaking_changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.config import Environment, PlatformSettings
+from core.routing import SERVICES, ServiceRoutes
+from core.web.graphql import LazyGraphQLEndpoint
+from devstack.services import REPO_ROOT, app_factory
+
+CONTRACTS_DIR = REPO_ROOT / "contracts"
+
+
+def openapi_file(service: ServiceRoutes, root: Path = CONTRACTS_DIR) -> Path:
+    return root / "openapi" / f"{service.name}.json"
+
+
+def graphql_file(service: ServiceRoutes, root: Path = CONTRACTS_DIR) -> Path:
+    return root / "graphql" / f"{service.name}.graphql"
+
+
+@dataclass(frozen=True)
+class ServiceContract:
+    service: ServiceRoutes
+    openapi: dict[str, Any]
+    graphql: str | None
+
+    def files(self, root: Path = CONTRACTS_DIR) -> dict[Path, str]:
+        texts = {openapi_file(self.service, root): json.dumps(self.openapi, indent=2) + "\n"}
+        if self.graphql is not None:
+            texts[graphql_file(self.service, root)] = self.graphql.rstrip("\n") + "\n"
+        return texts
+
+
+def _graphql_endpoint(app: Any) -> LazyGraphQLEndpoint | None:
+    for route in app.router.routes:
+        endpoint = getattr(route, "endpoint", None)
+        if isinstance(endpoint, LazyGraphQLEndpoint):
+            return endpoint
+    return None
+
+
+def build_contracts(services: Sequence[ServiceRoutes] = SERVICES) -> list[ServiceContract]:
+    """Each service's documents, from an app built as tests build it: nothing is started
+    and nothing is connected to (a local signing key is made in a throwaway folder)."""
+    contracts = []
+    with tempfile.TemporaryDirectory() as state:
+        platform = PlatformSettings(environment=Environment.TEST, local_state_dir=Path(state))
+        for service in services:
+            app = app_factory(service)(platform=platform)
+            endpoint = _graphql_endpoint(app)
+            contracts.append(
+                ServiceContract(
+                    service, app.openapi(), endpoint.sdl() if endpoint is not None else None
+                )
+            )
+    return contracts
+
+
+def expected_files(root: Path = CONTRACTS_DIR) -> dict[Path, str]:
+    return {path: text for c in build_contracts() for path, text in c.files(root).items()}
+
+
+def stale_files(root: Path = CONTRACTS_DIR) -> Iterator[str]:
+    """A unified diff for each contract file that differs from what the code says."""
+    for path, expected in expected_files(root).items():
+        current = path.read_text() if path.exists() else ""
+        if current != expected:
+            name = str(path.relative_to(root.parent))
+            yield "".join(
+                difflib.unified_diff(
+                    current.splitlines(keepends=True),
+                    expected.splitlines(keepends=True),
+                    f"{name} (in the repo)",
+                    f"{name} (from the code)",
+                )
+            )
+
+
+def write(root: Path = CONTRACTS_DIR) -> list[Path]:
+    written = []
+    for path, text in expected_files(root).items():
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            written.append(path)
+    return written
+
+
+def file_at(ref: str, path: Path) -> str | None:
+    """A file as it was at a git revision; None when it did not exist there."""
+    relative = path.relative_to(REPO_ROOT).as_posix()
+    shown = subprocess.run(  # noqa: S603 (git, fixed arguments)
+        ["git", "show", f"{ref}:{relative}"],  # noqa: S607
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def breaking_since(ref: str) -> tuple[list[str], list[str]]:
+    """(breaking changes, notes) of the contract files in the work tree against `ref`."""
+    from devstack.breaking_changes import graphql_breaking_changes, openapi_breaking_changes
+
+    found: list[str] = []
+    notes: list[str] = []
+    for service in SERVICES:
+        for path, compare in (
+            (openapi_file(service), openapi_breaking_changes),
+            (graphql_file(service), graphql_breaking_changes),
+        ):
+            before = file_at(ref, path)
+            name = path.relative_to(REPO_ROOT).as_posix()
+            if before is None:
+                notes.append(f"{name}: not in {ref}, nothing to compare")
+                continue
+            if not path.exists():
+                found.append(f"{name}: removed")
+                continue
+            found += [f"{name}: {change}" for change in compare(before, path.read_text())]
+    return found, notes
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.contracts")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("write", help="write contracts/ from the code")
+    commands.add_parser("check", help="fail when a contract file is stale, showing the diff")
+    breaking = commands.add_parser("breaking", help="changes since a revision that break clients")
+    breaking.add_argument("--base", default="HEAD~1", help="git revision to compare with")
+    args = parser.parse_args(argv)
+
+    if args.command == "write":
+        for path in write():
+            _say(f"wrote {path.relative_to(REPO_ROOT)}")
+        return 0
+    if args.command == "check":
+        diffs = list(stale_files())
+        for diff in diffs:
+            sys.stdout.write(diff)
+        if diffs:
+            _say(f"{len(diffs)} contract file(s) stale: run `make contracts` and commit them")
+        return 1 if diffs else 0
+    found, notes = breaking_since(args.base)
+    for note in notes:
+        _say(note)
+    for change in found:
+        _say(f"BREAKING {change}")
+    _say(f"{len(found)} breaking change(s) since {args.base}")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
