@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from core.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, PREFLIGHT_MAX_AGE_SECONDS
 from infra.config import StageConfig
 from infra.constructs.alarms import ApiAlarms
 
@@ -32,9 +33,6 @@ ACCESS_LOG_FIELDS = {
     "integrationLatency": "$context.integrationLatency",
     "integrationError": "$context.integrationErrorMessage",
 }
-
-CORS_HEADERS = ["authorization", "content-type", "idempotency-key", "x-request-id"]
-EXPOSED_HEADERS = ["x-request-id", "idempotent-replayed", "retry-after", "location"]
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -72,9 +70,10 @@ class ApiStack(Stack):
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=list(stage.portal_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
-                allow_headers=CORS_HEADERS,
-                expose_headers=EXPOSED_HEADERS,
-                max_age=Duration.hours(1),
+                # The local gateway allows the same (devstack.cors).
+                allow_headers=list(ALLOWED_HEADERS),
+                expose_headers=list(EXPOSED_HEADERS),
+                max_age=Duration.seconds(PREFLIGHT_MAX_AGE_SECONDS),
             ),
         )
         access_logs = logs.LogGroup(

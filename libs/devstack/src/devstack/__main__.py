@@ -8,6 +8,8 @@ import contextlib
 import logging
 import os
 import signal
+import sys
+import warnings
 from collections.abc import Coroutine
 from typing import Any
 
@@ -18,9 +20,14 @@ from core.events.sinks import InProcessBus
 from core.heap import settle_heap
 from core.logging import configure_logging
 from core.routing import SERVICES, ServiceRoutes
+from devstack.banner import StackFacts, banner, database_description, dynamodb_description
+from devstack.console_logs import use_console_logs
+from devstack.cors import expand_origins, portal_origins_spec, with_cors
 from devstack.gateway import LocalGateway
 from devstack.services import by_name
 from devstack.stack import (
+    LOCAL_ADMIN_EMAIL,
+    LocalStack,
     autogenerate,
     bootstrap,
     build_apps,
@@ -32,16 +39,39 @@ from devstack.stack import (
 )
 
 
-async def _serve_all(port: int) -> None:
+async def _serve_all(port: int, facts: StackFacts) -> None:
     await migrate()
     apps = build_apps(SERVICES, InProcessBus())
     await bootstrap(apps)
-    config = uvicorn.Config(
-        LocalGateway(apps), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
+    gateway = with_cors(LocalGateway(apps), expand_origins(portal_origins_spec()))
+    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
     settle_heap()
     async with sweeping(apps):
-        await uvicorn.Server(config).serve()
+        announcing = asyncio.create_task(_announce_when_started(server, facts))
+        try:
+            await server.serve()
+        finally:
+            announcing.cancel()
+
+
+async def _announce_when_started(server: uvicorn.Server, facts: StackFacts) -> None:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, no event)
+        await asyncio.sleep(0.05)
+    sys.stderr.write(banner(facts))
+
+
+def _facts(port: int, stack: LocalStack, started: dict[str, bool]) -> StackFacts:
+    """`started`: what the stack had to start itself (nothing named by the environment)."""
+    return StackFacts(
+        base_url=f"http://127.0.0.1:{port}",
+        services=SERVICES,
+        admin_email=os.environ.get("BOOTSTRAP_ADMIN_EMAIL", LOCAL_ADMIN_EMAIL),
+        admin_password_file=stack.state_dir / "admin-password" if started["admin"] else None,
+        database=database_description(stack.state_dir, embedded=started["database"]),
+        dynamodb=dynamodb_description(stack.state_dir, embedded=started["dynamodb"]),
+        portal_origins=portal_origins_spec(),
+    )
 
 
 async def _prepare_one(service: ServiceRoutes) -> None:
@@ -89,11 +119,18 @@ def main() -> None:
 
     port = int(os.environ.get("PORT", "8000"))
     configure_logging(PlatformSettings().log_level)
+    use_console_logs()
     # pgserver's start-up chatter (the moto server, in its own process, keeps quiet itself)
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    with local_stack(port):
+    env = os.environ
+    started = {
+        "database": not env.get("DATABASE_URL"),
+        "dynamodb": not env.get("DYNAMODB_ENDPOINT_URL"),
+        "admin": not (env.get("BOOTSTRAP_ADMIN_EMAIL") and env.get("BOOTSTRAP_ADMIN_PASSWORD")),
+    }
+    with local_stack(port) as stack:
         if args.command == "run":
-            serve(_serve_all(port))
+            serve(_serve_all(port, _facts(port, stack, started)))
         elif args.command == "migrate":
             asyncio.run(migrate())
         elif args.command == "revision":
@@ -116,6 +153,10 @@ def main() -> None:
                 access_log=False,
             )
 
+
+# platformdirs (for pgserver) warns when a session has no XDG_RUNTIME_DIR, as containers
+# and CI have not; its fallback in /tmp is what the embedded server needs.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 if __name__ == "__main__":
     # Ctrl-C or SIGTERM: everything started has been stopped by now; no traceback.

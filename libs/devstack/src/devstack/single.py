@@ -13,12 +13,14 @@ from core.config import PlatformSettings
 from core.events.sinks import InProcessBus
 from core.heap import settle_heap
 from core.logging import configure_logging
+from devstack.console_logs import use_console_logs
 from devstack.services import by_name
 from devstack.stack import build_apps
 
 
 def create() -> Any:
     configure_logging(PlatformSettings().log_level)
+    use_console_logs()
     service = by_name(os.environ["DEVSTACK_SERVICE"])
     app = build_apps([service], InProcessBus())[service.name]
     settle_heap()

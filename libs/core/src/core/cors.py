@@ -1,0 +1,11 @@
+"""What a portal's browser may send to the API and read from its answers (CORS).
+
+The HTTP API allows these in AWS (infra.stacks.api); the local gateway allows the same
+(devstack.cors). The origins differ: each stage names its portals'.
+"""
+
+from __future__ import annotations
+
+ALLOWED_HEADERS = ("authorization", "content-type", "idempotency-key", "x-request-id")
+EXPOSED_HEADERS = ("x-request-id", "idempotent-replayed", "retry-after", "location")
+PREFLIGHT_MAX_AGE_SECONDS = 3600
