@@ -207,6 +207,8 @@ class FakeCoupons:
         code: str,
         issued_at: datetime,
         expires_at: datetime,
+        distributor_merchant_id: UUID | None = None,
+        allocation_id: UUID | None = None,
     ) -> Coupon | None:
         if code in self.taken_codes or code in self.rows:
             self.taken_codes.discard(code)

@@ -19,8 +19,7 @@ from svc_coupons.services.access import (
     role_of,
 )
 from svc_coupons.services.campaigns import load_campaign, require_verified
-from svc_coupons.services.data_model.campaigns import Campaign
-from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
+from svc_coupons.services.data_model.coupons import CouponDetails
 from svc_coupons.services.data_model.exchange import Allocation
 from svc_coupons.services.errors import (
     AllocationExhausted,
@@ -32,7 +31,7 @@ from svc_coupons.services.errors import (
     SoldOut,
 )
 from svc_coupons.services.events import campaign_event, coupon_event
-from svc_coupons.services.issuing import CODE_ATTEMPTS, CODES_FROM
+from svc_coupons.services.issuing import CODES_FROM, insert_with_fresh_code
 from svc_coupons.services.ports import (
     AllocationStore,
     CampaignStore,
@@ -190,33 +189,18 @@ class AllocationService:
             raise AllocationExhausted()
         coupon = outcome.coupon
         if coupon is None:  # the code was taken: the unit is ours, draw another code
-            coupon = await self._insert(campaign, allocation, coupon_id, user_id, now, expires_at)
-            await self._events.add(event)
-        return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
-
-    async def _insert(
-        self,
-        campaign: Campaign,
-        allocation: Allocation,
-        coupon_id: UUID,
-        owner_user_id: UUID,
-        now: datetime,
-        expires_at: datetime,
-    ) -> Coupon:
-        for _ in range(CODE_ATTEMPTS):
-            coupon = await self._coupons.add_issued(
+            coupon = await insert_with_fresh_code(
+                self._coupons,
                 campaign=campaign,
                 coupon_id=coupon_id,
-                owner_user_id=owner_user_id,
-                code=new_code(),
+                owner_user_id=user_id,
                 issued_at=now,
                 expires_at=expires_at,
                 distributor_merchant_id=allocation.partner_merchant_id,
                 allocation_id=allocation.id,
             )
-            if coupon is not None:
-                return coupon
-        raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+            await self._events.add(event)
+        return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
 
     async def of_campaign(
         self, *, principal: Principal, campaign_id: UUID, page: PageRequest

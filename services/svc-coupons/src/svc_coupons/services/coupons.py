@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
+from uuid import UUID
 
 from core.auth import Principal
 from core.clock import utcnow
@@ -28,6 +29,15 @@ async def find_coupon(coupons: CouponStore, code: str) -> tuple[Coupon, Campaign
     if found is None:
         raise CouponNotFound()
     return found
+
+
+async def coupons_with_campaigns(
+    coupons: CouponStore, campaigns: CampaignStore, coupon_ids: Collection[UUID]
+) -> dict[UUID, tuple[Coupon, Campaign]]:
+    """Coupons by id with their campaigns: one query for the coupons, one for the campaigns."""
+    found = await coupons.get_many(coupon_ids)
+    by_id = {c.id: c for c in await campaigns.get_many({c.campaign_id for c in found})}
+    return {c.id: (c, by_id[c.campaign_id]) for c in found}
 
 
 class CouponService:

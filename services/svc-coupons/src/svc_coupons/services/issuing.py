@@ -48,6 +48,34 @@ MAX_CODES = 100_000
 CODE_ATTEMPTS = 5
 
 
+async def insert_with_fresh_code(
+    coupons: CouponStore,
+    *,
+    campaign: Campaign,
+    coupon_id: UUID,
+    owner_user_id: UUID,
+    issued_at: datetime,
+    expires_at: datetime,
+    distributor_merchant_id: UUID | None = None,
+    allocation_id: UUID | None = None,
+) -> Coupon:
+    """The coupon whose unit was taken but whose first code was not free, under a new one."""
+    for _ in range(CODE_ATTEMPTS):
+        coupon = await coupons.add_issued(
+            campaign=campaign,
+            coupon_id=coupon_id,
+            owner_user_id=owner_user_id,
+            code=new_code(),
+            issued_at=issued_at,
+            expires_at=expires_at,
+            distributor_merchant_id=distributor_merchant_id,
+            allocation_id=allocation_id,
+        )
+        if coupon is not None:
+            return coupon
+    raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+
+
 class IssuingService:
     def __init__(
         self,
@@ -124,31 +152,17 @@ class IssuingService:
             raise await self._why_not_taken(campaign.id, now)
         coupon = outcome.coupon
         if coupon is None:  # the code was taken: the unit is ours, draw another code
-            coupon = await self._insert_coupon(campaign, coupon_id, owner_user_id, now, expires_at)
-            await self._events.add(event)
-        taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
-        return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
-
-    async def _insert_coupon(
-        self,
-        campaign: Campaign,
-        coupon_id: UUID,
-        owner_user_id: UUID,
-        now: datetime,
-        expires_at: datetime,
-    ) -> Coupon:
-        for _ in range(CODE_ATTEMPTS):
-            coupon = await self._coupons.add_issued(
+            coupon = await insert_with_fresh_code(
+                self._coupons,
                 campaign=campaign,
                 coupon_id=coupon_id,
                 owner_user_id=owner_user_id,
-                code=new_code(),
                 issued_at=now,
                 expires_at=expires_at,
             )
-            if coupon is not None:
-                return coupon
-        raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+            await self._events.add(event)
+        taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
+        return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 
     async def claim(self, *, principal: Principal, campaign_id: UUID) -> CouponDetails:
         user_id = customer_id(principal)

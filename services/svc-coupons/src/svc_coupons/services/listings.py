@@ -12,6 +12,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id
+from svc_coupons.services.coupons import coupons_with_campaigns
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
 from svc_coupons.services.data_model.exchange import (
@@ -137,21 +138,11 @@ class ListingService:
         return details
 
     async def _with_coupons(self, listings: list[Listing]) -> list[ListingDetails]:
-        coupons = {c.id: c for c in await self._coupons.get_many({x.coupon_id for x in listings})}
-        campaigns = {
-            c.id: c
-            for c in await self._campaigns.get_many({c.campaign_id for c in coupons.values()})
-        }
+        coupons = await coupons_with_campaigns(
+            self._coupons, self._campaigns, {x.coupon_id for x in listings}
+        )
         now = self._clock()
-        return [
-            self._details(
-                listing,
-                coupons[listing.coupon_id],
-                campaigns[coupons[listing.coupon_id].campaign_id],
-                now,
-            )
-            for listing in listings
-        ]
+        return [self._details(x, *coupons[x.coupon_id], now) for x in listings]
 
     async def list_open(
         self,

@@ -15,6 +15,7 @@ from core.clock import utcnow
 from core.idempotency import IdempotencyKeyReused
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id
+from svc_coupons.services.coupons import coupons_with_campaigns
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
 from svc_coupons.services.data_model.exchange import (
@@ -264,21 +265,12 @@ class TransferService:
         if role is not None and role not in TRANSFER_ROLES:
             raise InvalidStatusFilter("role is sent or received")
         found = await self._transfers.of_user(user_id=user_id, role=role, page=page)
-        coupons = {
-            c.id: c for c in await self._coupons.get_many({t.coupon_id for t in found.items})
-        }
-        campaigns = {
-            c.id: c
-            for c in await self._campaigns.get_many({c.campaign_id for c in coupons.values()})
-        }
+        coupons = await coupons_with_campaigns(
+            self._coupons, self._campaigns, {t.coupon_id for t in found.items}
+        )
         now = self._clock()
         return Page(
-            items=[
-                self._details(
-                    t, coupons[t.coupon_id], campaigns[coupons[t.coupon_id].campaign_id], now
-                )
-                for t in found.items
-            ],
+            items=[self._details(t, *coupons[t.coupon_id], now) for t in found.items],
             next_cursor=found.next_cursor,
         )
 
