@@ -50,7 +50,7 @@ replay-events: $(VENV)/.synced ## deliver dead-lettered events again: make repla
 revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
 	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"
 
-test: lint typecheck imports lint-workflows check-requirements pytest pytest-compat ## everything CI checks
+test: lint typecheck imports lint-workflows check-requirements pytest pytest-compat test-clients ## everything CI checks
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
@@ -107,7 +107,7 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
 	done
 
-.PHONY: contracts contracts-breaking
+.PHONY: contracts contracts-breaking test-clients
 contracts: $(VENV)/.synced ## write contracts/ (OpenAPI and GraphQL of each service) from the code
 	$(BIN)/python -m devstack.contracts write
 
@@ -115,6 +115,18 @@ contracts: $(VENV)/.synced ## write contracts/ (OpenAPI and GraphQL of each serv
 BASE ?= HEAD~1
 contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that break clients
 	$(BIN)/python -m devstack.contracts breaking --base $(BASE)
+
+# The TypeScript client (clients/typescript): its packages from the committed lock, cached
+# in .local/npm-cache; types generated from contracts/openapi, compiled, then its tests run
+# against a whole stack of their own (devstack.spawned).
+TS_CLIENT := clients/typescript
+$(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	npm ci --prefix $(TS_CLIENT) --ignore-scripts --no-audit --no-fund --cache .local/npm-cache
+	@touch $@
+
+test-clients: $(VENV)/.synced $(TS_CLIENT)/node_modules/.package-lock.json ## the TypeScript client: generate, typecheck, test against a stack
+	npm --prefix $(TS_CLIENT) run --silent build
+	$(BIN)/python -m devstack.spawned -- npm --prefix $(TS_CLIENT) test
 
 clean: ## remove the virtualenv and caches (keeps .local data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import sys
-import warnings
 from collections.abc import Coroutine
 from typing import Any
 
@@ -153,10 +152,6 @@ def main() -> None:
                 access_log=False,
             )
 
-
-# platformdirs (for pgserver) warns when a session has no XDG_RUNTIME_DIR, as containers
-# and CI have not; its fallback in /tmp is what the embedded server needs.
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 if __name__ == "__main__":
     # Ctrl-C or SIGTERM: everything started has been stopped by now; no traceback.

@@ -12,11 +12,16 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+# platformdirs (for pgserver) warns when a session has no XDG_RUNTIME_DIR, as containers
+# and CI have not; its fallback in /tmp is what the embedded server needs.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 @dataclass
