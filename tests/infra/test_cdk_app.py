@@ -26,6 +26,9 @@ from infra.stacks.api import ACCESS_LOG_FIELDS
 pytestmark = pytest.mark.slow
 
 IDENTITY_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role")
+# Active tracing's two actions support no resource scoping (AWS's service authorization
+# reference): the one statement allowed to name every resource.
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 
 
 def _templates(synthesized: Any) -> dict[str, dict[str, Any]]:
@@ -125,6 +128,8 @@ def test_cfn_lint_finds_no_errors(synthesized: Any) -> None:
 def test_no_identity_policy_has_a_wildcard(synthesized: Any) -> None:
     for name, template in _templates(synthesized).items():
         for logical_id, statement in _statements(template):
+            if statement.get("Action") == XRAY_ACTIONS and statement["Resource"] == "*":
+                continue
             actions = _as_list(statement.get("Action", [])) + _as_list(
                 statement.get("NotAction", [])
             )
@@ -148,6 +153,7 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
             "MemorySize": stage.function_memory_mb,
             "VpcConfig": Match.object_like({"SubnetIds": Match.any_value()}),
             "DeadLetterConfig": Match.object_like({"TargetArn": Match.any_value()}),
+            "TracingConfig": {"Mode": "Active"},
             "Environment": {
                 "Variables": Match.object_like(
                     {
@@ -174,6 +180,9 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     ]
     reserved = function.get("ReservedConcurrentExecutions")
     assert reserved == stage.function_reserved_concurrency
+    # SnapStart where the stage turns it on (prod): every published version is a snapshot.
+    snap_start = {"ApplyOn": "PublishedVersions"} if stage.function_snap_start else None
+    assert function.get("SnapStart") == snap_start
 
 
 def test_svc_coupons_calls_svc_merchants_on_the_http_api(synthesized: Any) -> None:
@@ -225,6 +234,7 @@ def test_service_grants_are_exactly_what_it_uses(synthesized: Any, service: Serv
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
         "sqs:SendMessage",  # its dead-letter queue
+        *XRAY_ACTIONS,  # active tracing
     }
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     deployment = deployment_for(service)
@@ -246,6 +256,31 @@ def test_service_grants_are_exactly_what_it_uses(synthesized: Any, service: Serv
     assert put_events["Condition"] == {
         "StringEquals": {"events:source": f"coupon-platform.{service.name}"}
     }
+
+
+def _alarmed_metric(alarm: dict[str, Any]) -> tuple[str, str] | None:
+    """(namespace, metric name) of an alarm on one metric, however CloudFormation spells
+    it (a labelled metric comes as a one-item `Metrics`); None for a metric-math alarm."""
+    properties = alarm["Properties"]
+    if "MetricName" in properties:
+        return properties["Namespace"], properties["MetricName"]
+    if any("Expression" in metric for metric in properties["Metrics"]):
+        return None
+    (only,) = properties["Metrics"]
+    metric = only["MetricStat"]["Metric"]
+    return metric["Namespace"], metric["MetricName"]
+
+
+def _alarm_dimensions(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    properties = alarm["Properties"]
+    if "Dimensions" in properties:
+        return list(properties["Dimensions"])
+    return [
+        dimension
+        for metric in properties.get("Metrics", [])
+        if "MetricStat" in metric
+        for dimension in metric["MetricStat"]["Metric"].get("Dimensions", [])
+    ]
 
 
 def _ref(stack: Any, construct: Any) -> dict[str, str]:
@@ -270,19 +305,31 @@ def test_service_alarms_migrations_events_and_sweep(
     stage = synthesized.platform.stage
     template = Template.from_stack(stack)
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    metrics = {
-        (a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms.values()
-    }
+    namespace = f"CouponPlatform/{stage.name}"
+    metrics = {found for a in alarms.values() if (found := _alarmed_metric(a)) is not None}
     assert metrics == {
         ("AWS/Lambda", "Errors"),
         ("AWS/Lambda", "Throttles"),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        (namespace, "Latency"),  # p99
+        (namespace, "OutboxLagSeconds"),
+        (namespace, "OutboxDeadLettered"),
     }
+    (rate,) = [a["Properties"] for a in alarms.values() if _alarmed_metric(a) is None]
+    used = [m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m]
+    assert {m["MetricName"] for m in used} == {"Latency"}
+    assert {"Name": "StatusClass", "Value": "5xx"} in [d for m in used for d in m["Dimensions"]]
+    alert_topic = synthesized.platform.data.alerts.topic.node.default_child
+    topic = synthesized.platform.data.get_logical_id(alert_topic)
     for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"], "every alarm notifies the alert topic"
+        (action,) = alarm["Properties"]["AlarmActions"]
+        assert topic in json.dumps(action), "every alarm notifies the stage's alert topic"
+        for dimension in _alarm_dimensions(alarm):
+            if dimension["Name"] == "Service":
+                assert dimension["Value"] == service.name
     # On the function's name alone: every alias and version counts, the sweep's among them
     # (a sweep that cannot deliver raises OutboxDeliveryFailed).
-    (errors,) = [a for a in alarms.values() if a["Properties"]["MetricName"] == "Errors"]
+    (errors,) = [a for a in alarms.values() if _alarmed_metric(a) == ("AWS/Lambda", "Errors")]
     assert [d["Name"] for d in errors["Properties"]["Dimensions"]] == ["FunctionName"]
     assert errors["Properties"]["Threshold"] == 1
 
@@ -692,3 +739,52 @@ def test_a_new_secrets_revision_publishes_versions_that_read_the_secrets_again(
     assert trigger["Properties"]["version"] == {"Fn::GetAtt": [version, "Version"]}
     for alias in after.find_resources("AWS::Lambda::Alias").values():
         assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
+def test_each_service_has_a_dashboard_of_its_own(synthesized: Any, service: ServiceRoutes) -> None:
+    stack = synthesized.platform.services[service.name]
+    stage = synthesized.platform.stage
+    template = Template.from_stack(stack)
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    assert (
+        dashboard["Properties"]["DashboardName"]
+        == f"coupon-platform-{stage.name}-{service.directory}"
+    )
+    body = json.dumps(stack.resolve(dashboard["Properties"]["DashboardBody"]))
+    for shown in (
+        "Latency",
+        "BusinessEvents",
+        "OutboxLagSeconds",
+        "ApproximateNumberOfMessagesVisible",
+        "CPUUtilization",
+        "DatabaseConnectionsCurrentlySessionPinned",
+        "WriteThrottleEvents",
+        "ConcurrentExecutions",
+    ):
+        assert shown in body, shown
+    # Its alarms' states, each of them.
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    for logical_id in alarms:
+        assert logical_id in body, logical_id
+
+
+def test_the_shared_data_alarms_once_per_stage(synthesized: Any) -> None:
+    """The database, its proxy and the tables serve every service: alarmed once, in the
+    data stack, not once per service stack."""
+    data = Template.from_stack(synthesized.platform.data)
+    stage = synthesized.platform.stage
+    found = data.find_resources("AWS::CloudWatch::Alarm").values()
+    by_metric = {_alarmed_metric(a): a["Properties"] for a in found}
+    alarms = list(by_metric.values())
+    assert ("AWS/RDS", "CPUUtilization") in by_metric
+    connections = by_metric[("AWS/RDS", "DatabaseConnections")]
+    assert connections["Threshold"] == stage.database_connections_alarm
+    assert ("AWS/RDS", "DatabaseConnectionsCurrentlySessionPinned") in by_metric
+    throttles = [a for a in found if _alarmed_metric(a) is None]
+    assert len(throttles) == 2  # the audit and the cache table
+    topic = synthesized.platform.data.get_logical_id(
+        synthesized.platform.data.alerts.topic.node.default_child
+    )
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == [{"Ref": topic}]

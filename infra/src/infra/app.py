@@ -85,6 +85,7 @@ def build(
         database_master_secret=data.database.secret,  # type: ignore[arg-type]
         service_database_secrets=data.database.service_secrets,
         database_proxy=data.database.proxy,
+        database_instance=data.database.instance,
         audit_table=data.tables.audit,
         cache_table=data.tables.cache,
         event_bus=data.events.bus,

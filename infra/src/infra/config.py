@@ -50,6 +50,12 @@ class StageConfig:
     # service can open through the proxy, and a floor no other function can take away.
     # None: unreserved (dev accounts often have too small a quota to reserve from).
     function_reserved_concurrency: int | None
+    # Lambda SnapStart on the published versions (docs/deploying.md, "Cold starts"): a
+    # cold start resumes a snapshot taken after init instead of importing everything.
+    function_snap_start: bool
+    # The database connections an alarm reports: about 80% of the instance class's
+    # max_connections (LEAST(memory / 9531392, 5000) on RDS for PostgreSQL).
+    database_connections_alarm: int
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -100,6 +106,10 @@ STAGES: Mapping[str, StageConfig] = {
         bootstrap_admin_email="admin@dev.coupon-exchange.example",
         nat_gateways=1,
         function_reserved_concurrency=None,
+        # Deploys often and serves little: a snapshot per version costs more deploy time
+        # (and cache) than its few cold starts would.
+        function_snap_start=False,
+        database_connections_alarm=80,  # t4g.micro: 1 GiB, about 100 connections
     ),
     "prod": StageConfig(
         name="prod",
@@ -121,6 +131,9 @@ STAGES: Mapping[str, StageConfig] = {
         # Two connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW):
         # three services stay within what the proxy lends out of an m7g.large.
         function_reserved_concurrency=200,
+        # Flash claims scale out in bursts, each new environment a cold start.
+        function_snap_start=True,
+        database_connections_alarm=700,  # m7g.large: 8 GiB, about 900 connections
     ),
 }
 

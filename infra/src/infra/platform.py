@@ -24,6 +24,7 @@ class PlatformResources:
     # Service name -> the credentials of its own login role.
     service_database_secrets: Mapping[str, secretsmanager.ISecret]
     database_proxy: rds.IDatabaseProxy
+    database_instance: rds.IDatabaseInstance
     audit_table: dynamodb.ITable
     cache_table: dynamodb.ITable
     event_bus: events.IEventBus

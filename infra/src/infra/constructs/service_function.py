@@ -107,6 +107,12 @@ class ServiceFunction(Construct):
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,
             reserved_concurrent_executions=stage.function_reserved_concurrency,
+            # X-Ray: each invocation's trace, its initialization (or SnapStart restore)
+            # apart; the trace id is in every log line of the invocation (core.logging).
+            tracing=lambda_.Tracing.ACTIVE,
+            snap_start=(
+                lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if stage.function_snap_start else None
+            ),
             # Versions exist for the migration trigger and the aliases; the old ones serve
             # nothing once the aliases point at the next.
             current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
@@ -131,6 +137,14 @@ class ServiceFunction(Construct):
             description="What the outbox sweep schedule invokes: no retries",
             retry_attempts=0,
             max_event_age=stage.outbox_sweep_every,
+        )
+        accept(
+            self.role,
+            "IAM5",
+            "Active tracing lets the function send its trace segments: xray:PutTraceSegments "
+            "and xray:PutTelemetryRecords support no resource scoping, so their one "
+            "statement names every resource.",
+            applies_to=["Resource::*"],
         )
         accept(
             self.function,

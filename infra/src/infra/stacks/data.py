@@ -9,10 +9,12 @@ from constructs import Construct
 
 from core.routing import SERVICES
 from infra.config import StageConfig
+from infra.constructs.alarms import SharedDataAlarms
 from infra.constructs.database import PostgresBehindProxy
 from infra.constructs.messaging import AlertTopic, PlatformEventBus
 from infra.constructs.network import PlatformNetwork
 from infra.constructs.tables import PlatformTables
+from infra.metrics import SharedMetrics
 
 
 class DataStack(Stack):
@@ -32,3 +34,15 @@ class DataStack(Stack):
         self.tables = PlatformTables(self, "Tables", stage=stage)
         self.events = PlatformEventBus(self, "Events", stage=stage)
         self.alerts = AlertTopic(self, "Alerts")
+        self.shared_metrics = SharedMetrics(
+            database=self.database.instance,
+            proxy=self.database.proxy,
+            tables={"audit": self.tables.audit, "cache": self.tables.cache},
+        )
+        self.alarms = SharedDataAlarms(
+            self,
+            "Alarms",
+            metrics=self.shared_metrics,
+            database_connections=stage.database_connections_alarm,
+            notify=self.alerts.topic,
+        )

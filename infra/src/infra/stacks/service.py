@@ -5,17 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
+from core.metrics.catalog import namespace
 from core.routing import ServiceRoutes
 from infra.config import ServiceDeployment, StageConfig
-from infra.constructs.alarms import FunctionAlarms
+from infra.constructs.alarms import ServiceAlarms
+from infra.constructs.dashboard import ServiceDashboard
 from infra.constructs.database_role import ServiceDatabaseRole
 from infra.constructs.events import ConsumedEvents, OutboxSweepSchedule
 from infra.constructs.migrations import MigrationTrigger
 from infra.constructs.routes import ServiceApiRoutes
 from infra.constructs.service_function import ServiceFunction
+from infra.metrics import ServiceMetrics, SharedMetrics
 from infra.platform import PlatformResources
 
 
@@ -90,13 +93,32 @@ class ServiceStack(Stack):
             function=self.function.sweep,
             dead_letters=self.function.dead_letters,
         )
-        FunctionAlarms(
+        metrics = ServiceMetrics(
+            service=service.name,
+            namespace=namespace(stage.name),
+            function=fn,
+            dead_letters=self.function.dead_letters,
+        )
+        self.alarms = ServiceAlarms(
             self,
             "Alarms",
             name=f"svc-{service.name}",
-            function=fn,
-            dead_letters=self.function.dead_letters,
+            metrics=metrics,
+            # Three sweeps missed: one failed delivery is retried by the next sweep.
+            outbox_lag=Duration.seconds(3 * stage.outbox_sweep_every.to_seconds()),
             notify=platform.alert_topic,
+        )
+        self.dashboard = ServiceDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=stage.resource_name(service.directory),
+            metrics=metrics,
+            shared=SharedMetrics(
+                database=platform.database_instance,
+                proxy=platform.database_proxy,
+                tables={"audit": platform.audit_table, "cache": platform.cache_table},
+            ),
+            alarms=self.alarms.alarms,
         )
         CfnOutput(self, "FunctionName", value=fn.function_name)
         CfnOutput(
