@@ -31,7 +31,7 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml clients/python/pyproject.toml
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
 	@touch $@
 
@@ -67,7 +67,7 @@ format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 typecheck: $(VENV)/.synced
-	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src services/svc-merchants/src services/svc-coupons/src infra/src
+	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src services/svc-merchants/src services/svc-coupons/src infra/src clients/python/src
 
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports

@@ -1,4 +1,5 @@
-"""The contract files: each service's OpenAPI document and GraphQL schema, kept in the repo.
+"""The contract files: each service's OpenAPI document and GraphQL schema, kept in the repo,
+and the Python client generated from them (devstack.python_client).
 
 `python -m devstack.contracts write` (make contracts) writes them from the code;
 `check` fails, showing the difference, when one is stale (tests/contracts run it in make
@@ -74,7 +75,11 @@ def build_contracts(services: Sequence[ServiceRoutes] = SERVICES) -> list[Servic
 
 
 def expected_files(root: Path = CONTRACTS_DIR) -> dict[Path, str]:
-    return {path: text for c in build_contracts() for path, text in c.files(root).items()}
+    from devstack.python_client import client_files
+
+    contracts = build_contracts()
+    files = {path: text for c in contracts for path, text in c.files(root).items()}
+    return files | client_files({c.service.name: c.openapi for c in contracts})
 
 
 def stale_files(root: Path = CONTRACTS_DIR) -> Iterator[str]:
@@ -82,7 +87,7 @@ def stale_files(root: Path = CONTRACTS_DIR) -> Iterator[str]:
     for path, expected in expected_files(root).items():
         current = path.read_text() if path.exists() else ""
         if current != expected:
-            name = str(path.relative_to(root.parent))
+            name = str(path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
             yield "".join(
                 difflib.unified_diff(
                     current.splitlines(keepends=True),
