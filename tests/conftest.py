@@ -32,15 +32,16 @@ BASE_URL = "http://testserver"
 
 
 @pytest.fixture
-async def gateway(
+def platform_apps(
     connection: AsyncConnection, platform_settings: PlatformSettings, tokens: TestTokens, aws: Any
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> dict[str, Any]:
+    """Every service's app, by service name, as the gateway routes to them."""
     bus = InProcessBus()
     database = ConnectionBoundDatabase(platform_settings, connection)
     apps: dict[str, Any] = {}
 
     async def through_the_gateway(scope: Any, receive: Any, send: Any) -> None:
-        await gateway(scope, receive, send)
+        await LocalGateway(apps)(scope, receive, send)
 
     apps["auth"] = create_auth_app(
         AuthSettings(**FAST_HASHING),
@@ -57,8 +58,12 @@ async def gateway(
         bus=bus,
         merchants_transport=httpx.ASGITransport(app=through_the_gateway),
     )
-    gateway = LocalGateway(apps)
-    transport = httpx.ASGITransport(app=gateway)
+    return apps
+
+
+@pytest.fixture
+async def gateway(platform_apps: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=LocalGateway(platform_apps))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
 

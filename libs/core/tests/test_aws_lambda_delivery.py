@@ -14,6 +14,7 @@ from core.config import Environment, PlatformSettings
 from core.database.engine import Database
 from core.database.platform_tables import PlatformTables
 from core.events.relay import OutboxRelay
+from core.metrics.recorder import MetricsRecorder
 
 
 def test_event_delivery_defaults_to_background_for_long_running_servers() -> None:
@@ -30,12 +31,14 @@ def test_an_invocation_switches_a_background_relay_to_inline(tmp_path: Path) -> 
         mode=settings.event_delivery,
     )
     app = FastAPI()
-    app.state.runtime = SimpleNamespace(name="x", relay=relay)
+    metrics = MetricsRecorder("x", namespace="CouponPlatform/test")
+    app.state.runtime = SimpleNamespace(name="x", relay=relay, metrics=metrics)
     handler = ServiceLambdaHandler(app, service_dir=tmp_path)
     try:
         assert relay.mode == "background"  # building the handler (importing main.py) alone
         with pytest.raises(UnknownEventError):
             handler({"neither": "http nor an action"}, None)
         assert relay.mode == "inline"
+        assert metrics.publishing  # and its metrics are flushed as EMF after each invocation
     finally:
         handler._loop.close()

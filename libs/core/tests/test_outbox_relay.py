@@ -14,9 +14,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import MetaData, Table, event, select, text
+from sqlalchemy import MetaData, Table, event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core import correlation
 from core.config import Environment, PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.database.platform_tables import PlatformTables
@@ -386,3 +387,57 @@ async def test_the_sweep_delivers_through_the_batched_path(
     assert len(marked_delivered(statements)) == 1
     found = await rows(connection, outbox)
     assert (found[events[7].id].attempts, found[events[7].id].last_error) == (2, "still throttled")
+
+
+class KeepingSink(FakeSink):
+    """Keeps the events themselves, as delivered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[DomainEvent] = []
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+        self.events.extend(events)
+        return await super().deliver_many(events)
+
+
+async def test_the_sweep_delivers_an_event_with_the_correlation_id_of_its_request(
+    database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    """The correlation id is written with the event, so an event swept later still tells
+    which request caused it."""
+    sink = KeepingSink()
+    sink.raise_next = ConnectionError("down")
+    relay = relay_for(database, outbox, sink, mode="inline")
+    token = correlation.correlation_id.set("Xk3fJhT-IAMEV8Q=")
+    try:
+        (written,) = await commit(database, outbox, relay, 1)
+    finally:
+        correlation.correlation_id.reset(token)
+    assert written.correlation_id == "Xk3fJhT-IAMEV8Q="
+    sink.events.clear()
+
+    swept = await relay.sweep(older_than=timedelta(0))
+
+    assert swept.delivered == 1
+    (delivered,) = sink.events
+    assert delivered.id == written.id
+    assert delivered.correlation_id == "Xk3fJhT-IAMEV8Q="
+
+
+async def test_the_outbox_lag_is_the_age_of_the_oldest_undelivered_event(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink, mode="inline")
+    assert await relay.oldest_undelivered_age() is None
+    sink.raise_next = ConnectionError("down")
+    await commit(database, outbox, relay, 1)
+    await connection.execute(
+        update(outbox).values(occurred_at=outbox.c.occurred_at - timedelta(minutes=10))
+    )
+    age = await relay.oldest_undelivered_age()
+    assert age is not None
+    assert timedelta(minutes=10) <= age < timedelta(minutes=11)
+    await relay.sweep(older_than=timedelta(0))
+    assert await relay.oldest_undelivered_age() is None

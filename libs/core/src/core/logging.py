@@ -1,12 +1,17 @@
-"""Structured JSON logs, each line carrying the request id of the request it belongs to."""
+"""Structured JSON logs, each line carrying the request id of the request it belongs to,
+the correlation id of everything that request caused (core.correlation), and in Lambda
+the X-Ray trace id of the invocation."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from contextvars import ContextVar
 from typing import TextIO
+
+from core.correlation import correlation_id
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -25,7 +30,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": request_id.get(),
+            "correlation_id": correlation_id.get(),
         }
+        # Lambda sets it per invocation (active tracing): a log line leads to its trace.
+        trace = os.environ.get("_X_AMZN_TRACE_ID")
+        if trace:
+            entry["trace_id"] = trace.partition(";")[0].removeprefix("Root=")
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

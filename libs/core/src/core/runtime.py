@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from core.auth.tokens import TokenVerifier
 from core.config import PlatformSettings
 from core.database.engine import Database
@@ -19,8 +21,12 @@ from core.database.errors import is_unavailable
 from core.database.platform_tables import PlatformTables
 from core.database.unit_of_work import UnitOfWork
 from core.dynamo import DynamoClientFactory
+from core.events.outbox import PENDING_EVENTS
 from core.events.relay import OutboxRelay, SweepResult
 from core.events.sinks import AuditTrail, EventBridgePublisher, EventSink, InProcessBus
+from core.metrics.business import BusinessCounters
+from core.metrics.catalog import namespace
+from core.metrics.recorder import MetricsRecorder
 from core.retention import Purged, purge_expired
 
 logger = logging.getLogger(__name__)
@@ -42,8 +48,11 @@ class ServiceRuntime:
     # What the scheduled sweep does besides delivering the outbox (svc-coupons: lapsed
     # gifts give their coupons back). Each runs in a unit of work of its own.
     chores: list[Chore] = field(default_factory=list)
+    # What it counts for the business (svc-coupons: claims, redemptions, sold-out refusals).
+    counters: BusinessCounters = field(default_factory=BusinessCounters)
 
     def __post_init__(self) -> None:
+        self.metrics = MetricsRecorder(self.name, namespace=namespace(self.settings.environment))
         self.dynamo = DynamoClientFactory(self.settings)
         self.audit = AuditTrail(self.dynamo, self.settings.audit_table)
         self.verifier = TokenVerifier.from_settings(self.settings)
@@ -72,7 +81,21 @@ class ServiceRuntime:
 
     def unit_of_work(self, *, reads_only: bool = False) -> UnitOfWork:
         return UnitOfWork(
-            self.database, after_commit=[self.relay.after_commit], reads_only=reads_only
+            self.database,
+            after_commit=[self._count_committed, self.relay.after_commit],
+            reads_only=reads_only,
+        )
+
+    async def _count_committed(self, session: AsyncSession) -> None:
+        # Before the relay, which takes the transaction's events off the session.
+        self.counters.count_committed(self.metrics, session.info.get(PENDING_EVENTS, ()))
+
+    async def _report_outbox(self, result: SweepResult) -> None:
+        """What a sweep leaves behind: the age of the oldest event still undelivered."""
+        age = await self.relay.oldest_undelivered_age()
+        self.metrics.outbox_swept(
+            lag_seconds=0.0 if age is None else age.total_seconds(),
+            dead_lettered=result.dead_lettered,
         )
 
     async def sweep(self) -> SweepResult:
@@ -93,6 +116,7 @@ class ServiceRuntime:
         result = await self.relay.sweep(
             older_than=timedelta(seconds=self.settings.outbox_sweep_after_seconds)
         )
+        await self._report_outbox(result)
         if failed:
             raise ChoresFailed(f"{failed} of {len(self.chores)} chores failed")
         return result

@@ -24,6 +24,7 @@ from svc_coupons.controllers.rest import (
     wallet,
 )
 from svc_coupons.repositories.schema_model import platform_tables
+from svc_coupons.services.business_metrics import COUNTERS
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +48,7 @@ def create_app(
         tables=platform_tables,
         database=database or Database(platform),
         bus=bus or InProcessBus(),
+        counters=COUNTERS,
     )
     parts = CouponsComponents.build(runtime, settings, merchants_transport)
 

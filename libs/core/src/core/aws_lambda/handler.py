@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.aws_lambda.migration import migrate_service
+from core.aws_lambda.snapstart import register_restore_hooks
 from core.heap import settle_heap
+from core.metrics.emf import flush as flush_metrics
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -69,13 +71,20 @@ class ServiceLambdaHandler:
         # delivery worker would not run until some later invocation, if ever. Events are
         # delivered before the invocation ends, whatever EVENT_DELIVERY says; set here, on
         # invocation, so that serving the same module's `app` with uvicorn is unaffected.
-        self._app.state.runtime.relay.mode = "inline"
+        runtime = self._app.state.runtime
+        runtime.relay.mode = "inline"
+        runtime.metrics.publishing = True
         # Mangum runs the request on the thread's current loop: make it ours, every time, so
         # that requests and the other events below share one loop and one connection pool.
         asyncio.set_event_loop(self._loop)
-        if "requestContext" in event:
-            return self._http_adapter()(event, context)
-        return self._loop.run_until_complete(self._dispatch(event))
+        try:
+            if "requestContext" in event:
+                return self._http_adapter()(event, context)
+            return self._loop.run_until_complete(self._dispatch(event))
+        finally:
+            # The invocation's metrics, as EMF lines in the function's log group: published
+            # before the environment freezes, without an API call.
+            flush_metrics(runtime.metrics)
 
     def _http_adapter(self) -> Callable[[LambdaEvent, Any], dict[str, Any]]:
         if self._http is None:
@@ -163,5 +172,6 @@ def lambda_handler(app: FastAPI, *, service_dir: Path) -> ServiceLambdaHandler:
     Called at import, the end of the cold start: what the start built is set aside from
     the collector's work (core.heap)."""
     handler = ServiceLambdaHandler(app, service_dir=service_dir)
+    register_restore_hooks()
     settle_heap()
     return handler

@@ -42,6 +42,8 @@ class PlatformTables:
             Column("actor", String(200)),
             Column("occurred_at", DateTime(timezone=True), nullable=False),
             Column("data", JSONB, nullable=False),
+            # core.correlation: the request that caused the event, for events swept later.
+            Column("correlation_id", String(128)),
             Column("delivered_at", DateTime(timezone=True)),
             Column("attempts", Integer, nullable=False, server_default=text("0")),
             Column("last_error", Text),

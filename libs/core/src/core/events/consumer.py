@@ -8,6 +8,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import correlation
 from core.clock import utcnow
 from core.database.unit_of_work import UnitOfWork
 from core.events.model import DomainEvent
@@ -32,6 +33,15 @@ class IdempotentConsumer:
         self._effect = effect
 
     async def __call__(self, event: DomainEvent) -> bool:
+        # What the effect logs and the events it writes belong to the request that caused
+        # the event, in whichever service it ran.
+        token = correlation.correlation_id.set(event.correlation_id)
+        try:
+            return await self._consume(event)
+        finally:
+            correlation.correlation_id.reset(token)
+
+    async def _consume(self, event: DomainEvent) -> bool:
         async with self._unit_of_work() as uow:
             first_time = (
                 await uow.session.execute(

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from core.clock import utcnow
+from core.correlation import current as current_correlation_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,9 @@ class DomainEvent:
     source: str
     id: UUID = field(default_factory=uuid4)
     occurred_at: datetime = field(default_factory=utcnow)
+    # The request (or consumed event) that caused it, whatever service that was in
+    # (core.correlation); None for what no request caused (a scheduled chore).
+    correlation_id: str | None = field(default_factory=current_correlation_id)
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -31,6 +35,7 @@ class DomainEvent:
             "actor": self.actor,
             "at": self.occurred_at.isoformat(),
             "data": self.data,
+            "correlation_id": self.correlation_id,
         }
 
     @classmethod
@@ -44,4 +49,5 @@ class DomainEvent:
             actor=message.get("actor"),
             occurred_at=datetime.fromisoformat(message["at"]),
             data=message.get("data") or {},
+            correlation_id=message.get("correlation_id"),
         )

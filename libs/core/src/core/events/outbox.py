@@ -22,9 +22,9 @@ PENDING_EVENTS = "core.events.pending"
 
 
 # An outbox row's columns, in the order of `outbox_values`.
-OUTBOX_COLUMNS = "(id, type, entity_type, entity_id, actor, occurred_at, data)"
+OUTBOX_COLUMNS = "(id, type, entity_type, entity_id, actor, occurred_at, data, correlation_id)"
 # The same values as bound parameters, typed: in a VALUES list nothing else types them.
-_OUTBOX_TYPES = ("uuid", "text", "text", "text", "text", "timestamptz", "jsonb")
+_OUTBOX_TYPES = ("uuid", "text", "text", "text", "text", "timestamptz", "jsonb", "text")
 ANNOUNCED = "announced"
 """The outcome column of a statement that folds events in (`announce`): whether it wrote
 their rows."""
@@ -36,7 +36,7 @@ def _insert_statement(table: Table) -> str:
     # from our own metadata; the values are bound.
     return (
         f'INSERT INTO "{table.schema}"."{table.name}" {OUTBOX_COLUMNS} '  # noqa: S608
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
 
 
@@ -51,6 +51,7 @@ def outbox_values(event: DomainEvent) -> tuple[object, ...]:
         event.actor,
         event.occurred_at,
         json.dumps(event.data, separators=(",", ":")),
+        event.correlation_id,
     )
 
 

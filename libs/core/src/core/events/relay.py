@@ -294,6 +294,18 @@ class OutboxRelay:
         logger.info("%s outbox relay: %d dead-lettered events replayed", self._source, replayed)
         return replayed
 
+    async def oldest_undelivered_age(self) -> timedelta | None:
+        """How long the oldest event still due for delivery has waited (dead letters
+        aside: they wait for a replay); None when every event was delivered."""
+        table = self._table
+        async with self._database.transaction() as session:
+            oldest = await session.scalar(
+                select(func.min(table.c.occurred_at))
+                .where(table.c.delivered_at.is_(None))
+                .where(table.c.dead_lettered_at.is_(None))
+            )
+        return None if oldest is None else utcnow() - oldest
+
     async def sweep(
         self, *, older_than: timedelta = timedelta(seconds=30), batch: int = 100
     ) -> SweepResult:
@@ -319,6 +331,7 @@ class OutboxRelay:
                     actor=row.actor,
                     occurred_at=row.occurred_at,
                     data=row.data,
+                    correlation_id=row.correlation_id,
                     source=self._source,
                 )
                 for row in rows

@@ -71,6 +71,8 @@ class AuditTrail:
         }
         if event.actor:
             item["actor"] = {"S": event.actor}
+        if event.correlation_id:
+            item["correlation_id"] = {"S": event.correlation_id}
         return item
 
     # BatchWriteItem takes no condition expression, and none is needed: the key (pk = the

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from core.runtime import ServiceRuntime
 from core.web.graphql import LazyGraphQLEndpoint
+from core.web.metrics import metrics_route
 from core.web.middleware import RequestContextMiddleware
 from core.web.openapi import camel_case_operation_id, install_openapi
 from core.web.problems import install_problem_handlers
@@ -61,7 +62,10 @@ def build_service_app(
     install_openapi(app)
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
+    if not runtime.settings.environment.is_deployed:
+        # Never deployed: behind the API it would be public.
+        app.router.routes.append(metrics_route(f"{base}/metrics", runtime.metrics))
 
     @app.get(
         f"{base}/health",

@@ -1,4 +1,5 @@
-"""Request id and access log, as a pure ASGI middleware (no per-request task overhead)."""
+"""Request and correlation ids, access log and request metrics, as a pure ASGI middleware
+(no per-request task overhead)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import correlation
 from core.logging import mask, request_id
+from core.metrics.recorder import MetricsRecorder
 
 logger = logging.getLogger("access")
 
@@ -27,19 +30,45 @@ def loggable_path(scope: Scope) -> str:
     return path
 
 
+def route_template(scope: Scope) -> str:
+    """`POST /api/v1/coupons/codes/{code}/redeem`: what routing matched, never the path
+    itself (a coupon's code is part of some paths, and a metric dimension per code would
+    both leak it and cost a metric each)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return f"{scope['method']} {path}" if path else f"{scope['method']} (unmatched)"
+
+
+def gateway_request_id(scope: Scope) -> str | None:
+    """API Gateway's id of the request (its access log's `requestId`), under Mangum."""
+    event = scope.get("aws.event") or {}
+    found: str | None = (event.get("requestContext") or {}).get("requestId")
+    return found
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: MetricsRecorder | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         lambda_context = scope.get("aws.context")
         # In Lambda the platform's own id wins: a client cannot choose what our logs say.
         rid = getattr(lambda_context, "aws_request_id", None) or incoming[:100] or uuid.uuid4().hex
+        gateway_id = gateway_request_id(scope)
+        # A service calling another passes its own on; else this request starts one.
+        cid = (
+            correlation.accepted(headers.get(b"x-correlation-id", b"").decode("latin-1"))
+            or gateway_id
+            or rid
+        )
         token = request_id.set(rid)
+        correlation_token = correlation.correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
 
@@ -48,20 +77,24 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", rid.encode()),
+                    (b"x-correlation-id", cid.encode()),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            logger.info(
-                "%s %s %s",
-                scope["method"],
-                loggable_path(scope),
-                status,
-                extra={
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            duration_ms = (time.perf_counter() - started) * 1000
+            if self.metrics is not None:
+                self.metrics.request(route_template(scope), status, duration_ms)
+            extra: dict[str, object] = {"status": status, "duration_ms": round(duration_ms, 2)}
+            if gateway_id is not None and gateway_id != cid:
+                # A correlation id passed on by a caller: this hop's own line in the API's
+                # access log is found by this one.
+                extra["gateway_request_id"] = gateway_id
+            logger.info("%s %s %s", scope["method"], loggable_path(scope), status, extra=extra)
+            correlation.correlation_id.reset(correlation_token)
             request_id.reset(token)

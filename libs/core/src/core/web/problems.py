@@ -54,6 +54,10 @@ def problem(
 
 async def _platform_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PlatformError)
+    # A refusal the service counts for the business (svc-coupons: sold out).
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None:
+        runtime.counters.count_refusal(runtime.metrics, exc.code)
     return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers(), **exc.extra)
 
 

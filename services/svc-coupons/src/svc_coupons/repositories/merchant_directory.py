@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from core import correlation
 from svc_coupons.repositories.cache import DynamoCache
 from svc_coupons.services.data_model.merchants import Merchant
 from svc_coupons.services.errors import MerchantsUnavailable
@@ -52,6 +53,10 @@ class MerchantsHttp:
         import httpx
 
         headers = {"Authorization": authorization} if authorization else {}
+        # svc-merchants logs this call under the request that caused it (core.correlation).
+        correlation_id = correlation.current()
+        if correlation_id:
+            headers[correlation.HEADER] = correlation_id
         try:
             response = await self.client.get(path, headers=headers, params=params)
         except httpx.HTTPError as exc:
