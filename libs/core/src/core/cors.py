@@ -6,6 +6,20 @@ The HTTP API allows these in AWS (infra.stacks.api); the local gateway allows th
 
 from __future__ import annotations
 
-ALLOWED_HEADERS = ("authorization", "content-type", "idempotency-key", "x-request-id")
-EXPOSED_HEADERS = ("x-request-id", "idempotent-replayed", "retry-after", "location")
+# x-correlation-id (core.correlation): a portal may tie its calls together, and read the id
+# an operator finds every log line and event of the request by.
+ALLOWED_HEADERS = (
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-request-id",
+    "x-correlation-id",
+)
+EXPOSED_HEADERS = (
+    "x-request-id",
+    "x-correlation-id",
+    "idempotent-replayed",
+    "retry-after",
+    "location",
+)
 PREFLIGHT_MAX_AGE_SECONDS = 3600
