@@ -107,7 +107,10 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
 	done
 
-.PHONY: contracts contracts-breaking test-clients
+.PHONY: contracts contracts-breaking test-clients demo
+demo: $(VENV)/.synced ## fill the running stack (make run) with demo merchants, campaigns and coupons
+	$(BIN)/python -m devstack.demo
+
 contracts: $(VENV)/.synced ## write contracts/ (OpenAPI and GraphQL of each service) from the code
 	$(BIN)/python -m devstack.contracts write
 

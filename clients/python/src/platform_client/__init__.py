@@ -23,6 +23,7 @@ class PlatformClient:
 
     def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
         self.http = http
+        self.token = token
         self.auth = AuthApi(http, token)
         self.merchants = MerchantsApi(http, token)
         self.coupons = CouponsApi(http, token)
