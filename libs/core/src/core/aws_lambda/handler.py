@@ -27,6 +27,8 @@ from core.aws_lambda.migration import migrate_service
 from core.aws_lambda.snapstart import register_restore_hooks
 from core.heap import settle_heap
 from core.metrics.emf import flush as flush_metrics
+from core.tracing import tracing_enabled
+from core.tracing.database import trace_database
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -172,6 +174,8 @@ def lambda_handler(app: FastAPI, *, service_dir: Path) -> ServiceLambdaHandler:
     Called at import, the end of the cold start: what the start built is set aside from
     the collector's work (core.heap)."""
     handler = ServiceLambdaHandler(app, service_dir=service_dir)
+    if tracing_enabled():  # Lambda with active tracing: its statements are subsegments
+        trace_database()
     register_restore_hooks()
     settle_heap()
     return handler

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from core.events.model import DomainEvent
+from core.tracing import subsegment
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,11 @@ class AuditTrail:
     async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
         if not events:
             return {}
-        return await asyncio.to_thread(self._write, list(events))
+        with subsegment("DynamoDB", namespace="aws", aws=self._traced("BatchWriteItem")):
+            return await asyncio.to_thread(self._write, list(events))
+
+    def _traced(self, operation: str) -> dict[str, str]:
+        return {"operation": operation, "table_name": self._table}
 
     def _query(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         client = self._client_factory()
@@ -153,7 +158,8 @@ class AuditTrail:
 
     async def history(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
         """The entity's events, oldest first."""
-        return await asyncio.to_thread(self._query, entity_type, entity_id)
+        with subsegment("DynamoDB", namespace="aws", aws=self._traced("Query")):
+            return await asyncio.to_thread(self._query, entity_type, entity_id)
 
 
 PUT_EVENTS_LIMIT = 10  # EventBridge PutEvents: at most 10 entries per call
@@ -236,7 +242,8 @@ class EventBridgePublisher:
     async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
         if not events:
             return {}
-        return await asyncio.to_thread(self._put, list(events))
+        with subsegment("EventBridge", namespace="aws", aws={"operation": "PutEvents"}):
+            return await asyncio.to_thread(self._put, list(events))
 
 
 EventHandler = Callable[[DomainEvent], Awaitable[None]]

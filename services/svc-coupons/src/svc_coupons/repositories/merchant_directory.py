@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from core import correlation
+from core.tracing import subsegment
 from svc_coupons.repositories.cache import DynamoCache
 from svc_coupons.services.data_model.merchants import Merchant
 from svc_coupons.services.errors import MerchantsUnavailable
@@ -58,7 +59,11 @@ class MerchantsHttp:
         if correlation_id:
             headers[correlation.HEADER] = correlation_id
         try:
-            response = await self.client.get(path, headers=headers, params=params)
+            # The path holds a merchant's id, never a coupon's code.
+            with subsegment("svc-merchants") as span:
+                span["http"] = {"request": {"method": "GET", "url": path}}
+                response = await self.client.get(path, headers=headers, params=params)
+                span["http"]["response"] = {"status": response.status_code}
         except httpx.HTTPError as exc:
             logger.warning("svc-merchants unreachable: %r", exc)
             raise MerchantsUnavailable() from exc
