@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -170,8 +171,15 @@ class Stack:
     tokens: TestTokens
     log: Path
 
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+    def unexpected_errors(self) -> list[str]:
+        """The stack's own account of its 500s: each logged error's last lines."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if record.get("level") == "ERROR" and "unexpected" in record.get("message", ""):
+                    found.append(record["message"] + "\n" + record.get("exception", "")[-1500:])
+        return found
 
 
 @dataclass

@@ -109,7 +109,10 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
     (down_at, back_at), *_ = await asyncio.gather(restart(), *(worker(n) for n in range(WORKERS)))
 
     statuses = Counter(a.status for a in answers)
-    assert not statuses.keys() & {0, 500}, [a for a in answers if a.status in (0, 500)]
+    assert not statuses.keys() & {0, 500}, (
+        [a for a in answers if a.status in (0, 500)],
+        stack.unexpected_errors(),
+    )
     unavailable = [a for a in answers if a.status == 503]
     assert unavailable, f"the load never met the stopped database: {statuses}"
     assert {(a.code, a.retry_after) for a in unavailable} == {("database_unavailable", "2")}

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
         asyncpg.AdminShutdownError("terminating connection due to administrator command"),
         asyncpg.CannotConnectNowError("the database system is starting up"),
         PoolTimeout("QueuePool limit reached, connection timed out"),
+        asyncpg.InternalClientError("cannot switch to state 15; another operation is in progress"),
         DBAPIError("SELECT 1", {}, OSError("connection reset"), connection_invalidated=True),
     ],
     ids=lambda e: type(e).__name__,

@@ -17,6 +17,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from core.database.errors import is_unavailable
+
 # Set on a session (`session.info`) whose work only reads: see `driver_connection`.
 READS_ONLY = "core.database.reads_only"
 
@@ -42,8 +44,13 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     return driver
 
 
-# What says the connection itself is gone, not just the statement refused.
-_CONNECTION_LOST = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
+# What says the connection itself is gone or broken, not just the statement refused.
+_UNUSABLE_AFTER = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InternalClientError,
+)
 
 
 @asynccontextmanager
@@ -67,8 +74,11 @@ async def reading_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Con
     pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
     try:
         yield pooled.driver_connection
-    except _CONNECTION_LOST:
-        pooled.invalidate()  # not back into the pool for the next request to trip over
+    except Exception as exc:
+        # A connection that failed with its server (gone, shutting down, or mid-message
+        # when it went) is not put back for the next request to trip over.
+        if isinstance(exc, _UNUSABLE_AFTER) or is_unavailable(exc):
+            pooled.invalidate()
         raise
     finally:
         await greenlet_spawn(pooled.close)

@@ -42,6 +42,7 @@ DATABASE_ERRORS = (
     AsyncAdapt_asyncpg_dbapi.Error,  # a pool's raw connect, as the adapter raises it
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     PoolTimeout,
     OSError,
 )
@@ -83,6 +84,10 @@ def is_unavailable(exc: BaseException) -> bool:
     for link in _chain(exc):
         if isinstance(link, PoolTimeout | OSError | asyncpg.InterfaceError):
             return True  # OSError includes asyncio's TimeoutError: no answer within the bound
+        if isinstance(link, asyncpg.InternalClientError):
+            # The driver's protocol state broke: a connection the server ended at the very
+            # moment it was handed out. The pool discards it; the caller may retry.
+            return True
         state = getattr(link, "sqlstate", None)
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
             return True

@@ -12,12 +12,17 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from core.dynamo import DynamoClientFactory, WindowCounter
 
 logger = logging.getLogger(__name__)
-_STORE_DOWN = (BotoCoreError, ClientError)
+
+
+def _store_down(exc: Exception) -> bool:
+    # botocore is loaded by now (the client raised); importing it at start would cost
+    # every cold start, including those that never reach a counter.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def _hashed(key: str) -> str:
@@ -34,21 +39,27 @@ class DynamoLoginThrottle:
     async def failures(self, account: str) -> tuple[int, int]:
         try:
             return await self._counter.current(_hashed(account))
-        except _STORE_DOWN as exc:
+        except Exception as exc:
+            if not _store_down(exc):
+                raise
             logger.warning("login throttle unreadable, sign-in let through: %s", exc)
             return 0, 0
 
     async def record_failure(self, account: str) -> int:
         try:
             return await self._counter.increment(_hashed(account))
-        except _STORE_DOWN as exc:
+        except Exception as exc:
+            if not _store_down(exc):
+                raise
             logger.warning("login failure not counted: %s", exc)
             return 0
 
     async def clear(self, account: str) -> None:
         try:
             await self._counter.reset(_hashed(account))
-        except _STORE_DOWN as exc:
+        except Exception as exc:
+            if not _store_down(exc):
+                raise
             logger.warning("login failures not cleared: %s", exc)
 
 
@@ -74,7 +85,9 @@ class DynamoRateLimit:
         """Count one request; None while within the limit, else the seconds to wait."""
         try:
             count = await self._counter.increment(_hashed(key))
-        except _STORE_DOWN as exc:
+        except Exception as exc:
+            if not _store_down(exc):
+                raise
             logger.warning("%s rate limit uncounted, request let through: %s", self._name, exc)
             return None
         if count <= self._limit:
