@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .local/uv/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := svc-auth svc-merchants svc-coupons
+SERVICES := $(notdir $(wildcard services/svc-*))
 SVC ?= auth
 STAGE ?= dev
 
@@ -67,7 +67,7 @@ format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 typecheck: $(VENV)/.synced
-	$(BIN)/mypy libs/core/src libs/devstack/src services/svc-auth/src services/svc-merchants/src services/svc-coupons/src infra/src clients/python/src
+	$(BIN)/mypy libs/core/src libs/devstack/src $(wildcard services/*/src) infra/src clients/python/src
 
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports
@@ -107,7 +107,11 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
 	done
 
-.PHONY: contracts contracts-breaking test-clients demo
+.PHONY: contracts contracts-breaking test-clients demo new-service
+new-service: $(VENV)/.synced ## a new service in the platform's layout, registered: make new-service NAME=loyalty
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=loyalty"; exit 1; }
+	$(BIN)/python -m devstack.new_service $(NAME)
+
 demo: $(VENV)/.synced ## fill the running stack (make run) with demo merchants, campaigns and coupons
 	$(BIN)/python -m devstack.demo
 

@@ -204,4 +204,3 @@ def client_files(contracts: dict[str, dict[str, Any]]) -> dict[Path, str]:
         CLIENT_PACKAGE / f"{service}.py": formatted(ModuleWriter(document, service).module())
         for service, document in contracts.items()
     }
-
