@@ -262,6 +262,7 @@ def test_consumed_event_is_processed_once(lambda_: LambdaHarness, database_url: 
         actor="admin",
         data={"merchant_id": merchant_id, "owner_user_id": user["id"]},
         source="merchants",
+        correlation_id="Xk3fJhT-IAMEV8Q=",  # the request svc-merchants verified it in
     )
     event = eventbridge_event(
         "merchant.verified", "coupon-platform.merchants", verified.to_message()
@@ -278,11 +279,13 @@ def test_consumed_event_is_processed_once(lambda_: LambdaHarness, database_url: 
     # the sweep: a consumer's unit of work hands its events to the relay too.
     written = sql(
         database_url,
-        "SELECT delivered_at FROM auth.outbox WHERE entity_id = $1",
+        "SELECT delivered_at, correlation_id FROM auth.outbox WHERE entity_id = $1",
         merchant_id,
     )
     assert written
     assert all(row["delivered_at"] is not None for row in written)
+    # ...and belongs to the request that caused the event, in the other service.
+    assert {row["correlation_id"] for row in written} == {"Xk3fJhT-IAMEV8Q="}
 
 
 def test_events_are_delivered_before_the_invocation_returns(

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core import correlation
 from core.aws_lambda.migration import migrate_service
 from core.aws_lambda.snapstart import register_restore_hooks
 from core.heap import settle_heap
@@ -124,6 +125,9 @@ class ServiceLambdaHandler:
         if consumer is None:
             raise UnknownEventError(f"{self.service} consumes no {detail_type!r} events")
         domain_event = DomainEvent.from_message(event["detail"])
+        # This invocation's log lines belong to the request that caused the event (the task
+        # running it has a context of its own, dropped when it ends).
+        correlation.correlation_id.set(domain_event.correlation_id)
         processed = await consumer(domain_event)
         logger.info(
             "event %s (%s) %s",
