@@ -1,69 +1,69 @@
-"""svc-coupons' hot paths: the platform against a bare FastAPI + asyncpg app running its SQL.
-
-Six scenarios, each measured on the platform (`python -m devstack run`: every service
-behind the local gateway) and on `bench/bare_app.py` (FastAPI + asyncpg, no auth, no
-layers, no event delivery, no merchant checks: only the statements the platform's
-repositories run, imported from them), printed side by side with the ratio and its target:
-
-1. lookup by code, GET /api/v1/coupons/{code} with the coupon owner's token: requests/s
-   and p50/p99 latency; target platform >= 0.6x bare requests/s. Three rounds per server,
-   alternating (who goes first alternates too), the median round's rate counts: the
-   machine's speed drifts over a minute, and a whole scenario run on one server and then
-   on the other would charge the drift to one of them.
-2. flash claim: 200 distinct customers at once on a campaign of total_quantity 50 and
-   per_customer_limit 1: successful claims / wall time of the burst, and the exact issued
-   count (answers, the database's issued_count and coupon rows); target >= 0.5x. Median of
-   7 bursts per server (a burst lasts a fraction of a second, so a single one is at the
-   mercy of whatever else the machine does), alternating, a fresh campaign each.
-3. redeem: 1,200 distinct active coupons redeemed by the merchant's owner at an outlet,
-   32 at a time, in three alternating rounds as lookups are: redemptions/s of the median
-   round; target >= 0.5x.
-4. transfer accept: 600 distinct gifts (POST /api/v1/coupons/{code}/transfers by their
-   owners, before timing) accepted by other customers, POST /api/v1/transfers/{id}/accept
-   with the claim token, 32 at a time in three alternating rounds as redemptions are:
-   accepts/s of the median round, every coupon verified its recipient's under a new code
-   and every transfer accepted; target >= 0.5x.
-5. listing accept, the swap: 600 distinct listings (POST /api/v1/exchange/listings by their
-   owners, wanting anything, before timing), each accepted by another customer offering an
-   active coupon of their own, POST /api/v1/exchange/listings/{id}/accept, in rounds as
-   above: swaps/s of the median round, both coupons of every swap verified to have changed
-   hands under new codes and every listing accepted; target >= 0.5x.
-6. bulk codes: POST /api/v1/campaigns/{id}/codes {count: 100000} against a raw asyncpg
-   COPY of 100,000 equivalent rows into the same table; target platform <= 2x the COPY.
+"""svc-coupons' and svc-auth's hot paths, driven by wrk: the platform against two baselines.
 
     make bench            # or: .venv/bin/python bench/coupons_bench.py [--help]
 
+Three servers, each its own process on a free loopback port, one uvicorn worker each:
+- platform: `python -m devstack run`, every service behind the local gateway, as `make run`;
+- bare: `bench/bare_app.py`, FastAPI + asyncpg running the platform's own statements
+  (imported from its repositories), no auth, no layers, no event delivery;
+- minimal: `bench/minimal_app.py`, FastAPI + asyncpg doing the least a request that reads
+  or changes one row can: one primary-key read, or one conditional UPDATE.
+
+The load comes from wrk (C, one thread; `bench/loadgen.py`, installed with apt-get when
+missing), 32 connections, so the client is never the bottleneck: each table shows wrk's
+own CPU per request and share of its core, and a scenario in which wrk used 90% of its
+core or more gets no ratio. Scenarios (each printed with requests/s, p50/p99 latency,
+server CPU per request for every server it runs on, and the ratios):
+
+1. lookup: GET /api/v1/coupons/{code} with the owner's token, round and round over 160
+   coupons; bare: the same statement; minimal: a primary-key read. Target: >= 0.6x bare,
+   and p99 < 20 ms.
+2. claim: POST /api/v1/campaigns/{id}/claim by one customer on an unlimited campaign;
+   bare: the same statements; minimal: one conditional UPDATE. Target >= 0.5x bare, and
+   the campaign's issued count and coupon rows grow by exactly the 201s answered.
+3. redeem: POST /api/v1/coupons/{code}/redeem by the merchant's owner at an outlet, each
+   coupon once; target >= 0.5x bare, redemptions and redeemed coupons exactly the 200s.
+4. wallet: GET /api/v1/wallet by customers holding 10 coupons each; and
+5. me: GET /api/v1/auth/me with access tokens svc-auth issued (a merchant owner's, so
+   with a membership): target for both, server CPU per request within 2x lookup's.
+6. token refresh: POST /api/v1/auth/token, grant_type=refresh_token, a fresh refresh
+   token per request (refresh tokens rotate; reuse revokes the family): every one
+   answered 200 and rotated. No target: it signs an RS256 token each time.
+7. transfer accept and 8. listing accept (the swap), each gift or listing once, made
+   through the platform's API beforehand; target >= 0.5x bare, every one verified.
+9. flash crowd: 200 connections of distinct customers at a campaign of 50: answers/s
+   (all but 50 are sold-out refusals) and exactly 50 issued; target >= 0.5x bare.
+10. bulk codes: POST /api/v1/campaigns/{id}/codes {count: 100000} against a raw asyncpg
+   COPY of the same rows; target <= 2x the COPY (one request: no load generator).
+
+How a scenario runs. Reads (lookup, wallet, me, flash) run for a fixed time (--seconds,
+3 by default) after a warm-up; writes send a list of distinct requests each exactly once
+(wrk ends the run with the last answer, so every request sent was answered and counted),
+sized from the rate seen so far to last about as long. Three rounds per server,
+alternating who goes first; the median round's rate counts, and latency and CPU are the
+medians of the rounds. Server CPU is the server process's (from /proc), until the
+platform's events of the round are delivered (it delivers them in the background, after
+answering): every round starts with the outbox delivered. "Other processes" is what the
+rest of the machine used meanwhile: everything but wrk, the three servers, this process,
+the platform's DynamoDB (moto, a process of its own) and the database backends serving
+the benchmark's database.
+
 Set-up. PostgreSQL is DATABASE_URL's server when set, else an embedded one in
-.local/bench-pgdata (never the developer's .local/pgdata); either way the run gets a fresh
-database, migrated by devstack.stack.migrate and dropped at the end, so that figures do
-not drift with the leftovers of earlier runs. Both servers run on free loopback ports with
-the same uvicorn settings (one worker, no access log, default loop and HTTP parser). The
-platform keeps its state (signing key, logs) in .local/bench-state; tokens are signed here
-with that key. The merchant, its outlet, the campaigns and every coupon are made through
-the platform's API, and so is every gift and listing that scenarios 4 and 5 accept: both
-servers accept ones the platform made, on the database they share. Those two scenarios'
-coupons are claimed from 32 campaigns in turn rather than one, so that their set-up does
-not queue on one campaign's row (a claim holds it until its commit; no accept locks a
-campaign). Their customers, 16 per role (senders and recipients, listers and takers), each
-have one token, as the lookups' coupon owners do. DYNAMODB_ENDPOINT_URL, when set, is
-passed on to the platform; else it runs its moto server in its own process, as `make run`
-does.
+.local/bench-pgdata (never the developer's .local/pgdata; pgserver shares it between
+concurrent runs); either way the run gets a fresh database, migrated by
+devstack.stack.migrate and dropped at the end. The platform keeps its state (signing key,
+logs) in a directory of the run's own under .local/bench-state, removed at the end unless
+--keep-state: two runs at once do not clash. The token endpoint's per-address limit is
+raised for the platform under test (all load comes from one address). The merchant, its
+outlet, the campaigns and the coupons that lookups, wallets and the exchange's scenarios
+use are made through the platform's API; the coupons redeemed and the refresh tokens
+refreshed (tens of thousands, one per request) are written straight into their tables,
+as the platform's own statements would leave them (bench/seeding.py).
 
-Two cores. The load generator (this process), the server under test and PostgreSQL share
-the machine's two cores. httpx costs the client about 1 ms of CPU per request, more than
-the bare app's whole request, so the bare figures are partly client-bound and the ratios
-flatter the platform; "server CPU/request" (from /proc) is the client-independent figure.
-The platform delivers its events to the audit trail in the background, after answering:
-each scenario starts once every earlier event is delivered, and the tables of the rounds
-of writes (redeem, transfer and listing accept) say how soon after a round's last answer
-its events were. The moto server the platform's cache and audit trail talk to runs in a
-process of its own, as a deployment's DynamoDB is not on the server: its CPU counts among
-the other processes'. Other work on the machine takes its share too: each table says how
-much CPU other processes used while it was timed. Absolute figures are far below a
-deployment's; read the ratios, and expect several percent of noise between runs.
-
-Exit status: 0 when every scenario ran, whether or not it met its target (this is a
-measurement, not a test); 1 on any unexpected answer, wrong count or failed set-up.
+Two cores: wrk, the three servers, PostgreSQL and the other work on the machine share
+them; read the ratios, and the other processes' share next to them. Exit status: 0 when
+every scenario ran, met or not (a measurement, not a test); 1 on any unexpected answer,
+wrong count or failed set-up.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ import asyncio
 import contextlib
 import math
 import os
+import shutil
 import signal
 import ssl
 import statistics
@@ -80,18 +81,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 from platform import python_version
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import httpx
 from bare_app import BARE_ACTOR
+from loadgen import CpuWatch, HttpRequest, LoadError, WrkRun, ensure_wrk, run_wrk
+from seeding import seed_active_coupons, seed_refresh_tokens
 from sqlalchemy import make_url
 
 from core.config import PlatformSettings
@@ -105,35 +107,40 @@ from svc_coupons.repositories.coupons import COPY_COLUMNS
 from svc_coupons.utils.codes import new_codes
 
 BENCH_DIR = Path(__file__).resolve().parent
-STATE_DIR = REPO_ROOT / ".local" / "bench-state"
+STATE_ROOT = REPO_ROOT / ".local" / "bench-state"
 PGDATA_DIR = REPO_ROOT / ".local" / "bench-pgdata"
 LOOPBACK = "127.0.0.1"
 
 LOOKUP_TARGET = 0.6  # platform requests/s >= 0.6x bare
-CLAIM_TARGET = 0.5  # platform claims/s >= 0.5x bare
-REDEEM_TARGET = 0.5  # platform redemptions/s >= 0.5x bare
-TRANSFER_TARGET = 0.5  # platform transfer accepts/s >= 0.5x bare
-SWAP_TARGET = 0.5  # platform listing accepts/s >= 0.5x bare
+LOOKUP_P99_MS = 20.0  # and its p99 below this
+CLAIM_TARGET = 0.5
+REDEEM_TARGET = 0.5
+TRANSFER_TARGET = 0.5
+SWAP_TARGET = 0.5
+FLASH_TARGET = 0.5
+CPU_VS_LOOKUP = 2.0  # wallet, me: server CPU/request <= 2x lookup's
 CODES_TARGET = 2.0  # platform time <= 2x the raw COPY
 
-FLASH_CUSTOMERS = 200
+CONNECTIONS = 32
+FLASH_CONNECTIONS = 200
 FLASH_QUANTITY = 50
-CONCURRENCY = 32
+FLASH_CUSTOMERS = 2000
 SEED_CUSTOMERS = 16
-REDEEM_WARMUP = 32
-EXCHANGE_WARMUP = 32  # transfer and listing accepts per server before the rounds
+WALLET_COUPONS = 10  # each lookup/wallet customer's coupons
+WARMUP_SECONDS = 1
+WARMUP_WRITES = 200
+EXCHANGE_WARMUP = 32
 EXCHANGE_CAMPAIGNS = 32  # campaigns the exchange's coupons are claimed from, in turn
-ROUNDS = 3  # lookup, redeem and accepts: rounds per server, alternating; the median counts
+ME_USERS = 4
+ROUNDS = 3
 ORDER_AMOUNT = 2000
+MAX_ITEMS = 40_000  # a write round's requests, at most
 
-START_TIMEOUT = 90.0  # seconds for a server to answer its health check
-DELIVERY_TIMEOUT = 60.0  # seconds for the platform's outboxes to be delivered
+START_TIMEOUT = 90.0
+DELIVERY_TIMEOUT = 60.0
 OUTBOX_SCHEMAS = ("auth", "merchants", "coupons")
 REQUEST_TIMEOUT = 30.0
 CODES_TIMEOUT = 120.0
-# A load slower than 10 calls/s (plus a margin) is a hung server, not a slow one.
-LOAD_TIME_BASE = 30.0
-LOAD_TIME_PER_CALL = 0.1
 # Variables a developer may have set for their own stack; the platform under test must use
 # the bench's own key, issuer and local settings.
 NOT_INHERITED = frozenset(
@@ -150,9 +157,6 @@ NOT_INHERITED = frozenset(
         "PORT",
     }
 )
-
-
-Item = TypeVar("Item")
 
 
 class BenchError(RuntimeError):
@@ -199,15 +203,15 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], port: int, health: str) -> Server:
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = STATE_DIR / f"{name}.log"
+def _spawn(
+    state: Path, name: str, args: list[str], env: dict[str, str], port: int, health: str
+) -> Server:
+    log_path = state / f"{name}.log"
     with log_path.open("wb") as log:
         # The child keeps its own copy of the file descriptor.
         process = subprocess.Popen(  # noqa: S603
             args, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    OWN_PIDS.add(process.pid)
     return Server(name, port, health, process, log_path)
 
 
@@ -215,20 +219,22 @@ def _inherited_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
 
 
-def start_platform(database_url: str) -> Server:
+def start_platform(state: Path, database_url: str) -> Server:
     port = free_port()
     env = _inherited_env() | {
         "PORT": str(port),
         "DATABASE_URL": database_url,
-        "LOCAL_STATE_DIR": str(STATE_DIR),
+        "LOCAL_STATE_DIR": str(state),
         "JWT_ISSUER": f"http://{LOOPBACK}:{port}",
         "COUPONS_MERCHANTS_API_URL": f"http://{LOOPBACK}:{port}",
+        # Every request of the load comes from one address.
+        "AUTH_TOKEN_PER_ADDRESS": "1000000000",
     }
     args = [sys.executable, "-m", "devstack", "run"]
-    return _spawn("platform", args, env, port, "/api/v1/coupons/health")
+    return _spawn(state, "platform", args, env, port, "/api/v1/coupons/health")
 
 
-def start_bare(database_url: str) -> Server:
+def _start_baseline(state: Path, name: str, module: str, database_url: str) -> Server:
     port = free_port()
     # The platform's pool per service: pool_size connections plus max_overflow.
     settings = PlatformSettings()
@@ -237,14 +243,14 @@ def start_bare(database_url: str) -> Server:
         "BENCH_POOL_MIN": str(settings.database_pool_size),
         "BENCH_POOL_MAX": str(settings.database_pool_size + settings.database_max_overflow),
     }
-    # devstack runs uvicorn with log_config=None and access_log=False, loop and http at
-    # their defaults; the same here, and one worker.
+    # devstack runs uvicorn with log_config=None and access_log=False, its loop and HTTP
+    # parser at their defaults; the same here, and one worker.
     args = [
-        *(sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(BENCH_DIR)),
+        *(sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(BENCH_DIR)),
         *("--host", LOOPBACK, "--port", str(port), "--workers", "1"),
         *("--no-access-log", "--log-level", "warning"),
     ]
-    return _spawn("bare", args, env, port, "/health")
+    return _spawn(state, name, args, env, port, "/health")
 
 
 async def wait_ready(server: Server) -> None:
@@ -296,190 +302,75 @@ async def drop_database(server_url: str, database: Database) -> None:
         await admin.close()
 
 
-# --- load ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    path: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-
-
-@dataclass
-class Load:
-    latencies: list[float]  # seconds, one per call
-    wall: float  # seconds from the first call sent to the last answer
-    outcomes: Counter[str]
-    bodies: list[Any]
-    server_cpu: float  # seconds of the server process's CPU during the load
-    foreign_cpu: float  # seconds of CPU other processes on the machine used meanwhile
-
-    @property
-    def cpu_ms_per_call(self) -> float:
-        return self.server_cpu / len(self.latencies) * 1000
-
-    def percentile_ms(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        rank = max(math.ceil(q / 100 * len(ordered)), 1)  # nearest rank
-        return ordered[rank - 1] * 1000
-
-    @property
-    def per_second(self) -> float:
-        return len(self.latencies) / self.wall
-
-
-def _outcome(
-    server: Server, call: Call, response: httpx.Response, accept: Mapping[int, Any]
-) -> str:
-    """The answer's label: its status, or its problem code where one is expected. Anything
-    not in `accept` voids the run: errors counted as throughput would flatter the server."""
-    if response.status_code not in accept:
-        raise BenchError(
-            f"{server.name}: {call.method} {call.path} answered {response.status_code}: "
-            f"{response.text[:500]}"
+async def undelivered_events(db: asyncpg.Connection) -> list[str]:
+    """Each undelivered event of the platform: its service, type, attempts and last error."""
+    found: list[str] = []
+    for schema in OUTBOX_SCHEMAS:
+        # The bare app writes outbox rows too (its statements are the platform's), but
+        # nothing of it delivers them.
+        rows = await db.fetch(
+            f'SELECT type, attempts, last_error FROM "{schema}".outbox '  # noqa: S608
+            "WHERE delivered_at IS NULL AND actor IS DISTINCT FROM $1 ORDER BY occurred_at",
+            BARE_ACTOR,
         )
-    code = accept[response.status_code]
-    if code is None:
-        return str(response.status_code)
-    answered = response.json().get("code")
-    if answered != code:
-        raise BenchError(f"{server.name}: {call.method} {call.path}: {answered!r}, not {code!r}")
-    return str(code)
-
-
-# Plain HTTP on loopback: never used, but each client would otherwise load the CA bundle
-# into a context of its own, 25 ms apiece, 5 s for a flash claim's 200 clients.
-TLS_CONTEXT = ssl.create_default_context()
-TICKS = os.sysconf("SC_CLK_TCK")
-OWN_PIDS: set[int] = {os.getpid()}  # this process and the servers it started
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far, its threads included (the platform's
-    event delivery, for one). Linux /proc; 0 for a process that is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _postgres_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
-    return pids
-
-
-@dataclass(frozen=True)
-class MachineCpu:
-    """CPU seconds used so far: by the whole machine, and by this benchmark's processes
-    (itself, its servers, any local PostgreSQL). The difference is other work, which takes
-    its share of the two cores from the figures."""
-
-    busy: float
-    own: float
-
-    @classmethod
-    def now(cls) -> MachineCpu:
-        # The first line of /proc/stat: user nice system idle iowait irq softirq steal ...
-        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / TICKS
-        own = sum(process_cpu_seconds(pid) for pid in OWN_PIDS | set(_postgres_pids()))
-        return cls(busy, own)
-
-    def foreign_since(self, earlier: MachineCpu) -> float:
-        return max((self.busy - earlier.busy) - (self.own - earlier.own), 0.0)
-
-
-async def drive(
-    server: Server,
-    calls: Sequence[Call],
-    *,
-    concurrency: int,
-    accept: Mapping[int, str | None],
-    keep_bodies: bool = False,
-) -> Load:
-    """Send `calls`, `concurrency` at a time, each once, over as many kept-alive connections,
-    opened beforehand so that no figure includes a TCP handshake.
-
-    The pool is one httpx client of one connection per worker: httpcore's shared pool
-    scans every connection on each request, which at 32 connections tripled the client's
-    CPU per request, CPU the servers then lack on a two-core machine. Requests are built
-    before the clock starts for the same reason.
-    """
-    assert server.base_url.startswith(f"http://{LOOPBACK}:")
-    time_limit = LOAD_TIME_BASE + LOAD_TIME_PER_CALL * len(calls)
-    width = min(concurrency, len(calls))
-    latencies = [0.0] * len(calls)
-    outcomes: list[str] = [""] * len(calls)
-    bodies: list[Any] = [None] * len(calls)
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    base_url=server.base_url,
-                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                    timeout=REQUEST_TIMEOUT,
-                    verify=TLS_CONTEXT,
-                )
-            )
-            for _ in range(width)
+        found += [
+            f"{schema} {r['type']} ({r['attempts']} attempts: {r['last_error']})" for r in rows
         ]
-        try:
-            opened = await asyncio.gather(*(c.get(server.health_path) for c in clients))
-        except httpx.HTTPError as exc:
-            raise BenchError(f"{server.name}: {exc!r}\n{server.log_tail()}") from exc
-        if any(r.status_code != 200 for r in opened):
-            raise BenchError(f"{server.name}: health check failed while opening connections")
-        requests = [
-            clients[0].build_request(call.method, call.path, headers=call.headers, json=call.json)
-            for call in calls
-        ]
-        queue = iter(enumerate(calls))  # shared: every call is taken by exactly one worker
+    return found
 
-        async def worker(client: httpx.AsyncClient) -> None:
-            for index, call in queue:
-                sent = time.perf_counter()
-                response = await client.send(requests[index])
-                latencies[index] = time.perf_counter() - sent
-                outcomes[index] = _outcome(server, call, response, accept)
-                if keep_bodies:
-                    bodies[index] = response.json()
 
-        cpu_before = process_cpu_seconds(server.process.pid)
-        machine_before = MachineCpu.now()
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(time_limit), asyncio.TaskGroup() as group:
-                for client in clients:
-                    group.create_task(worker(client))
-        except TimeoutError:
+async def events_delivered(db: asyncpg.Connection) -> float:
+    """Wait until the platform has delivered every event it committed; the seconds waited."""
+    started = time.monotonic()
+    while left := await undelivered_events(db):
+        if time.monotonic() - started > DELIVERY_TIMEOUT:
             raise BenchError(
-                f"{server.name}: {len(calls)} calls took over {time_limit} s"
-            ) from None
-        except ExceptionGroup as failed:
-            first = failed.exceptions[0]  # one worker failed; the group cancelled the others
-            if isinstance(first, BenchError):
-                raise first from None
-            raise BenchError(f"{server.name}: {first!r}") from first
-        wall = time.perf_counter() - started
-        cpu = process_cpu_seconds(server.process.pid) - cpu_before
-        foreign = MachineCpu.now().foreign_since(machine_before)
-    return Load(latencies, wall, Counter(outcomes), bodies, cpu, foreign)
+                f"{len(left)} events undelivered after {DELIVERY_TIMEOUT:.0f} s, the first: "
+                + "; ".join(left[:3])
+            )
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
 
 
-# --- the platform's world, made through its API -------------------------------------------
+# --- set-up through the platform's API (httpx: set-up is not measured) ---------------------
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+TLS_CONTEXT = ssl.create_default_context()  # loaded once: never used on loopback
+
+
+async def setup_calls(
+    server: Server,
+    calls: Sequence[tuple[str, str, Mapping[str, str], Any]],
+    *,
+    expect: int,
+    concurrency: int = 16,
+) -> list[Any]:
+    """Set-up requests through the API, `concurrency` at a time; their JSON answers, in
+    order. Anything but `expect` fails the run."""
+    answers: list[Any] = [None] * len(calls)
+    queue = iter(enumerate(calls))
+    async with httpx.AsyncClient(
+        base_url=server.base_url, timeout=REQUEST_TIMEOUT, verify=TLS_CONTEXT
+    ) as http:
+
+        async def worker() -> None:
+            for index, (method, path, headers, body) in queue:
+                response = await http.request(method, path, headers=headers, json=body)
+                if response.status_code != expect:
+                    raise BenchError(
+                        f"set-up: {method} {path} answered {response.status_code}: "
+                        f"{response.text[:500]}"
+                    )
+                answers[index] = response.json()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, len(calls))):
+                group.create_task(worker())
+    return answers
 
 
 @dataclass(frozen=True)
@@ -501,6 +392,8 @@ class World:
     tokens: TestTokens
     merchant_id: str
     outlet_id: str
+    owner_id: str
+    owner_email: str
     owner_token: str
     http: httpx.AsyncClient
 
@@ -533,29 +426,26 @@ class World:
             await self.call("POST", path, self.owner_token, None, 200)
         return campaign_id
 
-    def customer_token(self, subject: uuid.UUID | None = None) -> str:
-        return self.tokens.token(subject=subject or uuid.uuid4())
-
     def customers(self, count: int) -> list[Customer]:
         """New customers: a token each, no account (none is needed to be one)."""
         ids = [uuid.uuid4() for _ in range(count)]
-        return [Customer(subject, self.customer_token(subject)) for subject in ids]
+        return [Customer(subject, self.tokens.token(subject=subject)) for subject in ids]
 
 
-def load_tokens(platform: Server) -> TestTokens:
+def load_tokens(state: Path, platform: Server) -> TestTokens:
     """Tokens signed with the key the platform wrote at start, as svc-auth would sign them."""
-    pem = (STATE_DIR / "keys" / LOCAL_PRIVATE_KEY_FILE).read_text()
+    pem = (state / "keys" / LOCAL_PRIVATE_KEY_FILE).read_text()
     return TestTokens(KeyRing(SigningKey.from_pem(pem)), issuer=platform.base_url)
 
 
-async def build_world(platform: Server, http: httpx.AsyncClient) -> World:
-    tokens = load_tokens(platform)
-    world = World(tokens, "", "", "", http)
+async def build_world(state: Path, platform: Server, http: httpx.AsyncClient) -> World:
+    tokens = load_tokens(state, platform)
     # The owner registers and applies (the token's subject is the applicant), an admin
     # verifies; the owner membership svc-auth then grants is in the owner's next token.
-    # Customers need no account: their tokens alone make them customers to svc-coupons.
-    owner = await AuthApi(http).register(f"owner-{uuid.uuid4().hex[:8]}@bench.example.com")
+    email = f"owner-{uuid.uuid4().hex[:8]}@bench.example.com"
+    owner = await AuthApi(http).register(email)
     applicant = uuid.UUID(owner["id"])
+    world = World(tokens, "", "", owner["id"], email, "", http)
     merchant = await world.call(
         "POST",
         "/api/v1/merchants",
@@ -588,29 +478,27 @@ async def seed_coupons(
     world: World,
     count: int,
     *,
-    customers: Sequence[Customer] = (),
+    customers: Sequence[Customer],
     campaigns: int = 1,
 ) -> list[Coupon]:
-    """Active coupons made by the platform's own claim endpoint, for `customers` in turn
-    (SEED_CUSTOMERS new ones if none), from `campaigns` new campaigns in turn."""
+    """Active coupons made by the platform's own claim endpoint, for `customers` in turn,
+    from `campaigns` new campaigns in turn."""
     campaign_ids = [
         await world.campaign(
             "Bench seed", total_quantity=None, per_customer_limit=10_000, publish=True
         )
         for _ in range(campaigns)
     ]
-    owners = list(islice(cycle(customers or world.customers(SEED_CUSTOMERS)), count))
-    paths = list(islice(cycle(f"/api/v1/campaigns/{c}/claim" for c in campaign_ids), count))
-    load = await drive(
+    owners = list(islice(cycle(customers), count))
+    paths = islice(cycle(f"/api/v1/campaigns/{c}/claim" for c in campaign_ids), count)
+    bodies = await setup_calls(
         platform,
-        [Call("POST", path, bearer(o.token)) for path, o in zip(paths, owners, strict=True)],
-        concurrency=CONCURRENCY,
-        accept={201: None},
-        keep_bodies=True,
+        [("POST", path, bearer(o.token), None) for path, o in zip(paths, owners, strict=True)],
+        expect=201,
     )
     coupons = [
         Coupon(body["id"], body["code"], owner.token, body["owner_user_id"])
-        for owner, body in zip(owners, load.bodies, strict=True)
+        for owner, body in zip(owners, bodies, strict=True)
     ]
     if any(c.owner_id != str(owner.id) for c, owner in zip(coupons, owners, strict=True)):
         raise BenchError("set-up: a claimed coupon is not its claimant's")
@@ -631,31 +519,28 @@ async def give_coupons(
     platform: Server, coupons: Sequence[Coupon], recipients: Sequence[Customer]
 ) -> list[Gift]:
     """Each coupon given by its owner through POST /api/v1/coupons/{code}/transfers."""
-    load = await drive(
+    bodies = await setup_calls(
         platform,
         [
-            Call("POST", f"/api/v1/coupons/{c.code}/transfers", bearer(c.owner_token))
+            ("POST", f"/api/v1/coupons/{c.code}/transfers", bearer(c.owner_token), None)
             for c in coupons
         ],
-        concurrency=CONCURRENCY,
-        accept={201: None},
-        keep_bodies=True,
+        expect=201,
     )
     gifts = [
         Gift(coupon, body["transfer_id"], body["claim_token"], recipient)
         for coupon, body, recipient in zip(
-            coupons, load.bodies, islice(cycle(recipients), len(coupons)), strict=True
+            coupons, bodies, islice(cycle(recipients), len(coupons)), strict=True
         )
     ]
-    if any(b["coupon"]["id"] != g.coupon.id for g, b in zip(gifts, load.bodies, strict=True)):
+    if any(b["coupon"]["id"] != g.coupon.id for g, b in zip(gifts, bodies, strict=True)):
         raise BenchError("set-up: a transfer holds another coupon than the one given")
     return gifts
 
 
 @dataclass(frozen=True)
 class Offer:
-    """An open listing made through the platform's API, and the coupon to be offered for it
-    by its owner, the taker."""
+    """An open listing made through the platform's API, and the coupon its taker offers."""
 
     listing_id: str
     listed: Coupon
@@ -667,10 +552,10 @@ async def list_coupons(
 ) -> list[Offer]:
     """Each of `listed` put on the exchange by its owner, wanting anything; each paired with
     the coupon of `offered` at its place."""
-    load = await drive(
+    bodies = await setup_calls(
         platform,
         [
-            Call(
+            (
                 "POST",
                 "/api/v1/exchange/listings",
                 bearer(c.owner_token),
@@ -678,175 +563,258 @@ async def list_coupons(
             )
             for c in listed
         ],
-        concurrency=CONCURRENCY,
-        accept={201: None},
-        keep_bodies=True,
+        expect=201,
     )
     offers = [
         Offer(body["id"], coupon, offer)
-        for body, coupon, offer in zip(load.bodies, listed, offered, strict=True)
+        for body, coupon, offer in zip(bodies, listed, offered, strict=True)
     ]
-    if any(b["coupon"]["id"] != o.listed.id for o, b in zip(offers, load.bodies, strict=True)):
+    if any(b["coupon"]["id"] != o.listed.id for o, b in zip(offers, bodies, strict=True)):
         raise BenchError("set-up: a listing holds another coupon than the one listed")
     return offers
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """What one wrk run sends, what answers it may get, and how the database is checked
+    against them afterwards (None: nothing to check)."""
+
+    requests: list[HttpRequest]
+    accept: frozenset[str]
+    check: Callable[[WrkRun], Awaitable[list[str]]] | None = None
+
+
+@dataclass
+class Side:
+    """One server's part in a scenario: `batch(n)` makes the requests of a run (n of them
+    for a write run; the list to go round for a read run, n then 0)."""
+
+    server: Server
+    batch: Callable[[int], Awaitable[Batch]]
+
+
+@dataclass
+class Bench:
+    db: asyncpg.Connection
+    database: str
+    platform: Server
+    bare: Server
+    minimal: Server
+    seconds: float
+    wrong: list[str] = field(default_factory=list)
+
+    async def run(
+        self, server: Server, batch: Batch, *, mode: str, connections: int, seconds: float
+    ) -> WrkRun:
+        settle = (lambda: events_delivered(self.db)) if server is self.platform else None
+        try:
+            run = await run_wrk(
+                server.base_url,
+                batch.requests,
+                mode=mode,
+                connections=connections,
+                seconds=seconds if mode == "cycle" else 120,
+                watch=CpuWatch(server.process.pid, self.database),
+                settle=settle,
+            )
+        except LoadError as exc:
+            raise BenchError(f"{server.name}: {exc}\n{server.log_tail()}") from exc
+        unexpected = {k: n for k, n in run.outcomes.items() if k not in batch.accept}
+        if unexpected:
+            raise BenchError(f"{server.name}: unexpected answers {unexpected}")
+        if run.socket_errors["connect"] or run.socket_errors["timeout"]:
+            raise BenchError(f"{server.name}: wrk's socket errors {run.socket_errors}")
+        if mode == "once" and run.requests != len(batch.requests):
+            raise BenchError(
+                f"{server.name}: {run.requests} answers to {len(batch.requests)} requests"
+            )
+        if batch.check is not None:
+            self.wrong += [f"{server.name}: {line}" for line in await batch.check(run)]
+        return run
+
+    async def measure(
+        self,
+        name: str,
+        sides: Mapping[str, Side],
+        *,
+        mode: str,
+        connections: int = CONNECTIONS,
+        fixed: int | None = None,
+    ) -> dict[str, list[WrkRun]]:
+        """A warm-up, then ROUNDS rounds per server, who goes first rotating. Write runs
+        (`once`) send about `seconds` worth of requests at the rate last seen, or `fixed`."""
+        runs: dict[str, list[WrkRun]] = {key: [] for key in sides}
+        rate: dict[str, float] = {}
+
+        def size(key: str) -> int:
+            if mode == "cycle":
+                return 0
+            if fixed is not None:
+                return fixed
+            return max(WARMUP_WRITES, min(MAX_ITEMS, math.ceil(rate[key] * self.seconds)))
+
+        for key, side in sides.items():
+            progress(f"{name}: warm-up on {side.server.name}")
+            warm = await side.batch(0 if mode == "cycle" else fixed or WARMUP_WRITES)
+            seconds = WARMUP_SECONDS
+            rate[key] = (
+                await self.run(
+                    side.server, warm, mode=mode, connections=connections, seconds=seconds
+                )
+            ).per_second
+        keys = list(sides)
+        for round_ in range(ROUNDS):
+            order = keys[round_ % len(keys) :] + keys[: round_ % len(keys)]
+            for key in order:
+                side = sides[key]
+                batch = await side.batch(size(key))
+                progress(
+                    f"{name} round {round_ + 1}: {side.server.name}"
+                    + (f", {len(batch.requests)} requests" if mode == "once" else "")
+                )
+                run = await self.run(
+                    side.server, batch, mode=mode, connections=connections, seconds=self.seconds
+                )
+                rate[key] = run.per_second
+                runs[key].append(run)
+        return runs
+
+
+@dataclass
+class Figures:
+    """A server's figures over a scenario's rounds: the median round's."""
+
+    rate: float
+    p50: float
+    p99: float
+    server_ms: float
+    client_ms: float
+    client_share: float  # the largest of the rounds
+    requests: int
+
+    @classmethod
+    def of(cls, runs: Sequence[WrkRun]) -> Figures:
+        def median(figure: Callable[[WrkRun], float]) -> float:
+            return statistics.median(figure(run) for run in runs)
+
+        return cls(
+            rate=median(lambda r: r.per_second),
+            p50=median(lambda r: r.p50_ms),
+            p99=median(lambda r: r.p99_ms),
+            server_ms=median(lambda r: r.server_ms_per_request),
+            client_ms=median(lambda r: r.client_ms_per_request),
+            client_share=max(r.client_share for r in runs),
+            requests=sum(r.requests for r in runs),
+        )
+
+
+@dataclass
+class Result:
+    number: int
+    title: str
+    unit: str
+    figures: dict[str, Figures]  # by column: platform, bare, minimal
+    target: str
+    met: bool | None  # None: no target, or no verdict (client saturated)
+    ratios: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    foreign: float = 0.0
+    saturated: bool = False
+
+
+def result_of(
+    number: int,
+    title: str,
+    unit: str,
+    runs: Mapping[str, Sequence[WrkRun]],
+    *,
+    target: str,
+    verdict: Callable[[dict[str, Figures]], bool] | None,
+    notes: Sequence[str] = (),
+) -> Result:
+    figures = {key: Figures.of(r) for key, r in runs.items()}
+    every = [run for r in runs.values() for run in r]
+    saturated = any(run.client_saturated for run in every)
+    platform = figures["platform"]
+    ratios = {
+        key: platform.rate / f.rate for key, f in figures.items() if key != "platform" and f.rate
+    }
+    met = None if verdict is None or saturated else verdict(figures)
+    foreign = sum(run.foreign_cpu for run in every) / (
+        sum(run.watched for run in every) * (os.cpu_count() or 1)
+    )
+    return Result(
+        number, title, unit, figures, target, met, ratios, list(notes), foreign, saturated
+    )
+
+
+# --- requests ------------------------------------------------------------------------------
+
+READ_OK = frozenset({"200"})
+
+
+def cycle_of(
+    requests: list[HttpRequest], accept: frozenset[str] = READ_OK
+) -> Callable[[int], Awaitable[Batch]]:
+    async def batch(_: int) -> Batch:
+        return Batch(requests, accept)
+
+    return batch
+
+
+def minimal_side(bench: Bench, *, write: bool) -> Side:
+    """The minimal app's counterpart: a primary-key read, or one conditional UPDATE, on
+    rows taken in turn."""
+    if not write:
+        reads = [HttpRequest("GET", f"/items/{i}") for i in range(1, 161)]
+        return Side(bench.minimal, cycle_of(reads))
+
+    async def batch(n: int) -> Batch:
+        return Batch(
+            [HttpRequest("POST", f"/items/{i % 1000 + 1}/take") for i in range(n)], READ_OK
+        )
+
+    return Side(bench.minimal, batch)
 
 
 # --- scenarios -----------------------------------------------------------------------------
 
 
-@dataclass
-class Line:
-    label: str
-    platform: float
-    bare: float
-    unit: str = ""
+async def scenario_lookup(bench: Bench, coupons: Sequence[Coupon]) -> Result:
+    platform = [
+        HttpRequest("GET", f"/api/v1/coupons/{c.code}", bearer(c.owner_token)) for c in coupons
+    ]
+    bare = [HttpRequest("GET", f"/coupons/{c.code}") for c in coupons]
+    runs = await bench.measure(
+        "lookup",
+        {
+            "platform": Side(bench.platform, cycle_of(platform)),
+            "bare": Side(bench.bare, cycle_of(bare)),
+            "minimal": minimal_side(bench, write=False),
+        },
+        mode="cycle",
+    )
 
+    def verdict(f: dict[str, Figures]) -> bool:
+        p = f["platform"]
+        return p.rate / f["bare"].rate >= LOOKUP_TARGET and p.p99 < LOOKUP_P99_MS
 
-@dataclass
-class Result:
-    title: str
-    lines: list[Line]
-    ratio: float  # platform / bare of the headline figure
-    target: str
-    met: bool
-    notes: list[str] = field(default_factory=list)
-    baseline: str = "bare"
-    foreign: float = 0.0  # share of the machine's CPU other processes used while timed
-
-
-async def undelivered_events(db: asyncpg.Connection) -> list[str]:
-    """Each undelivered event: its service, type, attempts and last error."""
-    found: list[str] = []
-    for schema in OUTBOX_SCHEMAS:
-        # The bare app writes outbox rows too (its statements are the platform's), but
-        # nothing of it delivers them.
-        rows = await db.fetch(
-            f'SELECT type, attempts, last_error FROM "{schema}".outbox '  # noqa: S608
-            "WHERE delivered_at IS NULL AND actor IS DISTINCT FROM $1 ORDER BY occurred_at",
-            BARE_ACTOR,
-        )
-        found += [
-            f"{schema} {r['type']} ({r['attempts']} attempts: {r['last_error']})" for r in rows
-        ]
-    return found
-
-
-async def events_delivered(db: asyncpg.Connection) -> float:
-    """Wait until the platform has delivered every event it committed (it delivers them in
-    the background), so that one scenario's deliveries do not run into the next one's
-    timing; the seconds waited. BenchError when they do not get delivered."""
-    started = time.monotonic()
-    while left := await undelivered_events(db):
-        if time.monotonic() - started > DELIVERY_TIMEOUT:
-            raise BenchError(
-                f"{len(left)} events undelivered after {DELIVERY_TIMEOUT:.0f} s, the first: "
-                + "; ".join(left[:3])
-            )
-        await asyncio.sleep(0.05)
-    return time.monotonic() - started
-
-
-async def scenario_lookup(
-    platform: Server, bare: Server, coupons: Sequence[Coupon], requests: int, warmup: int
-) -> Result:
-    def platform_calls(n: int) -> list[Call]:
-        return [
-            Call("GET", f"/api/v1/coupons/{c.code}", bearer(c.owner_token))
-            for c in islice(cycle(coupons), n)
-        ]
-
-    def bare_calls(n: int) -> list[Call]:
-        return [Call("GET", f"/coupons/{c.code}") for c in islice(cycle(coupons), n)]
-
-    calls_for = {platform.name: platform_calls, bare.name: bare_calls}
-    for server in (platform, bare):
-        progress(f"lookup: {warmup} warm-up requests on {server.name}")
-        await drive(
-            server, calls_for[server.name](warmup), concurrency=CONCURRENCY, accept={200: None}
-        )
-    loads: dict[str, list[Load]] = {platform.name: [], bare.name: []}
-    per_round = requests // ROUNDS
-    for round_ in range(1, ROUNDS + 1):
-        for server in turns(round_, platform, bare):
-            progress(f"lookup round {round_}: {per_round} requests on {server.name}")
-            loads[server.name].append(
-                await drive(
-                    server,
-                    calls_for[server.name](per_round),
-                    concurrency=CONCURRENCY,
-                    accept={200: None},
-                )
-            )
-    return median_round_result(
-        f"1. Lookup by code: GET /api/v1/coupons/{{code}}, owner's token; {ROUNDS} rounds of "
-        f"{per_round} requests per server, alternating, at concurrency {CONCURRENCY} after "
-        f"{warmup} warm-up; median round",
+    return result_of(
+        1,
+        f"Lookup: GET /api/v1/coupons/{{code}} with the owner's token, {len(coupons)} coupons "
+        "in turn; minimal: a primary-key read",
         "requests/s",
-        loads[platform.name],
-        loads[bare.name],
-        LOOKUP_TARGET,
+        runs,
+        target=f">= {LOOKUP_TARGET:.2f}x bare, p99 < {LOOKUP_P99_MS:.0f} ms",
+        verdict=verdict,
     )
 
 
-def median_round_result(
-    title: str,
-    rate: str,
-    platform: Sequence[Load],
-    bare: Sequence[Load],
-    target: float,
-    notes: Sequence[str] = (),
-) -> Result:
-    """A throughput scenario run in rounds: the median round's rate for each server, their
-    ratio against `target`, and latency and CPU over all rounds."""
-    p_rate = median_of(platform, lambda load: load.per_second)
-    b_rate = median_of(bare, lambda load: load.per_second)
-    p, b = combined(platform), combined(bare)
-    ratio = p_rate / b_rate
-    return Result(
-        title,
-        [
-            Line(rate, p_rate, b_rate),
-            Line("p50 latency", p.percentile_ms(50), b.percentile_ms(50), "ms"),
-            Line("p99 latency", p.percentile_ms(99), b.percentile_ms(99), "ms"),
-            Line("server CPU/request", p.cpu_ms_per_call, b.cpu_ms_per_call, "ms"),
-        ],
-        ratio,
-        f">= {target:.2f}x",
-        ratio >= target,
-        list(notes),
-        foreign=foreign_share([p, b]),
-    )
-
-
-def foreign_share(loads: Sequence[Load]) -> float:
-    return sum(load.foreign_cpu for load in loads) / (
-        sum(load.wall for load in loads) * (os.cpu_count() or 1)
-    )
-
-
-def median_of(loads: Sequence[Load], figure: Callable[[Load], float]) -> float:
-    return statistics.median(figure(load) for load in loads)
-
-
-def combined(loads: Sequence[Load]) -> Load:
-    """Several loads of one server as one: every latency, the wall times and CPU summed."""
-    outcomes: Counter[str] = Counter()
-    for load in loads:
-        outcomes.update(load.outcomes)
-    return Load(
-        latencies=[latency for load in loads for latency in load.latencies],
-        wall=sum(load.wall for load in loads),
-        outcomes=outcomes,
-        bodies=[body for load in loads for body in load.bodies],
-        server_cpu=sum(load.server_cpu for load in loads),
-        foreign_cpu=sum(load.foreign_cpu for load in loads),
-    )
-
-
-def turns(round_: int, *servers: Server) -> tuple[Server, ...]:
-    """The servers in the order they take round `round_`: who goes first alternates, so
-    that drift in the machine's speed hits both alike."""
-    return servers if round_ % 2 else tuple(reversed(servers))
+def ratio_verdict(target: float) -> Callable[[dict[str, Figures]], bool]:
+    return lambda f: f["platform"].rate / f["bare"].rate >= target
 
 
 async def issued_counts(db: asyncpg.Connection, campaign_id: str) -> tuple[int, int]:
@@ -859,296 +827,326 @@ async def issued_counts(db: asyncpg.Connection, campaign_id: str) -> tuple[int, 
     return int(row[0]), int(row[1])
 
 
-async def scenario_flash(
-    platform: Server, bare: Server, world: World, db: asyncpg.Connection, rounds: int
-) -> tuple[Result, list[str]]:
-    """Rounds alternate between the two servers, so drift hits both alike; a fresh
-    campaign per round. Returns the result and any wrong count."""
-    accept: dict[int, str | None] = {201: None, 409: "sold_out"}
-    rates: dict[str, list[float]] = {"platform": [], "bare": []}
-    loads: dict[str, list[Load]] = {"platform": [], "bare": []}
+async def scenario_claim(bench: Bench, world: World) -> Result:
+    """One customer per server claims again and again from a campaign of its own per run
+    (the per-customer limit is at most 10,000), unlimited in quantity."""
+    customer = world.customers(1)[0]
     notes: list[str] = []
-    wrong: list[str] = []
-    for round_ in range(1, rounds + 1):
-        for server in (platform, bare):
+
+    def side(server: Server) -> Side:
+        async def batch(n: int) -> Batch:
             campaign_id = await world.campaign(
-                f"Flash {server.name} {round_}",
-                total_quantity=FLASH_QUANTITY,
-                per_customer_limit=1,
-                publish=True,
+                f"Claim {server.name}", total_quantity=None, per_customer_limit=10_000, publish=True
             )
-            if server is platform:
-                path = f"/api/v1/campaigns/{campaign_id}/claim"
-                calls = [
-                    Call("POST", path, bearer(world.customer_token()))
-                    for _ in range(FLASH_CUSTOMERS)
-                ]
-            else:  # the bare app takes the customer's id as a header: it has no auth
-                path = f"/campaigns/{campaign_id}/claim"
-                calls = [
-                    Call("POST", path, {"X-User-Id": str(uuid.uuid4())})
-                    for _ in range(FLASH_CUSTOMERS)
-                ]
-            progress(f"flash claim round {round_}: {FLASH_CUSTOMERS} customers on {server.name}")
-            load = await drive(server, calls, concurrency=FLASH_CUSTOMERS, accept=accept)
-            claimed = load.outcomes["201"]
-            issued, rows = await issued_counts(db, campaign_id)
-            rates[server.name].append(claimed / load.wall)
-            loads[server.name].append(load)
-            notes.append(
-                f"round {round_} {server.name:>8}: {claimed} x 201, {load.outcomes['sold_out']} x "
-                f"409 sold_out; DB issued_count {issued}, coupon rows {rows}"
+            if server is bench.platform:
+                path, headers = f"/api/v1/campaigns/{campaign_id}/claim", bearer(customer.token)
+            else:
+                path, headers = f"/campaigns/{campaign_id}/claim", {"X-User-Id": str(customer.id)}
+
+            async def check(run: WrkRun) -> list[str]:
+                issued, rows = await issued_counts(bench.db, campaign_id)
+                claimed = run.outcomes["201"]
+                if claimed == issued == rows == n:
+                    return []
+                return [f"claim: {claimed} x 201 of {n}; DB issued_count {issued}, rows {rows}"]
+
+            return Batch(
+                [HttpRequest("POST", path, headers, b"")] * min(n, 10_000),
+                frozenset({"201"}),
+                check,
             )
-            if not claimed == issued == rows == FLASH_QUANTITY:
-                wrong.append(f"flash claim on {server.name}: {notes[-1]}")
-            await events_delivered(db)
-    p, b = statistics.median(rates["platform"]), statistics.median(rates["bare"])
-    ratio = p / b
-    result = Result(
-        f"2. Flash claim: {FLASH_CUSTOMERS} distinct customers at once, total_quantity "
-        f"{FLASH_QUANTITY}, per_customer_limit 1; median of {rounds} rounds",
-        [
-            Line("claims/s", p, b),
-            *(
-                Line(
-                    label,
-                    median_of(loads["platform"], figure),
-                    median_of(loads["bare"], figure),
-                    "ms",
-                )
-                for label, figure in (
-                    ("burst wall time", lambda load: load.wall * 1000),
-                    ("p50 latency", lambda load: load.percentile_ms(50)),
-                    ("p99 latency", lambda load: load.percentile_ms(99)),
-                    ("server CPU/request", lambda load: load.cpu_ms_per_call),
-                )
-            ),
-        ],
-        ratio,
-        f">= {CLAIM_TARGET:.2f}x",
-        ratio >= CLAIM_TARGET,
-        notes,
-        foreign=foreign_share(loads["platform"] + loads["bare"]),
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
+        "claim",
+        {
+            "platform": side(bench.platform),
+            "bare": side(bench.bare),
+            "minimal": minimal_side(bench, write=True),
+        },
+        mode="once",
     )
-    return result, wrong
+    notes.append("every run: the campaign's issued_count and coupon rows equal the 201s answered")
+    return result_of(
+        2,
+        "Claim: POST /api/v1/campaigns/{id}/claim, one customer, unlimited campaign; "
+        "minimal: one conditional UPDATE",
+        "claims/s",
+        runs,
+        target=f">= {CLAIM_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(CLAIM_TARGET),
+        notes=notes,
+    )
 
 
-async def write_rounds(
-    platform: Server,
-    bare: Server,
-    db: asyncpg.Connection,
-    name: str,
-    noun: str,
-    items: Mapping[str, Sequence[Item]],
-    calls_for: Callable[[Server, Sequence[Item]], list[Call]],
-    *,
-    warmup: int,
-    per_round: int,
-) -> tuple[dict[str, list[Load]], list[float]]:
-    """A write scenario's rounds: `warmup` items of each server's own, then ROUNDS rounds of
-    `per_round` distinct items per server, alternating, CONCURRENCY at a time, each item used
-    once. The loads per server, and how long the platform's events took to be delivered
-    after each of its rounds (waited for before the bare app's turn)."""
-    for server in (platform, bare):
-        progress(f"{name}: {warmup} warm-up {noun} on {server.name}")
-        warm = calls_for(server, items[server.name][:warmup])
-        await drive(server, warm, concurrency=CONCURRENCY, accept={200: None})
-    await events_delivered(db)
-    loads: dict[str, list[Load]] = {platform.name: [], bare.name: []}
-    drained: list[float] = []
-    for round_ in range(1, ROUNDS + 1):
-        for server in turns(round_, platform, bare):
-            first = warmup + (round_ - 1) * per_round
-            mine = items[server.name][first : first + per_round]
-            progress(f"{name} round {round_}: {per_round} {noun} on {server.name}")
-            loads[server.name].append(
-                await drive(
-                    server, calls_for(server, mine), concurrency=CONCURRENCY, accept={200: None}
-                )
-            )
-            if server is platform:
-                # Its events go out in the background: before the bare app's turn.
-                drained.append(await events_delivered(db))
-    return loads, drained
-
-
-async def scenario_redeem(
-    platform: Server,
-    bare: Server,
-    world: World,
-    db: asyncpg.Connection,
-    coupons: dict[str, list[Coupon]],
-    redeems: int,
-) -> tuple[Result, list[str]]:
+async def scenario_redeem(bench: Bench, world: World) -> Result:
+    """Coupons seeded into one campaign (bench/seeding.py), each redeemed once by the
+    merchant's owner at the outlet."""
+    campaign_id = uuid.UUID(
+        await world.campaign("Redeem", total_quantity=None, per_customer_limit=10_000, publish=True)
+    )
     body = {"outlet_id": world.outlet_id, "order_amount": ORDER_AMOUNT}
 
-    def calls_for(server: Server, coupons_: Sequence[Coupon]) -> list[Call]:
-        if server is platform:
-            return [
-                Call("POST", f"/api/v1/coupons/{c.code}/redeem", bearer(world.owner_token), body)
-                for c in coupons_
-            ]
-        return [Call("POST", f"/coupons/{c.code}/redeem", {}, body) for c in coupons_]
+    def side(server: Server) -> Side:
+        async def batch(n: int) -> Batch:
+            seeded = await seed_active_coupons(
+                bench.db, campaign_id=campaign_id, owner_id=uuid.uuid4(), count=n
+            )
+            if server is bench.platform:
+                requests = [
+                    HttpRequest.json(
+                        "POST", f"/api/v1/coupons/{code}/redeem", body, bearer(world.owner_token)
+                    )
+                    for _, code in seeded
+                ]
+            else:
+                requests = [
+                    HttpRequest.json("POST", f"/coupons/{code}/redeem", body) for _, code in seeded
+                ]
 
-    per_round = redeems // ROUNDS
-    loads, drained = await write_rounds(
-        platform,
-        bare,
-        db,
+            async def check(run: WrkRun) -> list[str]:
+                ids = [coupon_id for coupon_id, _ in seeded]
+                row = await bench.db.fetchrow(
+                    "SELECT (SELECT count(*) FROM coupons.redemptions WHERE coupon_id = ANY($1)),"
+                    " (SELECT count(*) FROM coupons.coupons"
+                    "  WHERE id = ANY($1) AND status = 'redeemed')",
+                    ids,
+                )
+                assert row is not None
+                if run.outcomes["200"] == row[0] == row[1] == n:
+                    return []
+                return [
+                    f"redeem: {run.outcomes['200']} x 200 of {n}; DB redemptions {row[0]}, "
+                    f"coupons redeemed {row[1]}"
+                ]
+
+            return Batch(requests, READ_OK, check)
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
         "redeem",
-        "coupons",
-        coupons,
-        calls_for,
-        warmup=REDEEM_WARMUP,
-        per_round=per_round,
+        {
+            "platform": side(bench.platform),
+            "bare": side(bench.bare),
+            "minimal": minimal_side(bench, write=True),
+        },
+        mode="once",
     )
-    notes = [
-        "platform: every coupon.redeemed event in the audit trail at most "
-        f"{max(drained) * 1000:.0f} ms after the round's last answer"
-    ]
-    wrong: list[str] = []
-    measured = ROUNDS * per_round
-    for server in (platform, bare):
-        load = combined(loads[server.name])
-        ids = [uuid.UUID(c.id) for c in coupons[server.name][REDEEM_WARMUP:][:measured]]
-        row = await db.fetchrow(
-            "SELECT (SELECT count(*) FROM coupons.redemptions WHERE coupon_id = ANY($1)), "
-            "(SELECT count(*) FROM coupons.coupons WHERE id = ANY($1) AND status = 'redeemed')",
-            ids,
-        )
-        assert row is not None
-        notes.append(
-            f"{server.name:>8}: {load.outcomes['200']} x 200; DB redemptions {row[0]}, "
-            f"coupons redeemed {row[1]}"
-        )
-        if not load.outcomes["200"] == row[0] == row[1] == measured:
-            wrong.append(f"redeem on {server.name}: {notes[-1]}")
-    result = median_round_result(
-        f"3. Redeem: POST /api/v1/coupons/{{code}}/redeem by the owner at an outlet; {ROUNDS} "
-        f"rounds of {per_round} distinct coupons per server, alternating, at concurrency "
-        f"{CONCURRENCY} after {REDEEM_WARMUP} warm-up; median round",
+    return result_of(
+        3,
+        "Redeem: POST /api/v1/coupons/{code}/redeem by the merchant's owner, each coupon once; "
+        "minimal: one conditional UPDATE",
         "redemptions/s",
-        loads[platform.name],
-        loads[bare.name],
-        REDEEM_TARGET,
-        notes,
+        runs,
+        target=f">= {REDEEM_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(REDEEM_TARGET),
+        notes=["every run: redemptions and redeemed coupons equal the 200s answered"],
     )
-    return result, wrong
 
 
-async def scenario_transfer(
-    platform: Server,
-    bare: Server,
-    world: World,
-    db: asyncpg.Connection,
-    accepts: int,
-) -> tuple[Result, list[str]]:
-    """Gifts made through the platform's API, half of them accepted on each server."""
-    per_server = EXCHANGE_WARMUP + accepts
+def cpu_verdict(lookup_ms: float) -> Callable[[dict[str, Figures]], bool]:
+    return lambda f: f["platform"].server_ms <= CPU_VS_LOOKUP * lookup_ms
+
+
+async def scenario_wallet(bench: Bench, customers: Sequence[Customer], lookup_ms: float) -> Result:
+    requests = [HttpRequest("GET", "/api/v1/wallet", bearer(c.token)) for c in customers]
+    runs = await bench.measure(
+        "wallet",
+        {
+            "platform": Side(bench.platform, cycle_of(requests)),
+            "minimal": minimal_side(bench, write=False),
+        },
+        mode="cycle",
+    )
+    return result_of(
+        4,
+        f"Wallet: GET /api/v1/wallet by {len(customers)} customers of {WALLET_COUPONS} coupons "
+        "each; minimal: a primary-key read",
+        "requests/s",
+        runs,
+        target=f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's ({lookup_ms:.2f} ms)",
+        verdict=cpu_verdict(lookup_ms),
+    )
+
+
+async def scenario_me(bench: Bench, access_tokens: Sequence[str], lookup_ms: float) -> Result:
+    requests = [HttpRequest("GET", "/api/v1/auth/me", bearer(t)) for t in access_tokens]
+    runs = await bench.measure(
+        "me",
+        {
+            "platform": Side(bench.platform, cycle_of(requests)),
+            "minimal": minimal_side(bench, write=False),
+        },
+        mode="cycle",
+    )
+    return result_of(
+        5,
+        f"Me: GET /api/v1/auth/me, {len(access_tokens)} access tokens svc-auth issued to a "
+        "merchant owner; minimal: a primary-key read",
+        "requests/s",
+        runs,
+        target=f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's ({lookup_ms:.2f} ms)",
+        verdict=cpu_verdict(lookup_ms),
+    )
+
+
+async def scenario_refresh(bench: Bench, world: World, login: Mapping[str, Any]) -> Result:
+    """A fresh refresh token per request, seeded like the one the owner's sign-in got."""
+    row = await bench.db.fetchrow(
+        "SELECT user_id, client_id, scope FROM auth.refresh_tokens WHERE user_id = $1 LIMIT 1",
+        uuid.UUID(world.owner_id),
+    )
+    if row is None:
+        raise BenchError("set-up: the owner's sign-in left no refresh token")
+
+    async def batch(n: int) -> Batch:
+        tokens = await seed_refresh_tokens(
+            bench.db,
+            user_id=row["user_id"],
+            client_id=row["client_id"],
+            scope=row["scope"],
+            count=n,
+        )
+        requests = [
+            HttpRequest.form(
+                "/api/v1/auth/token",
+                {"grant_type": "refresh_token", "refresh_token": t, "client_id": row["client_id"]},
+            )
+            for t in tokens
+        ]
+
+        async def check(run: WrkRun) -> list[str]:
+            from svc_auth.utils.opaque import digest
+
+            rotated = await bench.db.fetchval(
+                "SELECT count(*) FROM auth.refresh_tokens"
+                " WHERE token_hash = ANY($1) AND rotated_at IS NOT NULL AND revoked_at IS NULL",
+                [digest(t) for t in tokens],
+            )
+            if run.outcomes["200"] == rotated == n:
+                return []
+            return [f"refresh: {run.outcomes['200']} x 200 of {n}; DB rotated {rotated}"]
+
+        return Batch(requests, READ_OK, check)
+
+    runs = await bench.measure(
+        "token refresh",
+        {"platform": Side(bench.platform, batch), "minimal": minimal_side(bench, write=True)},
+        mode="once",
+    )
+    del login
+    return result_of(
+        6,
+        "Token refresh: POST /api/v1/auth/token grant_type=refresh_token, a fresh refresh "
+        "token each; minimal: one conditional UPDATE",
+        "tokens/s",
+        runs,
+        target="none (an RS256 signature each)",
+        verdict=None,
+        notes=["every run: each refresh token answered 200 and rotated, none revoked"],
+    )
+
+
+async def scenario_transfer(bench: Bench, world: World, accepts: int) -> Result:
+    """Gifts made through the platform's API, accepted each once."""
+    per_round = accepts // ROUNDS
+    per_server = EXCHANGE_WARMUP + ROUNDS * per_round
     senders = world.customers(SEED_CUSTOMERS)
     progress(f"transfer accept: seeding {2 * per_server} coupons through the claim endpoint")
     coupons = await seed_coupons(
-        platform, world, 2 * per_server, customers=senders, campaigns=EXCHANGE_CAMPAIGNS
+        bench.platform, world, 2 * per_server, customers=senders, campaigns=EXCHANGE_CAMPAIGNS
     )
     progress(f"transfer accept: {2 * per_server} gifts through POST .../transfers")
-    gifts = await give_coupons(platform, coupons, world.customers(SEED_CUSTOMERS))
-    mine = {platform.name: gifts[:per_server], bare.name: gifts[per_server:]}
+    gifts = await give_coupons(bench.platform, coupons, world.customers(SEED_CUSTOMERS))
+    pools = {"platform": iter(gifts[:per_server]), "bare": iter(gifts[per_server:])}
 
-    def calls_for(server: Server, gifts_: Sequence[Gift]) -> list[Call]:
-        if server is platform:
-            return [
-                Call(
-                    "POST",
-                    f"/api/v1/transfers/{g.transfer_id}/accept",
-                    bearer(g.recipient.token),
-                    {"claim_token": g.claim_token},
+    def side(server: Server, key: str) -> Side:
+        async def batch(n: int) -> Batch:
+            mine = list(islice(pools[key], n))
+            if server is bench.platform:
+                requests = [
+                    HttpRequest.json(
+                        "POST",
+                        f"/api/v1/transfers/{g.transfer_id}/accept",
+                        {"claim_token": g.claim_token},
+                        bearer(g.recipient.token),
+                    )
+                    for g in mine
+                ]
+            else:
+                requests = [
+                    HttpRequest.json(
+                        "POST",
+                        f"/transfers/{g.transfer_id}/accept",
+                        {"claim_token": g.claim_token},
+                        {"X-User-Id": str(g.recipient.id)},
+                    )
+                    for g in mine
+                ]
+
+            async def check(run: WrkRun) -> list[str]:
+                row = await bench.db.fetchrow(
+                    "SELECT count(*) FILTER (WHERE transfer.status = 'accepted' "
+                    "  AND transfer.recipient_user_id = gift.recipient"
+                    "  AND transfer.closed_at IS NOT NULL),"
+                    " count(*) FILTER (WHERE coupon.owner_user_id = gift.recipient "
+                    "  AND coupon.code <> gift.old_code AND coupon.status = 'active')"
+                    " FROM unnest($1::uuid[], $2::uuid[], $3::text[])"
+                    "  AS gift(transfer_id, recipient, old_code)"
+                    " JOIN coupons.transfers transfer ON transfer.id = gift.transfer_id"
+                    " JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id",
+                    [uuid.UUID(g.transfer_id) for g in mine],
+                    [g.recipient.id for g in mine],
+                    [g.coupon.code for g in mine],
                 )
-                for g in gifts_
-            ]
-        return [
-            Call(
-                "POST",
-                f"/transfers/{g.transfer_id}/accept",
-                {"X-User-Id": str(g.recipient.id)},
-                {"claim_token": g.claim_token},
-            )
-            for g in gifts_
-        ]
+                assert row is not None
+                if run.outcomes["200"] == row[0] == row[1] == len(mine):
+                    return []
+                return [
+                    f"transfer accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
+                    f"{row[0]}, coupons the recipient's under a new code {row[1]}"
+                ]
 
-    per_round = accepts // ROUNDS
-    loads, drained = await write_rounds(
-        platform,
-        bare,
-        db,
+            return Batch(requests, READ_OK, check)
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
         "transfer accept",
-        "gifts",
-        mine,
-        calls_for,
-        warmup=EXCHANGE_WARMUP,
-        per_round=per_round,
+        {
+            "platform": side(bench.platform, "platform"),
+            "bare": side(bench.bare, "bare"),
+            "minimal": minimal_side(bench, write=True),
+        },
+        mode="once",
+        fixed=per_round,
     )
-    notes = [
-        "platform: every transfer.accepted and coupon.transferred event in the audit trail at "
-        f"most {max(drained) * 1000:.0f} ms after the round's last answer"
-    ]
-    wrong: list[str] = []
-    measured = ROUNDS * per_round
-    for server in (platform, bare):
-        load = combined(loads[server.name])
-        timed = mine[server.name][EXCHANGE_WARMUP:][:measured]
-        row = await db.fetchrow(
-            "SELECT count(*) FILTER (WHERE transfer.status = 'accepted' "
-            "  AND transfer.recipient_user_id = gift.recipient AND transfer.closed_at IS NOT NULL),"
-            " count(*) FILTER (WHERE coupon.owner_user_id = gift.recipient "
-            "  AND coupon.code <> gift.old_code AND coupon.status = 'active')"
-            " FROM unnest($1::uuid[], $2::uuid[], $3::text[])"
-            "  AS gift(transfer_id, recipient, old_code)"
-            " JOIN coupons.transfers transfer ON transfer.id = gift.transfer_id"
-            " JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id",
-            [uuid.UUID(g.transfer_id) for g in timed],
-            [g.recipient.id for g in timed],
-            [g.coupon.code for g in timed],
-        )
-        assert row is not None
-        notes.append(
-            f"{server.name:>8}: {load.outcomes['200']} x 200; DB transfers accepted by their "
-            f"recipients {row[0]}, coupons now the recipient's under a new code {row[1]}"
-        )
-        if not load.outcomes["200"] == row[0] == row[1] == measured:
-            wrong.append(f"transfer accept on {server.name}: {notes[-1]}")
-    total = await db.fetchval("SELECT count(*) FROM coupons.transfers WHERE status = 'accepted'")
-    expected = 2 * (EXCHANGE_WARMUP + measured)  # both servers' warm-up and rounds
-    notes.append(f"coupons.transfers accepted, warm-up included: {total} of {expected}")
-    if total != expected:
-        wrong.append(f"transfer accept: {notes[-1]}")
-    result = median_round_result(
-        f"4. Transfer accept: POST /api/v1/transfers/{{id}}/accept with the claim token, by "
-        f"another customer; {ROUNDS} rounds of {per_round} distinct gifts per server, "
-        f"alternating, at concurrency {CONCURRENCY} after {EXCHANGE_WARMUP} warm-up; median round",
+    return result_of(
+        7,
+        f"Transfer accept: POST /api/v1/transfers/{{id}}/accept with the claim token, "
+        f"{per_round} distinct gifts a round; minimal: one conditional UPDATE",
         "accepts/s",
-        loads[platform.name],
-        loads[bare.name],
-        TRANSFER_TARGET,
-        notes,
+        runs,
+        target=f">= {TRANSFER_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(TRANSFER_TARGET),
+        notes=[
+            "every run: each transfer accepted by its recipient, the coupon theirs under a new code"
+        ],
     )
-    return result, wrong
 
 
-async def scenario_swap(
-    platform: Server,
-    bare: Server,
-    world: World,
-    db: asyncpg.Connection,
-    accepts: int,
-) -> tuple[Result, list[str]]:
-    """Listings made through the platform's API, half of them accepted on each server, each
-    by a customer offering a coupon of their own."""
-    per_server = EXCHANGE_WARMUP + accepts
+async def scenario_swap(bench: Bench, world: World, accepts: int) -> Result:
+    """Listings made through the platform's API, each accepted once by a customer offering
+    a coupon of their own."""
+    per_round = accepts // ROUNDS
+    per_server = EXCHANGE_WARMUP + ROUNDS * per_round
     listers = world.customers(SEED_CUSTOMERS)
     takers = world.customers(SEED_CUSTOMERS)
     progress(f"listing accept: seeding {4 * per_server} coupons through the claim endpoint")
     coupons = await seed_coupons(
-        platform,
+        bench.platform,
         world,
         4 * per_server,
         # Listers' and takers' coupons alternate: [0::2] are the listers', [1::2] the takers'.
@@ -1156,102 +1154,169 @@ async def scenario_swap(
         campaigns=EXCHANGE_CAMPAIGNS,
     )
     progress(f"listing accept: {2 * per_server} listings through POST /api/v1/exchange/listings")
-    offers = await list_coupons(platform, coupons[0::2], coupons[1::2])
-    mine = {platform.name: offers[:per_server], bare.name: offers[per_server:]}
+    offers = await list_coupons(bench.platform, coupons[0::2], coupons[1::2])
+    pools = {"platform": iter(offers[:per_server]), "bare": iter(offers[per_server:])}
 
-    def calls_for(server: Server, offers_: Sequence[Offer]) -> list[Call]:
-        if server is platform:
-            return [
-                Call(
-                    "POST",
-                    f"/api/v1/exchange/listings/{o.listing_id}/accept",
-                    bearer(o.offered.owner_token),
-                    {"offered_coupon_code": o.offered.code},
+    def side(server: Server, key: str) -> Side:
+        async def batch(n: int) -> Batch:
+            mine = list(islice(pools[key], n))
+            if server is bench.platform:
+                requests = [
+                    HttpRequest.json(
+                        "POST",
+                        f"/api/v1/exchange/listings/{o.listing_id}/accept",
+                        {"offered_coupon_code": o.offered.code},
+                        bearer(o.offered.owner_token),
+                    )
+                    for o in mine
+                ]
+            else:
+                requests = [
+                    HttpRequest.json(
+                        "POST",
+                        f"/listings/{o.listing_id}/accept",
+                        {"offered_coupon_code": o.offered.code},
+                        {"X-User-Id": o.offered.owner_id},
+                    )
+                    for o in mine
+                ]
+
+            async def check(run: WrkRun) -> list[str]:
+                row = await bench.db.fetchrow(
+                    "SELECT count(*) FILTER (WHERE listing.status = 'accepted'"
+                    "  AND listing.accepted_by_user_id = swap.taker"
+                    "  AND listing.offered_coupon_id = swap.offered_id),"
+                    " count(*) FILTER (WHERE listed.owner_user_id = swap.taker"
+                    "  AND listed.code <> swap.listed_code AND listed.status = 'active'),"
+                    " count(*) FILTER (WHERE offered.owner_user_id = swap.lister"
+                    "  AND offered.code <> swap.offered_code AND offered.status = 'active')"
+                    " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
+                    "  $6::text[])"
+                    "  AS swap(listing_id, lister, taker, offered_id, listed_code, offered_code)"
+                    " JOIN coupons.listings listing ON listing.id = swap.listing_id"
+                    " JOIN coupons.coupons listed ON listed.id = listing.coupon_id"
+                    " JOIN coupons.coupons offered ON offered.id = swap.offered_id",
+                    [uuid.UUID(o.listing_id) for o in mine],
+                    [uuid.UUID(o.listed.owner_id) for o in mine],
+                    [uuid.UUID(o.offered.owner_id) for o in mine],
+                    [uuid.UUID(o.offered.id) for o in mine],
+                    [o.listed.code for o in mine],
+                    [o.offered.code for o in mine],
                 )
-                for o in offers_
-            ]
-        return [
-            Call(
-                "POST",
-                f"/listings/{o.listing_id}/accept",
-                {"X-User-Id": o.offered.owner_id},
-                {"offered_coupon_code": o.offered.code},
-            )
-            for o in offers_
-        ]
+                assert row is not None
+                if run.outcomes["200"] == row[0] == row[1] == row[2] == len(mine):
+                    return []
+                return [
+                    f"listing accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
+                    f"{row[0]}, listed coupons the taker's {row[1]}, offered the lister's "
+                    f"{row[2]}"
+                ]
 
-    per_round = accepts // ROUNDS
-    loads, drained = await write_rounds(
-        platform,
-        bare,
-        db,
+            return Batch(requests, READ_OK, check)
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
         "listing accept",
-        "listings",
-        mine,
-        calls_for,
-        warmup=EXCHANGE_WARMUP,
-        per_round=per_round,
+        {
+            "platform": side(bench.platform, "platform"),
+            "bare": side(bench.bare, "bare"),
+            "minimal": minimal_side(bench, write=True),
+        },
+        mode="once",
+        fixed=per_round,
     )
-    notes = [
-        "platform: every listing.accepted and coupon.transferred event in the audit trail at "
-        f"most {max(drained) * 1000:.0f} ms after the round's last answer"
-    ]
-    wrong: list[str] = []
-    measured = ROUNDS * per_round
-    for server in (platform, bare):
-        load = combined(loads[server.name])
-        timed = mine[server.name][EXCHANGE_WARMUP:][:measured]
-        row = await db.fetchrow(
-            "SELECT count(*) FILTER (WHERE listing.status = 'accepted'"
-            "  AND listing.accepted_by_user_id = swap.taker"
-            "  AND listing.offered_coupon_id = swap.offered_id),"
-            " count(*) FILTER (WHERE listed.owner_user_id = swap.taker"
-            "  AND listed.code <> swap.listed_code AND listed.status = 'active'),"
-            " count(*) FILTER (WHERE offered.owner_user_id = swap.lister"
-            "  AND offered.code <> swap.offered_code AND offered.status = 'active')"
-            " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[])"
-            "  AS swap(listing_id, lister, taker, offered_id, listed_code, offered_code)"
-            " JOIN coupons.listings listing ON listing.id = swap.listing_id"
-            " JOIN coupons.coupons listed ON listed.id = listing.coupon_id"
-            " JOIN coupons.coupons offered ON offered.id = swap.offered_id",
-            [uuid.UUID(o.listing_id) for o in timed],
-            [uuid.UUID(o.listed.owner_id) for o in timed],
-            [uuid.UUID(o.offered.owner_id) for o in timed],
-            [uuid.UUID(o.offered.id) for o in timed],
-            [o.listed.code for o in timed],
-            [o.offered.code for o in timed],
-        )
-        assert row is not None
-        notes.append(
-            f"{server.name:>8}: {load.outcomes['200']} x 200; DB listings accepted by their "
-            f"takers {row[0]}, listed coupons now the taker's {row[1]} and offered ones the "
-            f"lister's {row[2]}, each under a new code"
-        )
-        if not load.outcomes["200"] == row[0] == row[1] == row[2] == measured:
-            wrong.append(f"listing accept on {server.name}: {notes[-1]}")
-    total = await db.fetchval("SELECT count(*) FROM coupons.listings WHERE status = 'accepted'")
-    expected = 2 * (EXCHANGE_WARMUP + measured)  # both servers' warm-up and rounds
-    notes.append(f"coupons.listings accepted, warm-up included: {total} of {expected}")
-    if total != expected:
-        wrong.append(f"listing accept: {notes[-1]}")
-    result = median_round_result(
-        f"5. Listing accept (swap): POST /api/v1/exchange/listings/{{id}}/accept by another "
-        f"customer offering an active coupon of their own; {ROUNDS} rounds of {per_round} "
-        f"distinct listings per server, alternating, at concurrency {CONCURRENCY} after "
-        f"{EXCHANGE_WARMUP} warm-up; median round",
+    return result_of(
+        8,
+        f"Listing accept (swap): POST /api/v1/exchange/listings/{{id}}/accept offering a "
+        f"coupon, {per_round} distinct listings a round; minimal: one conditional UPDATE",
         "swaps/s",
-        loads[platform.name],
-        loads[bare.name],
-        SWAP_TARGET,
-        notes,
+        runs,
+        target=f">= {SWAP_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(SWAP_TARGET),
+        notes=["every run: both coupons of each swap changed hands under new codes"],
     )
-    return result, wrong
 
 
-async def raw_copy(db: asyncpg.Connection, world: World, count: int) -> tuple[float, float, float]:
-    """Seconds to build `count` unassigned-code rows in Python, to COPY them (in a
-    transaction, as the platform does) into a campaign of their own, and CPU seconds other
-    processes used during the COPY."""
+async def scenario_flash(bench: Bench, world: World) -> Result:
+    """200 connections of distinct customers at a fresh campaign of 50 each run."""
+    accept = frozenset({"201", "409 sold_out", "409 limit_reached"})
+    notes: list[str] = []
+
+    def side(server: Server) -> Side:
+        async def batch(_: int) -> Batch:
+            campaign_id = await world.campaign(
+                f"Flash {server.name}",
+                total_quantity=FLASH_QUANTITY,
+                per_customer_limit=1,
+                publish=True,
+            )
+            if server is bench.platform:
+                path = f"/api/v1/campaigns/{campaign_id}/claim"
+                requests = [
+                    HttpRequest("POST", path, bearer(c.token), b"")
+                    for c in world.customers(FLASH_CUSTOMERS)
+                ]
+            else:
+                path = f"/campaigns/{campaign_id}/claim"
+                requests = [
+                    HttpRequest("POST", path, {"X-User-Id": str(uuid.uuid4())}, b"")
+                    for _ in range(FLASH_CUSTOMERS)
+                ]
+
+            async def check(run: WrkRun) -> list[str]:
+                issued, rows = await issued_counts(bench.db, campaign_id)
+                claimed = run.outcomes["201"]
+                if claimed == issued == rows == FLASH_QUANTITY:
+                    return []
+                return [f"flash: {claimed} x 201; DB issued_count {issued}, rows {rows}"]
+
+            return Batch(requests, accept, check)
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
+        "flash crowd",
+        {"platform": side(bench.platform), "bare": side(bench.bare)},
+        mode="cycle",
+        connections=FLASH_CONNECTIONS,
+    )
+    notes.append(
+        f"every run: exactly {FLASH_QUANTITY} x 201 = issued_count = coupon rows; the rest "
+        "409 sold_out or limit_reached"
+    )
+    return result_of(
+        9,
+        f"Flash crowd: {FLASH_CONNECTIONS} connections of distinct customers at a campaign "
+        f"of {FLASH_QUANTITY}, a fresh one each run",
+        "answers/s",
+        runs,
+        target=f">= {FLASH_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(FLASH_TARGET),
+        notes=notes,
+    )
+
+
+@dataclass
+class CodesResult:
+    platform_ms: float
+    copy_ms: float
+    build_ms: float
+    notes: list[str]
+    foreign: float
+
+    @property
+    def ratio(self) -> float:
+        return self.platform_ms / self.copy_ms
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= CODES_TARGET
+
+
+async def raw_copy(db: asyncpg.Connection, world: World, count: int) -> tuple[float, float]:
+    """Seconds to build `count` unassigned-code rows in Python, and to COPY them (in a
+    transaction, as the platform does) into a campaign of their own."""
     campaign_id = await world.campaign(
         "Raw codes", total_quantity=None, per_customer_limit=1, publish=False
     )
@@ -1260,167 +1325,260 @@ async def raw_copy(db: asyncpg.Connection, world: World, count: int) -> tuple[fl
     campaign, merchant = uuid.UUID(campaign_id), uuid.UUID(world.merchant_id)
     records = [(campaign, merchant, code, "unassigned", now) for code in new_codes(count)]
     built = time.perf_counter() - started
-    machine = MachineCpu.now()
     started = time.perf_counter()
     async with db.transaction():
         await db.copy_records_to_table(
-            "coupons",
-            schema_name="coupons",
-            columns=COPY_COLUMNS,
-            records=records,
+            "coupons", schema_name="coupons", columns=COPY_COLUMNS, records=records
         )
-    copied = time.perf_counter() - started
-    return built, copied, MachineCpu.now().foreign_since(machine)
+    return built, time.perf_counter() - started
 
 
-async def platform_codes(world: World, campaign_id: str, count: int) -> float:
-    started = time.perf_counter()
-    response = await world.http.post(
-        f"/api/v1/campaigns/{campaign_id}/codes",
-        json={"count": count},
-        headers=bearer(world.owner_token),
-        timeout=CODES_TIMEOUT,
-    )
-    elapsed = time.perf_counter() - started
-    if response.status_code != 201 or response.json().get("generated") != count:
-        raise BenchError(f"platform: POST codes answered {response.status_code}: {response.text}")
-    return elapsed
-
-
-async def scenario_codes(
-    world: World, db: asyncpg.Connection, count: int, rounds: int
-) -> tuple[Result, list[str]]:
+async def scenario_codes(bench: Bench, world: World, count: int, rounds: int) -> CodesResult:
     """Rounds alternate raw COPY and platform; each round writes into new campaigns."""
     platform_s: list[float] = []
     raw_s: list[float] = []
     build_s: list[float] = []
-    foreign = 0.0
-    wrong: list[str] = []
     notes: list[str] = []
+    watch = CpuWatch(bench.platform.process.pid, bench.database)
+    watch.start()
+    started = time.perf_counter()
     for round_ in range(1, rounds + 1):
         progress(f"bulk codes round {round_}: raw COPY of {count} rows")
-        built, copied, others = await raw_copy(db, world, count)
+        built, copied = await raw_copy(bench.db, world, count)
         build_s.append(built)
         raw_s.append(copied)
-        foreign += others
-
         campaign_id = await world.campaign(
             f"Bench codes {round_}", total_quantity=None, per_customer_limit=1, publish=False
         )
         progress(f"bulk codes round {round_}: POST .../codes {{count: {count}}} on platform")
-        machine = MachineCpu.now()
-        platform_s.append(await platform_codes(world, campaign_id, count))
-        foreign += MachineCpu.now().foreign_since(machine)
-        issued, rows = await issued_counts(db, campaign_id)
+        began = time.perf_counter()
+        response = await world.http.post(
+            f"/api/v1/campaigns/{campaign_id}/codes",
+            json={"count": count},
+            headers=bearer(world.owner_token),
+            timeout=CODES_TIMEOUT,
+        )
+        platform_s.append(time.perf_counter() - began)
+        if response.status_code != 201 or response.json().get("generated") != count:
+            raise BenchError(f"platform: POST codes answered {response.status_code}")
+        issued, rows = await issued_counts(bench.db, campaign_id)
         notes.append(
             f"round {round_}: platform {platform_s[-1] * 1000:.0f} ms, raw COPY "
             f"{raw_s[-1] * 1000:.0f} ms; DB issued_count {issued}, code rows {rows}"
         )
         if not issued == rows == count:
-            wrong.append(f"bulk codes: {notes[-1]}")
-    p, r = statistics.median(platform_s), statistics.median(raw_s)
-    ratio = p / r
-    notes.append(
-        f"building the {count} rows in Python before the raw COPY (not timed above): "
-        f"{statistics.median(build_s) * 1000:.0f} ms"
-    )
-    result = Result(
-        f"6. Bulk codes: POST /api/v1/campaigns/{{id}}/codes {{count: {count}}} against a raw "
-        f"asyncpg COPY of {count} rows (BEGIN, COPY, COMMIT); median of {rounds} rounds",
-        [Line("time", p * 1000, r * 1000, "ms")],
-        ratio,
-        f"<= {CODES_TARGET:.2f}x",
-        ratio <= CODES_TARGET,
+            bench.wrong.append(f"bulk codes: {notes[-1]}")
+    _, foreign = watch.stop(0.0)
+    elapsed = time.perf_counter() - started
+    return CodesResult(
+        statistics.median(platform_s) * 1000,
+        statistics.median(raw_s) * 1000,
+        statistics.median(build_s) * 1000,
         notes,
-        baseline="raw COPY",
-        foreign=foreign / ((sum(platform_s) + sum(raw_s)) * (os.cpu_count() or 1)),
+        foreign / (elapsed * (os.cpu_count() or 1)),
     )
-    return result, wrong
 
 
 # --- output --------------------------------------------------------------------------------
 
 
+def verdict_text(result: Result) -> str:
+    if result.saturated:
+        return "NO RATIO (wrk saturated its core)"
+    if result.met is None:
+        return "-"
+    return "PASS" if result.met else "MISS"
+
+
 def print_result(result: Result) -> None:
+    columns = list(result.figures)
     print()
-    print(result.title)
-    print(f"  {'':<24}{'platform':>10}{result.baseline:>10}{'ratio':>9}  {'target':<10}result")
-    for index, line in enumerate(result.lines):
-        label = f"{line.label} ({line.unit})" if line.unit else line.label
-        tail = ""
-        if index == 0:
-            verdict = "PASS" if result.met else "MISS"
-            tail = f"{result.ratio:>8.2f}x  {result.target:<10}{verdict}"
-        print(f"  {label:<24}{line.platform:>10.1f}{line.bare:>10.1f}{tail}")
+    print(f"{result.number}. {result.title}")
+    print(f"  {'':<28}" + "".join(f"{c:>10}" for c in columns))
+    rows: list[tuple[str, Callable[[Figures], str]]] = [
+        (result.unit, lambda f: f"{f.rate:.0f}"),
+        ("p50 latency (ms)", lambda f: f"{f.p50:.1f}"),
+        ("p99 latency (ms)", lambda f: f"{f.p99:.1f}"),
+        ("server CPU/request (ms)", lambda f: f"{f.server_ms:.3f}"),
+        ("wrk CPU/request (ms)", lambda f: f"{f.client_ms:.3f}"),
+        ("wrk's share of its core", lambda f: f"{f.client_share:.0%}"),
+        ("requests answered", lambda f: f"{f.requests}"),
+    ]
+    for label, show in rows:
+        print(f"  {label:<28}" + "".join(f"{show(result.figures[c]):>10}" for c in columns))
+    ratios = ", ".join(f"platform/{key} {ratio:.2f}x" for key, ratio in result.ratios.items())
+    print(f"  {ratios}; target {result.target}: {verdict_text(result)}")
     for note in result.notes:
         print(f"    {note}")
     print(f"    other processes on the machine used {result.foreign:.0%} of its CPU while timed")
 
 
-async def postgres_version(db: asyncpg.Connection) -> str:
-    version: str = await db.fetchval("SHOW server_version")
-    return version
+def print_codes(number: int, codes: CodesResult, count: int, rounds: int) -> None:
+    print()
+    print(
+        f"{number}. Bulk codes: POST /api/v1/campaigns/{{id}}/codes {{count: {count}}} against "
+        f"a raw asyncpg COPY of {count} rows (BEGIN, COPY, COMMIT); median of {rounds} rounds"
+    )
+    verdict = "PASS" if codes.met else "MISS"
+    print(
+        f"  platform {codes.platform_ms:.0f} ms, raw COPY {codes.copy_ms:.0f} ms: "
+        f"{codes.ratio:.2f}x; target <= {CODES_TARGET:.2f}x: {verdict}"
+    )
+    for note in codes.notes:
+        print(f"    {note}")
+    print(
+        f"    building the {count} rows in Python before the raw COPY (not timed above): "
+        f"{codes.build_ms:.0f} ms"
+    )
+    print(f"    other processes on the machine used {codes.foreign:.0%} of its CPU while timed")
+
+
+def print_summary(results: Sequence[Result], codes: CodesResult | None) -> None:
+    print()
+    print("Summary (median rounds; ratios are platform / baseline)")
+    head = (
+        f"  {'scenario':<16}{'platform':>9}{'bare':>9}{'minimal':>9}{'vs bare':>9}"
+        f"{'vs min':>8}{'p50/p99 ms':>14}{'CPU ms':>8}{'others':>8}  result"
+    )
+    print(head)
+    for r in results:
+        p = r.figures["platform"]
+        bare = r.figures.get("bare")
+        minimal = r.figures.get("minimal")
+        name = r.title.split(":", 1)[0]
+        vs_bare = f"{r.ratios['bare']:.2f}x" if "bare" in r.ratios else "-"
+        vs_minimal = f"{r.ratios['minimal']:.2f}x" if "minimal" in r.ratios else "-"
+        print(
+            f"  {name:<16}{p.rate:>9.0f}"
+            f"{(f'{bare.rate:.0f}' if bare else '-'):>9}"
+            f"{(f'{minimal.rate:.0f}' if minimal else '-'):>9}"
+            f"{vs_bare:>9}{vs_minimal:>8}"
+            f"{f'{p.p50:.1f}/{p.p99:.1f}':>14}{p.server_ms:>8.3f}{r.foreign:>8.0%}"
+            f"  {verdict_text(r)}"
+        )
+    if codes is not None:
+        print(
+            f"  {'Bulk codes':<16}{codes.platform_ms:>7.0f}ms{'':>9}{'':>9}"
+            f"{codes.ratio:>8.2f}x (vs raw COPY {codes.copy_ms:.0f} ms){'':>8}"
+            f"  {'PASS' if codes.met else 'MISS'}"
+        )
+    verdicts = [r.met for r in results if r.met is not None]
+    if codes is not None:
+        verdicts.append(codes.met)
+    print(f"targets met: {sum(verdicts)} of {len(verdicts)}")
 
 
 # --- the run -------------------------------------------------------------------------------
 
+SCENARIOS = (
+    "lookup",
+    "claim",
+    "redeem",
+    "wallet",
+    "me",
+    "refresh",
+    "transfer",
+    "swap",
+    "flash",
+    "codes",
+)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--lookups", type=int, default=3000, help="measured lookups per server")
-    parser.add_argument("--lookup-warmup", type=int, default=200)
-    parser.add_argument("--redeems", type=int, default=1200, help="coupons redeemed per server")
-    parser.add_argument("--transfers", type=int, default=600, help="gifts accepted per server")
-    parser.add_argument("--swaps", type=int, default=600, help="listings accepted per server")
-    parser.add_argument("--flash-rounds", type=int, default=7, help="bursts per server")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of a round")
+    parser.add_argument(
+        "--exchange", type=int, default=600, help="gifts and listings accepted per server"
+    )
     parser.add_argument("--codes", type=int, default=100_000, help="codes per bulk request")
     parser.add_argument("--codes-rounds", type=int, default=2)
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help=f"comma-separated, of {','.join(SCENARIOS)}"
+    )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="after set-up, print the servers' addresses and pids and wait (for a profiler)",
+    )
+    parser.add_argument("--keep-state", action="store_true", help="keep the run's state dir")
     args = parser.parse_args()
     if not 1 <= args.codes <= 100_000:
         parser.error("--codes is 1 to 100000 (the API's bound)")
+    unknown = set(args.only.split(",")) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}")
     return args
 
 
-async def benchmark(
-    args: argparse.Namespace, platform: Server, bare: Server, db: asyncpg.Connection
-) -> list[str]:
-    """Every scenario; prints the tables and returns the wrong counts, if any."""
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=REQUEST_TIMEOUT) as http:
+async def owner_logins(http: httpx.AsyncClient, world: World, count: int) -> list[dict[str, Any]]:
+    """Access and refresh tokens svc-auth issues to the owner (a password grant each)."""
+    api = AuthApi(http)
+    logins = []
+    for _ in range(count):
+        logins.append(await api.login(world.owner_email))
+    return logins
+
+
+async def benchmark(args: argparse.Namespace, bench: Bench, state: Path) -> None:
+    only = set(args.only.split(","))
+    async with httpx.AsyncClient(base_url=bench.platform.base_url, timeout=REQUEST_TIMEOUT) as http:
         progress("set-up through the API: merchant applies, admin verifies, outlet, campaigns")
-        world = await build_world(platform, http)
-        per_server = args.redeems + REDEEM_WARMUP
-        progress(f"seeding {2 * per_server} coupons through POST /api/v1/campaigns/{{id}}/claim")
-        seeded = await seed_coupons(platform, world, 2 * per_server)
-        coupons = {"platform": seeded[:per_server], "bare": seeded[per_server:]}
-
-        results: list[Result] = []
-        wrong: list[str] = []
-        await events_delivered(db)
-        results.append(
-            await scenario_lookup(platform, bare, seeded, args.lookups, args.lookup_warmup)
+        world = await build_world(state, bench.platform, http)
+        customers = world.customers(SEED_CUSTOMERS)
+        progress(f"seeding {SEED_CUSTOMERS * WALLET_COUPONS} coupons through the claim endpoint")
+        coupons = await seed_coupons(
+            bench.platform, world, SEED_CUSTOMERS * WALLET_COUPONS, customers=customers
         )
-        flash, bad = await scenario_flash(platform, bare, world, db, args.flash_rounds)
-        results.append(flash)
-        wrong += bad
-        redeem, bad = await scenario_redeem(platform, bare, world, db, coupons, args.redeems)
-        results.append(redeem)
-        wrong += bad
-        transfer, bad = await scenario_transfer(platform, bare, world, db, args.transfers)
-        results.append(transfer)
-        wrong += bad
-        swap, bad = await scenario_swap(platform, bare, world, db, args.swaps)
-        results.append(swap)
-        wrong += bad
-        codes, bad = await scenario_codes(world, db, args.codes, args.codes_rounds)
-        results.append(codes)
-        wrong += bad
-
+        logins = await owner_logins(http, world, ME_USERS)
+        await events_delivered(bench.db)
+        if args.hold:
+            await hold(bench, world, coupons, logins)
+            return
+        results: list[Result] = []
+        lookup_ms = math.nan
+        if "lookup" in only:
+            results.append(await scenario_lookup(bench, coupons))
+            lookup_ms = results[-1].figures["platform"].server_ms
+        if "claim" in only:
+            results.append(await scenario_claim(bench, world))
+        if "redeem" in only:
+            results.append(await scenario_redeem(bench, world))
+        if "wallet" in only:
+            results.append(await scenario_wallet(bench, customers, lookup_ms))
+        if "me" in only:
+            tokens = [login["access_token"] for login in logins]
+            results.append(await scenario_me(bench, tokens, lookup_ms))
+        if "refresh" in only:
+            results.append(await scenario_refresh(bench, world, logins[0]))
+        if "transfer" in only:
+            results.append(await scenario_transfer(bench, world, args.exchange))
+        if "swap" in only:
+            results.append(await scenario_swap(bench, world, args.exchange))
+        if "flash" in only:
+            results.append(await scenario_flash(bench, world))
+        codes = None
+        if "codes" in only:
+            codes = await scenario_codes(bench, world, args.codes, args.codes_rounds)
     for result in results:
         print_result(result)
-    met = sum(r.met for r in results)
-    print()
-    print(f"targets met: {met} of {len(results)}")
-    return wrong
+    if codes is not None:
+        print_codes(len(results) + 1, codes, args.codes, args.codes_rounds)
+    print_summary(results, codes)
+
+
+async def hold(
+    bench: Bench, world: World, coupons: Sequence[Coupon], logins: Sequence[Mapping[str, Any]]
+) -> None:
+    """Servers up and a world made: what a profiler needs, printed; then wait for Ctrl-C."""
+    print(f"platform {bench.platform.base_url} pid {bench.platform.process.pid}")
+    print(f"bare     {bench.bare.base_url} pid {bench.bare.process.pid}")
+    print(f"minimal  {bench.minimal.base_url} pid {bench.minimal.process.pid}")
+    print(f"database {bench.database}")
+    print(f"coupon {coupons[0].code} owner token: {coupons[0].owner_token}")
+    print(f"merchant owner token: {world.owner_token}")
+    print(f"owner access token (svc-auth): {logins[0]['access_token']}")
+    print(f"outlet {world.outlet_id}", flush=True)
+    await asyncio.Event().wait()
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -1429,10 +1587,14 @@ async def run(args: argparse.Namespace) -> int:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        wrk = ensure_wrk()
+    except LoadError as exc:
+        raise BenchError(str(exc)) from exc
     server_url = os.environ.get("DATABASE_URL")
     embedded: EmbeddedPostgres | None = None
     if server_url:
-        # asyncpg, the bare app and the platform all take the plain postgresql:// form.
+        # asyncpg, the baselines and the platform all take the plain postgresql:// form.
         plain = make_url(server_url).set(drivername="postgresql")
         server_url = plain.render_as_string(hide_password=False)
         where = "PostgreSQL at DATABASE_URL"
@@ -1441,6 +1603,9 @@ async def run(args: argparse.Namespace) -> int:
         embedded = EmbeddedPostgres(PGDATA_DIR)
         server_url = embedded.start()
         where = f"embedded PostgreSQL ({PGDATA_DIR.relative_to(REPO_ROOT)})"
+    # A state directory of the run's own: two runs at once must not share keys or logs.
+    STATE_ROOT.mkdir(parents=True, exist_ok=True)
+    state = Path(__import__("tempfile").mkdtemp(prefix=f"run-{os.getpid()}-", dir=STATE_ROOT))
     servers: list[Server] = []
     database: Database | None = None
     try:
@@ -1448,17 +1613,22 @@ async def run(args: argparse.Namespace) -> int:
         progress(f"migrating {database.name}")
         os.environ["DATABASE_URL"] = database.url  # what devstack.stack.migrate reads
         await migrate()
-        servers.append(start_platform(database.url))
-        servers.append(start_bare(database.url))
-        platform, bare = servers
-        progress(f"starting platform on :{platform.port} and bare app on :{bare.port}")
-        await asyncio.gather(wait_ready(platform), wait_ready(bare))
+        servers.append(start_platform(state, database.url))
+        servers.append(_start_baseline(state, "bare", "bare_app", database.url))
+        servers.append(_start_baseline(state, "minimal", "minimal_app", database.url))
+        platform, bare, minimal = servers
+        progress(
+            f"starting platform on :{platform.port}, bare app on :{bare.port}, "
+            f"minimal app on :{minimal.port}"
+        )
+        await asyncio.gather(*(wait_ready(server) for server in servers))
         db = await asyncpg.connect(database.url)
         try:
+            version = await db.fetchval("SHOW server_version")
             print(
-                f"coupons bench: {os.cpu_count()} CPUs shared by load generator, servers and "
-                f"PostgreSQL {await postgres_version(db)}; Python {python_version()}; "
-                f"{database.description}; load average {os.getloadavg()[0]:.2f} at start"
+                f"coupons bench: {os.cpu_count()} CPUs shared by wrk, three servers and "
+                f"PostgreSQL {version}; Python {python_version()}; {database.description}; "
+                f"load average {os.getloadavg()[0]:.2f} at start"
             )
             dynamo = (
                 "DynamoDB at DYNAMODB_ENDPOINT_URL"
@@ -1467,9 +1637,13 @@ async def run(args: argparse.Namespace) -> int:
             )
             print(
                 f"platform: python -m devstack run (all services behind the gateway, {dynamo}); "
-                "bare: uvicorn bench/bare_app.py; both one worker, no access log"
+                "bare: uvicorn bench/bare_app.py; minimal: uvicorn bench/minimal_app.py; each "
+                f"one worker, no access log. Load: {wrk} -t1 -c{CONNECTIONS} (flash crowd "
+                f"-c{FLASH_CONNECTIONS}), {ROUNDS} rounds of {args.seconds:g} s per server, "
+                "alternating; medians"
             )
-            wrong = await benchmark(args, platform, bare, db)
+            bench = Bench(db, database.name, platform, bare, minimal, args.seconds)
+            await benchmark(args, bench, state)
         finally:
             await db.close()
         for server in servers:
@@ -1482,9 +1656,11 @@ async def run(args: argparse.Namespace) -> int:
             await drop_database(server_url, database)
         if embedded is not None:
             embedded.stop()
+        if not args.keep_state:
+            shutil.rmtree(state, ignore_errors=True)
     print(f"run time: {time.monotonic() - STARTED:.0f} s")
-    if wrong:
-        for line in wrong:
+    if bench.wrong:
+        for line in bench.wrong:
             print(f"WRONG COUNT: {line}", file=sys.stderr)
         return 1
     return 0
