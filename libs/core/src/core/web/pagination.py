@@ -9,7 +9,9 @@ from fastapi import Depends, Query
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 
-def page_request(
+# `async def` although it does no I/O: FastAPI runs a plain `def` dependency in the thread
+# pool, a hop to a worker thread and back on every request of a list.
+async def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageRequest:
