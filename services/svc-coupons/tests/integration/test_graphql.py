@@ -172,9 +172,14 @@ async def test_wallet_batch_loads_campaigns(world: World, connection: AsyncConne
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
+    def logged(query: Any) -> None:  # the driver connection's own (core.database.driver)
+        statements.append(query.query)
+
     sync_connection = connection.sync_connection
     assert sync_connection is not None
+    driver = sync_connection.connection.driver_connection
     event.listen(sync_connection, "before_cursor_execute", count)
+    driver.add_query_logger(logged)
     try:
         small = await gql(world, WALLET, few)
         for_few = len(statements)
@@ -183,6 +188,7 @@ async def test_wallet_batch_loads_campaigns(world: World, connection: AsyncConne
         for_many = len(statements)
     finally:
         event.remove(sync_connection, "before_cursor_execute", count)
+        driver.remove_query_logger(logged)
     assert len(small["data"]["wallet"]["items"]) == 1
     items = large["data"]["wallet"]["items"]
     assert len(items) == 10

@@ -33,6 +33,12 @@ def _position(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursor() from exc
 
 
+def cursor_position(cursor: str) -> tuple[datetime, UUID]:
+    """The (time, id) a cursor stands for, for a page read by a statement of its own (a
+    hot path's SQL on the driver connection); 422 `invalid_cursor` for anything else."""
+    return _position(cursor)
+
+
 async def keyset_page(
     session: AsyncSession,
     query: Select[Any],

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
+from core.database.driver import reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
@@ -17,6 +20,35 @@ from svc_auth.services.data_model.users import (
     PlatformRole,
     User,
 )
+
+# A hot path (GET /me, every refresh grant): the user with roles and memberships in one
+# statement on the driver connection, where the ORM's selectin loading ran three, each
+# with its own result processing.
+SELECT_USER = """
+SELECT users.id, users.email, users.display_name, users.created_at,
+       ARRAY(SELECT roles.role FROM auth.user_roles roles WHERE roles.user_id = users.id)
+           AS roles,
+       ARRAY(SELECT ROW(membership.merchant_id, membership.role)
+             FROM auth.memberships membership WHERE membership.user_id = users.id
+             ORDER BY membership.created_at, membership.merchant_id) AS memberships
+FROM auth.users users
+WHERE users.id = $1
+"""
+
+
+def user_from(row: Mapping[str, Any]) -> User:
+    """A user from SELECT_USER's record."""
+    return User(
+        id=row["id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        roles=frozenset(PlatformRole(role) for role in row["roles"]),
+        memberships=tuple(
+            Membership(merchant_id=merchant_id, role=MerchantRole(role))
+            for merchant_id, role in row["memberships"]
+        ),
+        created_at=row["created_at"],
+    )
 
 
 def to_user(row: UserRow) -> User:
@@ -54,8 +86,11 @@ class UserRepository(RepositoryBase[UserRow]):
         return await self.get(user_id) if user_id else None
 
     async def get(self, user_id: UUID) -> User | None:
-        row = await self.session.get(UserRow, user_id, populate_existing=True)
-        return to_user(row) if row else None
+        # Every write of this service's repositories is a statement run at once (no
+        # pending ORM change), so the driver connection sees what the transaction wrote.
+        async with reading_connection(self.session) as connection:
+            row = await connection.fetchrow(SELECT_USER, user_id)
+        return user_from(row) if row else None
 
     async def credentials(self, email: str) -> Credentials | None:
         row = (

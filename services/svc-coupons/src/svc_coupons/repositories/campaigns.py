@@ -21,6 +21,7 @@ from svc_coupons.services.data_model.campaigns import (
 
 # Statements run on the driver connection (core.database.driver).
 SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
+SELECT_CAMPAIGNS = "SELECT * FROM coupons.campaigns WHERE id = ANY($1::uuid[])"
 TAKE_UNITS = """
 UPDATE coupons.campaigns SET issued_count = issued_count + $2
 WHERE id = $1 AND status = ANY($3::text[])
@@ -124,10 +125,11 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
     async def get_many(self, campaign_ids: Collection[UUID]) -> list[Campaign]:
         if not campaign_ids:
             return []
-        rows = await self.session.execute(
-            select(CampaignRow).where(CampaignRow.id.in_(list(campaign_ids)))
-        )
-        return [to_campaign(row) for row in rows.scalars()]
+        # On the driver connection (a wallet's page, the exchange's lists): every change to
+        # a campaign is a statement run at once, so it sees what the transaction wrote.
+        async with reading_connection(self.session) as connection:
+            rows = await connection.fetch(SELECT_CAMPAIGNS, list(campaign_ids))
+        return [campaign_from(row) for row in rows]
 
     async def list(
         self, *, merchant_id: UUID | None, status: CampaignStatus, page: PageRequest

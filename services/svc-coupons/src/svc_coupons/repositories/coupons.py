@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
 from core.database.driver import driver_connection, reading_connection
-from core.database.keyset import keyset_page
+from core.database.keyset import cursor_position
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
@@ -38,6 +38,13 @@ SELECT coupon.*, campaign AS campaign
 FROM coupons.coupons coupon JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE coupon.code = $1
 """
+# A customer's wallet, newest first (CouponRepository.wallet adds its filters and page).
+WALLET_SELECT = "SELECT coupon.* FROM coupons.coupons coupon WHERE coupon.owner_user_id = $1"
+WALLET_SELECT_RUNNING = (
+    "SELECT coupon.* FROM coupons.coupons coupon"
+    " JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id"
+    " WHERE coupon.owner_user_id = $1"
+)
 # A claim's decision in one statement: the customer's count, the campaign's unit (each only
 # if the one before was granted), the coupon and its event. The campaign row, hot in a flash
 # sale, is locked by it until the commit that follows; the outcome row says what was refused.
@@ -304,32 +311,38 @@ class CouponRepository(RepositoryBase[CouponRow]):
         now: datetime,
         page: PageRequest,
     ) -> Page[Coupon]:
-        query = select(CouponRow).where(CouponRow.owner_user_id == owner_user_id)
-        active = CouponRow.status == CouponStatus.ACTIVE.value
+        # A hot path: one statement on the driver connection (core.database.driver), in
+        # a GET without BEGIN and COMMIT; the same filters and order as keyset_page's.
+        sql = [WALLET_SELECT]
+        args: list[Any] = [owner_user_id]
         if wallet_filter is WalletFilter.ACTIVE:
             # Usable now: unexpired, and its campaign is running (not paused or ended).
-            query = query.join(CampaignRow, CampaignRow.id == CouponRow.campaign_id).where(
-                active,
-                CouponRow.expires_at > now,
-                CampaignRow.status == CampaignStatus.ACTIVE.value,
+            sql[0] = WALLET_SELECT_RUNNING
+            args.append(now)
+            sql.append(
+                f" AND coupon.status = 'active' AND coupon.expires_at > ${len(args)}"
+                " AND campaign.status = 'active'"
             )
         elif wallet_filter is WalletFilter.HISTORY:
-            finished = [CouponStatus.REDEEMED, CouponStatus.EXPIRED, CouponStatus.VOID]
-            query = query.where(
-                or_(
-                    CouponRow.status.in_([s.value for s in finished]),
-                    and_(active, CouponRow.expires_at <= now),
-                )
+            args.append(now)
+            sql.append(
+                " AND (coupon.status IN ('redeemed', 'expired', 'void')"
+                f" OR (coupon.status = 'active' AND coupon.expires_at <= ${len(args)}))"
             )
-        return await keyset_page(
-            self.session,
-            query,
-            moment=CouponRow.issued_at,
-            row_id=CouponRow.id,
-            page=page,
-            to_item=to_coupon,
-            newest_first=True,
-        )
+        if page.cursor:
+            args += cursor_position(page.cursor)
+            sql.append(f" AND (coupon.issued_at, coupon.id) < (${len(args) - 1}, ${len(args)})")
+        args.append(page.limit + 1)
+        sql.append(f" ORDER BY coupon.issued_at DESC, coupon.id DESC LIMIT ${len(args)}")
+        async with reading_connection(self.session) as connection:
+            rows = await connection.fetch("".join(sql), *args)
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        cursor = None
+        if more:
+            last = rows[-1]
+            cursor = encode_cursor(last["issued_at"].isoformat(), last["id"])
+        return Page(items=[coupon_from(row) for row in rows], next_cursor=cursor)
 
     async def unassigned_codes(self, *, campaign_id: UUID, page: PageRequest) -> Page[CodeRecord]:
         query = (
