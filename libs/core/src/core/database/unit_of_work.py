@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from core.database.driver import READS_ONLY
 from core.database.engine import Database
@@ -15,6 +17,16 @@ from core.database.engine import Database
 logger = logging.getLogger(__name__)
 
 AfterCommit = Callable[[AsyncSession], Awaitable[None]]
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 class UnitOfWork:
@@ -62,18 +74,15 @@ class UnitOfWork:
             return
         if not session.in_transaction():
             # It never reached the database (its reads went through a connection of their
-            # own, core.database.driver): there is nothing to end.
-            await session.close()
+            # own, core.database.driver): there is nothing to end, and closing it does no
+            # I/O, so it is closed directly rather than through a greenlet (AsyncSession's
+            # close), a hop per read request.
+            session.sync_session.close()
             return
-        committed = False
-        try:
-            if exc is None and not self.rollback_only:
-                await session.commit()
-                committed = True
-            else:
-                await session.rollback()
-        finally:
-            await session.close()
+        committed = exc is None and not self.rollback_only
+        # AsyncSession's commit (or rollback) and close are each a hop into a greenlet; the
+        # two in one hop, the close whatever the end raised.
+        await greenlet_spawn(_end, session.sync_session, committed)
         if committed:
             for hook in self._after_commit:
                 try:
