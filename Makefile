@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate replay-events test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench
+.PHONY: help run run-svc migrate replay-events test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -152,5 +152,8 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py
 
-bench: $(VENV)/.synced ## coupon lookup, flash claim, redeem, bulk codes: platform vs bare FastAPI + asyncpg
-	$(BIN)/python bench/coupons_bench.py
+bench: $(VENV)/.synced ## 10 hot paths under wrk (~7 min): platform vs same-SQL and minimal FastAPI + asyncpg; PROFILE=1 adds py-spy breakdowns
+	$(BIN)/python bench/coupons_bench.py $(if $(PROFILE),--profile)
+
+bench-lambda: $(VENV)/.synced ## svc-coupons' Lambda handler in-process (lookup, claim, redeem) vs bare FastAPI + Mangum
+	$(BIN)/python bench/lambda_bench.py $(if $(PROFILE),--profile)

@@ -25,6 +25,7 @@ import asyncpg
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import make_url
 
 # The platform's own statements, and its outbox row of an event, imported so that both
 # run the same SQL with the same values.
@@ -38,6 +39,7 @@ from pydantic import BaseModel
 # Listing accept: ListingRepository.get, CouponRepository.with_campaign for the offered
 # coupon, then ListingRepository.accept (both coupons, the listing and three events in one
 # statement).
+from core.database.engine import tls_pointless
 from core.events import DomainEvent
 from core.events.outbox import outbox_values
 from svc_coupons.repositories import listings, transfers
@@ -70,17 +72,49 @@ class AcceptListingIn(BaseModel):
     offered_coupon_code: str
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """On release, as the platform's pool does (SQLAlchemy's reset on return): a transaction
+    left open is rolled back (asyncpg does that before calling this), nothing more. asyncpg's
+    default would send RESET ALL and more, a round trip per request the platform does not
+    make."""
+
+
+def pool_options() -> dict[str, Any]:
+    """The platform's connection settings (core.database.engine): its pool size, no TLS
+    attempt on a server on this machine, the pool's reset on return."""
+    url = os.environ["BENCH_DATABASE_URL"]
+    options: dict[str, Any] = {
+        "min_size": int(os.environ.get("BENCH_POOL_MIN", "5")),
+        "max_size": int(os.environ.get("BENCH_POOL_MAX", "10")),
+        "reset": _keep_session,
+    }
+    if tls_pointless(make_url(url)):
+        options["ssl"] = False
+    return options
+
+
+_POOL: asyncpg.Pool | None = None
+
+
+async def pool() -> asyncpg.Pool:
+    """The process's pool, made on first use: under Mangum (bench/lambda_bench.py) there is
+    no lifespan to make it."""
+    global _POOL
+    if _POOL is None:
+        _POOL = await asyncpg.create_pool(os.environ["BENCH_DATABASE_URL"], **pool_options())
+    return _POOL
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(
-        os.environ["BENCH_DATABASE_URL"],
-        min_size=int(os.environ.get("BENCH_POOL_MIN", "5")),
-        max_size=int(os.environ.get("BENCH_POOL_MAX", "10")),
-    )
+    global _POOL
+    await pool()
     try:
         yield
     finally:
-        await app.state.pool.close()
+        if _POOL is not None:
+            await _POOL.close()
+            _POOL = None
 
 
 app = FastAPI(lifespan=lifespan)
@@ -107,11 +141,6 @@ def _event(event_type: str, coupon_id: UUID, now: datetime, **data: str) -> tupl
             occurred_at=now,
         )
     )
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
 
 
 def _campaign_summary(row: Any, campaign_id: UUID, status: str) -> dict[str, Any]:
@@ -161,15 +190,15 @@ def _without_code(coupon: dict[str, Any]) -> dict[str, Any]:
 
 
 @app.get("/health")
-async def health(request: Request) -> dict[str, str]:
-    async with _pool(request).acquire() as connection:
+async def health() -> dict[str, str]:
+    async with (await pool()).acquire() as connection:
         await connection.fetchval("SELECT 1")
     return {"status": "ok"}
 
 
 @app.get("/coupons/{code}")
-async def lookup(code: str, request: Request) -> dict[str, Any]:
-    async with _pool(request).acquire() as connection:
+async def lookup(code: str) -> dict[str, Any]:
+    async with (await pool()).acquire() as connection:
         coupon = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code.upper())
     if coupon is None:
         raise Refused(404, "coupon_not_found")
@@ -178,9 +207,9 @@ async def lookup(code: str, request: Request) -> dict[str, Any]:
 
 
 @app.post("/campaigns/{campaign_id}/claim", status_code=201)
-async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header()) -> dict[str, Any]:
+async def claim(campaign_id: UUID, x_user_id: UUID = Header()) -> dict[str, Any]:
     now = datetime.now(UTC)
-    async with _pool(request).acquire() as connection, connection.transaction():
+    async with (await pool()).acquire() as connection, connection.transaction():
         campaign = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
         if campaign is None:
             raise Refused(404, "campaign_not_found")
@@ -218,10 +247,10 @@ async def claim(campaign_id: UUID, request: Request, x_user_id: UUID = Header())
 
 @app.post("/coupons/{code}/redeem")
 async def redeem(
-    code: str, body: RedeemIn, request: Request, x_user_id: str = Header(default="bench")
+    code: str, body: RedeemIn, x_user_id: str = Header(default="bench")
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    async with _pool(request).acquire() as connection, connection.transaction():
+    async with (await pool()).acquire() as connection, connection.transaction():
         found = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code.upper())
         if found is None:
             raise Refused(404, "coupon_not_found")
@@ -266,11 +295,11 @@ async def redeem(
 
 @app.post("/transfers/{transfer_id}/accept")
 async def accept_transfer(
-    transfer_id: UUID, body: AcceptTransferIn, request: Request, x_user_id: UUID = Header()
+    transfer_id: UUID, body: AcceptTransferIn, x_user_id: UUID = Header()
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     token_hash = hashlib.sha256(body.claim_token.encode()).hexdigest()
-    async with _pool(request).acquire() as connection, connection.transaction():
+    async with (await pool()).acquire() as connection, connection.transaction():
         found = await connection.fetchrow(transfers.SELECT_TRANSFER, transfer_id)
         if found is None:
             raise Refused(404, "transfer_not_found")
@@ -304,10 +333,10 @@ async def accept_transfer(
 
 @app.post("/listings/{listing_id}/accept")
 async def accept_listing(
-    listing_id: UUID, body: AcceptListingIn, request: Request, x_user_id: UUID = Header()
+    listing_id: UUID, body: AcceptListingIn, x_user_id: UUID = Header()
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    async with _pool(request).acquire() as connection, connection.transaction():
+    async with (await pool()).acquire() as connection, connection.transaction():
         found = await connection.fetchrow(listings.SELECT_LISTING, listing_id)
         if found is None:
             raise Refused(404, "listing_not_found")

@@ -81,6 +81,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -93,6 +94,7 @@ import asyncpg
 import httpx
 from bare_app import BARE_ACTOR
 from loadgen import CpuWatch, HttpRequest, LoadError, WrkRun, ensure_wrk, run_wrk
+from profiling import Sampler, columns, ensure_py_spy
 from seeding import seed_active_coupons, seed_refresh_tokens
 from sqlalchemy import make_url
 
@@ -219,13 +221,14 @@ def _inherited_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
 
 
-def start_platform(state: Path, database_url: str) -> Server:
+def start_platform(state: Path, database_url: str, issuer: str | None = None) -> Server:
+    """`issuer`: the tokens' (default: the platform's own address, as `make run` has it)."""
     port = free_port()
     env = _inherited_env() | {
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "LOCAL_STATE_DIR": str(state),
-        "JWT_ISSUER": f"http://{LOOPBACK}:{port}",
+        "JWT_ISSUER": issuer or f"http://{LOOPBACK}:{port}",
         "COUPONS_MERCHANTS_API_URL": f"http://{LOOPBACK}:{port}",
         # Every request of the load comes from one address.
         "AUTH_TOKEN_PER_ADDRESS": "1000000000",
@@ -432,14 +435,16 @@ class World:
         return [Customer(subject, self.tokens.token(subject=subject)) for subject in ids]
 
 
-def load_tokens(state: Path, platform: Server) -> TestTokens:
+def load_tokens(state: Path, issuer: str) -> TestTokens:
     """Tokens signed with the key the platform wrote at start, as svc-auth would sign them."""
     pem = (state / "keys" / LOCAL_PRIVATE_KEY_FILE).read_text()
-    return TestTokens(KeyRing(SigningKey.from_pem(pem)), issuer=platform.base_url)
+    return TestTokens(KeyRing(SigningKey.from_pem(pem)), issuer=issuer)
 
 
-async def build_world(state: Path, platform: Server, http: httpx.AsyncClient) -> World:
-    tokens = load_tokens(state, platform)
+async def build_world(
+    state: Path, platform: Server, http: httpx.AsyncClient, issuer: str | None = None
+) -> World:
+    tokens = load_tokens(state, issuer or platform.base_url)
     # The owner registers and applies (the token's subject is the applicant), an admin
     # verifies; the owner membership svc-auth then grants is in the owner's next token.
     email = f"owner-{uuid.uuid4().hex[:8]}@bench.example.com"
@@ -604,12 +609,26 @@ class Bench:
     bare: Server
     minimal: Server
     seconds: float
+    state: Path
+    py_spy: str | None = None  # --profile: the platform's rounds are sampled
     wrong: list[str] = field(default_factory=list)
+    samples: dict[str, Counter[str]] = field(default_factory=dict)
 
     async def run(
-        self, server: Server, batch: Batch, *, mode: str, connections: int, seconds: float
+        self,
+        server: Server,
+        batch: Batch,
+        *,
+        mode: str,
+        connections: int,
+        seconds: float,
+        profile_as: str | None = None,
     ) -> WrkRun:
         settle = (lambda: events_delivered(self.db)) if server is self.platform else None
+        sampler = None
+        if self.py_spy and profile_as and server is not self.minimal:
+            output = self.state / f"profile-{len(self.samples)}-{uuid.uuid4().hex[:6]}.txt"
+            sampler = Sampler(self.py_spy, server.process.pid, output)
         try:
             run = await run_wrk(
                 server.base_url,
@@ -622,6 +641,10 @@ class Bench:
             )
         except LoadError as exc:
             raise BenchError(f"{server.name}: {exc}\n{server.log_tail()}") from exc
+        finally:
+            if sampler is not None and profile_as is not None:
+                key = f"{profile_as}/{server.name}"
+                self.samples.setdefault(key, Counter()).update(sampler.stop())
         unexpected = {k: n for k, n in run.outcomes.items() if k not in batch.accept}
         if unexpected:
             raise BenchError(f"{server.name}: unexpected answers {unexpected}")
@@ -676,7 +699,12 @@ class Bench:
                     + (f", {len(batch.requests)} requests" if mode == "once" else "")
                 )
                 run = await self.run(
-                    side.server, batch, mode=mode, connections=connections, seconds=self.seconds
+                    side.server,
+                    batch,
+                    mode=mode,
+                    connections=connections,
+                    seconds=self.seconds,
+                    profile_as=name,
                 )
                 rate[key] = run.per_second
                 runs[key].append(run)
@@ -723,6 +751,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     foreign: float = 0.0
     saturated: bool = False
+    breakdown: list[str] = field(default_factory=list)  # --profile: the platform's CPU
 
 
 def result_of(
@@ -1411,6 +1440,10 @@ def print_result(result: Result) -> None:
     for note in result.notes:
         print(f"    {note}")
     print(f"    other processes on the machine used {result.foreign:.0%} of its CPU while timed")
+    if result.breakdown:
+        print("  where the CPU per request went (py-spy during the rounds):")
+        for line in result.breakdown:
+            print(f"    {line}")
 
 
 def print_codes(number: int, codes: CodesResult, count: int, rounds: int) -> None:
@@ -1445,7 +1478,7 @@ def print_summary(results: Sequence[Result], codes: CodesResult | None) -> None:
         p = r.figures["platform"]
         bare = r.figures.get("bare")
         minimal = r.figures.get("minimal")
-        name = r.title.split(":", 1)[0]
+        name = r.title.split(":", 1)[0].split(" (", 1)[0]
         vs_bare = f"{r.ratios['bare']:.2f}x" if "bare" in r.ratios else "-"
         vs_minimal = f"{r.ratios['minimal']:.2f}x" if "minimal" in r.ratios else "-"
         print(
@@ -1501,6 +1534,12 @@ def parse_args() -> argparse.Namespace:
         help="after set-up, print the servers' addresses and pids and wait (for a profiler)",
     )
     parser.add_argument("--keep-state", action="store_true", help="keep the run's state dir")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the platform and the bare app with py-spy during their rounds and print "
+        "where their CPU per request went (costs them some CPU: not for ratios)",
+    )
     args = parser.parse_args()
     if not 1 <= args.codes <= 100_000:
         parser.error("--codes is 1 to 100000 (the API's bound)")
@@ -1535,27 +1574,37 @@ async def benchmark(args: argparse.Namespace, bench: Bench, state: Path) -> None
             await hold(bench, world, coupons, logins)
             return
         results: list[Result] = []
+
+        def add(result: Result, key: str) -> None:
+            sides = [s for s in ("platform", "bare") if f"{key}/{s}" in bench.samples]
+            if sides:
+                result.breakdown = columns(
+                    {side: bench.samples[f"{key}/{side}"] for side in sides},
+                    {side: result.figures[side].server_ms for side in sides},
+                )
+            results.append(result)
+
         lookup_ms = math.nan
         if "lookup" in only:
-            results.append(await scenario_lookup(bench, coupons))
+            add(await scenario_lookup(bench, coupons), "lookup")
             lookup_ms = results[-1].figures["platform"].server_ms
         if "claim" in only:
-            results.append(await scenario_claim(bench, world))
+            add(await scenario_claim(bench, world), "claim")
         if "redeem" in only:
-            results.append(await scenario_redeem(bench, world))
+            add(await scenario_redeem(bench, world), "redeem")
         if "wallet" in only:
-            results.append(await scenario_wallet(bench, customers, lookup_ms))
+            add(await scenario_wallet(bench, customers, lookup_ms), "wallet")
         if "me" in only:
             tokens = [login["access_token"] for login in logins]
-            results.append(await scenario_me(bench, tokens, lookup_ms))
+            add(await scenario_me(bench, tokens, lookup_ms), "me")
         if "refresh" in only:
-            results.append(await scenario_refresh(bench, world, logins[0]))
+            add(await scenario_refresh(bench, world, logins[0]), "token refresh")
         if "transfer" in only:
-            results.append(await scenario_transfer(bench, world, args.exchange))
+            add(await scenario_transfer(bench, world, args.exchange), "transfer accept")
         if "swap" in only:
-            results.append(await scenario_swap(bench, world, args.exchange))
+            add(await scenario_swap(bench, world, args.exchange), "listing accept")
         if "flash" in only:
-            results.append(await scenario_flash(bench, world))
+            add(await scenario_flash(bench, world), "flash crowd")
         codes = None
         if "codes" in only:
             codes = await scenario_codes(bench, world, args.codes, args.codes_rounds)
@@ -1608,6 +1657,7 @@ async def run(args: argparse.Namespace) -> int:
     state = Path(__import__("tempfile").mkdtemp(prefix=f"run-{os.getpid()}-", dir=STATE_ROOT))
     servers: list[Server] = []
     database: Database | None = None
+    wrong: list[str] = []
     try:
         database = await create_database(server_url, where)
         progress(f"migrating {database.name}")
@@ -1642,8 +1692,11 @@ async def run(args: argparse.Namespace) -> int:
                 f"-c{FLASH_CONNECTIONS}), {ROUNDS} rounds of {args.seconds:g} s per server, "
                 "alternating; medians"
             )
-            bench = Bench(db, database.name, platform, bare, minimal, args.seconds)
+            bench = Bench(db, database.name, platform, bare, minimal, args.seconds, state)
+            if args.profile:
+                bench.py_spy = ensure_py_spy()
             await benchmark(args, bench, state)
+            wrong = bench.wrong
         finally:
             await db.close()
         for server in servers:
@@ -1659,8 +1712,8 @@ async def run(args: argparse.Namespace) -> int:
         if not args.keep_state:
             shutil.rmtree(state, ignore_errors=True)
     print(f"run time: {time.monotonic() - STARTED:.0f} s")
-    if bench.wrong:
-        for line in bench.wrong:
+    if wrong:
+        for line in wrong:
             print(f"WRONG COUNT: {line}", file=sys.stderr)
         return 1
     return 0

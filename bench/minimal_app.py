@@ -3,7 +3,8 @@
 Where `bare_app.py` runs the platform's own statements, this runs the least a request that
 reads or changes one row can do: a primary-key read (GET /items/{id}), or one conditional
 UPDATE (POST /items/{id}/take). Its table is its own (schema bench_minimal, made at
-start), in the benchmark's database, with a pool as large as the platform's.
+start), in the benchmark's database; its pool is the bare app's, sized and set up as the
+platform's (bare_app.pool_options).
 
     BENCH_DATABASE_URL=postgresql://... uvicorn minimal_app:app --app-dir bench
 """
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from bare_app import pool_options
 from fastapi import FastAPI, HTTPException, Request
 
 ROWS = 1000
@@ -48,11 +50,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await setup.execute(SCHEMA)
     finally:
         await setup.close()
-    app.state.pool = await asyncpg.create_pool(
-        url,
-        min_size=int(os.environ.get("BENCH_POOL_MIN", "5")),
-        max_size=int(os.environ.get("BENCH_POOL_MAX", "10")),
-    )
+    # The same connection settings as the bare app's, which are the platform's.
+    app.state.pool = await asyncpg.create_pool(url, **pool_options())
     try:
         yield
     finally:

@@ -1,0 +1,401 @@
+"""svc-coupons' deployed Lambda handler, invoked in-process, against a bare FastAPI + Mangum one.
+
+    make bench-lambda     # or: .venv/bin/python bench/lambda_bench.py [--help]
+
+What a warm Lambda invocation costs: API Gateway HTTP API (payload 2.0) events for lookup,
+claim and redeem, fed in a loop to `handler(event, context)` of svc-coupons' main.py,
+loaded by devstack.lambda_harness as the Lambda runtime loads it (its own thread, one event
+loop and one small pool across invocations; a deployed environment: ENVIRONMENT=dev, pool
+1 + 1, pre-ping at checkout, events delivered inline before the invocation returns, to the
+DynamoDB audit trail). The baseline is `Mangum(bare_app.app, lifespan="off")` running the
+same statements (bench/bare_app.py) with the same pool, no auth, no events.
+
+For each scenario: three rounds per handler, alternating, each of --invocations
+invocations after a warm-up; per invocation the median round's wall time and the CPU of
+the process (both handlers run in this process, one at a time), and their ratio. Target:
+the platform's wall time per invocation <= 1.5x the bare handler's.
+
+Set-up as in coupons_bench.py: a fresh database on DATABASE_URL's server (else an embedded
+one), migrated; the whole platform started on a free port to make the merchant, its outlet,
+campaigns and coupons through its API (and to answer svc-coupons' merchant checks, as
+svc-merchants would); coupons to redeem are seeded straight into their table
+(bench/seeding.py). One moto DynamoDB server, in a process of its own, serves both the
+platform and the handler (DYNAMODB_ENDPOINT_URL when set). Other processes' CPU share is
+shown next to each scenario's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from platform import python_version
+from typing import Any
+
+import asyncpg
+import httpx
+from coupons_bench import (
+    PGDATA_DIR,
+    STATE_ROOT,
+    BenchError,
+    World,
+    build_world,
+    create_database,
+    drop_database,
+    progress,
+    seed_coupons,
+    start_platform,
+    wait_ready,
+)
+from loadgen import machine_busy_seconds
+from profiling import Sampler, ensure_py_spy, table
+from seeding import seed_active_coupons
+from sqlalchemy import make_url
+
+from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres
+from devstack.lambda_harness import LambdaContext, LambdaHarness, http_event
+from devstack.services import REPO_ROOT
+from devstack.stack import migrate
+
+MAIN_PY = REPO_ROOT / "services" / "svc-coupons" / "main.py"
+TARGET = 1.5  # platform ms per invocation <= 1.5x the bare handler's
+# A deployed issuer (ENVIRONMENT=dev refuses the local one); the handler's tokens are signed
+# with the platform's key under it.
+ISSUER = "https://auth.bench.example.com"
+ROUNDS = 3
+WARMUP = 50
+CPUS = os.cpu_count() or 1
+
+
+class BareHarness:
+    """bare_app's FastAPI app behind Mangum, on a thread of its own like LambdaHarness."""
+
+    def __init__(self, environment: Mapping[str, str]) -> None:
+        os.environ.update(environment)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bare-lambda")
+        self.handler = self._thread.submit(self._load).result()
+
+    @staticmethod
+    def _load() -> Any:
+        import bare_app
+        from mangum import Mangum
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        return Mangum(bare_app.app, lifespan="off")
+
+    def invoke(self, event: Mapping[str, Any], context: LambdaContext | None = None) -> Any:
+        return self._thread.submit(self.handler, dict(event), context or LambdaContext()).result()
+
+    def close(self) -> None:
+        self._thread.shutdown()
+
+
+@dataclass
+class Round:
+    wall_ms: float  # per invocation
+    cpu_ms: float  # per invocation, this process (both handlers run in it, one at a time)
+    foreign: float  # share of the machine's CPU other processes used meanwhile
+
+
+def run_round(
+    invoke: Callable[[Mapping[str, Any]], Any], events: Sequence[Mapping[str, Any]], status: int
+) -> Round:
+    cpu, busy = time.process_time(), machine_busy_seconds()
+    started = time.perf_counter()
+    for event in events:
+        response = invoke(event)
+        if response["statusCode"] != status:
+            raise BenchError(f"answered {response['statusCode']}: {response.get('body')}")
+    wall = time.perf_counter() - started
+    used = time.process_time() - cpu
+    foreign = max(machine_busy_seconds() - busy - used, 0.0) / (wall * CPUS)
+    return Round(wall / len(events) * 1000, used / len(events) * 1000, foreign)
+
+
+@dataclass
+class Scenario:
+    name: str
+    status: int
+    platform_events: Callable[[int], Sequence[Mapping[str, Any]]]
+    bare_events: Callable[[int], Sequence[Mapping[str, Any]]]
+
+
+def measure(
+    scenario: Scenario,
+    platform: LambdaHarness,
+    bare: BareHarness,
+    invocations: int,
+    profile: list[Counter[str]] | None = None,
+) -> dict[str, list[Round]]:
+    """`profile`: the platform's rounds are sampled (py-spy, this process) into it."""
+    handlers = {"platform": (platform.invoke, scenario.platform_events)}
+    handlers["bare"] = (bare.invoke, scenario.bare_events)
+    for name, (invoke, events) in handlers.items():
+        progress(f"{scenario.name}: {WARMUP} warm-up invocations of {name}")
+        run_round(invoke, events(WARMUP), scenario.status)
+    rounds: dict[str, list[Round]] = {"platform": [], "bare": []}
+    order = list(handlers)
+    for round_ in range(ROUNDS):
+        for name in order if round_ % 2 == 0 else order[::-1]:
+            invoke, events = handlers[name]
+            progress(f"{scenario.name} round {round_ + 1}: {invocations} invocations of {name}")
+            batch = events(invocations)
+            sampler = None
+            if profile is not None and name == "platform":
+                output = STATE_ROOT / f"lambda-profile-{os.getpid()}-{uuid.uuid4().hex[:6]}.txt"
+                sampler = Sampler(ensure_py_spy(), os.getpid(), output)
+            try:
+                rounds[name].append(run_round(invoke, batch, scenario.status))
+            finally:
+                if sampler is not None and profile is not None:
+                    profile.append(sampler.stop())
+                    sampler.output.unlink(missing_ok=True)
+    return rounds
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def scenarios(world: World, db_url: str, coupons: Sequence[Any]) -> list[Scenario]:
+    tokens = world.tokens
+    codes = [c.code for c in coupons]
+    owner_tokens = {c.code: tokens.token(subject=uuid.UUID(c.owner_id)) for c in coupons}
+    owner_token = tokens.token(
+        subject=uuid.UUID(world.owner_id),
+        memberships=((uuid.UUID(world.merchant_id), "owner"),),
+        client_id="merchant-portal",
+    )
+
+    def cycled(n: int, make: Callable[[str], Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return [make(codes[i % len(codes)]) for i in range(n)]
+
+    def lookups(n: int) -> list[Mapping[str, Any]]:
+        return cycled(
+            n, lambda c: http_event("GET", f"/api/v1/coupons/{c}", headers=bearer(owner_tokens[c]))
+        )
+
+    def bare_lookups(n: int) -> list[Mapping[str, Any]]:
+        return cycled(n, lambda c: http_event("GET", f"/coupons/{c}"))
+
+    customer = uuid.uuid4()
+    customer_token = tokens.token(subject=customer)
+
+    def campaign() -> str:
+        return run_async(
+            world.campaign("Lambda", total_quantity=None, per_customer_limit=10_000, publish=True)
+        )
+
+    def claims(n: int) -> list[Mapping[str, Any]]:
+        path = f"/api/v1/campaigns/{campaign()}/claim"
+        return [http_event("POST", path, headers=bearer(customer_token)) for _ in range(n)]
+
+    def bare_claims(n: int) -> list[Mapping[str, Any]]:
+        path = f"/campaigns/{campaign()}/claim"
+        return [http_event("POST", path, headers={"x-user-id": str(customer)}) for _ in range(n)]
+
+    redeem_campaign = uuid.UUID(campaign())
+    body = {"outlet_id": world.outlet_id, "order_amount": 2000}
+
+    def fresh_codes(n: int) -> list[str]:
+        async def seed() -> list[str]:
+            db = await asyncpg.connect(db_url)
+            try:
+                seeded = await seed_active_coupons(
+                    db, campaign_id=redeem_campaign, owner_id=uuid.uuid4(), count=n
+                )
+            finally:
+                await db.close()
+            return [code for _, code in seeded]
+
+        return run_async(seed())
+
+    def redeems(n: int) -> list[Mapping[str, Any]]:
+        return [
+            http_event(
+                "POST",
+                f"/api/v1/coupons/{code}/redeem",
+                headers=bearer(owner_token),
+                json_body=body,
+            )
+            for code in fresh_codes(n)
+        ]
+
+    def bare_redeems(n: int) -> list[Mapping[str, Any]]:
+        return [
+            http_event("POST", f"/coupons/{code}/redeem", json_body=body) for code in fresh_codes(n)
+        ]
+
+    return [
+        Scenario("lookup", 200, lookups, bare_lookups),
+        Scenario("claim", 201, claims, bare_claims),
+        Scenario("redeem", 200, redeems, bare_redeems),
+    ]
+
+
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def run_async(coroutine: Any) -> Any:
+    """Set-up calls on the main thread's loop (the handlers run on threads of their own)."""
+    assert _LOOP is not None
+    return _LOOP.run_until_complete(coroutine)
+
+
+def report(name: str, rounds: Mapping[str, list[Round]]) -> bool:
+    def median(key: str, figure: Callable[[Round], float]) -> float:
+        return statistics.median(figure(r) for r in rounds[key])
+
+    p_wall, b_wall = median("platform", lambda r: r.wall_ms), median("bare", lambda r: r.wall_ms)
+    p_cpu, b_cpu = median("platform", lambda r: r.cpu_ms), median("bare", lambda r: r.cpu_ms)
+    foreign = statistics.mean(r.foreign for key in rounds for r in rounds[key])
+    ratio = p_wall / b_wall
+    met = ratio <= TARGET
+    print(
+        f"  {name:<8}{p_wall:>10.2f}{b_wall:>10.2f}{ratio:>8.2f}x{p_cpu:>10.2f}{b_cpu:>10.2f}"
+        f"{p_cpu / b_cpu:>8.2f}x{foreign:>8.0%}  {'PASS' if met else 'MISS'}"
+    )
+    return met
+
+
+@contextmanager
+def database_server() -> Iterator[tuple[str, str, EmbeddedPostgres | None]]:
+    server_url = os.environ.get("DATABASE_URL")
+    if server_url:
+        plain = make_url(server_url).set(drivername="postgresql")
+        yield plain.render_as_string(hide_password=False), "PostgreSQL at DATABASE_URL", None
+        return
+    embedded = EmbeddedPostgres(PGDATA_DIR)
+    try:
+        yield embedded.start(), "embedded PostgreSQL", embedded
+    finally:
+        embedded.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--invocations", type=int, default=400, help="per round and handler")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the platform's rounds with py-spy and print where its CPU went",
+    )
+    args = parser.parse_args()
+    global _LOOP
+    _LOOP = asyncio.new_event_loop()
+    STATE_ROOT.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
+    state = Path(tempfile.mkdtemp(prefix=f"lambda-{os.getpid()}-", dir=STATE_ROOT))
+    dynamo: EmbeddedDynamo | None = None
+    platform_server = None
+    harnesses: list[Any] = []
+    try:
+        with database_server() as (server_url, where, _):
+            database = run_async(create_database(server_url, where))
+            try:
+                os.environ["DATABASE_URL"] = database.url
+                run_async(migrate())
+                if not os.environ.get("DYNAMODB_ENDPOINT_URL"):
+                    dynamo = EmbeddedDynamo(log_file=state / "dynamodb.log")
+                    os.environ["DYNAMODB_ENDPOINT_URL"] = dynamo.start()
+                for name, value in {
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": "local",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                }.items():
+                    os.environ.setdefault(name, value)
+                platform_server = start_platform(state, database.url, issuer=ISSUER)
+                progress(f"starting the platform on :{platform_server.port} for the set-up")
+                run_async(wait_ready(platform_server))
+                http = httpx.AsyncClient(base_url=platform_server.base_url, timeout=30)
+                world = run_async(build_world(state, platform_server, http, issuer=ISSUER))
+                coupons = run_async(
+                    seed_coupons(platform_server, world, 160, customers=world.customers(16))
+                )
+                jwks = json.dumps(world.tokens.keys.jwks())
+                environment = {
+                    "ENVIRONMENT": "dev",
+                    "DATABASE_URL": database.url,
+                    "DATABASE_POOL_SIZE": "1",
+                    "DATABASE_MAX_OVERFLOW": "1",
+                    "JWT_ISSUER": ISSUER,
+                    "JWT_JWKS": jwks,
+                    "COUPONS_MERCHANTS_API_URL": platform_server.base_url,
+                    "LOCAL_STATE_DIR": str(state),
+                    "AWS_LAMBDA_FUNCTION_NAME": "svc-coupons",
+                }
+                platform = LambdaHarness(MAIN_PY, environment)
+                harnesses.append(platform)
+                bare = BareHarness(
+                    {
+                        "BENCH_DATABASE_URL": database.url,
+                        "BENCH_POOL_MIN": "1",
+                        "BENCH_POOL_MAX": "2",
+                    }
+                )
+                harnesses.append(bare)
+                print(
+                    f"lambda bench: svc-coupons' main.py handler (ENVIRONMENT=dev, pool 1 + 1, "
+                    f"events delivered inline to DynamoDB) against Mangum(bare_app.app); "
+                    f"{where}; Python {python_version()}; {CPUS} CPUs; {args.invocations} "
+                    f"invocations a round, {ROUNDS} rounds each, alternating; medians"
+                )
+                results: list[tuple[str, dict[str, list[Round]]]] = []
+                profiles: dict[str, list[Counter[str]]] = {}
+                # The handlers log as deployed, a JSON line or more per invocation (stdout is
+                # CloudWatch's): into a file here, not the report.
+                with (state / "handlers.log").open("w") as log, redirect_stdout(log):
+                    for scenario in scenarios(world, database.url, coupons):
+                        profile = profiles.setdefault(scenario.name, []) if args.profile else None
+                        rounds = measure(scenario, platform, bare, args.invocations, profile)
+                        results.append((scenario.name, rounds))
+                run_async(http.aclose())
+                print()
+                print(
+                    f"  {'':<8}{'platform':>10}{'bare':>10}{'ratio':>9}{'platform':>10}"
+                    f"{'bare':>10}{'ratio':>9}{'others':>8}"
+                )
+                print(
+                    f"  {'':<8}{'ms/invocation (wall)':>28}{'CPU ms/invocation':>29}"
+                    f"   target: wall <= {TARGET:.1f}x"
+                )
+                met = [report(name, rounds) for name, rounds in results]
+                print(f"targets met: {sum(met)} of {len(met)}")
+                for name, rounds in results:
+                    if profiles.get(name):
+                        cpu_ms = statistics.median(r.cpu_ms for r in rounds["platform"])
+                        print(f"\n{name}: where the platform handler's CPU went (py-spy)")
+                        for line in table(sum(profiles[name], Counter()), cpu_ms):
+                            print(f"    {line}")
+            finally:
+                for harness in harnesses:
+                    harness.close()
+                if platform_server is not None:
+                    platform_server.stop()
+                run_async(drop_database(server_url, database))
+    except BenchError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if dynamo is not None:
+            dynamo.stop()
+        import shutil
+
+        shutil.rmtree(state, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
