@@ -335,7 +335,7 @@ async def open_shop(http: httpx.AsyncClient, tokens: TestTokens, **campaign: Any
                 "title": "Fault campaign",
                 "discount_type": "percentage",
                 "discount_value": 10,
-                "per_customer_limit": 100,
+                "per_customer_limit": 10_000,
                 "starts_at": (now - timedelta(minutes=5)).isoformat(),
                 "ends_at": (now + timedelta(days=5)).isoformat(),
             }

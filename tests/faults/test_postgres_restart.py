@@ -30,6 +30,7 @@ DOWN_FOR_SECONDS = 2.5
 AFTER_BACK_SECONDS = 2.5  # load goes on this long once the database is back
 MAX_LOAD_SECONDS = 60.0  # however slowly the machine restarts it
 ANSWER_BOUND_SECONDS = 5.0  # the connect timeout (3 s) and some room
+IN_FLIGHT_AT_THE_STOP = WORKERS  # writes whose COMMIT raced the stop: one per worker at most
 
 
 @dataclass
@@ -58,6 +59,7 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
         )
         to_redeem.put_nowait(coupon["code"])
     answers: list[Answer] = []
+    retried: set[str] = set()
     started = time.monotonic()
 
     async def call(kind: str, method: str, path: str, token: str, body: object = None) -> None:
@@ -82,7 +84,9 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
             )
         )
         if kind == "redeem" and response.status_code == 503:
-            to_redeem.put_nowait(path.split("/")[4])  # not redeemed: try again later
+            code = path.split("/")[4]
+            retried.add(code)
+            to_redeem.put_nowait(code)  # not redeemed, as far as the answer says: again later
 
     back: list[float] = []  # when the database answered again, once it has
 
@@ -130,16 +134,23 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
     after = [a for a in answers if a.sent > back_at]
     assert after, "no request was sent after the database came back"
     assert [a for a in after if a.status >= 500] == []
-    assert {a.status for a in answers} <= {200, 201, 503}
+    # A 409 only where it is the truth: a redemption retried after a 503 whose commit had
+    # in fact gone through when the server went away (its answer was lost, not its work).
+    conflicts = [a for a in answers if a.status == 409]
+    assert all(a.kind == "redeem" and a.code == "already_redeemed" for a in conflicts)
+    assert {a.status for a in answers} <= {200, 201, 409, 503}
 
-    # The counts are exact: every coupon the database holds was answered 201, every
-    # redemption 200, and the campaign's counters agree with the rows.
+    # The counters agree with the rows exactly, and no answered success is missing. A write
+    # answered 503 changed nothing, except when the server went away between its COMMIT
+    # and the answer: at most a handful of those, at the moment of the stop.
     claimed = sum(1 for a in answers if a.kind == "claim" and a.status == 201) + 40
     redeemed = sum(1 for a in answers if a.kind == "redeem" and a.status == 200)
     issued_count, coupons = await count(postgres, shop)
-    assert (issued_count, coupons) == (claimed, claimed)
+    assert issued_count == coupons
+    assert 0 <= coupons - claimed <= IN_FLIGHT_AT_THE_STOP
     redeemed_count, redemptions = await redeemed_counts(postgres, shop)
-    assert (redeemed_count, redemptions) == (redeemed, redeemed)
+    assert redeemed_count == redemptions
+    assert redemptions - redeemed == len(conflicts) <= IN_FLIGHT_AT_THE_STOP
     # Every event committed is delivered once the sweeps catch up.
     assert await eventually(lambda: nothing_undelivered(postgres), within=15)
     del down_at
