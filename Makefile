@@ -50,7 +50,7 @@ replay-events: $(VENV)/.synced ## deliver dead-lettered events again: make repla
 revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
 	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"
 
-test: lint typecheck imports lint-workflows check-requirements pytest pytest-compat test-clients ## everything CI checks
+test: lint typecheck imports lint-workflows check-requirements test-clients pytest-compat pytest ## everything CI checks (the main suite last: its summary closes the run)
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
