@@ -183,8 +183,21 @@ async def test_a_sold_out_refusal_is_counted(
     assert (late.status_code, late.json()["code"]) == (409, "sold_out")
     assert recorder.business["SoldOutRefusal"] == 1
     assert recorder.business["Claim"] == quantity
+    # The same refusal through GraphQL counts the same.
+    answer = ok(
+        await gateway.post(
+            "/graphql/coupons",
+            headers=await scene.customer("later@example.com"),
+            json={
+                "query": "mutation ($id: UUID!) { claimCoupon(campaignId: $id) { code } }",
+                "variables": {"id": scene.campaign["id"]},
+            },
+        )
+    )
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["sold_out"]
+    assert recorder.business["SoldOutRefusal"] == 2
     page = (await gateway.get("/api/v1/coupons/metrics")).text
-    assert 'business_events_total{service="coupons",event="SoldOutRefusal"} 1' in page
+    assert 'business_events_total{service="coupons",event="SoldOutRefusal"} 2' in page
 
 
 async def test_each_sweep_reports_the_outbox_lag(platform_apps: dict[str, Any]) -> None:

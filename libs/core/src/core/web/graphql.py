@@ -43,6 +43,17 @@ def _problem_codes_extension() -> type:
             if uow is not None and getattr(uow, "uow", None) is not None:
                 uow.uow.rollback_only = True  # a mutation that failed leaves nothing behind
             result.errors = [self._shape(error) for error in errors]  # type: ignore[union-attr]
+            # A refusal the service counts for the business, as its REST twin counts it.
+            runtime = getattr(
+                getattr(getattr(getattr(context, "request", None), "app", None), "state", None),
+                "runtime",
+                None,
+            )
+            if runtime is not None:
+                for shaped in result.errors:  # type: ignore[union-attr]
+                    code = (shaped.extensions or {}).get("code")
+                    if isinstance(code, str):
+                        runtime.counters.count_refusal(runtime.metrics, code)
 
         @staticmethod
         def _shape(error: GraphQLError) -> GraphQLError:
