@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 from core.config import PlatformSettings
 
@@ -75,6 +77,44 @@ def _drop_closed_connection(
         raise DisconnectionError("the server closed this pooled connection")
 
 
+# Deployed, a connection idle this long is pinged before use: it may have sat through a
+# frozen Lambda execution environment or past a proxy's idle timeout (minutes, always), and
+# a proxy's silent drop leaves no closed socket to see. One that was in use a moment ago
+# (back-to-back invocations, a busy server) is not: SQLAlchemy's pool_pre_ping pinged on
+# every checkout, three round trips each with the asyncpg adapter (BEGIN, a statement,
+# ROLLBACK), about a quarter of a warm lookup invocation's CPU.
+PING_AFTER_IDLE_SECONDS = 5.0
+_CHECKED_IN_AT = "core.database.checked_in_at"
+
+
+def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_CHECKED_IN_AT] = time.time()  # wall clock: it goes on while frozen
+
+
+def _ping_if_idle(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """One round trip (an empty statement, no transaction) on a connection idle for
+    PING_AFTER_IDLE_SECONDS or more; one that does not answer is replaced, as
+    pool_pre_ping would. A connection never checked in yet was opened just now."""
+    checked_in_at = record.info.get(_CHECKED_IN_AT)
+    driver = record.driver_connection
+    if checked_in_at is None or driver is None:
+        return
+    if time.time() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        await_only(driver.execute(";"))
+    except Exception as exc:
+        raise DisconnectionError("a pooled connection did not answer its ping") from exc
+
+
+def ping_idle_connections(engine: AsyncEngine) -> None:
+    """Ping a pooled connection at checkout when it has been idle a while (_ping_if_idle)."""
+    event.listen(engine.sync_engine, "checkin", _note_checkin)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+
+
 class Database:
     """Owns one engine per process. Nothing connects until the first session is used."""
 
@@ -117,9 +157,9 @@ class Database:
             "pool_size": settings.database_pool_size + settings.database_max_overflow,
             "max_overflow": 0,
             "pool_timeout": settings.database_pool_timeout_seconds,
-            # Deployed, a connection may have sat through a frozen Lambda or a proxy's idle
-            # timeout; locally the ping's three round trips per checkout buy nothing.
-            "pool_pre_ping": settings.environment.is_deployed,
+            # Deployed, a connection idle for a while is pinged at checkout instead
+            # (_ping_if_idle); locally a ping buys nothing.
+            "pool_pre_ping": False,
             "pool_recycle": 300,
             # Bound values (coupon codes, emails) stay out of error messages and logs.
             "hide_parameters": True,
@@ -134,6 +174,8 @@ class Database:
                 url = url.update_query_dict({"prepared_statement_cache_size": "0"})
             self._engine = create_async_engine(url, **self._engine_options(url))
             event.listen(self._engine.sync_engine, "checkout", _drop_closed_connection)
+            if self._settings.environment.is_deployed:
+                ping_idle_connections(self._engine)
         return self._engine
 
     def session(self) -> AsyncSession:
