@@ -29,8 +29,9 @@ server CPU per request for every server it runs on, and the ratios):
 6. token refresh: POST /api/v1/auth/token, grant_type=refresh_token, a fresh refresh
    token per request (refresh tokens rotate; reuse revokes the family): every one
    answered 200 and rotated. No target: it signs an RS256 token each time.
-7. transfer accept and 8. listing accept (the swap), each gift or listing once, made
-   through the platform's API beforehand; target >= 0.5x bare, every one verified.
+7. transfer accept and 8. listing accept (the swap), each gift or listing once (--exchange
+   per server, a third a round), made through the platform's API beforehand; target >= 0.5x
+   bare, every one verified.
 9. flash crowd: 200 connections of distinct customers at a campaign of 50: answers/s
    (all but 50 are sold-out refusals) and exactly 50 issued; target >= 0.5x bare.
 10. bulk codes: POST /api/v1/campaigns/{id}/codes {count: 100000} against a raw asyncpg
@@ -59,6 +60,12 @@ outlet, the campaigns and the coupons that lookups, wallets and the exchange's s
 use are made through the platform's API; the coupons redeemed and the refresh tokens
 refreshed (tens of thousands, one per request) are written straight into their tables,
 as the platform's own statements would leave them (bench/seeding.py).
+
+--profile samples the platform and the bare app with py-spy during their rounds (installed
+into .local/bench-tools on first use; bench/profiling.py) and prints, per scenario, where
+each one's CPU per request went, phase by phase, side by side; sampling costs the servers
+CPU, so a profiled run's rates are not the ones to compare. --hold sets the world up and
+waits, printing the servers' addresses, pids and tokens, for a profiler of one's own.
 
 Two cores: wrk, the three servers, PostgreSQL and the other work on the machine share
 them; read the ratios, and the other processes' share next to them. Exit status: 0 when
@@ -681,7 +688,9 @@ class Bench:
 
         for key, side in sides.items():
             progress(f"{name}: warm-up on {side.server.name}")
-            warm = await side.batch(0 if mode == "cycle" else fixed or WARMUP_WRITES)
+            # A fixed-size scenario's items are made beforehand: EXCHANGE_WARMUP of them warm.
+            warmup = EXCHANGE_WARMUP if fixed is not None else WARMUP_WRITES
+            warm = await side.batch(0 if mode == "cycle" else warmup)
             seconds = WARMUP_SECONDS
             rate[key] = (
                 await self.run(
@@ -1521,7 +1530,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of a round")
     parser.add_argument(
-        "--exchange", type=int, default=600, help="gifts and listings accepted per server"
+        "--exchange", type=int, default=1500, help="gifts and listings accepted per server"
     )
     parser.add_argument("--codes", type=int, default=100_000, help="codes per bulk request")
     parser.add_argument("--codes-rounds", type=int, default=2)

@@ -6,9 +6,10 @@ What a warm Lambda invocation costs: API Gateway HTTP API (payload 2.0) events f
 claim and redeem, fed in a loop to `handler(event, context)` of svc-coupons' main.py,
 loaded by devstack.lambda_harness as the Lambda runtime loads it (its own thread, one event
 loop and one small pool across invocations; a deployed environment: ENVIRONMENT=dev, pool
-1 + 1, pre-ping at checkout, events delivered inline before the invocation returns, to the
-DynamoDB audit trail). The baseline is `Mangum(bare_app.app, lifespan="off")` running the
-same statements (bench/bare_app.py) with the same pool, no auth, no events.
+1 + 1, a ping for a connection idle 5 s or more, events delivered inline, to the DynamoDB
+audit trail, before the invocation returns). The baseline is `Mangum(bare_app.app,
+lifespan="off")` running the same statements (bench/bare_app.py) with the same pool, no
+auth, no events.
 
 For each scenario: three rounds per handler, alternating, each of --invocations
 invocations after a warm-up; per invocation the median round's wall time and the CPU of
