@@ -54,8 +54,11 @@ Set-up. PostgreSQL is DATABASE_URL's server when set, else an embedded one in
 concurrent runs); either way the run gets a fresh database, migrated by
 devstack.stack.migrate and dropped at the end. The platform keeps its state (signing key,
 logs) in a directory of the run's own under .local/bench-state, removed at the end unless
---keep-state: two runs at once do not clash. The token endpoint's per-address limit is
-raised for the platform under test (all load comes from one address). The merchant, its
+--keep-state: two runs at once do not clash. A run waits (up to 15 minutes) while the
+database server has too few connections free for its servers' pools: two runs on one
+server with the default max_connections of 100 do not fit side by side. The token
+endpoint's per-address limit is raised for the platform under test (all load comes from
+one address). The merchant, its
 outlet, the campaigns and the coupons that lookups, wallets and the exchange's scenarios
 use are made through the platform's API; the coupons redeemed and the refresh tokens
 refreshed (tens of thousands, one per request) are written straight into their tables,
@@ -340,6 +343,37 @@ async def events_delivered(db: asyncpg.Connection) -> float:
             )
         await asyncio.sleep(0.02)
     return time.monotonic() - started
+
+
+CONNECTIONS_WAIT = 900.0  # seconds to wait for another run to free the server's connections
+
+
+async def enough_connections(db: asyncpg.Connection) -> None:
+    """Wait, then give up, rather than fail halfway, while the server cannot take this run's
+    connections: a full pool for svc-coupons, svc-auth and each baseline, and a few for
+    svc-merchants and this process. Two runs at once on one server with the default
+    max_connections of 100 do not fit: the second waits for the first."""
+    settings = PlatformSettings()
+    needed = 4 * (settings.database_pool_size + settings.database_max_overflow) + 8
+    limit = int(await db.fetchval("SHOW max_connections"))
+    reserved = int(await db.fetchval("SHOW superuser_reserved_connections"))
+    deadline = time.monotonic() + CONNECTIONS_WAIT
+    while True:
+        in_use = int(await db.fetchval("SELECT count(*) FROM pg_stat_activity"))
+        free = limit - reserved - in_use
+        if free >= needed:
+            return
+        if time.monotonic() > deadline:
+            raise BenchError(
+                f"PostgreSQL has {free} connections free (max_connections {limit}, {in_use} "
+                f"in use) and this run may need {needed}: another bench run or test suite "
+                "holds them. Point DATABASE_URL at another server, or raise max_connections."
+            )
+        progress(
+            f"waiting: PostgreSQL has {free} connections free, this run may need {needed} "
+            "(another run or test suite is using the server)"
+        )
+        await asyncio.sleep(10)
 
 
 # --- set-up through the platform's API (httpx: set-up is not measured) ---------------------
@@ -1672,6 +1706,11 @@ async def run(args: argparse.Namespace) -> int:
         progress(f"migrating {database.name}")
         os.environ["DATABASE_URL"] = database.url  # what devstack.stack.migrate reads
         await migrate()
+        check = await asyncpg.connect(database.url)
+        try:
+            await enough_connections(check)
+        finally:
+            await check.close()
         servers.append(start_platform(state, database.url))
         servers.append(_start_baseline(state, "bare", "bare_app", database.url))
         servers.append(_start_baseline(state, "minimal", "minimal_app", database.url))
