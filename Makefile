@@ -152,7 +152,7 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py
 
-bench: $(VENV)/.synced ## 10 hot paths under wrk (~7 min): platform vs same-SQL and minimal FastAPI + asyncpg; PROFILE=1 adds py-spy breakdowns
+bench: $(VENV)/.synced ## 10 hot paths under wrk (~5 min): platform vs same-SQL and minimal FastAPI + asyncpg; PROFILE=1 adds py-spy breakdowns
 	$(BIN)/python bench/coupons_bench.py $(if $(PROFILE),--profile)
 
 bench-lambda: $(VENV)/.synced ## svc-coupons' Lambda handler in-process (lookup, claim, redeem) vs bare FastAPI + Mangum
