@@ -129,7 +129,11 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
     )
     unavailable = [a for a in answers if a.status == 503]
     assert unavailable, f"the load never met the stopped database: {statuses}"
-    assert {(a.code, a.retry_after) for a in unavailable} == {("database_unavailable", "2")}
+    # svc-coupons asks svc-merchants about a merchant whose cache entry ran out, and
+    # svc-merchants' database is the same server: that answer is merchants_unavailable.
+    assert {a.code for a in unavailable} <= {"database_unavailable", "merchants_unavailable"}
+    assert "database_unavailable" in {a.code for a in unavailable}
+    assert all(a.retry_after for a in unavailable)
     assert max(a.took for a in answers) < ANSWER_BOUND_SECONDS
     after = [a for a in answers if a.sent > back_at]
     assert after, "no request was sent after the database came back"
