@@ -121,6 +121,7 @@ def _environment(database_url: str, state_dir: Path) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DATABASE_POOL_SIZE": "1",
         "DATABASE_MAX_OVERFLOW": "1",
+        "DATABASE_READ_POOL_SIZE": "1",
         "LOCAL_STATE_DIR": str(state_dir),
         "AUTH_SIGNING_KEY": SigningKey.generate().to_pem(),
     }

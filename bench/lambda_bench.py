@@ -331,6 +331,7 @@ def main() -> int:
                     "DATABASE_URL": database.url,
                     "DATABASE_POOL_SIZE": "1",
                     "DATABASE_MAX_OVERFLOW": "1",
+                    "DATABASE_READ_POOL_SIZE": "1",
                     "JWT_ISSUER": ISSUER,
                     "JWT_JWKS": jwks,
                     "COUPONS_MERCHANTS_API_URL": platform_server.base_url,

@@ -162,6 +162,7 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
                         "DATABASE_SECRET_ARN": Match.any_value(),
                         "DATABASE_PROXY_ENDPOINT": Match.any_value(),
                         "DATABASE_POOL_SIZE": "1",
+                        "DATABASE_READ_POOL_SIZE": "1",
                         "AUDIT_TABLE": Match.any_value(),
                         "CACHE_TABLE": Match.any_value(),
                         "EVENT_BUS_NAME": Match.any_value(),

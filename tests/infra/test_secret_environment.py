@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from core.aws_lambda.secret_environment import DatabaseCredentials, load_secret_environment
-from core.database.engine import asyncpg_url
+from core.config import PlatformSettings
+from core.database.engine import asyncpg_url, driver_connect_arguments
+from core.database.reads import ReadPool
 
 SIGNING_KEY = "coupon-platform/dev/auth-signing-key"
 PREVIOUS_KEY = "coupon-platform/dev/auth-previous-signing-key"
@@ -143,3 +145,50 @@ async def test_a_rotated_password_is_read_again_on_the_next_connection(
     finally:
         credentials.uninstall(engine.sync_engine)
         await engine.dispose()
+
+
+async def test_the_reads_pool_reads_a_rotated_password_again_too(
+    secretsmanager: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GETs' reads connect through their own asyncpg pool (core.database.reads), not
+    SQLAlchemy's engine: the same re-read of the secret applies there."""
+    url = make_url(database_url)
+    assert url.username is not None
+    host = url.host or url.query.get("host")
+    assert isinstance(host, str)
+    arn = _database_secret(secretsmanager, "old password", url.username)
+    credentials = DatabaseCredentials(secretsmanager, arn, host=host)
+    attempts: list[str] = []
+    server_password = "old password"
+    real_connect = asyncpg.connect
+
+    async def password_checking_connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+        attempts.append(kwargs["password"])
+        if kwargs["password"] != server_password:
+            raise asyncpg.InvalidPasswordError("password authentication failed")
+        return await real_connect(*args, **{**kwargs, "password": None})
+
+    monkeypatch.setattr(asyncpg, "connect", password_checking_connect)
+    reads = ReadPool(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_connect_arguments(PlatformSettings(), url),
+        size=1,
+        acquire_timeout=5.0,
+        ping_idle=False,
+    )
+    credentials.install()
+    try:
+        async with reads.connection() as connection:
+            assert await connection.fetchval("SELECT 1") == 1
+            connection.terminate()  # the next read opens a new connection
+
+        secretsmanager.put_secret_value(
+            SecretId=arn, SecretString=_credentials("new password", url.username)
+        )
+        server_password = "new password"
+        async with reads.connection() as connection:
+            assert await connection.fetchval("SELECT 1") == 1
+        assert attempts == ["old password", "old password", "new password"]
+    finally:
+        credentials.uninstall()
+        await reads.close()

@@ -128,8 +128,9 @@ STAGES: Mapping[str, StageConfig] = {
         event_archive_days=90,
         bootstrap_admin_email="platform-admin@coupon-exchange.example",
         nat_gateways=AVAILABILITY_ZONES,
-        # Two connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW):
-        # three services stay within what the proxy lends out of an m7g.large.
+        # Three connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW, and
+        # DATABASE_READ_POOL_SIZE): three services stay within what the proxy lends out of
+        # an m7g.large.
         function_reserved_concurrency=200,
         # Flash claims scale out in bursts, each new environment a cold start.
         function_snap_start=True,

@@ -18,9 +18,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.config import Environment, PlatformSettings
-from core.database.driver import READS_ONLY, reading_connection
+from core.database.driver import reading_connection
 from core.database.engine import Database
 from core.database.errors import DatabaseUnavailable, caller_error
+from core.database.unit_of_work import UnitOfWork
 from core.web.problems import install_problem_handlers
 
 pytestmark = pytest.mark.integration
@@ -70,14 +71,10 @@ async def test_rest_and_graphql_answer_503_within_the_connect_timeout(silent_ser
     install_problem_handlers(app)
 
     @app.get("/read")
-    async def read() -> None:
-        session = database.session()
-        session.info[READS_ONLY] = True
-        try:
-            async with reading_connection(session) as connection:
-                await connection.fetchval("SELECT 1")
-        finally:
-            await session.close()
+    async def read() -> None:  # a GET's read, on the reads' own pool
+        uow = UnitOfWork(database, reads_only=True)
+        async with uow, reading_connection(uow.session) as connection:
+            await connection.fetchval("SELECT 1")
 
     @app.get("/orm")
     async def orm() -> None:
@@ -98,21 +95,24 @@ async def test_rest_and_graphql_answer_503_within_the_connect_timeout(silent_ser
     await database.dispose()
 
 
-async def test_a_connection_the_server_closed_is_replaced_at_checkout(database_url: str) -> None:
+@pytest.mark.parametrize("pool", ["read pool", "engine"])
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(
+    database_url: str, pool: str
+) -> None:
     settings = PlatformSettings(
-        environment=Environment.TEST, database_url=database_url, database_pool_size=1
+        environment=Environment.TEST,
+        database_url=database_url,
+        database_pool_size=1,
+        database_read_pool_size=1,
     )
     database = Database(settings)
 
     async def backend() -> int:
-        session = database.session()
-        session.info[READS_ONLY] = True
-        try:
-            async with reading_connection(session) as connection:
-                pid: int = await connection.fetchval("SELECT pg_backend_pid()")
-                return pid
-        finally:
-            await session.close()
+        # A GET's read takes the read pool's connection; a write's, the engine's.
+        uow = UnitOfWork(database, reads_only=pool == "read pool")
+        async with uow, reading_connection(uow.session) as connection:
+            pid: int = await connection.fetchval("SELECT pg_backend_pid()")
+            return pid
 
     first = await backend()
     # What a restart does to every pooled connection: the server ends it, from outside.

@@ -8,18 +8,21 @@ quietly running outside their transaction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from core.config import PlatformSettings
-from core.database.driver import READS_ONLY, driver_connection, reading_connection
-from core.database.engine import Database
-from core.database.errors import caller_error
+from core.config import Environment, PlatformSettings
+from core.database.driver import READ_POOL, READS_ONLY, driver_connection, reading_connection
+from core.database.engine import Database, driver_connect_arguments
+from core.database.errors import DatabaseUnavailable, caller_error
+from core.database.reads import ReadPool
 from core.database.unit_of_work import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.web.problems import install_problem_handlers
@@ -138,35 +141,109 @@ async def test_get_routes_run_in_a_reads_only_unit_of_work() -> None:
     assert kinds == [("GET", True), ("POST", False)]
 
 
-async def test_a_read_of_a_reads_only_session_borrows_a_connection_for_itself(
-    engine: AsyncEngine,
+@pytest.fixture
+async def reads(database_url: str) -> AsyncIterator[ReadPool]:
+    url = make_url(database_url)
+    pool = ReadPool(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_connect_arguments(PlatformSettings(), url),
+        size=1,
+        acquire_timeout=0.5,
+        ping_idle=False,
+    )
+    yield pool
+    await pool.close()
+
+
+def _reads_only(session: AsyncSession, reads: ReadPool) -> AsyncSession:
+    """What a reads-only unit of work makes of its session."""
+    session.info[READS_ONLY] = True
+    session.info[READ_POOL] = reads
+    return session
+
+
+async def test_a_read_of_a_reads_only_session_takes_a_connection_of_the_read_pool(
+    engine: AsyncEngine, reads: ReadPool
 ) -> None:
-    pool = engine.sync_engine.pool
     async with AsyncSession(engine) as session:
-        session.info[READS_ONLY] = True
+        _reads_only(session, reads)
         async with reading_connection(session) as connection:
-            assert pool.checkedout() == 1
             assert await connection.fetchval("SELECT count(*) FROM driver_probe") == 0
-        # Back in the pool at once, and the session never began anything.
-        assert pool.checkedout() == 0
+            assert not connection.is_in_transaction()
+            assert engine.sync_engine.pool.checkedout() == 0  # SQLAlchemy's is not touched
+        # Back at once (the pool has one connection), and the session never began anything.
+        async with reading_connection(session) as again:
+            assert await again.fetchval("SELECT 1") == 1
         assert not session.in_transaction()
 
 
-async def test_a_read_in_a_transaction_uses_the_sessions_connection(engine: AsyncEngine) -> None:
+async def test_a_unit_of_work_that_reads_only_hands_its_reads_the_read_pool(
+    database_url: str,
+) -> None:
+    database = Database(PlatformSettings(environment=Environment.TEST, database_url=database_url))
+    async with UnitOfWork(database, reads_only=True) as uow:
+        assert uow.session.info[READ_POOL] is database.reads
+    async with UnitOfWork(database) as uow:
+        assert READ_POOL not in uow.session.info
+    await database.dispose()
+
+
+async def test_a_read_in_a_transaction_uses_the_sessions_connection(
+    engine: AsyncEngine, reads: ReadPool
+) -> None:
     async with AsyncSession(engine) as session:
+        _reads_only(session, reads)
+        await session.connection()  # the session began: its reads see its own writes
         own = await driver_connection(session)
         async with reading_connection(session) as connection:
             assert connection is own
         await session.rollback()
 
 
-async def test_a_connection_lost_during_a_read_does_not_go_back_to_the_pool(
+async def test_without_a_read_pool_a_read_uses_the_sessions_connection(
     engine: AsyncEngine,
 ) -> None:
+    """Tests bind every session to one connection (ConnectionBoundDatabase has no read
+    pool): their reads must see the test's uncommitted rows."""
     async with AsyncSession(engine) as session:
         session.info[READS_ONLY] = True
+        async with reading_connection(session) as connection:
+            assert connection is await driver_connection(session)
+            assert not connection.is_in_transaction()
+        await session.rollback()
+
+
+async def test_a_connection_lost_during_a_read_does_not_go_back_to_the_pool(
+    engine: AsyncEngine, reads: ReadPool
+) -> None:
+    async with AsyncSession(engine) as session:
+        _reads_only(session, reads)
+        async with reading_connection(session) as connection:
+            first = connection.get_server_pid()
         with pytest.raises(asyncpg.InterfaceError):
             async with reading_connection(session) as connection:
                 raise asyncpg.InterfaceError("connection lost")
-        assert connection.is_closed()
-        assert engine.sync_engine.pool.checkedout() == 0
+        async with reading_connection(session) as connection:  # a fresh one, no error
+            assert await connection.fetchval("SELECT 1") == 1
+            assert connection.get_server_pid() != first
+
+
+async def test_reads_wait_their_turn_first_come_first_served(reads: ReadPool) -> None:
+    """One connection, three reads at once: they are served in the order they came, and a
+    read that cannot get a connection within the pool timeout fails as unavailable."""
+    served: list[int] = []
+
+    async def read(number: int, hold: float) -> None:
+        async with reads.connection() as connection:
+            served.append(number)
+            await connection.fetchval("SELECT pg_sleep($1)", hold)
+
+    first = asyncio.create_task(read(1, 0.2))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.create_task(read(n, 0.0)) for n in (2, 3)]
+    await asyncio.gather(first, *waiting)
+    assert served == [1, 2, 3]
+
+    with pytest.raises(TimeoutError) as waited:
+        await asyncio.gather(read(4, 1.0), read(5, 0.0))
+    assert isinstance(caller_error(waited.value), DatabaseUnavailable)

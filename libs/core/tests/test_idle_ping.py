@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from core.config import Environment, PlatformSettings
 from core.database import engine as engine_module
-from core.database.engine import Database, ping_idle_connections
+from core.database import reads as reads_module
+from core.database.engine import PING, Database, driver_connect_arguments, ping_idle_connections
+from core.database.reads import ReadPool
 
 pytestmark = pytest.mark.integration
 
@@ -36,13 +38,56 @@ async def test_only_an_idle_connection_is_pinged(
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         driver.add_query_logger(logged)
-        await connection.execute(text("SELECT 1"))
+        await connection.execute(text("SELECT 0"))
     async with engine.connect() as connection:  # back a moment ago: not pinged
-        await connection.execute(text("SELECT 1"))
-    assert ";" not in sent
+        await connection.execute(text("SELECT 0"))
+    assert PING not in sent
 
     monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)
     async with engine.connect() as connection:  # idle long enough: pinged, then used
         assert (await connection.execute(text("SELECT 2"))).scalar() == 2
-    assert sent.count(";") == 1
+        # ... the same connection: the ping answered, nothing was replaced
+        assert (await connection.get_raw_connection()).driver_connection is driver
+    assert sent.count(PING) == 1
     await database.dispose()
+
+
+async def test_only_an_idle_read_connection_is_pinged_and_a_dead_one_replaced(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads' own pool (core.database.reads) deployed: the same rule, and a connection
+    that died while idle is replaced before the read, not failed."""
+    url = make_url(database_url)
+    reads = ReadPool(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_connect_arguments(PlatformSettings(), url),
+        size=1,
+        acquire_timeout=1.0,
+        ping_idle=True,
+    )
+    sent: list[str] = []
+
+    def logged(query: Any) -> None:
+        sent.append(query.query)
+
+    async with reads.connection() as connection:  # not seen yet: pinged once
+        connection.add_query_logger(logged)
+        first = connection.get_server_pid()
+    async with reads.connection() as connection:  # back a moment ago: not pinged
+        await connection.fetchval("SELECT 0")
+    assert PING not in sent
+
+    monkeypatch.setattr(reads_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    async with reads.connection() as connection:  # idle long enough: pinged, then used
+        assert await connection.fetchval("SELECT 2") == 2
+        assert connection.get_server_pid() == first  # it answered: nothing replaced
+    assert sent.count(PING) == 1
+
+    # Gone while idle, with no closed socket to see yet (a proxy's silent drop): the ping
+    # is what finds out (here the server ends the connection as it answers it), and the
+    # read gets a fresh connection instead of an error.
+    monkeypatch.setattr(reads_module, "PING", "SELECT pg_terminate_backend(pg_backend_pid())")
+    async with reads.connection() as connection:
+        assert await connection.fetchval("SELECT 3") == 3
+        assert connection.get_server_pid() != first
+    await reads.close()

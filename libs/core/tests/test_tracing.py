@@ -6,11 +6,15 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool, Pool
 
+from core.config import PlatformSettings
+from core.database import reads as reads_module
+from core.database.engine import driver_connect_arguments
+from core.database.reads import ReadPool
 from core.tracing import current_trace, subsegment
 from core.tracing import database as traced_database
 from devstack.xray import SAMPLED_TRACE, XRayDaemon, sampled_invocation
@@ -73,6 +77,7 @@ def traced_statements() -> Iterator[None]:
     event.remove(Engine, "before_cursor_execute", traced_database._before_cursor_execute)
     event.remove(Engine, "after_cursor_execute", traced_database._after_cursor_execute)
     event.remove(Pool, "connect", traced_database._on_connect)
+    reads_module._CONNECTION_HOOKS.remove(traced_database._on_read_connection)
     traced_database._installed = False
 
 
@@ -80,9 +85,20 @@ def traced_statements() -> Iterator[None]:
 async def test_statements_are_subsegments_without_their_sql_or_values(
     daemon: XRayDaemon, traced_statements: None, database_url: str
 ) -> None:
-    """SQLAlchemy's statements, and those run on the driver connection (the hot paths)."""
+    """SQLAlchemy's statements, and those run on the driver connection (the hot paths),
+    the session's or the reads' own pool's."""
     engine = create_async_engine(database_url, poolclass=NullPool)
+    url = make_url(database_url)
+    reads = ReadPool(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_connect_arguments(PlatformSettings(), url),
+        size=1,
+        acquire_timeout=1.0,
+        ping_idle=False,
+    )
     try:
+        async with reads.connection() as connection:
+            await connection.fetchrow("VALUES (1)")
         async with engine.connect() as connection:
             await connection.execute(text("SELECT :code AS code"), {"code": SECRET_CODE})
             driver = (await connection.get_raw_connection()).driver_connection
@@ -91,11 +107,13 @@ async def test_statements_are_subsegments_without_their_sql_or_values(
                 "WITH found AS (SELECT $1::text AS code) SELECT * FROM found", SECRET_CODE
             )
     finally:
+        await reads.close()
         await engine.dispose()
     documents = daemon.received()
     statements = [d["metadata"]["default"]["statement"] for d in documents]
     assert {d["name"] for d in documents} == {"PostgreSQL"}
     assert "SELECT" in statements
     assert "WITH" in statements
+    assert "VALUES" in statements  # the read pool's
     assert SECRET_CODE not in json.dumps(documents)
     assert "found" not in json.dumps(documents)

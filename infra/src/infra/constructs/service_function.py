@@ -188,9 +188,11 @@ class ServiceFunction(Construct):
             "DATABASE_PROXY_ENDPOINT": platform.database_proxy.endpoint,
             "DATABASE_BEHIND_PROXY": "true",
             # One request at a time per execution environment: one connection, and one spare
-            # for the rare path that opens a second transaction while the first is open.
+            # for the rare path that opens a second transaction while the first is open;
+            # a GET's reads take one of their own pool's (core.database.reads).
             "DATABASE_POOL_SIZE": "1",
             "DATABASE_MAX_OVERFLOW": "1",
+            "DATABASE_READ_POOL_SIZE": "1",
             "AUDIT_TABLE": platform.audit_table.table_name,
             "CACHE_TABLE": platform.cache_table.table_name,
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,

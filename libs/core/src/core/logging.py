@@ -22,6 +22,10 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 }
 
 
+# One encoder for every line: json.dumps with any option builds a new one per call.
+_encode = json.JSONEncoder(default=str).encode
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -36,10 +40,12 @@ class JsonFormatter(logging.Formatter):
         trace = os.environ.get("_X_AMZN_TRACE_ID")
         if trace:
             entry["trace_id"] = trace.partition(";")[0].removeprefix("Root=")
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
+        fields = record.__dict__
+        for key in fields.keys() - _STANDARD_ATTRS:  # what `extra` added
+            entry[key] = fields[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _encode(entry)
 
 
 class StdoutHandler(logging.StreamHandler[TextIO]):

@@ -145,7 +145,7 @@ class DatabaseCredentials:
         connect applies."""
         if cparams.get("host") != self.host:
             return None
-        cparams.update(user=self._credentials["username"], password=self._credentials["password"])
+        cparams.update(self._login())
         try:
             return dialect.connect(*cargs, **cparams)
         except Exception as exc:
@@ -154,20 +154,46 @@ class DatabaseCredentials:
             if not self.refresh():
                 raise
             logger.warning("the database refused its password: connecting with the rotated one")
-            cparams.update(
-                user=self._credentials["username"], password=self._credentials["password"]
-            )
+            cparams.update(self._login())
             return dialect.connect(*cargs, **cparams)
 
+    async def connect_driver(self, dsn: str, **kwargs: Any) -> Any:
+        """The reads' own pool's connect (core.database.reads.connect_reads_through), as
+        asyncpg.connect is called: the same re-read of a rotated password."""
+        import asyncpg  # only deployed functions get here
+        from sqlalchemy import make_url
+
+        url = make_url(dsn)
+        if (url.host or url.query.get("host")) != self.host:
+            return await asyncpg.connect(dsn, **kwargs)
+        try:
+            return await asyncpg.connect(dsn, **kwargs, **self._login())
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) not in _AUTHENTICATION_FAILED:
+                raise
+            if not self.refresh():
+                raise
+            logger.warning("the database refused its password: connecting with the rotated one")
+            return await asyncpg.connect(dsn, **kwargs, **self._login())
+
+    def _login(self) -> dict[str, str]:
+        return {"user": self._credentials["username"], "password": self._credentials["password"]}
+
     def install(self, target: Any = None) -> None:
-        """On every engine of the process (the default), or on one."""
+        """On every engine of the process (the default), or on one; and on the reads' pools."""
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
+        from core.database.reads import connect_reads_through
+
         event.listen(Engine if target is None else target, "do_connect", self.connect)
+        connect_reads_through(self.connect_driver)
 
     def uninstall(self, target: Any = None) -> None:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
+        from core.database.reads import connect_reads_through
+
         event.remove(Engine if target is None else target, "do_connect", self.connect)
+        connect_reads_through(None)

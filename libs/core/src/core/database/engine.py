@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_only
 
 from core.config import PlatformSettings
+from core.database.reads import ReadPool
 
 if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -84,6 +85,9 @@ def _drop_closed_connection(
 # every checkout, three round trips each with the asyncpg adapter (BEGIN, a statement,
 # ROLLBACK), about a quarter of a warm lookup invocation's CPU.
 PING_AFTER_IDLE_SECONDS = 5.0
+# One round trip, no transaction. (Not an empty statement: asyncpg 0.32 fails on the empty
+# answer with an AttributeError, which made every ping look like a dead connection.)
+PING = "SELECT 1"
 _CHECKED_IN_AT = "core.database.checked_in_at"
 
 
@@ -94,7 +98,7 @@ def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
 def _ping_if_idle(
     dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
 ) -> None:
-    """One round trip (an empty statement, no transaction) on a connection idle for
+    """One round trip (PING) on a connection idle for
     PING_AFTER_IDLE_SECONDS or more; one that does not answer is replaced, as
     pool_pre_ping would. A connection never checked in yet was opened just now."""
     checked_in_at = record.info.get(_CHECKED_IN_AT)
@@ -104,7 +108,7 @@ def _ping_if_idle(
     if time.time() - checked_in_at < PING_AFTER_IDLE_SECONDS:
         return
     try:
-        await_only(driver.execute(";"))
+        await_only(driver.execute(PING))
     except Exception as exc:
         raise DisconnectionError("a pooled connection did not answer its ping") from exc
 
@@ -115,6 +119,23 @@ def ping_idle_connections(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
 
 
+def driver_connect_arguments(settings: PlatformSettings, url: URL) -> dict[str, Any]:
+    """How every connection of the process is opened, by SQLAlchemy's engine or by the
+    reads' own pool (core.database.reads): asyncpg's `connect` arguments."""
+    arguments: dict[str, Any] = {
+        "server_settings": {"application_name": "coupon-platform"},
+        # Bounded waits: a server that does not answer is database_unavailable (503).
+        "timeout": settings.database_connect_timeout_seconds,
+        "command_timeout": settings.database_statement_timeout_seconds,
+    }
+    if tls_pointless(url):
+        arguments["ssl"] = False
+    if settings.database_behind_proxy:
+        # A proxy multiplexes server connections: no prepared statement outlives its query.
+        arguments["statement_cache_size"] = 0
+    return arguments
+
+
 class Database:
     """Owns one engine per process. Nothing connects until the first session is used."""
 
@@ -122,6 +143,7 @@ class Database:
         self._settings = settings
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._reads: ReadPool | None = None
 
     def url(self) -> URL:
         settings = self._settings
@@ -136,17 +158,9 @@ class Database:
 
     def _engine_options(self, url: URL) -> dict[str, Any]:
         settings = self._settings
-        connect_args: dict[str, Any] = {
-            "server_settings": {"application_name": "coupon-platform"},
-            # Bounded waits: a server that does not answer is database_unavailable (503).
-            "timeout": settings.database_connect_timeout_seconds,
-            "command_timeout": settings.database_statement_timeout_seconds,
-        }
-        if tls_pointless(url):
-            connect_args["ssl"] = False
+        connect_args = driver_connect_arguments(settings, url)
         if settings.database_behind_proxy:
-            # A proxy multiplexes server connections: named prepared statements would collide.
-            connect_args["statement_cache_size"] = 0
+            # SQLAlchemy's adapter names its prepared statements: they would collide.
             connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid4()}__"
         return {
             # A connection opened under load is kept once opened, up to pool_size +
@@ -178,6 +192,22 @@ class Database:
                 ping_idle_connections(self._engine)
         return self._engine
 
+    @property
+    def reads(self) -> ReadPool | None:
+        """The pool reads outside a transaction take their connection from; None where
+        every statement must run on the session's connection (ConnectionBoundDatabase)."""
+        if self._reads is None:
+            url = self.url()
+            settings = self._settings
+            self._reads = ReadPool(
+                url.set(drivername="postgresql").render_as_string(hide_password=False),
+                driver_connect_arguments(settings, url),
+                size=settings.database_read_pool_size,
+                acquire_timeout=settings.database_pool_timeout_seconds,
+                ping_idle=settings.environment.is_deployed,
+            )
+        return self._reads
+
     def session(self) -> AsyncSession:
         if self._sessions is None:
             self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -190,6 +220,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self._reads is not None:
+            await self._reads.close()
+            self._reads = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -206,6 +239,10 @@ class ConnectionBoundDatabase(Database):
     @property
     def engine(self) -> AsyncEngine:
         return self._connection.engine
+
+    @property
+    def reads(self) -> ReadPool | None:
+        return None  # a read must see the test's uncommitted rows: the bound connection
 
     def session(self) -> AsyncSession:
         return AsyncSession(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from core.database.driver import READS_ONLY
+from core.database.driver import READ_POOL, READS_ONLY
 from core.database.engine import Database
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class UnitOfWork:
             self._session = self._database.session()
             if self.reads_only:
                 self._session.info[READS_ONLY] = True
+                self._session.info[READ_POOL] = self._database.reads
         return self._session
 
     async def __aenter__(self) -> Self:

@@ -1,6 +1,7 @@
 """PostgreSQL statements as subsegments: SQLAlchemy's (its cursor events) and those run on
-the driver connection (asyncpg's query logger). SQLAlchemy runs its own through asyncpg's
-prepared statements, which the query logger does not see, so no statement counts twice.
+a driver connection, the session's or the reads' pool's (asyncpg's query logger).
+SQLAlchemy runs its own through asyncpg's prepared statements, which the query logger
+does not see, so no statement counts twice.
 
 Each subsegment names the statement's first keyword only (`SELECT`, `WITH`, `UPDATE`):
 never the SQL text nor a bound value, where a coupon's code could be.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from core.database.reads import on_new_read_connection
 from core.tracing.xray import record
 
 NAME = "PostgreSQL"
@@ -57,6 +59,10 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         driver.add_query_logger(_logged)
 
 
+def _on_read_connection(driver: Any) -> None:
+    driver.add_query_logger(_logged)
+
+
 _installed = False
 
 
@@ -72,4 +78,5 @@ def trace_database() -> None:
     event.listen(Engine, "before_cursor_execute", _before_cursor_execute)
     event.listen(Engine, "after_cursor_execute", _after_cursor_execute)
     event.listen(Pool, "connect", _on_connect)
+    on_new_read_connection(_on_read_connection)  # the reads' own pool (core.database.reads)
     _installed = True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute, request_response
 from sqlalchemy import text
 from starlette.routing import Route
 
@@ -18,6 +20,24 @@ from core.web.openapi import camel_case_operation_id, install_openapi
 from core.web.problems import install_problem_handlers
 
 HEALTH_TAG = ("health", "Is the service up, and does it reach its database")
+
+
+def include_flat(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes as the app's own, at the paths they already carry.
+
+    `include_router` keeps the router as a live node (FastAPI 0.165) that every request
+    walks through, recomputing the routes' version on the way: about 9% of a lookup's CPU.
+    Ours are built complete (full path, operation id, route class, tags), so nothing of
+    the inclusion is lost but the app's dependency overrides: a route's handler closes over
+    the provider it was made with (its router's, none), so each app gets a copy of the
+    route, its handler made again with the app (a router is module-level, apps are many).
+    """
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            route = copy.copy(route)
+            route.dependency_overrides_provider = app
+            route.app = request_response(route.get_route_handler())
+        app.router.routes.append(route)
 
 
 def build_service_app(
@@ -79,7 +99,7 @@ def build_service_app(
         return {"status": "ok", "service": name}
 
     for router in routers:
-        app.include_router(router)
+        include_flat(app, router)
     if graphql_router is not None:
         path = f"/graphql/{name}"
         # A plain route, not a mount: the endpoint answers at its exact path, no redirect.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
+from secrets import token_hex
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,7 +59,7 @@ class RequestContextMiddleware:
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         lambda_context = scope.get("aws.context")
         # In Lambda the platform's own id wins: a client cannot choose what our logs say.
-        rid = getattr(lambda_context, "aws_request_id", None) or incoming[:100] or uuid.uuid4().hex
+        rid = getattr(lambda_context, "aws_request_id", None) or incoming[:100] or token_hex(16)
         gateway_id = gateway_request_id(scope)
         # A service calling another passes its own on; else this request starts one.
         cid = (
