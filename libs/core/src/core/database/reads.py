@@ -136,7 +136,10 @@ class ReadPool:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         pool = self._pool or await self._opened()
-        async with asyncio.timeout(self._acquire_timeout):
+        if self._turns.locked():  # every connection in use: wait a bounded time for a turn
+            async with asyncio.timeout(self._acquire_timeout):
+                await self._turns.acquire()
+        else:
             await self._turns.acquire()
         try:
             connection = await self._acquire(pool)
@@ -154,7 +157,9 @@ class ReadPool:
             self._turns.release()
 
     async def _acquire(self, pool: asyncpg.Pool) -> Any:
-        connection: Any = await pool.acquire(timeout=self._acquire_timeout)
+        """With a turn taken a connection is free: no wait but a connect's (bounded by its
+        own timeout), so no timeout here (asyncpg's runs the acquire as a task of its own)."""
+        connection: Any = await pool.acquire()
         if not self._ping_idle or self._answers_without_ping(connection):
             return connection
         try:
@@ -166,7 +171,7 @@ class ReadPool:
             # Gone while idle: replaced, as SQLAlchemy's pre-ping would, by a fresh one.
             _discard(connection)
             await pool.release(connection)
-            return await pool.acquire(timeout=self._acquire_timeout)
+            return await pool.acquire()
         return connection
 
     def _answers_without_ping(self, connection: asyncpg.Connection) -> bool:
