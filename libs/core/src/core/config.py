@@ -47,11 +47,11 @@ class PlatformSettings(BaseSettings):
     # For a long-running server: a request holds its connection for about one round of the
     # event loop, so the pool is of the order of the requests served at once. Reads outside
     # a transaction (GETs' hot paths) take theirs from a pool of their own, asyncpg's
-    # (core.database.reads), opened on demand and waited for in turn: 5 served 32
-    # concurrent lookups as fast as 10 did. 10 + 10 + 5 keeps three services within
-    # PostgreSQL's default 100 connections. Lambda sets 1 + 1 (and at most 1 read in use).
+    # (core.database.reads), opened on demand and waited for in turn (5 served 32
+    # concurrent lookups as fast as 10 did); the rest share 10 + 5. A service's 20 keep
+    # three within PostgreSQL's default 100 connections. Lambda sets 1 + 1, and 1 read.
     database_pool_size: int = 10
-    database_max_overflow: int = 10
+    database_max_overflow: int = 5
     database_read_pool_size: int = Field(default=5, ge=1)
     database_behind_proxy: bool = Field(
         default=False, description="RDS Proxy or PgBouncer: no prepared statement cache"
