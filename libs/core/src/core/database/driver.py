@@ -15,6 +15,9 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from core.database.reads import ReadPool
 
@@ -33,14 +36,33 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     A session marked READS_ONLY gets no transaction: under READ COMMITTED every statement
     reads its own snapshot anyway, so BEGIN and COMMIT would buy a read nothing but two
     round trips.
+
+    A write's statements each ask for it (a claim: the campaign, the coupon, its event):
+    the first finds it in one hop into SQLAlchemy's greenlet, the rest in the session's
+    info, for as long as the session's transaction is the one it was found in.
     """
-    connection = await session.connection()
-    pooled = await connection.get_raw_connection()
+    transaction = session.sync_session.get_transaction()
+    found = session.info.get(_FOUND)
+    if found is not None and transaction is not None and found[0] is transaction:
+        driver: asyncpg.Connection = found[1]
+        return driver
+    pooled = await greenlet_spawn(_pooled_connection, session.sync_session)
     adapter: Any = pooled.dbapi_connection
     if adapter._transaction is None and not session.info.get(READS_ONLY):
         await adapter._start_transaction()
-    driver: asyncpg.Connection = pooled.driver_connection
+    driver = pooled.driver_connection
+    session.info[_FOUND] = (session.sync_session.get_transaction(), driver)
     return driver
+
+
+_FOUND = "core.database.driver_connection"
+
+
+def _pooled_connection(session: Session) -> PoolProxiedConnection:
+    """The session's pooled connection, checked out (and its transaction begun at the
+    session's level) if it had none: what AsyncSession.connection() and
+    AsyncConnection.get_raw_connection() find in two hops, in one."""
+    return session.connection().connection
 
 
 # Set by the unit of work on a READS_ONLY session: the pool its reads take a connection
