@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core import correlation
 from core.config import Environment, PlatformSettings
-from core.database.engine import ConnectionBoundDatabase
+from core.database.engine import ConnectionBoundDatabase, Database
 from core.database.platform_tables import PlatformTables
 from core.database.unit_of_work import UnitOfWork
 from core.events import DomainEvent
@@ -94,9 +94,7 @@ def marked_delivered(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith(MARK_DELIVERED)]
 
 
-def relay_for(
-    database: ConnectionBoundDatabase, outbox: Table, *sinks: FakeSink, **options: Any
-) -> OutboxRelay:
+def relay_for(database: Database, outbox: Table, *sinks: FakeSink, **options: Any) -> OutboxRelay:
     return OutboxRelay(database=database, table=outbox, source="test", sinks=sinks, **options)
 
 
@@ -124,7 +122,7 @@ def new_events(count: int) -> list[DomainEvent]:
 
 
 async def commit(
-    database: ConnectionBoundDatabase, outbox: Table, relay: OutboxRelay, count: int
+    database: Database, outbox: Table, relay: OutboxRelay, count: int
 ) -> list[DomainEvent]:
     """One transaction writing `count` events, with the relay as its after-commit hook."""
     events = new_events(count)
@@ -441,3 +439,43 @@ async def test_the_outbox_lag_is_the_age_of_the_oldest_undelivered_event(
     assert timedelta(minutes=10) <= age < timedelta(minutes=11)
     await relay.sweep(older_than=timedelta(0))
     assert await relay.oldest_undelivered_age() is None
+
+
+async def test_with_a_read_pool_all_delivered_is_one_statement_on_it(database_url: str) -> None:
+    """A deployed or local database (not bound to a test's connection) has a read pool:
+    a delivery without failures is recorded by one statement there, without a session;
+    one with failures still records attempts in a transaction of its own."""
+    schema = "relay_pool_test"
+    database = Database(PlatformSettings(environment=Environment.TEST, database_url=database_url))
+    table = PlatformTables.define(MetaData(schema=schema)).outbox
+    async with database.engine.begin() as setup:
+        await setup.execute(text(f"CREATE SCHEMA {schema}"))
+        await setup.run_sync(table.metadata.create_all)
+    sessions: list[object] = []
+    event.listen(database.engine.sync_engine, "begin", lambda conn: sessions.append(conn))
+    try:
+        refused: FakeSink = FakeSink()
+        relay = relay_for(database, table, refused, mode="inline")
+        delivered = await commit(database, table, relay, 3)
+        began = len(sessions)  # the unit of work's own transaction
+        failing = new_events(2)
+        refused.refuse = {failing[0].id: "no thanks"}
+        async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
+            writer = OutboxWriter(table, uow.session)
+            for domain_event in failing:
+                await writer.add(domain_event)
+
+        async with database.engine.connect() as connection:
+            found = await rows(connection, table)
+        assert all(found[e.id].delivered_at is not None for e in delivered)
+        assert began == 1  # marking the first three took no transaction of the engine's
+        assert found[failing[1].id].delivered_at is not None
+        assert found[failing[0].id].delivered_at is None
+        assert (found[failing[0].id].attempts, found[failing[0].id].last_error) == (
+            1,
+            "no thanks",
+        )
+    finally:
+        async with database.engine.begin() as teardown:
+            await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await database.dispose()
