@@ -18,8 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from core.aws_lambda.secret_environment import DatabaseCredentials, load_secret_environment
 from core.config import PlatformSettings
-from core.database.engine import asyncpg_url, driver_connect_arguments
-from core.database.reads import ReadPool
+from core.database.engine import asyncpg_url, read_pool
 
 SIGNING_KEY = "coupon-platform/dev/auth-signing-key"
 PREVIOUS_KEY = "coupon-platform/dev/auth-previous-signing-key"
@@ -169,13 +168,7 @@ async def test_the_reads_pool_reads_a_rotated_password_again_too(
         return await real_connect(*args, **{**kwargs, "password": None})
 
     monkeypatch.setattr(asyncpg, "connect", password_checking_connect)
-    reads = ReadPool(
-        url.set(drivername="postgresql").render_as_string(hide_password=False),
-        driver_connect_arguments(PlatformSettings(), url),
-        size=1,
-        acquire_timeout=5.0,
-        ping_idle=False,
-    )
+    reads = read_pool(PlatformSettings(database_read_pool_size=1), url)
     credentials.install()
     try:
         async with reads.connection() as connection:

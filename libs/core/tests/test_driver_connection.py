@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from core.config import Environment, PlatformSettings
 from core.database.driver import READ_POOL, READS_ONLY, driver_connection, reading_connection
-from core.database.engine import Database, driver_connect_arguments
+from core.database.engine import Database, read_pool
 from core.database.errors import DatabaseUnavailable, caller_error
 from core.database.reads import ReadPool
 from core.database.unit_of_work import UnitOfWork
 from core.errors import Conflict, InvalidInput
 from core.web.problems import install_problem_handlers
 from core.web.routes import get_unit_of_work, service_router
+
+# The read pool's: one connection, waited for half a second at most.
+SETTINGS = PlatformSettings(database_read_pool_size=1, database_pool_timeout_seconds=0.5)
 
 
 @pytest.fixture
@@ -143,14 +146,7 @@ async def test_get_routes_run_in_a_reads_only_unit_of_work() -> None:
 
 @pytest.fixture
 async def reads(database_url: str) -> AsyncIterator[ReadPool]:
-    url = make_url(database_url)
-    pool = ReadPool(
-        url.set(drivername="postgresql").render_as_string(hide_password=False),
-        driver_connect_arguments(PlatformSettings(), url),
-        size=1,
-        acquire_timeout=0.5,
-        ping_idle=False,
-    )
+    pool = read_pool(SETTINGS, make_url(database_url), ping_idle=False)
     yield pool
     await pool.close()
 

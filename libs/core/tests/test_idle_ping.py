@@ -11,8 +11,7 @@ from sqlalchemy import make_url, text
 from core.config import Environment, PlatformSettings
 from core.database import engine as engine_module
 from core.database import reads as reads_module
-from core.database.engine import PING, Database, driver_connect_arguments, ping_idle_connections
-from core.database.reads import ReadPool
+from core.database.engine import PING, Database, ping_idle_connections, read_pool
 
 pytestmark = pytest.mark.integration
 
@@ -57,13 +56,8 @@ async def test_only_an_idle_read_connection_is_pinged_and_a_dead_one_replaced(
 ) -> None:
     """The reads' own pool (core.database.reads) deployed: the same rule, and a connection
     that died while idle is replaced before the read, not failed."""
-    url = make_url(database_url)
-    reads = ReadPool(
-        url.set(drivername="postgresql").render_as_string(hide_password=False),
-        driver_connect_arguments(PlatformSettings(), url),
-        size=1,
-        acquire_timeout=1.0,
-        ping_idle=True,
+    reads = read_pool(
+        PlatformSettings(database_read_pool_size=1), make_url(database_url), ping_idle=True
     )
     sent: list[str] = []
 

@@ -13,8 +13,7 @@ from sqlalchemy.pool import NullPool, Pool
 
 from core.config import PlatformSettings
 from core.database import reads as reads_module
-from core.database.engine import driver_connect_arguments
-from core.database.reads import ReadPool
+from core.database.engine import read_pool
 from core.tracing import current_trace, subsegment
 from core.tracing import database as traced_database
 from devstack.xray import SAMPLED_TRACE, XRayDaemon, sampled_invocation
@@ -88,14 +87,7 @@ async def test_statements_are_subsegments_without_their_sql_or_values(
     """SQLAlchemy's statements, and those run on the driver connection (the hot paths),
     the session's or the reads' own pool's."""
     engine = create_async_engine(database_url, poolclass=NullPool)
-    url = make_url(database_url)
-    reads = ReadPool(
-        url.set(drivername="postgresql").render_as_string(hide_password=False),
-        driver_connect_arguments(PlatformSettings(), url),
-        size=1,
-        acquire_timeout=1.0,
-        ping_idle=False,
-    )
+    reads = read_pool(PlatformSettings(database_read_pool_size=1), make_url(database_url))
     try:
         async with reads.connection() as connection:
             await connection.fetchrow("VALUES (1)")

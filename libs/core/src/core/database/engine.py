@@ -136,6 +136,18 @@ def driver_connect_arguments(settings: PlatformSettings, url: URL) -> dict[str, 
     return arguments
 
 
+def read_pool(settings: PlatformSettings, url: URL, *, ping_idle: bool | None = None) -> ReadPool:
+    """The reads' own pool (core.database.reads), connecting as the engine does; deployed,
+    its idle connections are pinged (unless `ping_idle` says otherwise)."""
+    return ReadPool(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_connect_arguments(settings, url),
+        size=settings.database_read_pool_size,
+        acquire_timeout=settings.database_pool_timeout_seconds,
+        ping_idle=settings.environment.is_deployed if ping_idle is None else ping_idle,
+    )
+
+
 class Database:
     """Owns one engine per process. Nothing connects until the first session is used."""
 
@@ -197,15 +209,7 @@ class Database:
         """The pool reads outside a transaction take their connection from; None where
         every statement must run on the session's connection (ConnectionBoundDatabase)."""
         if self._reads is None:
-            url = self.url()
-            settings = self._settings
-            self._reads = ReadPool(
-                url.set(drivername="postgresql").render_as_string(hide_password=False),
-                driver_connect_arguments(settings, url),
-                size=settings.database_read_pool_size,
-                acquire_timeout=settings.database_pool_timeout_seconds,
-                ping_idle=settings.environment.is_deployed,
-            )
+            self._reads = read_pool(self._settings, self.url())
         return self._reads
 
     def session(self) -> AsyncSession:

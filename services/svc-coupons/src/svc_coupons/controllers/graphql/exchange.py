@@ -10,7 +10,7 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from core.pagination import MAX_LIMIT, PageRequest
+from core.pagination import bounded_page
 from core.web.routes import answer_holds_a_secret
 from svc_coupons.controllers.graphql.context import CouponsContext
 from svc_coupons.controllers.graphql.types import CampaignSummaryType, CouponType
@@ -25,10 +25,6 @@ from svc_coupons.services.data_model.exchange import (
 )
 
 CouponsInfo = Info[CouponsContext, None]
-
-
-def _page(limit: int, cursor: str | None) -> PageRequest:
-    return PageRequest(limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor)
 
 
 @strawberry.type(description="A coupon without its code")
@@ -189,7 +185,7 @@ class ExchangeQuery:
     ) -> TransferPage:
         ctx = info.context
         page = await ctx.transfers.list(
-            principal=ctx.principal(), role=role, page=_page(limit, cursor)
+            principal=ctx.principal(), role=role, page=bounded_page(limit, cursor)
         )
         return TransferPage(
             items=[TransferType.of(t) for t in page.items], next_cursor=page.next_cursor
@@ -213,13 +209,15 @@ class ExchangeQuery:
         ctx = info.context
         principal = ctx.principal()
         if mine:
-            page = await ctx.listings.list_own(principal=principal, page=_page(limit, cursor))
+            page = await ctx.listings.list_own(
+                principal=principal, page=bounded_page(limit, cursor)
+            )
         else:
             page = await ctx.listings.list_open(
                 principal=principal,
                 campaign_id=campaign_id,
                 merchant_id=merchant_id,
-                page=_page(limit, cursor),
+                page=bounded_page(limit, cursor),
             )
         return ListingPage(
             items=[ListingType.of(x) for x in page.items], next_cursor=page.next_cursor
@@ -248,14 +246,14 @@ class ExchangeQuery:
             raise InvalidInput("Name either campaignId or partnerMerchantId")
         if campaign_id is not None:
             page = await ctx.allocations.of_campaign(
-                principal=ctx.principal(), campaign_id=campaign_id, page=_page(limit, cursor)
+                principal=ctx.principal(), campaign_id=campaign_id, page=bounded_page(limit, cursor)
             )
         else:
             assert partner_merchant_id is not None
             page = await ctx.allocations.of_partner(
                 principal=ctx.principal(),
                 partner_merchant_id=partner_merchant_id,
-                page=_page(limit, cursor),
+                page=bounded_page(limit, cursor),
             )
         return AllocationPage(
             items=[AllocationType.of(a) for a in page.items], next_cursor=page.next_cursor
