@@ -149,11 +149,8 @@ class DatabaseCredentials:
         try:
             return dialect.connect(*cargs, **cparams)
         except Exception as exc:
-            if getattr(exc, "sqlstate", None) not in _AUTHENTICATION_FAILED:
+            if not self._rotated_since(exc):
                 raise
-            if not self.refresh():
-                raise
-            logger.warning("the database refused its password: connecting with the rotated one")
             cparams.update(self._login())
             return dialect.connect(*cargs, **cparams)
 
@@ -169,12 +166,19 @@ class DatabaseCredentials:
         try:
             return await asyncpg.connect(dsn, **kwargs, **self._login())
         except Exception as exc:
-            if getattr(exc, "sqlstate", None) not in _AUTHENTICATION_FAILED:
+            if not self._rotated_since(exc):
                 raise
-            if not self.refresh():
-                raise
-            logger.warning("the database refused its password: connecting with the rotated one")
             return await asyncpg.connect(dsn, **kwargs, **self._login())
+
+    def _rotated_since(self, refused: Exception) -> bool:
+        """Whether a connection refused with `refused` may be tried again: its password
+        was refused, and the secret holds another one now."""
+        if getattr(refused, "sqlstate", None) not in _AUTHENTICATION_FAILED:
+            return False
+        if not self.refresh():
+            return False
+        logger.warning("the database refused its password: connecting with the rotated one")
+        return True
 
     def _login(self) -> dict[str, str]:
         return {"user": self._credentials["username"], "password": self._credentials["password"]}

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_only
 
 from core.config import PlatformSettings
-from core.database.reads import ReadPool
+from core.database.reads import PING, PING_AFTER_IDLE_SECONDS, ReadPool
 
 if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -78,16 +78,6 @@ def _drop_closed_connection(
         raise DisconnectionError("the server closed this pooled connection")
 
 
-# Deployed, a connection idle this long is pinged before use: it may have sat through a
-# frozen Lambda execution environment or past a proxy's idle timeout (minutes, always), and
-# a proxy's silent drop leaves no closed socket to see. One that was in use a moment ago
-# (back-to-back invocations, a busy server) is not: SQLAlchemy's pool_pre_ping pinged on
-# every checkout, three round trips each with the asyncpg adapter (BEGIN, a statement,
-# ROLLBACK), about a quarter of a warm lookup invocation's CPU.
-PING_AFTER_IDLE_SECONDS = 5.0
-# One round trip, no transaction. (Not an empty statement: asyncpg 0.32 fails on the empty
-# answer with an AttributeError, which made every ping look like a dead connection.)
-PING = "SELECT 1"
 _CHECKED_IN_AT = "core.database.checked_in_at"
 
 

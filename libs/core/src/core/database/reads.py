@@ -5,8 +5,8 @@ nothing of SQLAlchemy: through its pool, a checkout and check-in are two greenle
 the pool's event dispatch, about 110 us of CPU around a 50 us statement; asyncpg's own pool
 costs about 40 us (bench/README.md, "What was cut"). A lookup is a third cheaper for it.
 
-The pool connects as the engine does (`connect_arguments`), opens connections only when
-reads need them, and gives back nothing it cannot trust:
+It connects as the engine does (core.database.engine.read_pool), opens connections only
+when reads need them, and gives back nothing it cannot trust:
 - a connection the server closed is reopened by asyncpg at acquire, for free;
 - one that failed with its server (gone, shutting down, or mid-message) is terminated
   before it goes back, so the next read opens a fresh one;
@@ -14,6 +14,9 @@ reads need them, and gives back nothing it cannot trust:
   (a frozen Lambda environment or a proxy's idle timeout leaves no closed socket to see).
 A read that waits longer than the pool timeout for a connection fails with asyncio's
 TimeoutError, which `core.database.errors` answers 503 like any unreachable database.
+
+Another statement that needs no transaction of its own runs here too: the outbox relay's
+record of a delivery (core.events.relay).
 """
 
 from __future__ import annotations
@@ -73,8 +76,15 @@ UNUSABLE_AFTER = (
     asyncpg.InternalClientError,
 )
 
-# Deployed, a connection idle this long is pinged before use (see core.database.engine).
+# Deployed, a connection idle this long is pinged before use: it may have sat through a
+# frozen Lambda execution environment or past a proxy's idle timeout (minutes, always), and
+# a proxy's silent drop leaves no closed socket to see. One that was in use a moment ago
+# (back-to-back invocations, a busy server) is not: SQLAlchemy's pool_pre_ping pinged on
+# every checkout, three round trips each with the asyncpg adapter (BEGIN, a statement,
+# ROLLBACK), about a quarter of a warm lookup invocation's CPU.
 PING_AFTER_IDLE_SECONDS = 5.0
+# One round trip, no transaction. (Not an empty statement: asyncpg 0.32 fails on the empty
+# answer with an AttributeError, which made every ping look like a dead connection.)
 PING = "SELECT 1"
 # At most this many connections' last use is remembered; forgetting one costs a ping.
 _REMEMBERED = 256
