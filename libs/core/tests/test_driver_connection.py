@@ -73,6 +73,25 @@ async def test_a_first_statement_on_the_driver_is_rolled_back_with_the_session(
     assert await _count(engine) == 1
 
 
+async def test_the_driver_connection_is_found_again_only_within_its_transaction(
+    engine: AsyncEngine,
+) -> None:
+    """Found once per transaction (one greenlet hop), then from the session's info; after
+    a commit the next statement begins a transaction of its own again."""
+    async with AsyncSession(engine) as session:
+        first = await driver_connection(session)
+        assert await driver_connection(session) is first
+        await first.execute("INSERT INTO driver_probe VALUES (5, 'committed')")
+        await session.commit()
+        assert not first.is_in_transaction()
+
+        again = await driver_connection(session)
+        assert again.is_in_transaction()
+        await again.execute("INSERT INTO driver_probe VALUES (6, 'rolled back')")
+        await session.rollback()
+    assert await _count(engine) == 1
+
+
 async def test_driver_refusals_are_the_callers_errors(engine: AsyncEngine) -> None:
     async with AsyncSession(engine) as session:
         driver = await driver_connection(session)
