@@ -40,9 +40,9 @@ class JsonFormatter(logging.Formatter):
         trace = os.environ.get("_X_AMZN_TRACE_ID")
         if trace:
             entry["trace_id"] = trace.partition(";")[0].removeprefix("Root=")
-        fields = record.__dict__
-        for key in fields.keys() - _STANDARD_ATTRS:  # what `extra` added
-            entry[key] = fields[key]
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS:  # what `extra` added, in its order
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return _encode(entry)
