@@ -172,12 +172,6 @@ class CouponSummaryOut(TypedDict):
     campaign: CampaignSummaryOut
 
 
-class DiscountType(TypedDict):
-    """DiscountType"""
-
-    pass
-
-
 class DistributorOut(TypedDict):
     """DistributorOut"""
 
@@ -392,6 +386,9 @@ class WantsOut(TypedDict):
 
     campaign_id: str | None
     merchant_id: str | None
+
+
+DiscountType = Literal["percentage", "fixed_amount"]
 
 
 class CouponsApi(Transport):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict, cast
+from typing import Literal, NotRequired, TypedDict, cast
 
 from platform_client.transport import Transport, _path
 
@@ -43,12 +43,6 @@ class MerchantPatch(TypedDict):
     currency: NotRequired[str | None]
     timezone: NotRequired[str | None]
     category: NotRequired[str | None]
-
-
-class MerchantStatus(TypedDict):
-    """MerchantStatus"""
-
-    pass
 
 
 class OutletIn(TypedDict):
@@ -119,6 +113,9 @@ class SuspendIn(TypedDict):
     """SuspendIn"""
 
     reason: str
+
+
+MerchantStatus = Literal["pending", "verified", "suspended"]
 
 
 class MerchantsApi(Transport):

@@ -1,8 +1,9 @@
 """The Python client's modules, generated from the contract files (make contracts).
 
-One module per service in clients/python/src/platform_client: a TypedDict for each
-schema and a class with one async method per operation, named after its operationId in
-snake_case, taking path parameters positionally and the rest by keyword.
+One module per service in clients/python/src/platform_client: a TypedDict for each object
+schema (an alias of its type for any other, such as an enum) and a class with one async
+method per operation, named after its operationId in snake_case, taking path parameters
+positionally and the rest by keyword.
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ class ModuleWriter:
             "null": "None",
         }.get(str(kind), "Any")
 
+    def declaration(self, name: str) -> str:
+        """A TypedDict for an object schema; for any other (an enum: a string of a few
+        values) an alias of its type, so that a field of it takes the value, not a dict."""
+        schema = self.schemas[name]
+        if not schema.get("properties"):
+            inline = {k: v for k, v in schema.items() if k not in ("title", "properties")}
+            return f"{class_name(name)} = {self.type_of(inline)}"
+        return self.typed_dict(name)
+
     def typed_dict(self, name: str) -> str:
         schema = self.schemas[name]
         required = set(schema.get("required", ()))
@@ -85,9 +95,7 @@ class ModuleWriter:
         doc = (schema.get("description") or schema.get("title") or name).splitlines()[0]
         if all(p.isidentifier() and not keyword.iskeyword(p) for p in fields):
             lines = [f"    {prop}: {annotation}" for prop, annotation in fields.items()]
-            return f'class {class_name(name)}(TypedDict):\n    """{doc}"""\n\n' + "\n".join(
-                lines or ["    pass"]
-            )
+            return f'class {class_name(name)}(TypedDict):\n    """{doc}"""\n\n' + "\n".join(lines)
         # Keys that are no Python names need the functional form (quoted: it is evaluated).
         items = ", ".join(f'"{prop}": "{annotation}"' for prop, annotation in fields.items())
         return f'{class_name(name)} = TypedDict("{class_name(name)}", {{{items}}})  # noqa: UP013'
@@ -159,7 +167,10 @@ class ModuleWriter:
             for method in METHODS
             if method in item
         ]
-        types = [self.typed_dict(name) for name in sorted(self.schemas)]
+        # Classes first: an alias is evaluated at import, a class's annotations are not.
+        schemas = self.schemas
+        names = sorted(schemas, key=lambda name: (not schemas[name].get("properties"), name))
+        types = [self.declaration(name) for name in names]
         title = self.document.get("info", {}).get("title", self.service)
         api = f"{self.service.capitalize()}Api"
         code = "\n".join([*types, "", f"class {api}(Transport):", "\n".join(methods)])
