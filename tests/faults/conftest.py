@@ -33,10 +33,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from devstack.api import AuthApi, bearer
-from devstack.embedded import EmbeddedDynamo, free_port
+from devstack.embedded import EmbeddedDynamo, connect, free_port
 from devstack.services import REPO_ROOT
 from devstack.tokens import TestTokens
 from svc_auth.utils.signing import LOCAL_PRIVATE_KEY_FILE, KeyRing, SigningKey
@@ -89,13 +88,8 @@ class Postgres:
             self.server.cleanup()
 
     async def connect(self) -> asyncpg.Connection:
-        url = make_url(self.url)
-        return await asyncpg.connect(
-            user=url.username,
-            host=url.query.get("host") or url.host,
-            port=url.port,
-            database=url.database,
-        )
+        connection: asyncpg.Connection = await connect(self.url)
+        return connection
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         connection = await self.connect()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from infra.config import PROJECT, STAGES
             ("svc-auth", "svc-coupons"),
         ),
         (["libs/core/src/core/logging.py"], SERVICE_TARGETS),
+        # Read by the CDK app itself: the API's CORS answer, the route table.
+        (["libs/core/src/core/cors.py"], ALL_TARGETS),
+        (["libs/core/src/core/routing.py"], ALL_TARGETS),
         (["infra/src/infra/constructs/alarms.py"], ALL_TARGETS),
         (["uv.lock"], ALL_TARGETS),
         (["cdk.json"], ALL_TARGETS),
@@ -39,6 +43,26 @@ def test_a_change_deploys_the_stacks_built_from_it(
     paths: list[str], expected: tuple[str, ...]
 ) -> None:
     assert targets_for(paths) == expected
+
+
+def test_every_module_of_core_the_app_reads_deploys_every_stack() -> None:
+    """infra's own imports of `core`, module by module, against the plan's list."""
+    root = Path(__file__).resolve().parents[2]
+    imported = set()
+    for source in (root / "infra" / "src").rglob("*.py"):
+        for match in re.finditer(
+            r"^\s*from (core(?:\.\w+)+) import (.+)$", source.read_text(), re.M
+        ):
+            module, names = match.group(1), match.group(2)
+            package = Path("libs/core/src", *module.split("."))
+            for name in (n.strip() for n in names.split(",")):
+                # `from core.metrics import catalog` imports a module of the package.
+                submodule = package / f"{name}.py"
+                if (root / submodule).exists():
+                    imported.add(submodule.as_posix())
+                else:
+                    imported.add(package.with_suffix(".py").as_posix())
+    assert imported == set(changed_stacks.CORE_READ_BY_THE_APP)
 
 
 def test_shared_stacks_deploy_before_the_services() -> None:

@@ -2,8 +2,8 @@
 
 A service's stack holds its bundle, which holds `core`: a change under a service's folder
 deploys that service's stack, a change to `libs/core` every service's stack, and a change
-to the CDK app or to the lock every stack. Tests, benchmarks, docs, the local stack and
-the workflows themselves deploy nothing.
+to the CDK app, to the lock or to a module of `core` the app reads every stack. Tests,
+benchmarks, docs, the local stack and the workflows themselves deploy nothing.
 
     python -m infra.changed_stacks --base BEFORE --head AFTER             # data api svc-auth
     python -m infra.changed_stacks --base BEFORE --head AFTER --stage dev # full stack names
@@ -28,8 +28,16 @@ SHARED_TARGETS = ("data", "api")
 SERVICE_TARGETS = tuple(service.directory for service in SERVICES)
 ALL_TARGETS = (*SHARED_TARGETS, *SERVICE_TARGETS)
 
-# What every stack is built from: the CDK app, its entry point, and the pinned dependencies.
-_EVERYTHING = ("infra/src/", "infra/pyproject.toml", "cdk.json", "uv.lock")
+# What every stack is built from: the CDK app, its entry point, the pinned dependencies,
+# and the modules of `core` the app itself reads (the route table, the CORS headers the
+# API answers with, the metric catalog its dashboard and alarms name; a test keeps this
+# list equal to infra's imports of core).
+CORE_READ_BY_THE_APP = (
+    "libs/core/src/core/routing.py",
+    "libs/core/src/core/cors.py",
+    "libs/core/src/core/metrics/catalog.py",
+)
+_EVERYTHING = ("infra/src/", "infra/pyproject.toml", "cdk.json", "uv.lock", *CORE_READ_BY_THE_APP)
 # What goes into every service's bundle.
 _EVERY_SERVICE = ("libs/core/src/", "libs/core/pyproject.toml")
 # Inside a service's folder, what its bundle does not hold.
@@ -73,7 +81,10 @@ def changed_paths(base: str, head: str) -> list[str] | None:
     if not _commit_exists(base):
         return None
     diff = subprocess.run(  # noqa: S603
-        ["git", "diff", "--name-only", f"{base}...{head}"],  # noqa: S607
+        # The trees themselves, not from their merge base: after a force push the deployed
+        # commit is no ancestor of the new one, and what it had that the new one dropped
+        # must deploy too.
+        ["git", "diff", "--name-only", base, head],  # noqa: S607
         capture_output=True,
         text=True,
         check=True,
@@ -83,7 +94,7 @@ def changed_paths(base: str, head: str) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="the commit deployed before")
+    parser.add_argument("--base", required=True, help="the commit deployed last")
     parser.add_argument("--head", required=True, help="the commit to deploy")
     parser.add_argument("--stage", help="print full stack names for this stage")
     parser.add_argument("--all", action="store_true", help="every stack, whatever changed")

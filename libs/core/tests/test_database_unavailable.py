@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -23,6 +23,7 @@ from core.database.engine import Database
 from core.database.errors import DatabaseUnavailable, caller_error
 from core.database.unit_of_work import UnitOfWork
 from core.web.problems import install_problem_handlers
+from devstack.embedded import connect
 
 pytestmark = pytest.mark.integration
 
@@ -116,14 +117,7 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(
 
     first = await backend()
     # What a restart does to every pooled connection: the server ends it, from outside.
-    url = make_url(database_url)
-    admin = await asyncpg.connect(
-        user=url.username,
-        password=url.password,
-        host=url.query.get("host") or url.host,
-        port=url.port,
-        database=url.database,
-    )
+    admin = await connect(database_url)
     try:
         assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
     finally:

@@ -24,6 +24,17 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
+async def connect(url: str) -> Any:
+    """An asyncpg connection to any server URL the stack takes: `postgresql://` or
+    `postgresql+asyncpg://`, over TCP or, as the embedded server's do, a Unix socket named
+    by the `host` query parameter."""
+    import asyncpg
+    from sqlalchemy import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return await asyncpg.connect(dsn)
+
+
 @dataclass
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in `data_dir`, kept across restarts."""

@@ -14,9 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -24,7 +22,7 @@ from core.config import Environment, PlatformSettings
 from core.database.engine import asyncpg_url
 from core.database.migrations import upgrade_services
 from core.dynamo import ensure_tables
-from devstack.embedded import EmbeddedPostgres
+from devstack.embedded import EmbeddedPostgres, connect
 from devstack.services import REPO_ROOT, all_service_dirs
 from devstack.tokens import TestTokens
 
@@ -44,29 +42,18 @@ def _server_url() -> tuple[str, EmbeddedPostgres | None]:
     return embedded.start(), embedded
 
 
-async def _asyncpg_connect(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.query.get("host") or parsed.host,
-        port=parsed.port,
-        database=parsed.database,
-    )
-
-
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     server_url, embedded = _server_url()
     name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await _asyncpg_connect(server_url)
+    admin = await connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     url = asyncpg_url(server_url).set(database=name).render_as_string(hide_password=False)
     yield url
-    admin = await _asyncpg_connect(server_url)
+    admin = await connect(server_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -22,12 +22,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import make_url
 
 from core.routing import SERVICES
-from devstack.embedded import EmbeddedPostgres, free_port
+from devstack.embedded import EmbeddedPostgres, connect, free_port
 from devstack.services import REPO_ROOT
 
 START_TIMEOUT_SECONDS = 120
@@ -48,19 +47,8 @@ class SpawnedStack:
         }
 
 
-async def _admin_connection(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.query.get("host") or parsed.host,
-        port=parsed.port,
-        database=parsed.database,
-    )
-
-
 async def _execute(server_url: str, statement: str) -> None:
-    connection = await _admin_connection(server_url)
+    connection = await connect(server_url)
     try:
         await connection.execute(statement)
     finally:

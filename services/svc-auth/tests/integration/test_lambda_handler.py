@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.aws_lambda import OutboxDeliveryFailed, UnknownEventError
 from core.events.model import DomainEvent
 from core.runtime import ChoresFailed
+from devstack.embedded import connect
 from devstack.lambda_harness import (
     LambdaContext,
     LambdaHarness,
@@ -84,22 +85,11 @@ def lambda_(
         yield harness
 
 
-async def _connect(url: str) -> asyncpg.Connection:
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.query.get("host") or parsed.host,
-        port=parsed.port,
-        database=parsed.database,
-    )
-
-
 def sql(url: str, statement: str, *args: Any) -> list[asyncpg.Record]:
     """One statement on its own connection, committed (the tests themselves are sync)."""
 
     async def run() -> list[asyncpg.Record]:
-        connection = await _connect(url)
+        connection = await connect(url)
         try:
             rows: list[asyncpg.Record] = await connection.fetch(statement, *args)
             return rows
@@ -129,13 +119,13 @@ def head_revision(alembic_ini: Path) -> str:
 async def empty_database_url(database_url: str) -> AsyncIterator[str]:
     """A database of its own on the session's server, with nothing in it."""
     name = f"test_lambda_{uuid.uuid4().hex[:12]}"
-    admin = await _connect(database_url)
+    admin = await connect(database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    admin = await _connect(database_url)
+    admin = await connect(database_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
