@@ -192,6 +192,18 @@ async def test_a_read_of_a_reads_only_session_takes_a_connection_of_the_read_poo
         assert not session.in_transaction()
 
 
+async def test_the_read_pool_reads_its_server_url_as_the_engine_does(database_url: str) -> None:
+    """Deployed URLs carry `?ssl=require` (and the embedded server's a socket in `?host=`):
+    taken as a DSN, asyncpg would send `ssl` to the server as a setting, and be refused."""
+    url = make_url(database_url).update_query_dict({"ssl": "disable"})
+    pool = read_pool(SETTINGS, url, ping_idle=False)
+    try:
+        async with pool.connection() as connection:
+            assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await pool.close()
+
+
 async def test_a_unit_of_work_that_reads_only_hands_its_reads_the_read_pool(
     database_url: str,
 ) -> None:

@@ -154,21 +154,19 @@ class DatabaseCredentials:
             cparams.update(self._login())
             return dialect.connect(*cargs, **cparams)
 
-    async def connect_driver(self, dsn: str, **kwargs: Any) -> Any:
-        """The reads' own pool's connect (core.database.reads.connect_reads_through), as
-        asyncpg.connect is called: the same re-read of a rotated password."""
+    async def connect_driver(self, *args: Any, **kwargs: Any) -> Any:
+        """The reads' own pool's connect (core.database.reads.connect_reads_through), called
+        as asyncpg.connect is: the same re-read of a rotated password as `connect`."""
         import asyncpg  # only deployed functions get here
-        from sqlalchemy import make_url
 
-        url = make_url(dsn)
-        if (url.host or url.query.get("host")) != self.host:
-            return await asyncpg.connect(dsn, **kwargs)
+        if kwargs.get("host") != self.host:
+            return await asyncpg.connect(*args, **kwargs)
         try:
-            return await asyncpg.connect(dsn, **kwargs, **self._login())
+            return await asyncpg.connect(*args, **(kwargs | self._login()))
         except Exception as exc:
             if not self._rotated_since(exc):
                 raise
-            return await asyncpg.connect(dsn, **kwargs, **self._login())
+            return await asyncpg.connect(*args, **(kwargs | self._login()))
 
     def _rotated_since(self, refused: Exception) -> bool:
         """Whether a connection refused with `refused` may be tried again: its password
@@ -184,14 +182,16 @@ class DatabaseCredentials:
         return {"user": self._credentials["username"], "password": self._credentials["password"]}
 
     def install(self, target: Any = None) -> None:
-        """On every engine of the process (the default), or on one; and on the reads' pools."""
+        """On every engine of the process and on its reads' pools (the default), or on one
+        engine."""
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
         from core.database.reads import connect_reads_through
 
         event.listen(Engine if target is None else target, "do_connect", self.connect)
-        connect_reads_through(self.connect_driver)
+        if target is None:
+            connect_reads_through(self.connect_driver)
 
     def uninstall(self, target: Any = None) -> None:
         from sqlalchemy import event
@@ -200,4 +200,5 @@ class DatabaseCredentials:
         from core.database.reads import connect_reads_through
 
         event.remove(Engine if target is None else target, "do_connect", self.connect)
-        connect_reads_through(None)
+        if target is None:
+            connect_reads_through(None)

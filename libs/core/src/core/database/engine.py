@@ -126,12 +126,28 @@ def driver_connect_arguments(settings: PlatformSettings, url: URL) -> dict[str, 
     return arguments
 
 
+# Arguments SQLAlchemy's asyncpg adapter takes for itself; asyncpg.connect knows none.
+_ADAPTER_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
+def server_arguments(url: URL) -> dict[str, Any]:
+    """Where `url` points (host or Unix socket, port, database, user, password, `ssl`), as
+    asyncpg.connect's arguments, read as SQLAlchemy's asyncpg dialect reads them for the
+    engine. (Given as a DSN, asyncpg would take a query key such as `ssl=require`, which
+    deployed URLs carry, for a server setting, and the server would refuse it.)"""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    _, arguments = dialect().create_connect_args(url.set(drivername="postgresql+asyncpg"))  # type: ignore[no-untyped-call]
+    for key in _ADAPTER_ONLY:
+        arguments.pop(key, None)
+    return dict(arguments)
+
+
 def read_pool(settings: PlatformSettings, url: URL, *, ping_idle: bool | None = None) -> ReadPool:
     """The reads' own pool (core.database.reads), connecting as the engine does; deployed,
     its idle connections are pinged (unless `ping_idle` says otherwise)."""
     return ReadPool(
-        url.set(drivername="postgresql").render_as_string(hide_password=False),
-        driver_connect_arguments(settings, url),
+        server_arguments(url) | driver_connect_arguments(settings, url),
         size=settings.database_read_pool_size,
         acquire_timeout=settings.database_pool_timeout_seconds,
         ping_idle=settings.environment.is_deployed if ping_idle is None else ping_idle,

@@ -98,18 +98,17 @@ def _discard(connection: Any) -> None:
 
 
 class ReadPool:
-    """At most `size` connections for reads, opened on demand and kept."""
+    """At most `size` connections for reads, opened on demand and kept; each opened with
+    `connect_arguments` (asyncpg.connect's: where the server is, and how to talk to it)."""
 
     def __init__(
         self,
-        dsn: str,
         connect_arguments: dict[str, Any],
         *,
         size: int,
         acquire_timeout: float,
         ping_idle: bool,
     ) -> None:
-        self._dsn = dsn
         self._connect_arguments = connect_arguments
         self._size = size
         self._acquire_timeout = acquire_timeout
@@ -133,7 +132,6 @@ class ReadPool:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn,
                     min_size=0,
                     max_size=self._size,
                     connect=_connect,
