@@ -52,11 +52,9 @@ _UNAVAILABLE_STATES = ("08", "57P")
 
 
 def _sqlstate(exc: BaseException) -> str:
-    sources: tuple[object, ...] = (
-        (exc.orig, getattr(exc.orig, "__cause__", None)) if isinstance(exc, DBAPIError) else (exc,)
-    )
-    for source in sources:
-        state = getattr(source, "sqlstate", None)
+    """The first SQLSTATE along the error's chain (`_chain`)."""
+    for link in _chain(exc):
+        state = getattr(link, "sqlstate", None)
         if isinstance(state, str):
             return state
     return ""

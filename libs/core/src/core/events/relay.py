@@ -33,7 +33,6 @@ from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -53,7 +52,6 @@ MAX_ERROR_LENGTH = 500
 
 
 MAX_ATTEMPTS = 10
-_QUOTED = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -90,9 +88,9 @@ class OutboxRelay:
         self._max_attempts = max_attempts
         self._queue: asyncio.Queue[DomainEvent] | None = None
         self._worker: asyncio.Task[None] | None = None
-        # Our own table's name, quoted by the dialect; the values are bound.
+        # Quoted as the outbox's insert is (core.events.outbox): our own names; values bound.
         marked = "SET delivered_at = $2 WHERE id = ANY($1::uuid[])"
-        self._mark_delivered = f"UPDATE {_QUOTED.format_table(table)} {marked}"
+        self._mark_delivered = f'UPDATE "{table.schema}"."{table.name}" {marked}'
 
     async def after_commit(self, session: AsyncSession) -> None:
         """Unit-of-work hook: deliver what the committed transaction wrote."""

@@ -1,7 +1,9 @@
 """PostgreSQL statements as subsegments: SQLAlchemy's (its cursor events) and those run on
 a driver connection, the session's or the reads' pool's (asyncpg's query logger).
 SQLAlchemy runs its own through asyncpg's prepared statements, which the query logger
-does not see, so no statement counts twice.
+does not see, so a statement counts once (but for SQLAlchemy's `executemany`, which
+asyncpg logs too, and which no hot path uses). Nothing is built for an invocation X-Ray
+does not sample.
 
 Each subsegment names the statement's first keyword only (`SELECT`, `WITH`, `UPDATE`):
 never the SQL text nor a bound value, where a coupon's code could be.
@@ -13,7 +15,7 @@ import time
 from typing import Any
 
 from core.database.reads import on_new_read_connection
-from core.tracing.xray import record
+from core.tracing.xray import record, sampled
 
 NAME = "PostgreSQL"
 _START = "core.tracing.started"
@@ -36,12 +38,14 @@ def _before_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -
 
 def _after_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
     started = conn.info.pop(_START, None)
-    if started is not None:
+    if started is not None and sampled():
         record(NAME, started, time.time(), namespace="remote", **_sql(statement))
 
 
 def _logged(query: Any) -> None:
     """asyncpg's query logger: called once a statement finished, with how long it took."""
+    if not sampled():
+        return
     end = time.time()
     record(
         NAME,

@@ -37,6 +37,12 @@ def current_trace() -> TraceContext | None:
     return TraceContext(root, parent, fields.get("Sampled") == "1")
 
 
+def sampled() -> bool:
+    """Whether X-Ray samples the current invocation: the cheap check to make before
+    building a subsegment's fields (most invocations are not sampled)."""
+    return "Sampled=1" in os.environ.get(TRACE_ENV, "")
+
+
 def tracing_enabled() -> bool:
     return bool(os.environ.get(DAEMON_ENV))
 
