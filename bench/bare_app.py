@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -46,8 +45,8 @@ from svc_coupons.repositories import listings, transfers
 from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN
 from svc_coupons.repositories.coupons import ISSUE, SELECT_WITH_CAMPAIGN
 from svc_coupons.repositories.redemptions import REDEEM
+from svc_coupons.utils.codes import new_code
 
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BARE_ACTOR = "bare-app"
 
 
@@ -165,10 +164,6 @@ def _summary(campaign: Any) -> dict[str, Any]:
     return _campaign_summary(campaign, campaign["id"], campaign["status"])
 
 
-def _code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(12))
-
-
 def _coupon(row: Any, campaign: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -221,7 +216,7 @@ async def claim(campaign_id: UUID, x_user_id: UUID = Header()) -> dict[str, Any]
         expires_at = campaign["ends_at"]
         if campaign["validity_days"] is not None:
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
-        code = _code()
+        code = new_code()
         coupon_id = uuid4()
         outcome = await connection.fetchrow(
             ISSUE,
@@ -322,7 +317,7 @@ async def accept_transfer(
             x_user_id,
             token_hash,
             now,
-            _code(),
+            new_code(),
             *_event("transfer.accepted", coupon_id, now, **moved),
             *_event("coupon.transferred", coupon_id, now, via="transfer", **moved),
         )
@@ -360,8 +355,8 @@ async def accept_listing(
             x_user_id,
             offered["id"],
             now,
-            _code(),
-            _code(),
+            new_code(),
+            new_code(),
             *_event(
                 "listing.accepted",
                 listed["id"],

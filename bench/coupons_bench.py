@@ -89,6 +89,7 @@ import ssl
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -98,7 +99,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 from platform import python_version
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -109,7 +110,7 @@ from seeding import seed_active_coupons, seed_refresh_tokens
 from sqlalchemy import make_url
 
 from core.config import PlatformSettings
-from devstack.api import AuthApi
+from devstack.api import AuthApi, bearer
 from devstack.embedded import EmbeddedPostgres, free_port
 from devstack.services import REPO_ROOT
 from devstack.stack import migrate
@@ -136,6 +137,7 @@ CODES_TARGET = 2.0  # platform time <= 2x the raw COPY
 CONNECTIONS = 32
 FLASH_CONNECTIONS = 200
 FLASH_QUANTITY = 50
+CLAIMS_PER_CAMPAIGN = 10_000  # a claim round's campaign: one customer may claim this many
 FLASH_CUSTOMERS = 2000
 SEED_CUSTOMERS = 16
 WALLET_COUPONS = 10  # each lookup/wallet customer's coupons
@@ -381,10 +383,6 @@ async def enough_connections(db: asyncpg.Connection) -> None:
 
 
 # --- set-up through the platform's API (httpx: set-up is not measured) ---------------------
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 TLS_CONTEXT = ssl.create_default_context()  # loaded once: never used on loopback
@@ -830,6 +828,7 @@ def result_of(
 # --- requests ------------------------------------------------------------------------------
 
 READ_OK = frozenset({"200"})
+Item = TypeVar("Item")
 
 
 def cycle_of(
@@ -907,12 +906,15 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
     """One customer per server claims again and again from a campaign of its own per run
     (the per-customer limit is at most 10,000), unlimited in quantity."""
     customer = world.customers(1)[0]
-    notes: list[str] = []
 
     def side(server: Server) -> Side:
         async def batch(n: int) -> Batch:
+            n = min(n, CLAIMS_PER_CAMPAIGN)  # the customer's limit on one campaign
             campaign_id = await world.campaign(
-                f"Claim {server.name}", total_quantity=None, per_customer_limit=10_000, publish=True
+                f"Claim {server.name}",
+                total_quantity=None,
+                per_customer_limit=CLAIMS_PER_CAMPAIGN,
+                publish=True,
             )
             if server is bench.platform:
                 path, headers = f"/api/v1/campaigns/{campaign_id}/claim", bearer(customer.token)
@@ -927,7 +929,7 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
                 return [f"claim: {claimed} x 201 of {n}; DB issued_count {issued}, rows {rows}"]
 
             return Batch(
-                [HttpRequest("POST", path, headers, b"")] * min(n, 10_000),
+                [HttpRequest("POST", path, headers, b"")] * n,
                 frozenset({"201"}),
                 check,
             )
@@ -943,7 +945,6 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
         },
         mode="once",
     )
-    notes.append("every run: the campaign's issued_count and coupon rows equal the 201s answered")
     return result_of(
         2,
         "Claim: POST /api/v1/campaigns/{id}/claim, one customer, unlimited campaign; "
@@ -952,7 +953,7 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
         runs,
         target=f">= {CLAIM_TARGET:.2f}x bare, exact",
         verdict=ratio_verdict(CLAIM_TARGET),
-        notes=notes,
+        notes=["every run: the campaign's issued_count and coupon rows equal the 201s answered"],
     )
 
 
@@ -1022,8 +1023,15 @@ async def scenario_redeem(bench: Bench, world: World) -> Result:
     )
 
 
-def cpu_verdict(lookup_ms: float) -> Callable[[dict[str, Figures]], bool]:
-    return lambda f: f["platform"].server_ms <= CPU_VS_LOOKUP * lookup_ms
+def cpu_target(lookup_ms: float) -> tuple[str, Callable[[dict[str, Figures]], bool] | None]:
+    """The target against lookup's CPU per request, and its verdict; none when lookup did
+    not run (`--only` without it)."""
+    if math.isnan(lookup_ms):
+        return f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's (lookup not run)", None
+    return (
+        f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's ({lookup_ms:.2f} ms)",
+        lambda f: f["platform"].server_ms <= CPU_VS_LOOKUP * lookup_ms,
+    )
 
 
 async def scenario_wallet(bench: Bench, customers: Sequence[Customer], lookup_ms: float) -> Result:
@@ -1036,14 +1044,15 @@ async def scenario_wallet(bench: Bench, customers: Sequence[Customer], lookup_ms
         },
         mode="cycle",
     )
+    target, verdict = cpu_target(lookup_ms)
     return result_of(
         4,
         f"Wallet: GET /api/v1/wallet by {len(customers)} customers of {WALLET_COUPONS} coupons "
         "each; minimal: a primary-key read",
         "requests/s",
         runs,
-        target=f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's ({lookup_ms:.2f} ms)",
-        verdict=cpu_verdict(lookup_ms),
+        target=target,
+        verdict=verdict,
     )
 
 
@@ -1057,18 +1066,19 @@ async def scenario_me(bench: Bench, access_tokens: Sequence[str], lookup_ms: flo
         },
         mode="cycle",
     )
+    target, verdict = cpu_target(lookup_ms)
     return result_of(
         5,
         f"Me: GET /api/v1/auth/me, {len(access_tokens)} access tokens svc-auth issued to a "
         "merchant owner; minimal: a primary-key read",
         "requests/s",
         runs,
-        target=f"CPU <= {CPU_VS_LOOKUP:.0f}x lookup's ({lookup_ms:.2f} ms)",
-        verdict=cpu_verdict(lookup_ms),
+        target=target,
+        verdict=verdict,
     )
 
 
-async def scenario_refresh(bench: Bench, world: World, login: Mapping[str, Any]) -> Result:
+async def scenario_refresh(bench: Bench, world: World) -> Result:
     """A fresh refresh token per request, seeded like the one the owner's sign-in got."""
     row = await bench.db.fetchrow(
         "SELECT user_id, client_id, scope FROM auth.refresh_tokens WHERE user_id = $1 LIMIT 1",
@@ -1112,7 +1122,6 @@ async def scenario_refresh(bench: Bench, world: World, login: Mapping[str, Any])
         {"platform": Side(bench.platform, batch), "minimal": minimal_side(bench, write=True)},
         mode="once",
     )
-    del login
     return result_of(
         6,
         "Token refresh: POST /api/v1/auth/token grant_type=refresh_token, a fresh refresh "
@@ -1123,6 +1132,37 @@ async def scenario_refresh(bench: Bench, world: World, login: Mapping[str, Any])
         verdict=None,
         notes=["every run: each refresh token answered 200 and rotated, none revoked"],
     )
+
+
+def exchange_sides(
+    bench: Bench,
+    items: Sequence[Item],
+    per_server: int,
+    request: Callable[[Item, bool], HttpRequest],
+    check: Callable[[list[Item], WrkRun], Awaitable[list[str]]],
+) -> dict[str, Side]:
+    """An exchange scenario's servers: the platform and the bare app each accept their own
+    `per_server` of `items`, each once (`request(item, on_the_platform)`; `check` verifies a
+    batch against the database), and the minimal app runs its write."""
+    pools = {"platform": iter(items[:per_server]), "bare": iter(items[per_server:])}
+
+    def side(server: Server, key: str) -> Side:
+        async def batch(n: int) -> Batch:
+            mine = list(islice(pools[key], n))
+
+            async def checked(run: WrkRun) -> list[str]:
+                return await check(mine, run)
+
+            requests = [request(item, server is bench.platform) for item in mine]
+            return Batch(requests, READ_OK, checked)
+
+        return Side(server, batch)
+
+    return {
+        "platform": side(bench.platform, "platform"),
+        "bare": side(bench.bare, "bare"),
+        "minimal": minimal_side(bench, write=True),
+    }
 
 
 async def scenario_transfer(bench: Bench, world: World, accepts: int) -> Result:
@@ -1136,66 +1176,41 @@ async def scenario_transfer(bench: Bench, world: World, accepts: int) -> Result:
     )
     progress(f"transfer accept: {2 * per_server} gifts through POST .../transfers")
     gifts = await give_coupons(bench.platform, coupons, world.customers(SEED_CUSTOMERS))
-    pools = {"platform": iter(gifts[:per_server]), "bare": iter(gifts[per_server:])}
 
-    def side(server: Server, key: str) -> Side:
-        async def batch(n: int) -> Batch:
-            mine = list(islice(pools[key], n))
-            if server is bench.platform:
-                requests = [
-                    HttpRequest.json(
-                        "POST",
-                        f"/api/v1/transfers/{g.transfer_id}/accept",
-                        {"claim_token": g.claim_token},
-                        bearer(g.recipient.token),
-                    )
-                    for g in mine
-                ]
-            else:
-                requests = [
-                    HttpRequest.json(
-                        "POST",
-                        f"/transfers/{g.transfer_id}/accept",
-                        {"claim_token": g.claim_token},
-                        {"X-User-Id": str(g.recipient.id)},
-                    )
-                    for g in mine
-                ]
+    def accept(g: Gift, platform: bool) -> HttpRequest:
+        body = {"claim_token": g.claim_token}
+        if platform:
+            path, headers = f"/api/v1/transfers/{g.transfer_id}/accept", bearer(g.recipient.token)
+        else:
+            path, headers = f"/transfers/{g.transfer_id}/accept", {"X-User-Id": str(g.recipient.id)}
+        return HttpRequest.json("POST", path, body, headers)
 
-            async def check(run: WrkRun) -> list[str]:
-                row = await bench.db.fetchrow(
-                    "SELECT count(*) FILTER (WHERE transfer.status = 'accepted' "
-                    "  AND transfer.recipient_user_id = gift.recipient"
-                    "  AND transfer.closed_at IS NOT NULL),"
-                    " count(*) FILTER (WHERE coupon.owner_user_id = gift.recipient "
-                    "  AND coupon.code <> gift.old_code AND coupon.status = 'active')"
-                    " FROM unnest($1::uuid[], $2::uuid[], $3::text[])"
-                    "  AS gift(transfer_id, recipient, old_code)"
-                    " JOIN coupons.transfers transfer ON transfer.id = gift.transfer_id"
-                    " JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id",
-                    [uuid.UUID(g.transfer_id) for g in mine],
-                    [g.recipient.id for g in mine],
-                    [g.coupon.code for g in mine],
-                )
-                assert row is not None
-                if run.outcomes["200"] == row[0] == row[1] == len(mine):
-                    return []
-                return [
-                    f"transfer accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
-                    f"{row[0]}, coupons the recipient's under a new code {row[1]}"
-                ]
-
-            return Batch(requests, READ_OK, check)
-
-        return Side(server, batch)
+    async def check(mine: list[Gift], run: WrkRun) -> list[str]:
+        row = await bench.db.fetchrow(
+            "SELECT count(*) FILTER (WHERE transfer.status = 'accepted' "
+            "  AND transfer.recipient_user_id = gift.recipient"
+            "  AND transfer.closed_at IS NOT NULL),"
+            " count(*) FILTER (WHERE coupon.owner_user_id = gift.recipient "
+            "  AND coupon.code <> gift.old_code AND coupon.status = 'active')"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::text[])"
+            "  AS gift(transfer_id, recipient, old_code)"
+            " JOIN coupons.transfers transfer ON transfer.id = gift.transfer_id"
+            " JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id",
+            [uuid.UUID(g.transfer_id) for g in mine],
+            [g.recipient.id for g in mine],
+            [g.coupon.code for g in mine],
+        )
+        assert row is not None
+        if run.outcomes["200"] == row[0] == row[1] == len(mine):
+            return []
+        return [
+            f"transfer accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
+            f"{row[0]}, coupons the recipient's under a new code {row[1]}"
+        ]
 
     runs = await bench.measure(
         "transfer accept",
-        {
-            "platform": side(bench.platform, "platform"),
-            "bare": side(bench.bare, "bare"),
-            "minimal": minimal_side(bench, write=True),
-        },
+        exchange_sides(bench, gifts, per_server, accept, check),
         mode="once",
         fixed=per_round,
     )
@@ -1231,74 +1246,50 @@ async def scenario_swap(bench: Bench, world: World, accepts: int) -> Result:
     )
     progress(f"listing accept: {2 * per_server} listings through POST /api/v1/exchange/listings")
     offers = await list_coupons(bench.platform, coupons[0::2], coupons[1::2])
-    pools = {"platform": iter(offers[:per_server]), "bare": iter(offers[per_server:])}
 
-    def side(server: Server, key: str) -> Side:
-        async def batch(n: int) -> Batch:
-            mine = list(islice(pools[key], n))
-            if server is bench.platform:
-                requests = [
-                    HttpRequest.json(
-                        "POST",
-                        f"/api/v1/exchange/listings/{o.listing_id}/accept",
-                        {"offered_coupon_code": o.offered.code},
-                        bearer(o.offered.owner_token),
-                    )
-                    for o in mine
-                ]
-            else:
-                requests = [
-                    HttpRequest.json(
-                        "POST",
-                        f"/listings/{o.listing_id}/accept",
-                        {"offered_coupon_code": o.offered.code},
-                        {"X-User-Id": o.offered.owner_id},
-                    )
-                    for o in mine
-                ]
+    def accept(o: Offer, platform: bool) -> HttpRequest:
+        body = {"offered_coupon_code": o.offered.code}
+        if platform:
+            path = f"/api/v1/exchange/listings/{o.listing_id}/accept"
+            headers = bearer(o.offered.owner_token)
+        else:
+            path, headers = f"/listings/{o.listing_id}/accept", {"X-User-Id": o.offered.owner_id}
+        return HttpRequest.json("POST", path, body, headers)
 
-            async def check(run: WrkRun) -> list[str]:
-                row = await bench.db.fetchrow(
-                    "SELECT count(*) FILTER (WHERE listing.status = 'accepted'"
-                    "  AND listing.accepted_by_user_id = swap.taker"
-                    "  AND listing.offered_coupon_id = swap.offered_id),"
-                    " count(*) FILTER (WHERE listed.owner_user_id = swap.taker"
-                    "  AND listed.code <> swap.listed_code AND listed.status = 'active'),"
-                    " count(*) FILTER (WHERE offered.owner_user_id = swap.lister"
-                    "  AND offered.code <> swap.offered_code AND offered.status = 'active')"
-                    " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
-                    "  $6::text[])"
-                    "  AS swap(listing_id, lister, taker, offered_id, listed_code, offered_code)"
-                    " JOIN coupons.listings listing ON listing.id = swap.listing_id"
-                    " JOIN coupons.coupons listed ON listed.id = listing.coupon_id"
-                    " JOIN coupons.coupons offered ON offered.id = swap.offered_id",
-                    [uuid.UUID(o.listing_id) for o in mine],
-                    [uuid.UUID(o.listed.owner_id) for o in mine],
-                    [uuid.UUID(o.offered.owner_id) for o in mine],
-                    [uuid.UUID(o.offered.id) for o in mine],
-                    [o.listed.code for o in mine],
-                    [o.offered.code for o in mine],
-                )
-                assert row is not None
-                if run.outcomes["200"] == row[0] == row[1] == row[2] == len(mine):
-                    return []
-                return [
-                    f"listing accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
-                    f"{row[0]}, listed coupons the taker's {row[1]}, offered the lister's "
-                    f"{row[2]}"
-                ]
-
-            return Batch(requests, READ_OK, check)
-
-        return Side(server, batch)
+    async def check(mine: list[Offer], run: WrkRun) -> list[str]:
+        row = await bench.db.fetchrow(
+            "SELECT count(*) FILTER (WHERE listing.status = 'accepted'"
+            "  AND listing.accepted_by_user_id = swap.taker"
+            "  AND listing.offered_coupon_id = swap.offered_id),"
+            " count(*) FILTER (WHERE listed.owner_user_id = swap.taker"
+            "  AND listed.code <> swap.listed_code AND listed.status = 'active'),"
+            " count(*) FILTER (WHERE offered.owner_user_id = swap.lister"
+            "  AND offered.code <> swap.offered_code AND offered.status = 'active')"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
+            "  $6::text[])"
+            "  AS swap(listing_id, lister, taker, offered_id, listed_code, offered_code)"
+            " JOIN coupons.listings listing ON listing.id = swap.listing_id"
+            " JOIN coupons.coupons listed ON listed.id = listing.coupon_id"
+            " JOIN coupons.coupons offered ON offered.id = swap.offered_id",
+            [uuid.UUID(o.listing_id) for o in mine],
+            [uuid.UUID(o.listed.owner_id) for o in mine],
+            [uuid.UUID(o.offered.owner_id) for o in mine],
+            [uuid.UUID(o.offered.id) for o in mine],
+            [o.listed.code for o in mine],
+            [o.offered.code for o in mine],
+        )
+        assert row is not None
+        if run.outcomes["200"] == row[0] == row[1] == row[2] == len(mine):
+            return []
+        return [
+            f"listing accept: {run.outcomes['200']} x 200 of {len(mine)}; DB accepted "
+            f"{row[0]}, listed coupons the taker's {row[1]}, offered the lister's "
+            f"{row[2]}"
+        ]
 
     runs = await bench.measure(
         "listing accept",
-        {
-            "platform": side(bench.platform, "platform"),
-            "bare": side(bench.bare, "bare"),
-            "minimal": minimal_side(bench, write=True),
-        },
+        exchange_sides(bench, offers, per_server, accept, check),
         mode="once",
         fixed=per_round,
     )
@@ -1518,7 +1509,7 @@ def print_summary(results: Sequence[Result], codes: CodesResult | None) -> None:
     print("Summary (median rounds; ratios are platform / baseline)")
     head = (
         f"  {'scenario':<16}{'platform':>9}{'bare':>9}{'minimal':>9}{'vs bare':>9}"
-        f"{'vs min':>8}{'p50/p99 ms':>14}{'CPU ms':>8}{'others':>8}  result"
+        f"{'vs min':>8}{'p50/p99 ms':>14}{'CPU ms':>8}{'wrk':>6}{'others':>8}  result"
     )
     print(head)
     for r in results:
@@ -1528,18 +1519,20 @@ def print_summary(results: Sequence[Result], codes: CodesResult | None) -> None:
         name = r.title.split(":", 1)[0].split(" (", 1)[0]
         vs_bare = f"{r.ratios['bare']:.2f}x" if "bare" in r.ratios else "-"
         vs_minimal = f"{r.ratios['minimal']:.2f}x" if "minimal" in r.ratios else "-"
+        # The load generator's busiest share of its core, on any server of the scenario.
+        client = max(f.client_share for f in r.figures.values())
         print(
             f"  {name:<16}{p.rate:>9.0f}"
             f"{(f'{bare.rate:.0f}' if bare else '-'):>9}"
             f"{(f'{minimal.rate:.0f}' if minimal else '-'):>9}"
             f"{vs_bare:>9}{vs_minimal:>8}"
-            f"{f'{p.p50:.1f}/{p.p99:.1f}':>14}{p.server_ms:>8.3f}{r.foreign:>8.0%}"
+            f"{f'{p.p50:.1f}/{p.p99:.1f}':>14}{p.server_ms:>8.3f}{client:>6.0%}{r.foreign:>8.0%}"
             f"  {verdict_text(r)}"
         )
     if codes is not None:
         print(
             f"  {'Bulk codes':<16}{codes.platform_ms:>7.0f}ms{'':>9}{'':>9}"
-            f"{codes.ratio:>8.2f}x (vs raw COPY {codes.copy_ms:.0f} ms){'':>8}"
+            f"{codes.ratio:>8.2f}x (vs raw COPY {codes.copy_ms:.0f} ms){'':>14}"
             f"  {'PASS' if codes.met else 'MISS'}"
         )
     verdicts = [r.met for r in results if r.met is not None]
@@ -1645,7 +1638,7 @@ async def benchmark(args: argparse.Namespace, bench: Bench, state: Path) -> None
             tokens = [login["access_token"] for login in logins]
             add(await scenario_me(bench, tokens, lookup_ms), "me")
         if "refresh" in only:
-            add(await scenario_refresh(bench, world, logins[0]), "token refresh")
+            add(await scenario_refresh(bench, world), "token refresh")
         if "transfer" in only:
             add(await scenario_transfer(bench, world, args.exchange), "transfer accept")
         if "swap" in only:
@@ -1701,7 +1694,7 @@ async def run(args: argparse.Namespace) -> int:
         where = f"embedded PostgreSQL ({PGDATA_DIR.relative_to(REPO_ROOT)})"
     # A state directory of the run's own: two runs at once must not share keys or logs.
     STATE_ROOT.mkdir(parents=True, exist_ok=True)
-    state = Path(__import__("tempfile").mkdtemp(prefix=f"run-{os.getpid()}-", dir=STATE_ROOT))
+    state = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=STATE_ROOT))
     servers: list[Server] = []
     database: Database | None = None
     wrong: list[str] = []
