@@ -29,6 +29,17 @@ class DynamoClientFactory:
         return self._client
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a DynamoDB call failed because the service did (unreachable, timed out,
+    throttled, refused, or resting behind core.aws_clients' breaker), not because of a bug:
+    the caller falls back (a cache miss, a counter let through) or answers 503."""
+    # botocore is loaded by now when a client raised; importing it at start would cost
+    # every cold start, including those that never reach DynamoDB.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(exc, BotoCoreError | ClientError)
+
+
 def ensure_tables(client: Any, settings: PlatformSettings) -> None:
     """Create the audit and cache tables where they are missing (local stack and tests only)."""
     existing = set(client.list_tables()["TableNames"])

@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 
 Item = TypeVar("Item")
+Row = TypeVar("Row")
 
 
-def _position(cursor: str) -> tuple[datetime, UUID]:
+def cursor_position(cursor: str) -> tuple[datetime, UUID]:
+    """The (time, id) a cursor stands for; 422 `invalid_cursor` for anything else."""
     moment, row_id = decode_cursor(cursor, 2)
     try:
         position = datetime.fromisoformat(moment)
@@ -33,10 +35,23 @@ def _position(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursor() from exc
 
 
-def cursor_position(cursor: str) -> tuple[datetime, UUID]:
-    """The (time, id) a cursor stands for, for a page read by a statement of its own (a
-    hot path's SQL on the driver connection); 422 `invalid_cursor` for anything else."""
-    return _position(cursor)
+def page_of(
+    rows: Sequence[Row],
+    page: PageRequest,
+    *,
+    position: Callable[[Row], tuple[datetime, Any]],
+    to_item: Callable[[Row], Item],
+) -> Page[Item]:
+    """The page `rows` make, read with one row more than `page` holds: with the cursor of
+    its last row's `position` when that extra row says another page follows. (For a
+    statement of a repository's own too, a hot path's SQL on the driver connection.)"""
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    cursor = None
+    if more:
+        moment, row_id = position(rows[-1])
+        cursor = encode_cursor(moment.isoformat(), row_id)
+    return Page(items=[to_item(row) for row in rows], next_cursor=cursor)
 
 
 async def keyset_page(
@@ -61,13 +76,12 @@ async def keyset_page(
     query = query.limit(page.limit + 1)
     if page.cursor:
         after = tuple_(moment, row_id)
-        position = _position(page.cursor)
+        position = cursor_position(page.cursor)
         query = query.where(after < position if newest_first else after > position)
     rows: Sequence[Any] = list((await session.execute(query)).scalars())
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    cursor = None
-    if more:
-        last = rows[-1]
-        cursor = encode_cursor(getattr(last, moment.key).isoformat(), getattr(last, row_id.key))
-    return Page(items=[to_item(row) for row in rows], next_cursor=cursor)
+    return page_of(
+        rows,
+        page,
+        position=lambda row: (getattr(row, moment.key), getattr(row, row_id.key)),
+        to_item=to_item,
+    )

@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
@@ -100,6 +99,11 @@ class ProblemDoc:
     @classmethod
     def of(cls, error: type[PlatformError]) -> ProblemDoc:
         return cls(error.status, error.code, error.title)
+
+
+def example(value: dict[str, Any]) -> dict[str, Any]:
+    """A DTO's example for the OpenAPI document, as its model's `json_schema_extra`."""
+    return {"examples": [value]}
 
 
 def problems(*errors: type[PlatformError]) -> dict[int | str, dict[str, Any]]:
@@ -340,18 +344,13 @@ def camel_case_operation_id(route: APIRoute) -> str:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Serve the completed document, built once, when it is first asked for."""
+    """Serve the completed document, built once, when it is first asked for: FastAPI's
+    own (with every setting of the app), completed."""
+    generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title,
-                version=app.version,
-                openapi_version=app.openapi_version,
-                description=app.description,
-                routes=app.routes,
-                tags=app.openapi_tags,
-            )
+            document = generate()  # caches what it built in app.openapi_schema
             app.openapi_schema = complete_document(document, app.routes)
         return app.openapi_schema
 

@@ -12,17 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from core.dynamo import DynamoClientFactory, WindowCounter
+from core.dynamo import DynamoClientFactory, WindowCounter, is_unavailable
 
 logger = logging.getLogger(__name__)
-
-
-def _store_down(exc: Exception) -> bool:
-    # botocore is loaded by now (the client raised); importing it at start would cost
-    # every cold start, including those that never reach a counter.
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return isinstance(exc, BotoCoreError | ClientError)
 
 
 def _hashed(key: str) -> str:
@@ -40,7 +32,7 @@ class DynamoLoginThrottle:
         try:
             return await self._counter.current(_hashed(account))
         except Exception as exc:
-            if not _store_down(exc):
+            if not is_unavailable(exc):
                 raise
             logger.warning("login throttle unreadable, sign-in let through: %s", exc)
             return 0, 0
@@ -49,7 +41,7 @@ class DynamoLoginThrottle:
         try:
             return await self._counter.increment(_hashed(account))
         except Exception as exc:
-            if not _store_down(exc):
+            if not is_unavailable(exc):
                 raise
             logger.warning("login failure not counted: %s", exc)
             return 0
@@ -58,7 +50,7 @@ class DynamoLoginThrottle:
         try:
             await self._counter.reset(_hashed(account))
         except Exception as exc:
-            if not _store_down(exc):
+            if not is_unavailable(exc):
                 raise
             logger.warning("login failures not cleared: %s", exc)
 
@@ -86,7 +78,7 @@ class DynamoRateLimit:
         try:
             count = await self._counter.increment(_hashed(key))
         except Exception as exc:
-            if not _store_down(exc):
+            if not is_unavailable(exc):
                 raise
             logger.warning("%s rate limit uncounted, request let through: %s", self._name, exc)
             return None

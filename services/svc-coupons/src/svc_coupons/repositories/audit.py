@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from core.dynamo import is_unavailable
 from svc_coupons.services.errors import AuditUnavailable
 from svc_coupons.services.ports import AuditReader
 
@@ -24,10 +25,7 @@ class AuditHistory:
         try:
             return await self._trail.history(entity_type, entity_id)
         except Exception as exc:
-            # botocore is loaded by now (the client raised); importing it costs nothing.
-            from botocore.exceptions import BotoCoreError, ClientError
-
-            if not isinstance(exc, BotoCoreError | ClientError):
+            if not is_unavailable(exc):
                 raise
             logger.warning("audit trail unreadable: %s", type(exc).__name__)
             raise AuditUnavailable() from exc

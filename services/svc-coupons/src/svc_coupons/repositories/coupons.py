@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
 from core.database.driver import driver_connection, reading_connection
-from core.database.keyset import cursor_position
+from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
@@ -336,13 +336,9 @@ class CouponRepository(RepositoryBase[CouponRow]):
         sql.append(f" ORDER BY coupon.issued_at DESC, coupon.id DESC LIMIT ${len(args)}")
         async with reading_connection(self.session) as connection:
             rows = await connection.fetch("".join(sql), *args)
-        more = len(rows) > page.limit
-        rows = rows[: page.limit]
-        cursor = None
-        if more:
-            last = rows[-1]
-            cursor = encode_cursor(last["issued_at"].isoformat(), last["id"])
-        return Page(items=[coupon_from(row) for row in rows], next_cursor=cursor)
+        return page_of(
+            rows, page, position=lambda row: (row["issued_at"], row["id"]), to_item=coupon_from
+        )
 
     async def unassigned_codes(self, *, campaign_id: UUID, page: PageRequest) -> Page[CodeRecord]:
         query = (

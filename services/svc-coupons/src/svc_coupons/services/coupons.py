@@ -31,12 +31,19 @@ async def find_coupon(coupons: CouponStore, code: str) -> tuple[Coupon, Campaign
     return found
 
 
+async def campaigns_of(
+    campaigns: CampaignStore, coupons: Collection[Coupon]
+) -> dict[UUID, Campaign]:
+    """The coupons' campaigns by id, in one query."""
+    return {c.id: c for c in await campaigns.get_many({c.campaign_id for c in coupons})}
+
+
 async def coupons_with_campaigns(
     coupons: CouponStore, campaigns: CampaignStore, coupon_ids: Collection[UUID]
 ) -> dict[UUID, tuple[Coupon, Campaign]]:
     """Coupons by id with their campaigns: one query for the coupons, one for the campaigns."""
     found = await coupons.get_many(coupon_ids)
-    by_id = {c.id: c for c in await campaigns.get_many({c.campaign_id for c in found})}
+    by_id = await campaigns_of(campaigns, found)
     return {c.id: (c, by_id[c.campaign_id]) for c in found}
 
 
@@ -56,9 +63,7 @@ class CouponService:
 
     async def _details(self, coupons: list[Coupon]) -> list[CouponDetails]:
         """Coupons with their campaigns, in one query for all the campaigns."""
-        campaigns = {
-            c.id: c for c in await self._campaigns.get_many({c.campaign_id for c in coupons})
-        }
+        campaigns = await campaigns_of(self._campaigns, coupons)
         now = self._clock()
         return [
             CouponDetails(

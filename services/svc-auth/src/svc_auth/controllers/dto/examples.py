@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.web.openapi import example as example  # what the DTOs call, as ex.example
+
 USER_ID = "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c86"
 STAFF_ID = "2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a"
 MERCHANT_ID = "6f1c2a4e-8d3b-4c1a-9e2f-1b7d5c3a9e01"
@@ -72,8 +74,3 @@ DISCOVERY: dict[str, Any] = {
     "response_types_supported": ["token"],
     "subject_types_supported": ["public"],
 }
-
-
-def example(value: dict[str, Any]) -> dict[str, Any]:
-    """For a model's `json_schema_extra`."""
-    return {"examples": [value]}

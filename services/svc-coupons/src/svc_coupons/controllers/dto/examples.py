@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.web.openapi import example as example  # what the DTOs call, as ex.example
+
 MERCHANT_ID = "6f1c2a4e-8d3b-4c1a-9e2f-1b7d5c3a9e01"
 PARTNER_ID = "2b9e7d15-4c8a-4f3e-a6d1-9c0b8e7f6a52"
 OUTLET_ID = "0d4e8f2a-6b1c-4d9e-8a7f-3c5b2e1d0f93"
@@ -178,8 +180,3 @@ ALLOCATION: dict[str, Any] = {
     "issued": 20,
     "created_at": "2026-01-03T10:00:00Z",
 }
-
-
-def example(value: dict[str, Any]) -> dict[str, Any]:
-    """For a model's `json_schema_extra`."""
-    return {"examples": [value]}

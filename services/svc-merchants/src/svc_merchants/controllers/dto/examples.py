@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.web.openapi import example as example  # what the DTOs call, as ex.example
+
 MERCHANT_ID = "6f1c2a4e-8d3b-4c1a-9e2f-1b7d5c3a9e01"
 OWNER_ID = "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"
 OUTLET_ID = "0d4e8f2a-6b1c-4d9e-8a7f-3c5b2e1d0f93"
@@ -50,8 +52,3 @@ OUTLET: dict[str, Any] = {
     "created_at": "2025-12-03T08:00:00Z",
     "updated_at": "2025-12-03T08:00:00Z",
 }
-
-
-def example(value: dict[str, Any]) -> dict[str, Any]:
-    """For a model's `json_schema_extra`."""
-    return {"examples": [value]}
