@@ -85,7 +85,7 @@ def build(
         database_master_secret=data.database.secret,  # type: ignore[arg-type]
         service_database_secrets=data.database.service_secrets,
         database_proxy=data.database.proxy,
-        database_instance=data.database.instance,
+        shared_metrics=data.shared_metrics,
         audit_table=data.tables.audit,
         cache_table=data.tables.cache,
         event_bus=data.events.bus,

@@ -13,6 +13,8 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 
+from infra.metrics import SharedMetrics
+
 
 @dataclass(frozen=True)
 class PlatformResources:
@@ -24,7 +26,8 @@ class PlatformResources:
     # Service name -> the credentials of its own login role.
     service_database_secrets: Mapping[str, secretsmanager.ISecret]
     database_proxy: rds.IDatabaseProxy
-    database_instance: rds.IDatabaseInstance
+    # The data stack's metrics (database, proxy, tables), for each service's dashboard.
+    shared_metrics: SharedMetrics
     audit_table: dynamodb.ITable
     cache_table: dynamodb.ITable
     event_bus: events.IEventBus

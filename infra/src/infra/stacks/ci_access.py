@@ -16,6 +16,8 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra.config import PROJECT
+
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # `cdk bootstrap`'s default
@@ -25,7 +27,7 @@ BOOTSTRAP_ROLES = ("deploy-role", "file-publishing-role")
 
 
 def deploy_role_name(stage: str) -> str:
-    return f"coupon-platform-{stage}-github-deploy"
+    return f"{PROJECT}-{stage}-github-deploy"
 
 
 def bootstrap_role_arn(kind: str, qualifier: str = BOOTSTRAP_QUALIFIER) -> str:

@@ -18,7 +18,7 @@ from infra.constructs.events import ConsumedEvents, OutboxSweepSchedule
 from infra.constructs.migrations import MigrationTrigger
 from infra.constructs.routes import ServiceApiRoutes
 from infra.constructs.service_function import ServiceFunction
-from infra.metrics import ServiceMetrics, SharedMetrics
+from infra.metrics import ServiceMetrics
 from infra.platform import PlatformResources
 
 
@@ -113,11 +113,7 @@ class ServiceStack(Stack):
             "Dashboard",
             dashboard_name=stage.resource_name(service.directory),
             metrics=metrics,
-            shared=SharedMetrics(
-                database=platform.database_instance,
-                proxy=platform.database_proxy,
-                tables={"audit": platform.audit_table, "cache": platform.cache_table},
-            ),
+            shared=platform.shared_metrics,
             alarms=self.alarms.alarms,
         )
         CfnOutput(self, "FunctionName", value=fn.function_name)
