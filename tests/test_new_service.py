@@ -33,6 +33,8 @@ COPIED = (
     "uv.lock",
     "conftest.py",
     "tests/contracts",
+    "tests/conftest.py",
+    "tests/migration_fixture",
     "tests/test_migrations.py",
 )
 NOT_COPIED = shutil.ignore_patterns("__pycache__", ".mypy_cache", "*.pyc", "node_modules")
