@@ -164,7 +164,8 @@ def test_the_services_migrations_after_the_baseline_pass(
 ) -> None:
     assert main() == 0
     assert "problem(s)" in capsys.readouterr().out
-    assert set(applied_heads()) == {service.name for service in SERVICES}
+    # Services made later are not in it: their migrations are all checked.
+    assert set(applied_heads()) <= {service.name for service in SERVICES}
 
 
 @pytest.mark.parametrize(

@@ -115,6 +115,17 @@ def migration(upgrade: str, *, revision: str = "0002", down: str = "0001") -> st
     )
 
 
+def test_in_lambda_no_statement_outlasts_the_invocation() -> None:
+    timeouts = MigrationTimeouts(lock_timeout_seconds=5, statement_timeout_seconds=300)
+    assert timeouts.within(25) == MigrationTimeouts(5, 25)
+    assert timeouts.within(3) == MigrationTimeouts(3, 3)
+    assert timeouts.within(-2) == MigrationTimeouts(1, 1)  # still a bound, never none
+    assert timeouts.statements() == [
+        "SET lock_timeout = '5000ms'",
+        "SET statement_timeout = '300000ms'",
+    ]
+
+
 ADD_NOTE = migration('    op.add_column("orders", sa.Column("note", sa.Text()), schema="shop")')
 
 

@@ -46,7 +46,8 @@ EXCEPTIONS = "squawk_ignore"
 
 
 class LintError(RuntimeError):
-    """The migrations cannot be checked at all (a baseline naming no revision, a branch)."""
+    """The migrations cannot be checked at all: the baseline names a service or revision
+    that is not there, or a history branches."""
 
 
 @dataclass(frozen=True)
