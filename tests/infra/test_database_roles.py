@@ -81,7 +81,7 @@ class Server:
     async def migrate(self, service: ServiceRoutes, role: str | None = None) -> None:
         engine = create_async_engine(self.as_role(role) if role else self.url, poolclass=NullPool)
         try:
-            async with engine.begin() as connection:
+            async with engine.connect() as connection:
                 await upgrade_services(connection, [service_dir(service)])
         finally:
             await engine.dispose()

@@ -66,6 +66,16 @@ class PlatformSettings(BaseSettings):
     database_pool_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Waiting for a free pooled connection"
     )
+    # Migrations run on a live database (core.database.migrations): a statement that waits
+    # for a lock queues every request behind it, so it gives up soon and the deploy fails
+    # instead of the traffic; a statement that works (an index built concurrently) may take
+    # minutes.
+    database_migration_lock_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="A migration's wait for a lock, then it fails"
+    )
+    database_migration_statement_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="One migration statement's run, then it fails"
+    )
     aws_region: str = "us-east-1"
     # DynamoDB and EventBridge calls on a request's path (core.aws_clients): at most about
     # 0.5 + 1 s an attempt, two attempts, then the client rests for a few seconds.

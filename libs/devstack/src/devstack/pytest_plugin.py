@@ -65,10 +65,28 @@ async def database_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(database_url, poolclass=NullPool)
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         await upgrade_services(connection, all_service_dirs())
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def empty_database_url(database_url: str) -> AsyncIterator[str]:
+    """A database of its own on the session's server, with nothing in it, for a test that
+    migrates it (what the first deploy finds) or commits what it changes."""
+    name = f"test_empty_{uuid.uuid4().hex[:12]}"
+    admin = await connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield asyncpg_url(database_url).set(database=name).render_as_string(hide_password=False)
+    admin = await connect(database_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture

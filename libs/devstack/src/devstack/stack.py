@@ -94,7 +94,7 @@ class LocalStack:
 async def migrate(services: Sequence[ServiceRoutes] = SERVICES) -> None:
     engine = create_async_engine(asyncpg_url(os.environ["DATABASE_URL"]), poolclass=NullPool)
     try:
-        async with engine.begin() as connection:
+        async with engine.connect() as connection:
             await upgrade_services(connection, [service_dir(s) for s in services])
     finally:
         await engine.dispose()

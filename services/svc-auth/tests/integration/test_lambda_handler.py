@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ import asyncpg
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.aws_lambda import OutboxDeliveryFailed, UnknownEventError
@@ -113,23 +113,6 @@ def head_revision(alembic_ini: Path) -> str:
     head = ScriptDirectory.from_config(Config(str(alembic_ini))).get_current_head()
     assert head is not None
     return head
-
-
-@pytest.fixture
-async def empty_database_url(database_url: str) -> AsyncIterator[str]:
-    """A database of its own on the session's server, with nothing in it."""
-    name = f"test_lambda_{uuid.uuid4().hex[:12]}"
-    admin = await connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    admin = await connect(database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture
@@ -455,26 +438,9 @@ def test_older_code_leaves_a_newer_database_alone(
     assert auth_revision(empty_database_url) == newer
 
 
-BROKEN_MIGRATION = """
-from alembic import op
-
-revision = "0999_broken"
-down_revision = {head!r}
-
-
-def upgrade() -> None:
-    op.execute("CREATE TABLE auth.half_done (id integer)")
-    op.execute("SELECT no_such_function()")
-
-
-def downgrade() -> None:
-    op.execute("DROP TABLE auth.half_done")
-"""
-
-
-@pytest.fixture
-def broken_service_dir(tmp_path: Path) -> Path:
-    """svc-auth's main.py and migrations, plus one more migration that fails halfway."""
+def svc_auth_with(tmp_path: Path, upgrade: str) -> Path:
+    """svc-auth's main.py and migrations, plus one more migration whose upgrade() is
+    `upgrade` (indented lines)."""
     service = tmp_path / "svc-auth"
     service.mkdir()
     source = MAIN_PY.parent
@@ -484,28 +450,88 @@ def broken_service_dir(tmp_path: Path) -> Path:
         source / "alembic", service / "alembic", ignore=shutil.ignore_patterns("__pycache__")
     )
     head = head_revision(source / "alembic.ini")
-    (service / "alembic" / "versions" / "0999_broken.py").write_text(
-        BROKEN_MIGRATION.format(head=head)
+    (service / "alembic" / "versions" / "0999_next.py").write_text(
+        "from alembic import op\n\n"
+        f"revision = '0999'\ndown_revision = {head!r}\n\n\n"
+        f"def upgrade() -> None:\n{upgrade}\n"
     )
     return service
 
 
-def test_a_failing_migration_fails_the_deploy_and_changes_nothing(
-    broken_service_dir: Path,
-    empty_database_url: str,
-    environment: dict[str, str],
-    aws: Any,
+def test_a_failing_migration_fails_the_deploy_and_leaves_nothing_of_itself(
+    tmp_path: Path, empty_database_url: str, environment: dict[str, str], aws: Any
 ) -> None:
+    broken = svc_auth_with(
+        tmp_path,
+        '    op.execute("CREATE TABLE auth.half_done (id integer)")\n'
+        '    op.execute("SELECT no_such_function()")',
+    )
     with lambda_harness(
-        broken_service_dir / "main.py", {**environment, "DATABASE_URL": empty_database_url}
-    ) as broken:
+        broken / "main.py", {**environment, "DATABASE_URL": empty_database_url}
+    ) as harness:
         with pytest.raises(Exception, match="no_such_function"):
-            broken.invoke({"action": "migrate"})
+            harness.invoke({"action": "migrate"})
         # The provider framework reports the raise to CloudFormation: the deploy fails.
         with pytest.raises(Exception, match="no_such_function"):
-            broken.invoke(custom_resource_event("Create"))
-    # One transaction: not even the migrations before the broken one stayed.
-    assert auth_tables(empty_database_url) == set()
+            harness.invoke(custom_resource_event("Create"))
+    # Each migration commits on its own: the broken one left nothing, those before it stay
+    # recorded (the code before this deploy works on them: migrations are additive first).
+    assert "half_done" not in auth_tables(empty_database_url)
+    assert auth_revision(empty_database_url) == head_revision(MAIN_PY.parent / "alembic.ini")
+
+
+def test_a_migration_blocked_by_a_lock_fails_the_deploy_within_the_lock_timeout(
+    fresh_lambda: LambdaHarness,
+    tmp_path: Path,
+    empty_database_url: str,
+    environment: dict[str, str],
+) -> None:
+    """The deployed runner sets the lock timeout: an ALTER queued behind a long reader of
+    the table gives up, instead of holding every request behind it."""
+    assert fresh_lambda.invoke({"action": "migrate"}) == {"migrated": "auth"}
+    alter = svc_auth_with(
+        tmp_path, '    op.execute("ALTER TABLE auth.users ADD COLUMN nickname text")'
+    )
+    settings = {
+        **environment,
+        "DATABASE_URL": empty_database_url,
+        "DATABASE_MIGRATION_LOCK_TIMEOUT_SECONDS": "1",
+    }
+
+    async def blocked_migration() -> float:
+        reader = await connect(empty_database_url)
+        try:
+            # Ended by the server after 30 s, should the migration wait that long.
+            await reader.execute("SET idle_in_transaction_session_timeout = '30s'")
+            await reader.execute("BEGIN; SELECT * FROM auth.users")
+            with lambda_harness(alter / "main.py", settings) as harness:
+                started = time.monotonic()
+                with pytest.raises(Exception, match="lock timeout"):
+                    await asyncio.to_thread(harness.invoke, custom_resource_event("Update"))
+                return time.monotonic() - started
+        finally:
+            await reader.close()
+
+    assert asyncio.run(blocked_migration()) < 10
+    assert auth_revision(empty_database_url) != "0999"
+
+
+def test_migrations_run_with_their_timeouts_within_the_invocations_time(
+    tmp_path: Path, empty_database_url: str, environment: dict[str, str], aws: Any
+) -> None:
+    record = svc_auth_with(
+        tmp_path,
+        "    op.execute(\"CREATE TABLE auth.seen AS SELECT current_setting('lock_timeout') AS\"\n"
+        "               \" lock, current_setting('statement_timeout') AS statement\")",
+    )
+    with lambda_harness(
+        record / "main.py", {**environment, "DATABASE_URL": empty_database_url}
+    ) as harness:
+        # 30 s left: no statement may outlast what the invocation keeps for the rest.
+        assert harness.invoke({"action": "migrate"}) == {"migrated": "auth"}
+
+    (seen,) = sql(empty_database_url, "SELECT * FROM auth.seen")
+    assert (seen["lock"], seen["statement"]) == ("5s", "25s")
 
 
 def test_unknown_payload_is_refused(lambda_: LambdaHarness) -> None:

@@ -83,7 +83,7 @@ class ServiceLambdaHandler:
         try:
             if "requestContext" in event:
                 return self._http_adapter()(event, context)
-            return self._loop.run_until_complete(self._dispatch(event))
+            return self._loop.run_until_complete(self._dispatch(event, context))
         finally:
             # The invocation's metrics, as EMF lines in the function's log group: published
             # before the environment freezes, without an API call.
@@ -98,16 +98,16 @@ class ServiceLambdaHandler:
             self._http = Mangum(self._app, lifespan="off")
         return self._http
 
-    async def _dispatch(self, event: LambdaEvent) -> dict[str, Any]:
+    async def _dispatch(self, event: LambdaEvent, context: Any) -> dict[str, Any]:
         if "RequestType" in event and "ResourceProperties" in event:
-            return await self._custom_resource(event)
+            return await self._custom_resource(event, context)
         if "detail-type" in event and "detail" in event:
             if event.get("source") == "aws.events" and event["detail-type"] == "Scheduled Event":
                 return await self._sweep()
             return await self._consume(event)
         action = event.get("action")
         if action == MIGRATE:
-            return await self._migrate()
+            return await self._migrate(context)
         if action == SWEEP_OUTBOX:
             return await self._sweep()
         if action == REPLAY_OUTBOX:
@@ -155,10 +155,14 @@ class ServiceLambdaHandler:
         ids = [UUID(event_id) for event_id in event_ids] if event_ids else None
         return {"replayed": await self._app.state.runtime.relay.replay(ids)}
 
-    async def _migrate(self) -> dict[str, Any]:
-        return await migrate_service(self._app, service_dir=self._service_dir)
+    async def _migrate(self, context: Any) -> dict[str, Any]:
+        return await migrate_service(
+            self._app,
+            service_dir=self._service_dir,
+            seconds_left=context.get_remaining_time_in_millis() / 1000,
+        )
 
-    async def _custom_resource(self, event: LambdaEvent) -> dict[str, Any]:
+    async def _custom_resource(self, event: LambdaEvent, context: Any) -> dict[str, Any]:
         """The deploy trigger, called by the CDK provider framework with a custom resource event.
 
         Create and Update carry an `action` in the resource's properties; Delete changes
@@ -166,9 +170,7 @@ class ServiceLambdaHandler:
         """
         physical_id = f"{self.service}-{event['ResourceProperties'].get('action')}"
         if event["RequestType"] != "Delete":
-            await self._dispatch(
-                {"action": event["ResourceProperties"].get("action")},
-            )
+            await self._dispatch({"action": event["ResourceProperties"].get("action")}, context)
         return {"PhysicalResourceId": event.get("PhysicalResourceId") or physical_id}
 
 

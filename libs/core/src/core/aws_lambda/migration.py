@@ -4,6 +4,9 @@ The deploy trigger runs it before the new version serves (docs/deploying.md). A 
 already at a revision this bundle does not know (CloudFormation rolling back to older code
 after a newer deploy's migrations committed) is left as it is, and the action succeeds:
 failing would fail the rollback itself.
+
+The migrations run with the same session timeouts as everywhere (core.database.migrations),
+no statement outlasting what the invocation has left, on a connection of their own.
 """
 
 from __future__ import annotations
@@ -17,15 +20,37 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Connection
 
+    from core.database.migrations import MigrationTimeouts
+
 logger = logging.getLogger(__name__)
 
 
-async def migrate_service(app: FastAPI, *, service_dir: Path) -> dict[str, Any]:
-    """Upgrade the service's schema to head over the app's own engine, then run the app's
-    optional `app.state.after_migrate` coroutine function (svc-auth's bootstrap admin)."""
-    service: str = app.state.runtime.name
-    async with app.state.runtime.database.engine.begin() as connection:
-        unknown = await connection.run_sync(upgrade_to_head, service_dir / "alembic.ini")
+# What an invocation keeps after its last migration statement: the after-migrate step and
+# the answer to the deploy.
+AFTER_MIGRATIONS_SECONDS = 5.0
+
+
+async def migrate_service(
+    app: FastAPI, *, service_dir: Path, seconds_left: float
+) -> dict[str, Any]:
+    """Upgrade the service's schema to head over a connection of its own to the app's
+    database, then run the app's optional `app.state.after_migrate` coroutine function
+    (svc-auth's bootstrap admin). `seconds_left`: the invocation's remaining time."""
+    from core.database.migrations import MigrationTimeouts
+
+    runtime = app.state.runtime
+    service: str = runtime.name
+    timeouts = MigrationTimeouts.from_settings(runtime.settings).within(
+        seconds_left - AFTER_MIGRATIONS_SECONDS
+    )
+    engine = runtime.database.migration_engine(timeouts.statement_timeout_seconds)
+    try:
+        async with engine.connect() as connection:
+            unknown = await connection.run_sync(
+                upgrade_to_head, service_dir / "alembic.ini", timeouts
+            )
+    finally:
+        await engine.dispose()
     if unknown:
         # Older code than the database (a rollback): the newer deploy's migrations and
         # its after-migrate step ran already. Migrations are additive first, so the
@@ -45,8 +70,11 @@ async def migrate_service(app: FastAPI, *, service_dir: Path) -> dict[str, Any]:
     return {"migrated": service}
 
 
-def upgrade_to_head(connection: Connection, alembic_ini: Path) -> list[str]:
-    """Alembic over the handler's own connection, with the scripts where the ini says.
+def upgrade_to_head(
+    connection: Connection, alembic_ini: Path, timeouts: MigrationTimeouts
+) -> list[str]:
+    """Alembic over `connection` (outside a transaction: the migrations' own transactions
+    begin on it), with the scripts where the ini says.
 
     Returns the database's current revisions that the scripts do not know, without
     migrating anything, when there are any; else upgrades to head and returns [].
@@ -60,8 +88,11 @@ def upgrade_to_head(connection: Connection, alembic_ini: Path) -> list[str]:
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
 
+    from core.database.migrations import TIMEOUTS_ATTRIBUTE
+
     config = Config(str(alembic_ini))
     config.attributes["connection"] = connection
+    config.attributes[TIMEOUTS_ATTRIBUTE] = timeouts
     script = ScriptDirectory.from_config(config)
     known = {revision.revision for revision in script.walk_revisions()}
     unknown: list[str] = []

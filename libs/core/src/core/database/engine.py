@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only
 
 from core.config import PlatformSettings
@@ -79,6 +80,10 @@ def _drop_closed_connection(
 
 
 _CHECKED_IN_AT = "core.database.checked_in_at"
+
+# How much longer than the server's statement_timeout the driver waits for a migration
+# statement's answer: the server's own cancellation comes first, with its error.
+MIGRATION_ANSWER_SECONDS = 5.0
 
 
 def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -198,17 +203,34 @@ class Database:
             "connect_args": connect_args,
         }
 
+    def _engine_url(self) -> URL:
+        url = self.url()
+        if self._settings.database_behind_proxy:
+            url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+        return url
+
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            url = self.url()
-            if self._settings.database_behind_proxy:
-                url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+            url = self._engine_url()
             self._engine = create_async_engine(url, **self._engine_options(url))
             event.listen(self._engine.sync_engine, "checkout", _drop_closed_connection)
             if self._settings.environment.is_deployed:
                 ping_idle_connections(self._engine)
         return self._engine
+
+    def migration_engine(self, statement_timeout_seconds: float) -> AsyncEngine:
+        """An engine without a pool, for one migration run: what the run sets on its session
+        (core.database.migrations) ends with its connection instead of reaching a request,
+        and the driver waits for a statement as long as the server lets it run (the pool's
+        command timeout would cut an index build short)."""
+        url = self._engine_url()
+        options = self._engine_options(url)
+        connect_args = options["connect_args"]
+        connect_args["command_timeout"] = statement_timeout_seconds + MIGRATION_ANSWER_SECONDS
+        return create_async_engine(
+            url, poolclass=NullPool, hide_parameters=True, connect_args=connect_args
+        )
 
     @property
     def reads(self) -> ReadPool | None:
