@@ -94,3 +94,11 @@ def test_a_stop_does_not_wait_for_a_request_that_never_ends(database_server: str
             # The grace period, then the relays, the databases and DynamoDB stop.
             assert running.process.wait(timeout=STOP_GRACE_SECONDS + 15) == 0
             assert time.monotonic() - started >= STOP_GRACE_SECONDS - 1
+
+
+def test_no_answer_builds_a_url_from_the_host_header(stack: SpawnedStack) -> None:
+    with httpx.Client(base_url=stack.base_url, headers={"Host": "evil.example"}) as http:
+        for path in ("/api/v1/merchants/", "/api/v1/campaigns/", "/graphql/auth/"):
+            answer = http.get(path)
+            assert answer.status_code == 404, answer.headers
+            assert "location" not in answer.headers
