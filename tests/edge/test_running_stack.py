@@ -102,3 +102,15 @@ def test_no_answer_builds_a_url_from_the_host_header(stack: SpawnedStack) -> Non
             answer = http.get(path)
             assert answer.status_code == 404, answer.headers
             assert "location" not in answer.headers
+
+
+def test_no_answer_names_the_server(stack: SpawnedStack) -> None:
+    with httpx.Client(base_url=stack.base_url) as http:
+        answers = [
+            http.get("/api/v1/coupons/health"),
+            http.get("/api/v1/campaigns", params={"limit": 0}),
+            http.post("/graphql/merchants", json={"query": "{ __typename }"}),
+            http.get("/no/service/here"),
+        ]
+    for answer in answers:
+        assert "server" not in answer.headers, (answer.request.url, answer.headers)

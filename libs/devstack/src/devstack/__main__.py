@@ -44,6 +44,7 @@ SERVER_OPTIONS: dict[str, Any] = {
     "log_config": None,
     "access_log": False,
     "timeout_graceful_shutdown": STOP_GRACE_SECONDS,
+    "server_header": False,  # what serves the API is nobody's business
 }
 """uvicorn's settings for every server the stack starts (make run, make run-svc)."""
 
