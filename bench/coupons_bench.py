@@ -258,12 +258,12 @@ def _start_baseline(state: Path, name: str, module: str, database_url: str) -> S
         "BENCH_POOL_MIN": str(settings.database_pool_size),
         "BENCH_POOL_MAX": str(settings.database_pool_size + settings.database_max_overflow),
     }
-    # devstack runs uvicorn with log_config=None and access_log=False, its loop and HTTP
-    # parser at their defaults; the same here, and one worker.
+    # devstack runs uvicorn with log_config=None, access_log=False and no server header,
+    # its loop and HTTP parser at their defaults; the same here, and one worker.
     args = [
         *(sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(BENCH_DIR)),
         *("--host", LOOPBACK, "--port", str(port), "--workers", "1"),
-        *("--no-access-log", "--log-level", "warning"),
+        *("--no-access-log", "--no-server-header", "--log-level", "warning"),
     ]
     return _spawn(state, name, args, env, port, "/health")
 

@@ -117,6 +117,10 @@ class PlatformSettings(BaseSettings):
     graphql_max_depth: int = 10
     graphql_max_tokens: int = 2000
     graphql_max_aliases: int = 15
+    # Selections in a document's operations with every fragment spread in place: what the
+    # depth and alias limits walk (core.web.graphql_expansion). Without fragments the token
+    # limit keeps a document below 2000.
+    graphql_max_expanded_selections: int = Field(default=5000, ge=1)
 
     @model_validator(mode="after")
     def _refuse_missing_secrets_when_deployed(self) -> PlatformSettings:

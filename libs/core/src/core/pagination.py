@@ -1,4 +1,12 @@
-"""Keyset pagination: `?limit=&cursor=` in, `{items, next_cursor}` out."""
+"""Keyset pagination: `?limit=&cursor=` in, `{items, next_cursor}` out.
+
+A cursor is the position of a page's last item (its time and id; in a campaign's list of
+unassigned codes, its code), in base64 JSON, and not signed, because there is nothing to
+protect: a list's query applies the caller's rights whatever the cursor says, so a cursor
+the caller made up only chooses where, in a list they may read from its start anyway, the
+page begins; and it carries nothing the page it came with did not show. Anything that is not
+a position is 422 `invalid_cursor` (core.database.keyset), never an error of the database.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from core.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_LENGTH = 500  # the longest a list gives out is far shorter
 
 T = TypeVar("T")
 
@@ -44,10 +53,15 @@ class PageRequest:
     cursor: str | None = None
 
 
-def bounded_page(limit: int, cursor: str | None) -> PageRequest:
-    """Page arguments from a caller that does not validate them (GraphQL), clamped to the
-    bounds `?limit=` has in REST."""
-    return PageRequest(limit=max(1, min(limit, MAX_LIMIT)), cursor=cursor)
+def checked_page(limit: int, cursor: str | None) -> PageRequest:
+    """Page arguments from a caller the framework does not check (GraphQL), refused outside
+    the bounds `?limit=` and `?cursor=` have in REST, as REST refuses them: 422
+    invalid_input, never a page of another size than asked."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit: must be from 1 to {MAX_LIMIT}, not {limit}")
+    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidInput(f"cursor: at most {MAX_CURSOR_LENGTH} characters")
+    return PageRequest(limit=limit, cursor=cursor)
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,24 @@ from devstack.stack import (
     sweeping,
 )
 
+# How long a stop waits for the requests in flight before it cancels them: a request that
+# never ends (a client that never sends its body) must not keep the stack from stopping.
+STOP_GRACE_SECONDS = 5
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "timeout_graceful_shutdown": STOP_GRACE_SECONDS,
+    "server_header": False,  # what serves the API is nobody's business
+}
+"""uvicorn's settings for every server the stack starts (make run, make run-svc)."""
+
 
 async def _serve_all(port: int, facts: StackFacts) -> None:
     await migrate()
     apps = build_apps(SERVICES, InProcessBus())
     await bootstrap(apps)
     gateway = with_cors(LocalGateway(apps), expand_origins(portal_origins_spec()))
-    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, **SERVER_OPTIONS)
     server = uvicorn.Server(config)
     settle_heap()
     async with sweeping(apps):
@@ -148,8 +159,7 @@ def main() -> None:
                 port=port,
                 reload=True,
                 reload_dirs=["libs", f"services/{service.directory}/src"],
-                log_config=None,
-                access_log=False,
+                **SERVER_OPTIONS,
             )
 
 

@@ -38,6 +38,8 @@ class SpawnedStack:
     base_url: str
     admin_email: str
     admin_password: str
+    process: subprocess.Popen[bytes]
+    log: Path
 
     def environment(self) -> dict[str, str]:
         return {
@@ -56,8 +58,10 @@ async def _execute(server_url: str, statement: str) -> None:
 
 
 @contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    server_url = os.environ.get("TEST_DATABASE_URL")
+def fresh_database(server_url: str | None = None) -> Iterator[str]:
+    """A new database on `server_url`'s server, else TEST_DATABASE_URL's, else an embedded
+    one's; dropped afterwards."""
+    server_url = server_url or os.environ.get("TEST_DATABASE_URL")
     embedded = None
     if not server_url:
         embedded = EmbeddedPostgres(REPO_ROOT / ".local" / "clients-pgdata")
@@ -105,11 +109,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def spawned_stack() -> Iterator[SpawnedStack]:
+def spawned_stack(database_server_url: str | None = None) -> Iterator[SpawnedStack]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    stack = SpawnedStack(base_url, ADMIN_EMAIL, secrets.token_urlsafe(16))
-    with fresh_database() as database_url, tempfile.TemporaryDirectory() as state:
+    admin_password = secrets.token_urlsafe(16)
+    with (
+        fresh_database(database_server_url) as database_url,
+        tempfile.TemporaryDirectory() as state,
+    ):
         log = Path(state) / "stack.log"
         inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
         env = inherited | {
@@ -118,8 +125,8 @@ def spawned_stack() -> Iterator[SpawnedStack]:
             "LOCAL_STATE_DIR": state,
             "JWT_ISSUER": base_url,
             "COUPONS_MERCHANTS_API_URL": base_url,
-            "BOOTSTRAP_ADMIN_EMAIL": stack.admin_email,
-            "BOOTSTRAP_ADMIN_PASSWORD": stack.admin_password,
+            "BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+            "BOOTSTRAP_ADMIN_PASSWORD": admin_password,
             "LOG_FORMAT": "json",
         }
         with log.open("wb") as out:
@@ -132,7 +139,7 @@ def spawned_stack() -> Iterator[SpawnedStack]:
             )
         try:
             _wait_until_serving(base_url, process, log)
-            yield stack
+            yield SpawnedStack(base_url, ADMIN_EMAIL, admin_password, process, log)
         finally:
             _stop(process)
 

@@ -120,6 +120,24 @@ async def test_wallet_pages(world: World) -> None:
     assert forged.json()["code"] == "invalid_cursor"
 
 
+async def test_a_made_up_cursor_moves_only_within_the_callers_own_list(world: World) -> None:
+    # Cursors are not signed (core.pagination says why): this is what makes that safe.
+    shop = world.shop()
+    campaign = await world.campaign(shop, per_customer_limit=10)
+    _, mine = world.customer()
+    _, theirs = world.customer()
+    own = {(await world.claim(campaign, mine))["id"] for _ in range(2)}
+    await world.claim(campaign, theirs)
+    for moment, row_id, expected in (
+        ("9999-12-30T00:00:00+00:00", "ffffffff-ffff-ffff-ffff-ffffffffffff", own),
+        ("2000-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000", set()),
+    ):
+        page = await world.http.get(
+            "/api/v1/wallet", params={"cursor": encode_cursor(moment, row_id)}, headers=mine
+        )
+        assert {item["id"] for item in page.json()["items"]} == expected
+
+
 async def test_wallet_reads_campaigns_in_one_query(
     world: World, connection: AsyncConnection
 ) -> None:

@@ -50,6 +50,21 @@ def test_normalise(typed: str, normalised: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "typed",
+    [
+        "\u017fSSSFFFF2345",  # LONG S, upper-cased by Unicode: S
+        "\ufb00SSSSFF2345",  # LIGATURE FF: FF, one character typed for two
+        "SSSSFFFF234\u212a",  # KELVIN SIGN, lower-cased by Unicode: k
+        "SSSSFFFF2345\u0307",  # a combining dot
+        "\uff33SSSFFFF2345",  # FULLWIDTH S
+        "SSSSFFFF2345\u00a0",  # NO-BREAK SPACE
+    ],
+)
+def test_look_alikes_are_not_code_symbols(typed: str) -> None:
+    assert not is_well_formed(normalise_code(typed))
+
+
+@pytest.mark.parametrize(
     "code", ["ABCDEFGHJKM", "ABCDEFGHJKMNP", "ABCDEFGHJKM0", "abcdefghjkmn", ""]
 )
 def test_malformed(code: str) -> None:

@@ -73,6 +73,9 @@ def build_service_app(
         docs_url=f"{base}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # A path with a slash too many is not found, rather than redirected: Starlette's
+        # redirect is an absolute URL built from the client's Host header.
+        redirect_slashes=False,
         openapi_tags=[{"name": tag, "description": text} for tag, text in (*tags, HEALTH_TAG)],
         generate_unique_id_function=camel_case_operation_id,
         # Swagger UI's Authorize: the password flow with a portal's public client id.

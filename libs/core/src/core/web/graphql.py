@@ -92,6 +92,34 @@ def _problem_codes_extension() -> type:
     return ProblemCodes
 
 
+def _expansion_limiter() -> type:
+    from graphql import GraphQLError
+    from strawberry.extensions import SchemaExtension
+
+    from core.web.graphql_expansion import expanded_size
+
+    class ExpansionLimiter(SchemaExtension):
+        """Measures the parsed document with its fragments spread before any validation
+        rule walks it that way; QueryTooComplex, which the router answers with 400."""
+
+        def __init__(self, *, max_selections: int) -> None:
+            self.max_selections = max_selections
+
+        def on_parse(self) -> Iterator[None]:
+            yield
+            document = self.execution_context.graphql_document
+            if document is None:  # it did not parse, and says so itself
+                return
+            try:
+                expanded_size(document, self.max_selections)
+            except GraphQLError as error:
+                # The document's one error, reported as validation's would be; validation
+                # (which would fail on it) is skipped.
+                self.execution_context.pre_execution_errors = [error]
+
+    return ExpansionLimiter
+
+
 def build_schema(
     *,
     query: type,
@@ -112,6 +140,8 @@ def build_schema(
 
     # Factories, not instances: each request gets fresh extension state.
     extensions: list[Any] = [
+        # Parsing is bounded by the token limit, validation by this one: it runs between.
+        partial(_expansion_limiter(), max_selections=settings.graphql_max_expanded_selections),
         partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
@@ -179,9 +209,19 @@ class LazyGraphQLEndpoint:
 def graphql_router(schema: strawberry.Schema, context_getter: Callable[..., Any]) -> Any:
     from strawberry.fastapi import GraphQLRouter
 
+    from core.web.graphql_expansion import QueryTooComplex
     from core.web.routes import TransactionalRoute
 
-    return GraphQLRouter(
+    class PlatformGraphQLRouter(GraphQLRouter[Any, None]):
+        async def process_result(self, request: Request, result: Any) -> Any:
+            # A document refused before validation is a bad request, not an operation's
+            # error: problem+json from the one renderer, as REST answers.
+            for error in result.errors or ():
+                if isinstance(error.original_error, QueryTooComplex):
+                    raise error.original_error
+            return await super().process_result(request, result)
+
+    return PlatformGraphQLRouter(
         schema,
         context_getter=context_getter,
         route_class=TransactionalRoute,

@@ -1,5 +1,5 @@
-"""Request and correlation ids, access log and request metrics, as a pure ASGI middleware
-(no per-request task overhead)."""
+"""Request and correlation ids, access log, request metrics and the caching of personal
+answers, as a pure ASGI middleware (no per-request task overhead)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def gateway_request_id(scope: Scope) -> str | None:
     return found
 
 
+def no_store(headers: list[tuple[bytes, bytes]]) -> None:
+    """An answer to a caller who said who they are (a wallet, `/me`, their transfers, a
+    token) is theirs alone: no cache keeps it, unless the route said otherwise itself."""
+    if not any(name.lower() == b"cache-control" for name, _ in headers):
+        headers.append((b"cache-control", b"no-store"))
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, metrics: MetricsRecorder | None = None) -> None:
         self.app = app
@@ -72,6 +79,8 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
+        personal = b"authorization" in headers
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
@@ -82,6 +91,8 @@ class RequestContextMiddleware:
                     (b"x-request-id", rid.encode()),
                     (b"x-correlation-id", cid.encode()),
                 ]
+                if personal:
+                    no_store(message["headers"])
             await send(message)
 
         try:

@@ -7,6 +7,7 @@ unique index a collision is so rare that regenerating on one costs nothing in pr
 from __future__ import annotations
 
 import secrets
+import string
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
@@ -16,7 +17,10 @@ CODE_LENGTH = 12
 _USABLE = len(ALPHABET) * (256 // len(ALPHABET))
 _TO_SYMBOL = bytes(ord(ALPHABET[b % len(ALPHABET)]) if b < _USABLE else 0 for b in range(256))
 _UNUSABLE = bytes(range(_USABLE, 256))
-_IGNORED_IN_INPUT = str.maketrans("", "", " -\t")
+# ASCII letters only, and by table: str.upper() follows Unicode, where look-alikes become
+# code symbols (U+017F LONG S is "S", U+FB00 LIGATURE FF is "FF"). Anything else is left as
+# typed, outside the alphabet, and so not a code.
+_AS_STORED = str.maketrans(string.ascii_lowercase, string.ascii_uppercase, " -\t")
 
 
 def _symbols(count: int) -> str:
@@ -43,8 +47,8 @@ def new_codes(count: int) -> list[str]:
 
 
 def normalise_code(raw: str) -> str:
-    """As customers type codes: any case, with spaces and dashes."""
-    return raw.translate(_IGNORED_IN_INPUT).upper()
+    """As customers type codes: either ASCII case, with spaces and dashes."""
+    return raw.translate(_AS_STORED)
 
 
 def is_well_formed(code: str) -> bool:

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.config import PlatformSettings
-from core.pagination import bounded_page
+from core.pagination import checked_page
 from core.web.graphql import build_schema, graphql_router
 from svc_auth.controllers.graphql.context import AuthContext, get_context
 from svc_auth.controllers.graphql.types import ClientType, MemberType, UserPage, UserType
@@ -33,7 +33,7 @@ class Query:
         page = await ctx.accounts.list_users(
             principal=ctx.principal(),
             email=email,
-            page=bounded_page(limit, cursor),
+            page=checked_page(limit, cursor),
         )
         return UserPage(items=[UserType.of(u) for u in page.items], next_cursor=page.next_cursor)
 

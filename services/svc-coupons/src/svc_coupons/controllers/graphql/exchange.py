@@ -10,7 +10,7 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from core.pagination import bounded_page
+from core.pagination import checked_page
 from core.web.routes import answer_holds_a_secret
 from svc_coupons.controllers.graphql.context import CouponsContext
 from svc_coupons.controllers.graphql.types import CampaignSummaryType, CouponType
@@ -185,7 +185,7 @@ class ExchangeQuery:
     ) -> TransferPage:
         ctx = info.context
         page = await ctx.transfers.list(
-            principal=ctx.principal(), role=role, page=bounded_page(limit, cursor)
+            principal=ctx.principal(), role=role, page=checked_page(limit, cursor)
         )
         return TransferPage(
             items=[TransferType.of(t) for t in page.items], next_cursor=page.next_cursor
@@ -210,14 +210,14 @@ class ExchangeQuery:
         principal = ctx.principal()
         if mine:
             page = await ctx.listings.list_own(
-                principal=principal, page=bounded_page(limit, cursor)
+                principal=principal, page=checked_page(limit, cursor)
             )
         else:
             page = await ctx.listings.list_open(
                 principal=principal,
                 campaign_id=campaign_id,
                 merchant_id=merchant_id,
-                page=bounded_page(limit, cursor),
+                page=checked_page(limit, cursor),
             )
         return ListingPage(
             items=[ListingType.of(x) for x in page.items], next_cursor=page.next_cursor
@@ -246,14 +246,14 @@ class ExchangeQuery:
             raise InvalidInput("Name either campaignId or partnerMerchantId")
         if campaign_id is not None:
             page = await ctx.allocations.of_campaign(
-                principal=ctx.principal(), campaign_id=campaign_id, page=bounded_page(limit, cursor)
+                principal=ctx.principal(), campaign_id=campaign_id, page=checked_page(limit, cursor)
             )
         else:
             assert partner_merchant_id is not None
             page = await ctx.allocations.of_partner(
                 principal=ctx.principal(),
                 partner_merchant_id=partner_merchant_id,
-                page=bounded_page(limit, cursor),
+                page=checked_page(limit, cursor),
             )
         return AllocationPage(
             items=[AllocationType.of(a) for a in page.items], next_cursor=page.next_cursor

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.config import PlatformSettings
-from core.pagination import bounded_page
+from core.pagination import checked_page
 from core.web.graphql import build_schema, graphql_router
 from svc_coupons.controllers.graphql.context import CouponsContext, get_context
 from svc_coupons.controllers.graphql.exchange import ExchangeMutation, ExchangeQuery
@@ -50,7 +50,7 @@ class Query(ExchangeQuery):
             principal=ctx.optional_principal(),
             merchant_id=merchant_id,
             status=status,
-            page=bounded_page(limit, cursor),
+            page=checked_page(limit, cursor),
         )
         return CampaignPage(
             items=[CampaignType.of(c) for c in page.items], next_cursor=page.next_cursor
@@ -66,7 +66,7 @@ class Query(ExchangeQuery):
     ) -> CouponPage:
         ctx = info.context
         page = await ctx.coupons.wallet(
-            principal=ctx.principal(), status=status, page=bounded_page(limit, cursor)
+            principal=ctx.principal(), status=status, page=checked_page(limit, cursor)
         )
         for entry in page.items:
             # The wallet read its campaigns in one query; the loader need not read them again.

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.config import PlatformSettings
-from core.pagination import DEFAULT_LIMIT, bounded_page
+from core.pagination import DEFAULT_LIMIT, checked_page
 from core.web.graphql import build_schema, graphql_router
 from svc_merchants.controllers.dto.merchants import MerchantIn, MerchantPatch, SuspendIn
 from svc_merchants.controllers.dto.outlets import OutletIn, OutletPatch
@@ -50,7 +50,7 @@ class Query:
     ) -> MerchantPage:
         ctx = info.context
         page = await ctx.merchants.list_merchants(
-            principal=ctx.principal(), status=status, mine=mine, page=bounded_page(limit, cursor)
+            principal=ctx.principal(), status=status, mine=mine, page=checked_page(limit, cursor)
         )
         return MerchantPage(
             items=[MerchantType.of(m) for m in page.items], next_cursor=page.next_cursor
@@ -66,7 +66,7 @@ class Query:
     ) -> OutletPage:
         ctx = info.context
         page = await ctx.outlets.list_outlets(
-            principal=ctx.principal(), merchant_id=merchant_id, page=bounded_page(limit, cursor)
+            principal=ctx.principal(), merchant_id=merchant_id, page=checked_page(limit, cursor)
         )
         return OutletPage(
             items=[OutletType.of(o) for o in page.items], next_cursor=page.next_cursor
