@@ -52,7 +52,7 @@ class AuthComponents:
     hasher: PasswordHasher
     policy: TokenPolicy
     throttle: DynamoLoginThrottle
-    register_limit: DynamoRateLimit
+    sign_up_limit: DynamoRateLimit
     token_limit: DynamoRateLimit
 
     @classmethod
@@ -79,7 +79,7 @@ class AuthComponents:
             throttle=DynamoLoginThrottle(
                 runtime.dynamo, platform.cache_table, window_seconds=settings.login_window_seconds
             ),
-            register_limit=DynamoRateLimit(
+            sign_up_limit=DynamoRateLimit(
                 runtime.dynamo,
                 platform.cache_table,
                 name="register",
@@ -100,6 +100,7 @@ class AuthComponents:
             users=UserRepository(session),
             events=_outbox(session),
             hasher=self.hasher,
+            sign_ups=self.sign_up_limit,
         )
 
     def memberships(self, session: AsyncSession) -> MembershipService:
@@ -122,6 +123,7 @@ class AuthComponents:
             clients=ClientRepository(session),
             refresh_tokens=RefreshTokenRepository(session),
             throttle=self.throttle,
+            requests=self.token_limit,
             hasher=self.hasher,
             signer=self.keys.current,
             policy=self.policy,

@@ -166,6 +166,11 @@ class FakeThrottle:
         self.counts.pop(account, None)
 
 
+class Unlimited:
+    async def take(self, key: str) -> int | None:
+        return None
+
+
 class FakeClients:
     def __init__(self) -> None:
         portal = OAuthClient(
@@ -221,7 +226,7 @@ def events() -> FakeEvents:
 
 
 def accounts(users: FakeUsers, events: FakeEvents) -> AccountService:
-    return AccountService(users=users, events=events, hasher=HASHER)
+    return AccountService(users=users, events=events, hasher=HASHER, sign_ups=Unlimited())
 
 
 def token_service(
@@ -232,6 +237,7 @@ def token_service(
         clients=FakeClients(),
         refresh_tokens=refresh,
         throttle=throttle,
+        requests=Unlimited(),
         hasher=HASHER,
         signer=signer,
         policy=TokenPolicy(
@@ -248,7 +254,7 @@ async def test_register_normalises_and_records_an_event(
     users: FakeUsers, events: FakeEvents
 ) -> None:
     user = await accounts(users, events).register(
-        email="  Zed@Example.COM ", password="long enough pw", display_name=" Zed "
+        email="  Zed@Example.COM ", password="long enough pw", display_name=" Zed ", address="a"
     )
     assert (user.email, user.display_name, user.roles) == (
         "zed@example.com",
@@ -258,7 +264,7 @@ async def test_register_normalises_and_records_an_event(
     assert [e.type for e in events.events] == ["user.registered"]
     with pytest.raises(EmailTaken):
         await accounts(users, events).register(
-            email="zed@example.com", password="long enough pw", display_name="Z"
+            email="zed@example.com", password="long enough pw", display_name="Z", address="a"
         )
 
 
@@ -306,7 +312,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
     throttle = FakeThrottle()
     tokens = token_service(users, FakeRefreshTokens(), throttle, RecordingSigner())
     await accounts(users, events).register(
-        email="t@example.com", password="right password", display_name="T"
+        email="t@example.com", password="right password", display_name="T", address="a"
     )
     for username in ("t@example.com", "nobody@example.com"):
         with pytest.raises(InvalidGrant):
@@ -316,6 +322,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
                 username=username,
                 password="wrong",
                 scope=None,
+                address="a",
             )
     with pytest.raises(InvalidGrant):
         await tokens.password_grant(
@@ -324,6 +331,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="wrong",
             scope=None,
+            address="a",
         )
     with pytest.raises(LoginThrottled):
         await tokens.password_grant(
@@ -332,6 +340,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="right password",
             scope=None,
+            address="a",
         )
     with pytest.raises(InvalidClient):
         await tokens.password_grant(
@@ -340,6 +349,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="right password",
             scope=None,
+            address="a",
         )
 
 
@@ -347,7 +357,7 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
     refresh, signer = FakeRefreshTokens(), RecordingSigner()
     tokens = token_service(users, refresh, FakeThrottle(), signer)
     user = await accounts(users, events).register(
-        email="r@example.com", password="right password", display_name="R"
+        email="r@example.com", password="right password", display_name="R", address="a"
     )
     merchant = uuid4()
     users.set_memberships(user.id, (Membership(merchant, MerchantRole.STAFF),))
@@ -357,6 +367,7 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
         username="r@example.com",
         password="right password",
         scope=None,
+        address="a",
     )
     claims = signer.claims[-1]
     assert claims["sub"] == str(user.id)
@@ -370,6 +381,7 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
         client_secret=None,
         refresh_token=issued.refresh_token,
         scope=None,
+        address="a",
     )
     with pytest.raises(RefreshTokenReused):
         await tokens.refresh_grant(
@@ -377,5 +389,6 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
             client_secret=None,
             refresh_token=issued.refresh_token,
             scope=None,
+            address="a",
         )
     assert all(r.revoked_at is not None for r in refresh.records.values())

@@ -22,6 +22,7 @@ from svc_auth.services.errors import (
 from svc_auth.services.ports import (
     ClientStore,
     LoginThrottle,
+    RateLimit,
     RefreshTokenStore,
     TokenSigner,
     UserStore,
@@ -51,6 +52,7 @@ class TokenService:
         clients: ClientStore,
         refresh_tokens: RefreshTokenStore,
         throttle: LoginThrottle,
+        requests: RateLimit,
         hasher: PasswordHasher,
         signer: TokenSigner,
         policy: TokenPolicy,
@@ -59,6 +61,7 @@ class TokenService:
         self._clients = clients
         self._refresh_tokens = refresh_tokens
         self._throttle = throttle
+        self._requests = requests
         self._hasher = hasher
         self._signer = signer
         self._policy = policy
@@ -150,6 +153,14 @@ class TokenService:
 
     # -- grants ----------------------------------------------------------------------------
 
+    async def _admit(self, address: str) -> None:
+        """Every grant takes one from `address`'s token requests, before any other work."""
+        wait = await self._requests.take(address)
+        if wait is not None:
+            raise LoginThrottled(
+                "Too many token requests from this address; try again later", retry_after=wait
+            )
+
     async def password_grant(
         self,
         *,
@@ -158,7 +169,9 @@ class TokenService:
         username: str,
         password: str,
         scope: str | None,
+        address: str,
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         self._allow(client, GrantType.PASSWORD)
         account = normalise_email(username)
@@ -189,7 +202,9 @@ class TokenService:
         client_secret: str | None,
         refresh_token: str,
         scope: str | None,
+        address: str,
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         self._allow(client, GrantType.REFRESH_TOKEN)
         record = await self._refresh_tokens.find(opaque.digest(refresh_token))
@@ -216,8 +231,9 @@ class TokenService:
         )
 
     async def client_credentials_grant(
-        self, *, client_id: str | None, client_secret: str | None, scope: str | None
+        self, *, client_id: str | None, client_secret: str | None, scope: str | None, address: str
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         if client.kind is not ClientKind.CONFIDENTIAL:
             raise UnauthorizedClient("Public clients cannot use client_credentials")

@@ -89,6 +89,13 @@ class RefreshTokenStore(Protocol):
     async def revoke_family(self, family_id: UUID) -> None: ...
 
 
+class RateLimit(Protocol):
+    async def take(self, key: str) -> int | None:
+        """Count one request for `key` (a client address): None while within the limit,
+        else the seconds until the window ends."""
+        ...
+
+
 class LoginThrottle(Protocol):
     async def failures(self, account: str) -> tuple[int, int]:
         """Failures in the current window and the seconds until it ends."""

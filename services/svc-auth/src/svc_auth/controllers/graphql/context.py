@@ -8,6 +8,7 @@ from core.errors import Unauthenticated
 from core.web.graphql import principal_of
 from core.web.routes import get_session
 from svc_auth.components import AuthComponents
+from svc_auth.controllers.dependencies import client_address
 from svc_auth.services.accounts import AccountService
 from svc_auth.services.clients import ClientService
 from svc_auth.services.members import MembershipService
@@ -21,6 +22,7 @@ class AuthContext(BaseContext):
         parts: AuthComponents = request.app.state.auth
         session = get_session(request)
         self._request = request
+        self.address = client_address(request)
         self.accounts: AccountService = parts.accounts(session)
         self.memberships: MembershipService = parts.memberships(session)
         self.clients: ClientService = parts.clients(session)

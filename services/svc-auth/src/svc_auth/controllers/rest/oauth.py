@@ -120,7 +120,6 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
 async def token(
     request: Request,
     tokens: TokensDep,
-    parts: ComponentsDep,
     grant_type: FormField = None,
     username: FormField = None,
     password: FormField = None,
@@ -130,12 +129,8 @@ async def token(
     client_secret: FormField = None,
 ) -> JSONResponse:
     used_basic = False
+    address = client_address(request)
     try:
-        wait = await parts.token_limit.take(client_address(request))
-        if wait is not None:
-            raise LoginThrottled(
-                "Too many token requests from this address; try again later", retry_after=wait
-            )
         client_id, client_secret, used_basic = _client_credentials(
             request, client_id, client_secret
         )
@@ -148,6 +143,7 @@ async def token(
                 username=username,
                 password=password,
                 scope=scope,
+                address=address,
             )
         elif grant_type == GrantType.REFRESH_TOKEN:
             if not refresh_token:
@@ -157,10 +153,11 @@ async def token(
                 client_secret=client_secret,
                 refresh_token=refresh_token,
                 scope=scope,
+                address=address,
             )
         elif grant_type == GrantType.CLIENT_CREDENTIALS:
             issued = await tokens.client_credentials_grant(
-                client_id=client_id, client_secret=client_secret, scope=scope
+                client_id=client_id, client_secret=client_secret, scope=scope, address=address
             )
         elif grant_type is None:
             raise InvalidRequest("grant_type is required")
