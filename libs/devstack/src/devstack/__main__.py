@@ -37,13 +37,23 @@ from devstack.stack import (
     sweeping,
 )
 
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    # uvicorn would otherwise take X-Forwarded-For from any client on loopback, every
+    # client of the local stack, for the peer address per-address limits count
+    # (core.web.addresses).
+    "proxy_headers": False,
+}
+"""uvicorn's settings for every server the stack starts (make run, make run-svc)."""
+
 
 async def _serve_all(port: int, facts: StackFacts) -> None:
     await migrate()
     apps = build_apps(SERVICES, InProcessBus())
     await bootstrap(apps)
     gateway = with_cors(LocalGateway(apps), expand_origins(portal_origins_spec()))
-    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(gateway, host="127.0.0.1", port=port, **SERVER_OPTIONS)
     server = uvicorn.Server(config)
     settle_heap()
     async with sweeping(apps):
@@ -148,8 +158,7 @@ def main() -> None:
                 port=port,
                 reload=True,
                 reload_dirs=["libs", f"services/{service.directory}/src"],
-                log_config=None,
-                access_log=False,
+                **SERVER_OPTIONS,
             )
 
 

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,23 +105,28 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def spawned_stack() -> Iterator[SpawnedStack]:
+def spawned_stack(settings: Mapping[str, str] | None = None) -> Iterator[SpawnedStack]:
+    """`settings`: environment variables for the stack beyond those it gets anyway."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     stack = SpawnedStack(base_url, ADMIN_EMAIL, secrets.token_urlsafe(16))
     with fresh_database() as database_url, tempfile.TemporaryDirectory() as state:
         log = Path(state) / "stack.log"
         inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
-        env = inherited | {
-            "PORT": str(port),
-            "DATABASE_URL": database_url,
-            "LOCAL_STATE_DIR": state,
-            "JWT_ISSUER": base_url,
-            "COUPONS_MERCHANTS_API_URL": base_url,
-            "BOOTSTRAP_ADMIN_EMAIL": stack.admin_email,
-            "BOOTSTRAP_ADMIN_PASSWORD": stack.admin_password,
-            "LOG_FORMAT": "json",
-        }
+        env = (
+            inherited
+            | {
+                "PORT": str(port),
+                "DATABASE_URL": database_url,
+                "LOCAL_STATE_DIR": state,
+                "JWT_ISSUER": base_url,
+                "COUPONS_MERCHANTS_API_URL": base_url,
+                "BOOTSTRAP_ADMIN_EMAIL": stack.admin_email,
+                "BOOTSTRAP_ADMIN_PASSWORD": stack.admin_password,
+                "LOG_FORMAT": "json",
+            }
+            | dict(settings or {})
+        )
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "devstack", "run"],

@@ -22,11 +22,6 @@ async def components(request: Request) -> AuthComponents:
 ComponentsDep = Annotated[AuthComponents, Depends(components)]
 
 
-def client_address(request: Request) -> str:
-    """The caller's address as the edge saw it (API Gateway's sourceIp through Mangum)."""
-    return request.client.host if request.client else "unknown"
-
-
 async def _accounts(parts: ComponentsDep, session: SessionDep) -> AccountService:
     return parts.accounts(session)
 

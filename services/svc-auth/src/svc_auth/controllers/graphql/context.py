@@ -5,10 +5,10 @@ from strawberry.fastapi import BaseContext
 
 from core.auth import Principal
 from core.errors import Unauthenticated
+from core.web.addresses import client_address
 from core.web.graphql import principal_of
 from core.web.routes import get_session
 from svc_auth.components import AuthComponents
-from svc_auth.controllers.dependencies import client_address
 from svc_auth.services.accounts import AccountService
 from svc_auth.services.clients import ClientService
 from svc_auth.services.members import MembershipService

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from core.auth.scopes import TOKEN_PATH
+from core.web.addresses import client_address
 from core.web.routes import OAuthRoute, get_unit_of_work
-from svc_auth.controllers.dependencies import ComponentsDep, TokensDep, client_address
+from svc_auth.controllers.dependencies import ComponentsDep, TokensDep
 from svc_auth.controllers.dto.oauth import DiscoveryOut, OAuthErrorOut, TokenOut
 from svc_auth.services.data_model.clients import GrantType, Scope
 from svc_auth.services.errors import (

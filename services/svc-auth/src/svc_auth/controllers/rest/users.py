@@ -10,10 +10,11 @@ from fastapi import Query, Request, Response, status
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests, Unauthenticated
 from core.pagination import PageOut
+from core.web.addresses import client_address
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
-from svc_auth.controllers.dependencies import AccountsDep, client_address
+from svc_auth.controllers.dependencies import AccountsDep
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
 from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
 
