@@ -134,26 +134,42 @@ async def test_token_requests_are_limited_per_address(
     assert other.status_code == 401
 
 
-async def test_counters_that_cannot_be_reached_let_the_attempt_through(
-    accounts: AuthApi, auth_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+async def test_counters_that_cannot_be_reached_refuse_what_they_bound_and_no_more(
+    accounts: AuthApi, client: httpx.AsyncClient, auth_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await accounts.register("kept@example.com")
-    client = auth_app.state.runtime.dynamo()
+    session = await accounts.login("kept@example.com")
+    dynamodb = auth_app.state.runtime.dynamo()
 
     def resting(*args: Any, **kwargs: Any) -> Any:
         raise DependencyResting(service="dynamodb", seconds=5)
 
-    for operation in ("get_item", "update_item", "delete_item"):
-        monkeypatch.setattr(client, operation, resting)
+    for operation in ("get_item", "put_item", "update_item", "delete_item"):
+        monkeypatch.setattr(dynamodb, operation, resting)
     started = time.monotonic()
-    for _ in range(6):  # past both the address limit and the failure limit
-        wrong = await accounts.token(
+    # A password is checked only when the attempt is counted: right or wrong, no answer
+    # says which, and there is no unbounded guessing while the counters are out of reach.
+    for password in ("wrong password here", "correct horse battery"):
+        refused = await accounts.token(
             grant_type="password",
             username="kept@example.com",
-            password="wrong password here",
+            password=password,
             client_id="customer-portal",
         )
-        assert wrong.status_code == 400
-    signed_in = await accounts.login("kept@example.com")
-    assert signed_in["access_token"]
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "temporarily_unavailable"
+        assert int(refused.headers["retry-after"]) > 0
+    # The sign-up limit bounds what email_taken tells: no sign-up goes uncounted either.
+    sign_up = await register(client)
+    assert sign_up.status_code == 503
+    assert sign_up.json()["code"] == "sign_up_unavailable"
+    assert int(sign_up.headers["retry-after"]) > 0
+    # A signed-in session goes on: a refresh token cannot be guessed, and the limit on
+    # token requests, a bound on volume, lets it through uncounted.
+    refreshed = await accounts.token(
+        grant_type="refresh_token",
+        refresh_token=session["refresh_token"],
+        client_id="customer-portal",
+    )
+    assert refreshed.status_code == 200
     assert time.monotonic() - started < 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from core.auth import Principal
@@ -13,10 +14,19 @@ from svc_auth.services.data_model.users import (
     User,
     normalise_email,
 )
-from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
+from svc_auth.services.errors import (
+    EmailTaken,
+    InvalidRole,
+    LastAdmin,
+    SignUpUnavailable,
+    UserNotFound,
+)
 from svc_auth.services.events import auth_event
-from svc_auth.services.ports import EventLog, RateLimit, UserStore
+from svc_auth.services.limits import AddressLimit
+from svc_auth.services.ports import CountersUnavailable, EventLog, UserStore
 from svc_auth.utils.passwords import PasswordHasher
+
+logger = logging.getLogger(__name__)
 
 
 def _require_admin(principal: Principal) -> None:
@@ -36,7 +46,7 @@ def _parse_role(role: str) -> PlatformRole:
 
 class AccountService:
     def __init__(
-        self, *, users: UserStore, events: EventLog, hasher: PasswordHasher, sign_ups: RateLimit
+        self, *, users: UserStore, events: EventLog, hasher: PasswordHasher, sign_ups: AddressLimit
     ) -> None:
         self._users = users
         self._events = events
@@ -47,7 +57,13 @@ class AccountService:
         """A sign-up from `address` (the client's, as our edge saw it). Counted here, where
         every controller comes through: a REST request, a GraphQL document and each of its
         aliases all take one from the same per-address limit."""
-        wait = await self._sign_ups.take(address)
+        try:
+            wait = await self._sign_ups.take(address)
+        except CountersUnavailable as exc:
+            # The limit is what bounds how many addresses a caller can test against
+            # email_taken (and how many password hashes sign-ups cost): nothing uncounted.
+            logger.warning("sign-ups cannot be counted, sign-up refused: %s", exc)
+            raise SignUpUnavailable("Sign-up is unavailable for a moment; try again") from None
         if wait is not None:
             raise TooManyRequests(
                 "Too many sign-ups from this address; try again later", retry_after=wait

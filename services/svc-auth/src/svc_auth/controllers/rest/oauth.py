@@ -24,6 +24,7 @@ from svc_auth.services.errors import (
     LoginThrottled,
     OAuthError,
     OAuthInvalidScope,
+    SignInUnavailable,
     UnauthorizedClient,
     UnsupportedGrantType,
 )
@@ -88,7 +89,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
     headers = dict(NO_STORE)
     if error.status == 401 and used_basic:
         headers["WWW-Authenticate"] = 'Basic realm="coupon-platform"'
-    if isinstance(error, LoginThrottled):
+    if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         {"error": error.error, "error_description": error.description},
@@ -108,6 +109,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
         OAuthInvalidScope,
         InvalidClient,
         LoginThrottled,
+        SignInUnavailable,
     ),
     summary="Token endpoint: password, refresh_token and client_credentials grants",
     description=(

@@ -16,7 +16,13 @@ from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_auth.controllers.dependencies import AccountsDep
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
-from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
+from svc_auth.services.errors import (
+    EmailTaken,
+    InvalidRole,
+    LastAdmin,
+    SignUpUnavailable,
+    UserNotFound,
+)
 
 router = service_router(prefix="/api/v1/auth", tags=["users"])
 
@@ -27,7 +33,7 @@ router = service_router(prefix="/api/v1/auth", tags=["users"])
     response_model=UserOut,
     summary="Anyone: create an account (a customer); sign in at the token endpoint",
     operation_id="registerUser",
-    responses=problems(EmailTaken, TooManyRequests),
+    responses=problems(EmailTaken, TooManyRequests, SignUpUnavailable),
 )
 async def register(body: RegisterIn, request: Request, accounts: AccountsDep) -> UserOut:
     user = await accounts.register(
