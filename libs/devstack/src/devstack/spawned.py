@@ -113,20 +113,17 @@ def spawned_stack(settings: Mapping[str, str] | None = None) -> Iterator[Spawned
     with fresh_database() as database_url, tempfile.TemporaryDirectory() as state:
         log = Path(state) / "stack.log"
         inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
-        env = (
-            inherited
-            | {
-                "PORT": str(port),
-                "DATABASE_URL": database_url,
-                "LOCAL_STATE_DIR": state,
-                "JWT_ISSUER": base_url,
-                "COUPONS_MERCHANTS_API_URL": base_url,
-                "BOOTSTRAP_ADMIN_EMAIL": stack.admin_email,
-                "BOOTSTRAP_ADMIN_PASSWORD": stack.admin_password,
-                "LOG_FORMAT": "json",
-            }
-            | dict(settings or {})
-        )
+        inherited |= settings or {}
+        env = inherited | {
+            "PORT": str(port),
+            "DATABASE_URL": database_url,
+            "LOCAL_STATE_DIR": state,
+            "JWT_ISSUER": base_url,
+            "COUPONS_MERCHANTS_API_URL": base_url,
+            "BOOTSTRAP_ADMIN_EMAIL": stack.admin_email,
+            "BOOTSTRAP_ADMIN_PASSWORD": stack.admin_password,
+            "LOG_FORMAT": "json",
+        }
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "devstack", "run"],
