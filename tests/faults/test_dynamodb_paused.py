@@ -1,8 +1,9 @@
 """DynamoDB paused (SIGSTOP: what a throttled or unreachable endpoint looks like to a
-client): every request still answers within 3 s. Sign-in lets the attempt through, the
-merchant cache misses to svc-merchants, a coupon's history is a quick 503
-audit_unavailable, and events wait in the outbox; once DynamoDB is back, every event is
-delivered and the history shows it."""
+client): every request still answers within 3 s. Password sign-in and sign-up, whose
+counters bound guessing and what email_taken tells, are a quick 503 (no password is
+checked uncounted), while a signed-in session refreshes; the merchant cache misses to
+svc-merchants, a coupon's history is a quick 503 audit_unavailable, and events wait in the
+outbox; once DynamoDB is back, every event is delivered and the history shows it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ async def test_every_request_answers_in_time_while_dynamodb_is_paused(
     )
     email = f"paused-{uuid.uuid4().hex[:8]}@faults.example"
     await AuthApi(http).register(email)
+    session = await AuthApi(http).login(email)
     customer_id = uuid.uuid4()
     customer = bearer(stack.tokens.token(subject=customer_id))
     before = await expect(
@@ -71,6 +73,16 @@ async def test_every_request_answers_in_time_while_dynamodb_is_paused(
                         "grant_type": "password",
                         "username": email,
                         "password": "not the password",
+                        "client_id": "customer-portal",
+                    },
+                )
+            ),
+            "refresh": await timed(
+                lambda: http.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "refresh_token",
+                        "refresh_token": session["refresh_token"],
                         "client_id": "customer-portal",
                     },
                 )
@@ -107,13 +119,18 @@ async def test_every_request_answers_in_time_while_dynamodb_is_paused(
     assert slow == {}
     statuses = {name: response.status_code for name, (response, _) in answers.items()}
     assert statuses == {
-        "sign-in": 200,
-        "wrong password": 400,
+        "sign-in": 503,
+        "wrong password": 503,
+        "refresh": 200,
         "claim": 201,
         "redeem": 200,
         "history": 503,
-        "register": 201,
+        "register": 503,
     }
+    for refused in ("sign-in", "wrong password"):
+        assert answers[refused][0].json()["error"] == "temporarily_unavailable"
+        assert "retry-after" in answers[refused][0].headers
+    assert answers["register"][0].json()["code"] == "sign_up_unavailable"
     history = answers["history"][0]
     assert history.json()["code"] == "audit_unavailable"
     assert "retry-after" in history.headers

@@ -48,6 +48,15 @@ def document() -> dict[str, Any]:
     async def scrap_gadget(name: str, principal: AdminPrincipal) -> None:
         return None
 
+    @router.put(
+        "/{name}",
+        responses={
+            503: {"description": "The workshop is closed", "content": {"application/json": {}}}
+        },
+    )
+    async def repair_gadget(name: str, principal: CurrentPrincipal) -> None:
+        return None
+
     public = APIRouter()
 
     @public.get("/api/v1/gadgets-count")
@@ -96,6 +105,14 @@ def test_declared_and_platform_problems_share_a_status() -> None:
     ]
     assert codes(post, "503") == ["database_unavailable"]
     assert "- `gadget_busy`: The gadget is busy" in post["responses"]["409"]["description"]
+
+
+def test_a_status_also_answered_in_another_form_keeps_both() -> None:
+    answer = document()["paths"]["/api/v1/gadgets/{name}"]["put"]["responses"]["503"]
+    assert set(answer["content"]) == {"application/json", "application/problem+json"}
+    assert codes({"responses": {"503": answer}}, "503") == ["database_unavailable"]
+    assert answer["description"].startswith("The workshop is closed")
+    assert "database_unavailable" in answer["description"]
 
 
 def test_fastapi_validation_shape_is_replaced_by_problems() -> None:

@@ -112,6 +112,13 @@ class PlatformSettings(BaseSettings):
     jwt_issuer: str = "http://127.0.0.1:8000"
     jwt_audience: str = "coupon-platform"
     jwt_jwks: str | None = Field(default=None, description="JSON Web Key Set of the verifying keys")
+    trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description="Proxies of ours in front of a long-running server, each appending its"
+        " peer to X-Forwarded-For: the client is the address this many hops from the right."
+        " 0: the socket's peer. Lambda reads API Gateway's sourceIp whatever this says.",
+    )
     local_state_dir: Path = Path(".local")
     log_level: str = "INFO"
     graphql_max_depth: int = 10

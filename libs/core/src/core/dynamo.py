@@ -70,10 +70,7 @@ def ensure_tables(client: Any, settings: PlatformSettings) -> None:
 
 
 class WindowCounter:
-    """Counts events per key in fixed windows; DynamoDB's TTL removes old windows.
-
-    Reads also check `expires_at` themselves, since TTL deletion may lag by hours.
-    """
+    """Counts events per key in fixed windows; DynamoDB's TTL removes old windows."""
 
     def __init__(
         self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
@@ -87,40 +84,82 @@ class WindowCounter:
         window_start = int(now) // self._window * self._window
         return f"{self._prefix}#{key}#{window_start}", window_start + self._window
 
-    def _increment(self, key: str) -> int:
-        pk, window_end = self._window_key(key, time.time())
-        answer = self._client_factory().update_item(
-            TableName=self._table,
-            Key={"pk": {"S": pk}},
-            UpdateExpression="ADD #n :one SET expires_at = if_not_exists(expires_at, :end)",
-            ExpressionAttributeNames={"#n": "count"},
-            ExpressionAttributeValues={":one": {"N": "1"}, ":end": {"N": str(window_end)}},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(answer["Attributes"]["count"]["N"])
+    def _increment(self, key: str, amount: int) -> tuple[int, int]:
+        from botocore.exceptions import ClientError
 
-    def _get(self, key: str) -> tuple[int, int]:
         now = time.time()
         pk, window_end = self._window_key(key, now)
-        item = (
-            self._client_factory()
-            .get_item(TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True)
-            .get("Item")
-        )
-        if not item or int(item["expires_at"]["N"]) <= now:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": pk}},
+            "UpdateExpression": "ADD #n :amount SET expires_at = if_not_exists(expires_at, :end)",
+            "ExpressionAttributeNames": {"#n": "count"},
+            "ExpressionAttributeValues": {
+                ":amount": {"N": str(amount)},
+                ":end": {"N": str(window_end)},
+            },
+            "ReturnValues": "UPDATED_NEW",
+        }
+        if amount < 0:
+            # Taking a count back only from the window that holds it: a window that began
+            # since starts at zero, not below.
+            request["ConditionExpression"] = "attribute_exists(pk)"
+        try:
+            answer = self._client_factory().update_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
             return 0, window_end - int(now)
-        return int(item["count"]["N"]), window_end - int(now)
+        return int(answer["Attributes"]["count"]["N"]), window_end - int(now)
 
     def _reset(self, key: str) -> None:
         pk, _ = self._window_key(key, time.time())
         self._client_factory().delete_item(TableName=self._table, Key={"pk": {"S": pk}})
 
-    async def increment(self, key: str) -> int:
-        return await asyncio.to_thread(self._increment, key)
-
-    async def current(self, key: str) -> tuple[int, int]:
-        """The count in the current window and the seconds until it ends."""
-        return await asyncio.to_thread(self._get, key)
+    async def increment(self, key: str, amount: int = 1) -> tuple[int, int]:
+        """One atomic update: the key's count in the current window after adding `amount`,
+        and the seconds until the window ends."""
+        return await asyncio.to_thread(self._increment, key, amount)
 
     async def reset(self, key: str) -> None:
         await asyncio.to_thread(self._reset, key)
+
+
+class ExpiringMarks:
+    """Keys remembered for `ttl_seconds`; reads check `expires_at` themselves, since TTL
+    deletion may lag by hours."""
+
+    def __init__(
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, ttl_seconds: int
+    ) -> None:
+        self._client_factory = client_factory
+        self._table = table
+        self._prefix = prefix
+        self._ttl = ttl_seconds
+
+    def _put(self, key: str) -> None:
+        self._client_factory().put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": f"{self._prefix}#{key}"},
+                "expires_at": {"N": str(int(time.time()) + self._ttl)},
+            },
+        )
+
+    def _has(self, key: str) -> bool:
+        item = (
+            self._client_factory()
+            .get_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"{self._prefix}#{key}"}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return item is not None and int(item["expires_at"]["N"]) > time.time()
+
+    async def put(self, key: str) -> None:
+        await asyncio.to_thread(self._put, key)
+
+    async def has(self, key: str) -> bool:
+        return await asyncio.to_thread(self._has, key)

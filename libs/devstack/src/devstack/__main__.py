@@ -45,6 +45,10 @@ SERVER_OPTIONS: dict[str, Any] = {
     "access_log": False,
     "timeout_graceful_shutdown": STOP_GRACE_SECONDS,
     "server_header": False,  # what serves the API is nobody's business
+    # uvicorn would otherwise take X-Forwarded-For from any client on loopback, every
+    # client of the local stack, for the peer address per-address limits count
+    # (core.web.addresses).
+    "proxy_headers": False,
 }
 """uvicorn's settings for every server the stack starts (make run, make run-svc)."""
 

@@ -11,7 +11,11 @@ from core.routing import service_for_path
 
 
 class LocalGateway:
-    """What API Gateway does in AWS: a path prefix picks the service."""
+    """What API Gateway does in AWS: a path prefix picks the service.
+
+    The service runs in this process and gets the request's own scope: its client is the
+    socket's peer, as a function's is API Gateway's sourceIp. Nothing is proxied, so no
+    forwarding header is added and none is to be trusted (core.web.addresses)."""
 
     def __init__(self, apps: Mapping[str, ASGIApp]) -> None:
         self._apps = dict(apps)

@@ -42,8 +42,10 @@ def http_event(
     json_body: Any = None,
     form: Mapping[str, str] | None = None,
     body: bytes | None = None,
+    source_ip: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) request on the `$default` stage and route."""
+    """An API Gateway HTTP API (payload 2.0) request on the `$default` stage and route;
+    `source_ip`: the client's address as API Gateway saw it (else the sample's)."""
     event = _fixture("api-gateway-http-v2.json")
     sent_headers = {"host": event["requestContext"]["domainName"], "user-agent": "agent"}
     if json_body is not None:
@@ -69,6 +71,8 @@ def http_event(
     context.pop("authentication", None)  # no mutual TLS on this API
     context.pop("authorizer", None)  # no API Gateway authorizer: the services check tokens
     context["http"].update(method=method.upper(), path=path)
+    if source_ip is not None:
+        context["http"]["sourceIp"] = source_ip
     context.update(
         requestId=uuid.uuid4().hex,
         time=now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,7 +109,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def spawned_stack(database_server_url: str | None = None) -> Iterator[SpawnedStack]:
+def spawned_stack(
+    database_server_url: str | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[SpawnedStack]:
+    """`settings`: environment variables for the stack beyond those it gets anyway."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     admin_password = secrets.token_urlsafe(16)
@@ -119,6 +122,7 @@ def spawned_stack(database_server_url: str | None = None) -> Iterator[SpawnedSta
     ):
         log = Path(state) / "stack.log"
         inherited = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT_URL"}
+        inherited |= settings or {}
         env = inherited | {
             "PORT": str(port),
             "DATABASE_URL": database_url,

@@ -18,12 +18,14 @@ from svc_auth.repositories.clients import ClientRepository
 from svc_auth.repositories.memberships import MembershipRepository
 from svc_auth.repositories.refresh_tokens import RefreshTokenRepository
 from svc_auth.repositories.schema_model import platform_tables
-from svc_auth.repositories.throttle import DynamoLoginThrottle, DynamoRateLimit
+from svc_auth.repositories.throttle import DynamoCounter, DynamoMarks
 from svc_auth.repositories.users import UserRepository
 from svc_auth.services.accounts import AccountService
 from svc_auth.services.clients import ClientService
+from svc_auth.services.limits import AddressLimit
 from svc_auth.services.members import MembershipService
 from svc_auth.services.oauth import TokenPolicy, TokenService
+from svc_auth.services.sign_in import SignInGuard, SignInLimits
 from svc_auth.utils.passwords import PasswordHasher
 from svc_auth.utils.signing import KeyRing, SigningKey, local_key_ring
 
@@ -51,15 +53,21 @@ class AuthComponents:
     keys: KeyRing
     hasher: PasswordHasher
     policy: TokenPolicy
-    throttle: DynamoLoginThrottle
-    register_limit: DynamoRateLimit
-    token_limit: DynamoRateLimit
+    sign_ins: SignInGuard
+    sign_up_limit: AddressLimit
+    token_limit: AddressLimit
 
     @classmethod
     def build(
         cls, runtime: ServiceRuntime, settings: AuthSettings, keys: KeyRing
     ) -> AuthComponents:
         platform = runtime.settings
+
+        def counter(prefix: str, window_seconds: int) -> DynamoCounter:
+            return DynamoCounter(
+                runtime.dynamo, platform.cache_table, prefix=prefix, window_seconds=window_seconds
+            )
+
         return cls(
             runtime=runtime,
             settings=settings,
@@ -74,24 +82,28 @@ class AuthComponents:
                 audience=platform.jwt_audience,
                 access_token_ttl=settings.access_token_ttl_seconds,
                 refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
-                login_max_failures=settings.login_max_failures,
             ),
-            throttle=DynamoLoginThrottle(
-                runtime.dynamo, platform.cache_table, window_seconds=settings.login_window_seconds
+            sign_ins=SignInGuard(
+                failures=counter("login-failures", settings.login_window_seconds),
+                familiar=DynamoMarks(
+                    runtime.dynamo,
+                    platform.cache_table,
+                    prefix="signed-in-from",
+                    ttl_seconds=int(timedelta(days=settings.login_familiar_days).total_seconds()),
+                ),
+                limits=SignInLimits(
+                    from_one_address=settings.login_max_failures,
+                    per_account=settings.login_account_max_failures,
+                    per_address=settings.login_address_max_failures,
+                ),
             ),
-            register_limit=DynamoRateLimit(
-                runtime.dynamo,
-                platform.cache_table,
-                name="register",
-                limit=settings.register_per_address,
-                window_seconds=settings.register_window_seconds,
+            sign_up_limit=AddressLimit(
+                counter("rate-register", settings.register_window_seconds),
+                ceiling=settings.register_per_address,
             ),
-            token_limit=DynamoRateLimit(
-                runtime.dynamo,
-                platform.cache_table,
-                name="token",
-                limit=settings.token_per_address,
-                window_seconds=settings.token_window_seconds,
+            token_limit=AddressLimit(
+                counter("rate-token", settings.token_window_seconds),
+                ceiling=settings.token_per_address,
             ),
         )
 
@@ -100,6 +112,7 @@ class AuthComponents:
             users=UserRepository(session),
             events=_outbox(session),
             hasher=self.hasher,
+            sign_ups=self.sign_up_limit,
         )
 
     def memberships(self, session: AsyncSession) -> MembershipService:
@@ -121,7 +134,8 @@ class AuthComponents:
             users=UserRepository(session),
             clients=ClientRepository(session),
             refresh_tokens=RefreshTokenRepository(session),
-            throttle=self.throttle,
+            sign_ins=self.sign_ins,
+            requests=self.token_limit,
             hasher=self.hasher,
             signer=self.keys.current,
             policy=self.policy,

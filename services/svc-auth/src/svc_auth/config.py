@@ -24,8 +24,15 @@ class AuthSettings(BaseSettings):
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     password_parallelism: int = 4
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # Failed password sign-ins per window (svc_auth.services.sign_in): an account's from one
+    # address; an account's from addresses it was not signed in from lately; an address's
+    # at accounts not signed in from it lately. An address stays familiar to an account
+    # for login_familiar_days after a sign-in from it.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_account_max_failures: int = Field(default=20, ge=1)
+    login_address_max_failures: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_familiar_days: int = Field(default=30, ge=1)
     # Per client address (API Gateway's HTTP API has no per-IP limits: the service keeps
     # them). Generous for people behind one NAT; a flood is answered 429.
     register_per_address: int = Field(default=30, ge=1)

@@ -1,6 +1,6 @@
-"""Per client address limits on sign-up and the token endpoint (429 + Retry-After), and
-what the counters do when their store, DynamoDB, cannot be reached: let the attempt
-through, quickly."""
+"""Per client address limits on sign-up and the token endpoint (429 + Retry-After), however
+the operation is reached (REST, GraphQL, each alias of a GraphQL document), and what the
+counters do when their store, DynamoDB, cannot be reached."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.aws_clients import DependencyResting
 from devstack.api import AuthApi
@@ -46,6 +48,29 @@ def register(http: httpx.AsyncClient) -> Any:
     )
 
 
+def aliased_sign_ups(count: int) -> str:
+    """One GraphQL document of `count` aliased register mutations."""
+    aliases = " ".join(
+        f'a{n}: register(input: {{email: "alias-{uuid.uuid4().hex[:8]}@example.com", '
+        f'password: "correct horse battery", displayName: "A"}}) {{ id }}'
+        for n in range(count)
+    )
+    return f"mutation {{ {aliases} }}"
+
+
+async def graphql(http: httpx.AsyncClient, query: str) -> Any:
+    response = await http.post("/graphql/auth", json={"query": query})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def accounts_made(connection: AsyncConnection, prefix: str) -> int:
+    found = await connection.scalar(
+        text("SELECT count(*) FROM auth.users WHERE email LIKE :p"), {"p": f"{prefix}%"}
+    )
+    return int(found)
+
+
 @pytest.fixture
 async def elsewhere(auth_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with from_address(auth_app, "203.0.113.9") as http:
@@ -65,6 +90,34 @@ async def test_sign_ups_are_limited_per_address(
     assert (await register(elsewhere)).status_code == 201
 
 
+async def test_each_graphql_alias_takes_a_sign_up_from_the_same_limit(
+    client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    # Four documents of two sign-ups each, against a limit of three: the first document's
+    # two, and nothing of the second (its second alias is refused, so all of it rolls back).
+    answers = [await graphql(client, aliased_sign_ups(2)) for _ in range(4)]
+    assert [answer.get("errors") is None for answer in answers] == [True, False, False, False]
+    assert await accounts_made(connection, "alias-") == 2
+    for refused in answers[1:]:
+        assert refused["errors"][0]["extensions"]["code"] == "too_many_requests"
+    assert (await register(client)).status_code == 429
+
+
+async def test_a_graphql_sign_up_is_refused_once_rest_answers_429(
+    client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    for _ in range(3):
+        assert (await register(client)).status_code == 201
+    rest = await register(client)
+    assert rest.status_code == 429
+    answer = await graphql(client, aliased_sign_ups(1))
+    (error,) = answer["errors"]
+    assert error["extensions"]["code"] == rest.json()["code"] == "too_many_requests"
+    assert error["extensions"]["status"] == 429
+    assert 0 < error["extensions"]["retry_after"] <= int(rest.headers["retry-after"])
+    assert await accounts_made(connection, "alias-") == 0
+
+
 async def test_token_requests_are_limited_per_address(
     accounts: AuthApi, elsewhere: httpx.AsyncClient
 ) -> None:
@@ -81,26 +134,42 @@ async def test_token_requests_are_limited_per_address(
     assert other.status_code == 401
 
 
-async def test_counters_that_cannot_be_reached_let_the_attempt_through(
-    accounts: AuthApi, auth_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+async def test_counters_that_cannot_be_reached_refuse_what_they_bound_and_no_more(
+    accounts: AuthApi, client: httpx.AsyncClient, auth_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await accounts.register("kept@example.com")
-    client = auth_app.state.runtime.dynamo()
+    session = await accounts.login("kept@example.com")
+    dynamodb = auth_app.state.runtime.dynamo()
 
     def resting(*args: Any, **kwargs: Any) -> Any:
         raise DependencyResting(service="dynamodb", seconds=5)
 
-    for operation in ("get_item", "update_item", "delete_item"):
-        monkeypatch.setattr(client, operation, resting)
+    for operation in ("get_item", "put_item", "update_item", "delete_item"):
+        monkeypatch.setattr(dynamodb, operation, resting)
     started = time.monotonic()
-    for _ in range(6):  # past both the address limit and the failure limit
-        wrong = await accounts.token(
+    # A password is checked only when the attempt is counted: right or wrong, no answer
+    # says which, and there is no unbounded guessing while the counters are out of reach.
+    for password in ("wrong password here", "correct horse battery"):
+        refused = await accounts.token(
             grant_type="password",
             username="kept@example.com",
-            password="wrong password here",
+            password=password,
             client_id="customer-portal",
         )
-        assert wrong.status_code == 400
-    signed_in = await accounts.login("kept@example.com")
-    assert signed_in["access_token"]
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "temporarily_unavailable"
+        assert int(refused.headers["retry-after"]) > 0
+    # The sign-up limit bounds what email_taken tells: no sign-up goes uncounted either.
+    sign_up = await register(client)
+    assert sign_up.status_code == 503
+    assert sign_up.json()["code"] == "sign_up_unavailable"
+    assert int(sign_up.headers["retry-after"]) > 0
+    # A signed-in session goes on: a refresh token cannot be guessed, and the limit on
+    # token requests, a bound on volume, lets it through uncounted.
+    refreshed = await accounts.token(
+        grant_type="refresh_token",
+        refresh_token=session["refresh_token"],
+        client_id="customer-portal",
+    )
+    assert refreshed.status_code == 200
     assert time.monotonic() - started < 5

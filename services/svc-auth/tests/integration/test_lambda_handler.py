@@ -206,6 +206,59 @@ def test_graphql_request(lambda_: LambdaHarness) -> None:
     assert body["data"]["me"] == {"id": user["id"], "email": user["email"], "roles": ["customer"]}
 
 
+@pytest.fixture
+def limited_lambda(
+    migrated_engine: AsyncEngine, environment: dict[str, str], aws: Any
+) -> Iterator[LambdaHarness]:
+    limits = {"AUTH_REGISTER_PER_ADDRESS": "3", "AUTH_TOKEN_PER_ADDRESS": "4"}
+    with lambda_harness(MAIN_PY, environment | limits) as harness:
+        yield harness
+
+
+def test_limits_count_api_gateways_source_ip_not_a_forwarding_header(
+    limited_lambda: LambdaHarness,
+) -> None:
+    client, neighbour = "198.51.100.7", "198.51.100.8"
+    forged = (f"203.0.113.{n}" for n in range(1, 100))
+
+    def sign_up(source_ip: str, path: str = "/api/v1/auth/register") -> Any:
+        account = {"email": f"edge-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+        body: dict[str, Any] = {**account, "display_name": "Edge"}
+        if path.startswith("/graphql"):
+            body = {
+                "query": "mutation ($input: RegisterInput!) { register(input: $input) { id } }",
+                "variables": {"input": {**account, "displayName": "Edge"}},
+            }
+        return limited_lambda.invoke(
+            http_event(
+                "POST",
+                path,
+                json_body=body,
+                headers={"X-Forwarded-For": next(forged)},
+                source_ip=source_ip,
+            )
+        )
+
+    def token(source_ip: str) -> Any:
+        return limited_lambda.invoke(
+            http_event(
+                "POST",
+                "/api/v1/auth/token",
+                form={"grant_type": "client_credentials", "client_id": "nobody"},
+                headers={"X-Forwarded-For": next(forged)},
+                source_ip=source_ip,
+            )
+        )
+
+    assert [sign_up(client)["statusCode"] for _ in range(4)] == [201, 201, 201, 429]
+    graphql = http_response_json(sign_up(client, "/graphql/auth"))
+    assert graphql["errors"][0]["extensions"]["code"] == "too_many_requests"
+    assert sign_up(neighbour)["statusCode"] == 201
+
+    assert [token(client)["statusCode"] for _ in range(5)] == [401, 401, 401, 401, 429]
+    assert token(neighbour)["statusCode"] == 401
+
+
 def test_unknown_path_is_a_problem_404(lambda_: LambdaHarness) -> None:
     response = lambda_.invoke(http_event("GET", "/api/v1/auth/no-such-thing"))
     assert response["statusCode"] == 404

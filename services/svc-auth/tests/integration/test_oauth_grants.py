@@ -232,8 +232,10 @@ async def test_revocation_by_another_client_changes_nothing(
     assert refreshed.status_code == 200
 
 
-async def test_repeated_failures_are_throttled_per_account(accounts: AuthApi) -> None:
-    # The fixture allows 3 failures per window.
+async def test_repeated_failures_are_throttled_per_account_and_address(
+    accounts: AuthApi,
+) -> None:
+    # The fixture allows 3 failures per window at an account from one address.
     await accounts.register("ned@example.com")
     await accounts.register("ola@example.com")
     for _ in range(3):

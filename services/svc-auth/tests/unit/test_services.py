@@ -34,8 +34,10 @@ from svc_auth.services.errors import (
     OwnerNotRemovable,
     RefreshTokenReused,
 )
+from svc_auth.services.limits import AddressLimit
 from svc_auth.services.members import MembershipService
 from svc_auth.services.oauth import TokenPolicy, TokenService
+from svc_auth.services.sign_in import SignInGuard, SignInLimits
 from svc_auth.utils.passwords import PasswordHasher
 
 HASHER = PasswordHasher(time_cost=1, memory_kib=1024, parallelism=1)
@@ -151,19 +153,39 @@ class FakeRefreshTokens:
                 self.records[key] = dataclasses.replace(record, revoked_at=utcnow())
 
 
-class FakeThrottle:
+class FakeCounter:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
 
-    async def failures(self, account: str) -> tuple[int, int]:
-        return self.counts.get(account, 0), 60
+    async def add(self, key: str, amount: int = 1) -> tuple[int, int]:
+        self.counts[key] = self.counts.get(key, 0) + amount
+        return self.counts[key], 60
 
-    async def record_failure(self, account: str) -> int:
-        self.counts[account] = self.counts.get(account, 0) + 1
-        return self.counts[account]
+    async def reset(self, key: str) -> None:
+        self.counts.pop(key, None)
 
-    async def clear(self, account: str) -> None:
-        self.counts.pop(account, None)
+
+class FakeMarks:
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    async def put(self, key: str) -> None:
+        self.keys.add(key)
+
+    async def has(self, key: str) -> bool:
+        return key in self.keys
+
+
+def sign_in_guard(from_one_address: int = 2) -> SignInGuard:
+    return SignInGuard(
+        failures=FakeCounter(),
+        familiar=FakeMarks(),
+        limits=SignInLimits(from_one_address=from_one_address, per_account=10, per_address=10),
+    )
+
+
+def unlimited() -> AddressLimit:
+    return AddressLimit(FakeCounter(), ceiling=1_000_000)
 
 
 class FakeClients:
@@ -221,17 +243,18 @@ def events() -> FakeEvents:
 
 
 def accounts(users: FakeUsers, events: FakeEvents) -> AccountService:
-    return AccountService(users=users, events=events, hasher=HASHER)
+    return AccountService(users=users, events=events, hasher=HASHER, sign_ups=unlimited())
 
 
 def token_service(
-    users: FakeUsers, refresh: FakeRefreshTokens, throttle: FakeThrottle, signer: RecordingSigner
+    users: FakeUsers, refresh: FakeRefreshTokens, sign_ins: SignInGuard, signer: RecordingSigner
 ) -> TokenService:
     return TokenService(
         users=users,
         clients=FakeClients(),
         refresh_tokens=refresh,
-        throttle=throttle,
+        sign_ins=sign_ins,
+        requests=unlimited(),
         hasher=HASHER,
         signer=signer,
         policy=TokenPolicy(
@@ -239,7 +262,6 @@ def token_service(
             audience="aud",
             access_token_ttl=60,
             refresh_token_ttl=timedelta(days=1),
-            login_max_failures=2,
         ),
     )
 
@@ -248,7 +270,7 @@ async def test_register_normalises_and_records_an_event(
     users: FakeUsers, events: FakeEvents
 ) -> None:
     user = await accounts(users, events).register(
-        email="  Zed@Example.COM ", password="long enough pw", display_name=" Zed "
+        email="  Zed@Example.COM ", password="long enough pw", display_name=" Zed ", address="a"
     )
     assert (user.email, user.display_name, user.roles) == (
         "zed@example.com",
@@ -258,7 +280,7 @@ async def test_register_normalises_and_records_an_event(
     assert [e.type for e in events.events] == ["user.registered"]
     with pytest.raises(EmailTaken):
         await accounts(users, events).register(
-            email="zed@example.com", password="long enough pw", display_name="Z"
+            email="zed@example.com", password="long enough pw", display_name="Z", address="a"
         )
 
 
@@ -303,10 +325,9 @@ async def test_membership_power_comes_from_the_table_not_the_token(
 
 
 async def test_login_throttle_and_constant_failure(users: FakeUsers, events: FakeEvents) -> None:
-    throttle = FakeThrottle()
-    tokens = token_service(users, FakeRefreshTokens(), throttle, RecordingSigner())
+    tokens = token_service(users, FakeRefreshTokens(), sign_in_guard(), RecordingSigner())
     await accounts(users, events).register(
-        email="t@example.com", password="right password", display_name="T"
+        email="t@example.com", password="right password", display_name="T", address="a"
     )
     for username in ("t@example.com", "nobody@example.com"):
         with pytest.raises(InvalidGrant):
@@ -316,6 +337,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
                 username=username,
                 password="wrong",
                 scope=None,
+                address="a",
             )
     with pytest.raises(InvalidGrant):
         await tokens.password_grant(
@@ -324,6 +346,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="wrong",
             scope=None,
+            address="a",
         )
     with pytest.raises(LoginThrottled):
         await tokens.password_grant(
@@ -332,6 +355,7 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="right password",
             scope=None,
+            address="a",
         )
     with pytest.raises(InvalidClient):
         await tokens.password_grant(
@@ -340,14 +364,15 @@ async def test_login_throttle_and_constant_failure(users: FakeUsers, events: Fak
             username="t@example.com",
             password="right password",
             scope=None,
+            address="a",
         )
 
 
 async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: FakeEvents) -> None:
     refresh, signer = FakeRefreshTokens(), RecordingSigner()
-    tokens = token_service(users, refresh, FakeThrottle(), signer)
+    tokens = token_service(users, refresh, sign_in_guard(), signer)
     user = await accounts(users, events).register(
-        email="r@example.com", password="right password", display_name="R"
+        email="r@example.com", password="right password", display_name="R", address="a"
     )
     merchant = uuid4()
     users.set_memberships(user.id, (Membership(merchant, MerchantRole.STAFF),))
@@ -357,6 +382,7 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
         username="r@example.com",
         password="right password",
         scope=None,
+        address="a",
     )
     claims = signer.claims[-1]
     assert claims["sub"] == str(user.id)
@@ -370,6 +396,7 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
         client_secret=None,
         refresh_token=issued.refresh_token,
         scope=None,
+        address="a",
     )
     with pytest.raises(RefreshTokenReused):
         await tokens.refresh_grant(
@@ -377,5 +404,6 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
             client_secret=None,
             refresh_token=issued.refresh_token,
             scope=None,
+            address="a",
         )
     assert all(r.revoked_at is not None for r in refresh.records.values())

@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _problem_extensions(error: PlatformError) -> dict[str, Any]:
+    """A GraphQL error's `extensions` for one of ours: what its REST answer says, including
+    the seconds of a Retry-After header (a limit reached, a dependency down)."""
+    extensions: dict[str, Any] = {"code": error.code, "status": error.status}
+    retry_after = error.headers().get("Retry-After")
+    if retry_after is not None:
+        extensions["retry_after"] = int(retry_after)
+    return extensions
+
+
 def _problem_codes_extension() -> type:
     from graphql import GraphQLError
     from pydantic import ValidationError
@@ -65,7 +75,7 @@ def _problem_codes_extension() -> type:
                     original.detail,
                     nodes=error.nodes,
                     path=error.path,
-                    extensions={"code": original.code, "status": original.status},
+                    extensions=_problem_extensions(original),
                 )
             if isinstance(original, ValidationError):
                 first = original.errors()[0] if original.errors() else {"loc": (), "msg": ""}

@@ -235,7 +235,21 @@ def _complete_operation(operation: dict[str, Any], traits: RouteTraits) -> None:
                 response.setdefault("headers", {})["Idempotent-Replayed"] = REPLAYED_HEADER
     declared = [doc for response in responses.values() for doc in _declared(response)]
     for code_status, docs in _by_status([*declared, *added]).items():
-        responses[str(code_status)] = _problem_response(docs)
+        problem_response = _problem_response(docs)
+        # The status may also be answered in another form, which stays beside the problems
+        # (the OAuth2 endpoints' RFC 6749 errors: a 503 of their own, and the platform's).
+        previous = responses.get(str(code_status), {})
+        other_forms = {
+            media: body
+            for media, body in previous.get("content", {}).items()
+            if media != PROBLEM_MEDIA_TYPE
+        }
+        if other_forms:
+            problem_response["content"] |= other_forms
+            problem_response["description"] = (
+                f"{previous['description']}\n\n{problem_response['description']}"
+            )
+        responses[str(code_status)] = problem_response
     operation["responses"] = dict(sorted(responses.items()))
 
 

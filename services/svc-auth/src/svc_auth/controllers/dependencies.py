@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from core.errors import TooManyRequests
 from core.web.routes import SessionDep
 from svc_auth.components import AuthComponents
 from svc_auth.services.accounts import AccountService
@@ -21,22 +20,6 @@ async def components(request: Request) -> AuthComponents:
 
 
 ComponentsDep = Annotated[AuthComponents, Depends(components)]
-
-
-def client_address(request: Request) -> str:
-    """The caller's address as the edge saw it (API Gateway's sourceIp through Mangum)."""
-    return request.client.host if request.client else "unknown"
-
-
-async def _registration_allowed(request: Request, parts: ComponentsDep) -> None:
-    wait = await parts.register_limit.take(client_address(request))
-    if wait is not None:
-        raise TooManyRequests(
-            "Too many sign-ups from this address; try again later", retry_after=wait
-        )
-
-
-RegistrationAllowed = Depends(_registration_allowed)
 
 
 async def _accounts(parts: ComponentsDep, session: SessionDep) -> AccountService:

@@ -1,20 +1,18 @@
-"""Counters in DynamoDB windows that expire by TTL: failed sign-ins per account, and
-requests per client address.
+"""The limits' counters and marks, in DynamoDB's cache table, expiring by TTL.
 
-When the counter store cannot be reached (core.aws_clients gives up within about a
-second), the counters let the attempt through and log it: sign-in stays available to
-every portal through a DynamoDB outage, and an attacker still pays a full password hash
-per guess. The decision is here, in one place, for both counters.
+A DynamoDB failure (core.aws_clients gives up within about a second, then rests) is
+CountersUnavailable here; what it means for an operation is the service's decision
+(svc_auth.services.limits, svc_auth.services.sign_in).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from core.dynamo import DynamoClientFactory, WindowCounter, is_unavailable
-
-logger = logging.getLogger(__name__)
+from core.dynamo import DynamoClientFactory, ExpiringMarks, WindowCounter, is_unavailable
+from svc_auth.services.ports import CountersUnavailable
 
 
 def _hashed(key: str) -> str:
@@ -22,67 +20,43 @@ def _hashed(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class DynamoLoginThrottle:
-    def __init__(self, client_factory: DynamoClientFactory, table: str, *, window_seconds: int):
-        self._counter = WindowCounter(
-            client_factory, table, prefix="login-failures", window_seconds=window_seconds
-        )
-
-    async def failures(self, account: str) -> tuple[int, int]:
-        try:
-            return await self._counter.current(_hashed(account))
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            logger.warning("login throttle unreadable, sign-in let through: %s", exc)
-            return 0, 0
-
-    async def record_failure(self, account: str) -> int:
-        try:
-            return await self._counter.increment(_hashed(account))
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            logger.warning("login failure not counted: %s", exc)
-            return 0
-
-    async def clear(self, account: str) -> None:
-        try:
-            await self._counter.reset(_hashed(account))
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            logger.warning("login failures not cleared: %s", exc)
+@contextmanager
+def _reaching_dynamodb() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise CountersUnavailable(str(exc)) from exc
+        raise
 
 
-class DynamoRateLimit:
-    """At most `limit` requests per key (a client address) in each window."""
-
+class DynamoCounter:
     def __init__(
-        self,
-        client_factory: DynamoClientFactory,
-        table: str,
-        *,
-        name: str,
-        limit: int,
-        window_seconds: int,
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
     ) -> None:
         self._counter = WindowCounter(
-            client_factory, table, prefix=f"rate-{name}", window_seconds=window_seconds
+            client_factory, table, prefix=prefix, window_seconds=window_seconds
         )
-        self._name = name
-        self._limit = limit
 
-    async def take(self, key: str) -> int | None:
-        """Count one request; None while within the limit, else the seconds to wait."""
-        try:
-            count = await self._counter.increment(_hashed(key))
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            logger.warning("%s rate limit uncounted, request let through: %s", self._name, exc)
-            return None
-        if count <= self._limit:
-            return None
-        _, retry_after = await self._counter.current(_hashed(key))
-        return max(retry_after, 1)
+    async def add(self, key: str, amount: int = 1) -> tuple[int, int]:
+        with _reaching_dynamodb():
+            return await self._counter.increment(_hashed(key), amount)
+
+    async def reset(self, key: str) -> None:
+        with _reaching_dynamodb():
+            await self._counter.reset(_hashed(key))
+
+
+class DynamoMarks:
+    def __init__(
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, ttl_seconds: int
+    ) -> None:
+        self._marks = ExpiringMarks(client_factory, table, prefix=prefix, ttl_seconds=ttl_seconds)
+
+    async def put(self, key: str) -> None:
+        with _reaching_dynamodb():
+            await self._marks.put(_hashed(key))
+
+    async def has(self, key: str) -> bool:
+        with _reaching_dynamodb():
+            return await self._marks.has(_hashed(key))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from core.auth import Principal
-from core.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, TooManyRequests, Unauthenticated
 from core.pagination import Page, PageRequest
 from svc_auth.services.data_model.users import (
     GRANTABLE_ROLES,
@@ -13,10 +14,19 @@ from svc_auth.services.data_model.users import (
     User,
     normalise_email,
 )
-from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
+from svc_auth.services.errors import (
+    EmailTaken,
+    InvalidRole,
+    LastAdmin,
+    SignUpUnavailable,
+    UserNotFound,
+)
 from svc_auth.services.events import auth_event
-from svc_auth.services.ports import EventLog, UserStore
+from svc_auth.services.limits import AddressLimit
+from svc_auth.services.ports import CountersUnavailable, EventLog, UserStore
 from svc_auth.utils.passwords import PasswordHasher
+
+logger = logging.getLogger(__name__)
 
 
 def _require_admin(principal: Principal) -> None:
@@ -35,12 +45,32 @@ def _parse_role(role: str) -> PlatformRole:
 
 
 class AccountService:
-    def __init__(self, *, users: UserStore, events: EventLog, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, *, users: UserStore, events: EventLog, hasher: PasswordHasher, sign_ups: AddressLimit
+    ) -> None:
         self._users = users
         self._events = events
         self._hasher = hasher
+        self._sign_ups = sign_ups
 
-    async def register(self, *, email: str, password: str, display_name: str) -> User:
+    async def register(self, *, email: str, password: str, display_name: str, address: str) -> User:
+        """A sign-up from `address` (the client's, as our edge saw it). Counted here, where
+        every controller comes through: a REST request, a GraphQL document and each of its
+        aliases all take one from the same per-address limit."""
+        try:
+            wait = await self._sign_ups.take(address)
+        except CountersUnavailable as exc:
+            # The limit is what bounds how many addresses a caller can test against
+            # email_taken (and how many password hashes sign-ups cost): nothing uncounted.
+            logger.warning("sign-ups cannot be counted, sign-up refused: %s", exc)
+            raise SignUpUnavailable("Sign-up is unavailable for a moment; try again") from None
+        if wait is not None:
+            raise TooManyRequests(
+                "Too many sign-ups from this address; try again later", retry_after=wait
+            )
+        return await self._create(email=email, password=password, display_name=display_name)
+
+    async def _create(self, *, email: str, password: str, display_name: str) -> User:
         email = normalise_email(email)
         user = await self._users.create(
             email=email,
@@ -123,7 +153,7 @@ class AccountService:
         credentials = await self._users.credentials(email)
         user = credentials.user if credentials else None
         if user is None:
-            user = await self.register(email=email, password=password, display_name=display_name)
+            user = await self._create(email=email, password=password, display_name=display_name)
         if PlatformRole.ADMIN not in user.roles:
             await self._users.add_role(user.id, PlatformRole.ADMIN)
             await self._events.add(

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PlatformError
+
+# How soon to try again when the limits' counters are out of reach: about the time the
+# DynamoDB client rests after a timeout (core.aws_clients).
+COUNTERS_RETRY_AFTER_SECONDS = 5
 
 
 class EmailTaken(Conflict):
     code = "email_taken"
     title = "An account with this email exists"
+
+
+class SignUpUnavailable(PlatformError):
+    status = 503
+    code = "sign_up_unavailable"
+    title = "Sign-up is unavailable for a moment"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(COUNTERS_RETRY_AFTER_SECONDS)}
 
 
 class UserNotFound(NotFound):
@@ -53,6 +66,8 @@ class OAuthError(Exception):
     # Whether the transaction keeps what was written before the error (a detected token
     # reuse revokes the family, and that must stick although the request fails).
     keep_changes = False
+    # Seconds for a Retry-After header, when trying again later may succeed.
+    retry_after: int | None = None
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
@@ -101,7 +116,7 @@ class OAuthInvalidScope(OAuthError):
 
 
 class LoginThrottled(OAuthError):
-    """Too many failed sign-ins for the account, or requests from the address."""
+    """Too many failed sign-ins for the account or from the address, or requests from it."""
 
     error = "too_many_attempts"
     status = 429
@@ -109,3 +124,11 @@ class LoginThrottled(OAuthError):
     def __init__(self, description: str, *, retry_after: int) -> None:
         super().__init__(description)
         self.retry_after = retry_after
+
+
+class SignInUnavailable(OAuthError):
+    """Sign-in attempts cannot be counted for a moment, so no password is checked."""
+
+    error = "temporarily_unavailable"
+    status = 503
+    retry_after = COUNTERS_RETRY_AFTER_SECONDS

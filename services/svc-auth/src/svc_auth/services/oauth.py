@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,15 +20,19 @@ from svc_auth.services.errors import (
     RefreshTokenReused,
     UnauthorizedClient,
 )
+from svc_auth.services.limits import AddressLimit
 from svc_auth.services.ports import (
     ClientStore,
-    LoginThrottle,
+    CountersUnavailable,
     RefreshTokenStore,
     TokenSigner,
     UserStore,
 )
+from svc_auth.services.sign_in import SignInGuard
 from svc_auth.utils import opaque
 from svc_auth.utils.passwords import PasswordHasher
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,6 @@ class TokenPolicy:
     audience: str
     access_token_ttl: int
     refresh_token_ttl: timedelta
-    login_max_failures: int
 
 
 def _requested(scope: str | None) -> frozenset[str] | None:
@@ -50,7 +54,8 @@ class TokenService:
         users: UserStore,
         clients: ClientStore,
         refresh_tokens: RefreshTokenStore,
-        throttle: LoginThrottle,
+        sign_ins: SignInGuard,
+        requests: AddressLimit,
         hasher: PasswordHasher,
         signer: TokenSigner,
         policy: TokenPolicy,
@@ -58,7 +63,8 @@ class TokenService:
         self._users = users
         self._clients = clients
         self._refresh_tokens = refresh_tokens
-        self._throttle = throttle
+        self._sign_ins = sign_ins
+        self._requests = requests
         self._hasher = hasher
         self._signer = signer
         self._policy = policy
@@ -150,6 +156,20 @@ class TokenService:
 
     # -- grants ----------------------------------------------------------------------------
 
+    async def _admit(self, address: str) -> None:
+        """Every grant takes one from `address`'s token requests, before any other work."""
+        try:
+            wait = await self._requests.take(address)
+        except CountersUnavailable as exc:
+            # A bound on volume only: refresh tokens and client secrets cannot be guessed,
+            # and passwords have counters of their own, which let nothing through uncounted.
+            logger.warning("token requests uncounted, request let through: %s", exc)
+            return
+        if wait is not None:
+            raise LoginThrottled(
+                "Too many token requests from this address; try again later", retry_after=wait
+            )
+
     async def password_grant(
         self,
         *,
@@ -158,25 +178,20 @@ class TokenService:
         username: str,
         password: str,
         scope: str | None,
+        address: str,
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         self._allow(client, GrantType.PASSWORD)
         account = normalise_email(username)
-        failures, retry_after = await self._throttle.failures(account)
-        if failures >= self._policy.login_max_failures:
-            raise LoginThrottled(
-                "Too many failed sign-ins for this account; try again later",
-                retry_after=max(retry_after, 1),
-            )
+        attempt = await self._sign_ins.admit(account=account, address=address)
         credentials = await self._users.credentials(account)
         valid = await self._hasher.verify(
             credentials.password_hash if credentials else None, password
         )
         if credentials is None or not valid:
-            await self._throttle.record_failure(account)
             raise InvalidGrant("The email or password is wrong")
-        if failures:
-            await self._throttle.clear(account)
+        await self._sign_ins.succeeded(attempt)
         scopes = self._user_scopes(client, credentials.user, _requested(scope))
         return await self._issue_for_user(
             user=credentials.user, client=client, scope=scopes, family_id=uuid4()
@@ -189,7 +204,9 @@ class TokenService:
         client_secret: str | None,
         refresh_token: str,
         scope: str | None,
+        address: str,
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         self._allow(client, GrantType.REFRESH_TOKEN)
         record = await self._refresh_tokens.find(opaque.digest(refresh_token))
@@ -216,8 +233,9 @@ class TokenService:
         )
 
     async def client_credentials_grant(
-        self, *, client_id: str | None, client_secret: str | None, scope: str | None
+        self, *, client_id: str | None, client_secret: str | None, scope: str | None, address: str
     ) -> TokenResponse:
+        await self._admit(address)
         client = await self._client(client_id, client_secret)
         if client.kind is not ClientKind.CONFIDENTIAL:
             raise UnauthorizedClient("Public clients cannot use client_credentials")

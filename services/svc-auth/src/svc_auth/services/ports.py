@@ -89,14 +89,28 @@ class RefreshTokenStore(Protocol):
     async def revoke_family(self, family_id: UUID) -> None: ...
 
 
-class LoginThrottle(Protocol):
-    async def failures(self, account: str) -> tuple[int, int]:
-        """Failures in the current window and the seconds until it ends."""
+class CountersUnavailable(Exception):
+    """The store of the limits' counters did not answer: each limit decides what that
+    means for its operation."""
+
+
+class Counter(Protocol):
+    """Counts per key in fixed windows of the counter's own length."""
+
+    async def add(self, key: str, amount: int = 1) -> tuple[int, int]:
+        """One atomic update: the count after adding, and the seconds until the window ends.
+        A negative amount takes back only from the current window's count."""
         ...
 
-    async def record_failure(self, account: str) -> int: ...
+    async def reset(self, key: str) -> None: ...
 
-    async def clear(self, account: str) -> None: ...
+
+class Marks(Protocol):
+    """Keys remembered for a while."""
+
+    async def put(self, key: str) -> None: ...
+
+    async def has(self, key: str) -> bool: ...
 
 
 class EventLog(Protocol):

@@ -5,6 +5,7 @@ from strawberry.fastapi import BaseContext
 
 from core.auth import Principal
 from core.errors import Unauthenticated
+from core.web.addresses import client_address
 from core.web.graphql import principal_of
 from core.web.routes import get_session
 from svc_auth.components import AuthComponents
@@ -21,6 +22,7 @@ class AuthContext(BaseContext):
         parts: AuthComponents = request.app.state.auth
         session = get_session(request)
         self._request = request
+        self.address = client_address(request)
         self.accounts: AccountService = parts.accounts(session)
         self.memberships: MembershipService = parts.memberships(session)
         self.clients: ClientService = parts.clients(session)

@@ -61,7 +61,10 @@ class Mutation:
             {"email": input.email, "password": input.password, "display_name": input.display_name}
         )
         user = await info.context.accounts.register(
-            email=body.email, password=body.password, display_name=body.display_name
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            address=info.context.address,
         )
         return UserType.of(user)
 

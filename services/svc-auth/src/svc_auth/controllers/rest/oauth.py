@@ -12,8 +12,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from core.auth.scopes import TOKEN_PATH
+from core.web.addresses import client_address
 from core.web.routes import OAuthRoute, get_unit_of_work
-from svc_auth.controllers.dependencies import ComponentsDep, TokensDep, client_address
+from svc_auth.controllers.dependencies import ComponentsDep, TokensDep
 from svc_auth.controllers.dto.oauth import DiscoveryOut, OAuthErrorOut, TokenOut
 from svc_auth.services.data_model.clients import GrantType, Scope
 from svc_auth.services.errors import (
@@ -23,6 +24,7 @@ from svc_auth.services.errors import (
     LoginThrottled,
     OAuthError,
     OAuthInvalidScope,
+    SignInUnavailable,
     UnauthorizedClient,
     UnsupportedGrantType,
 )
@@ -87,7 +89,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
     headers = dict(NO_STORE)
     if error.status == 401 and used_basic:
         headers["WWW-Authenticate"] = 'Basic realm="coupon-platform"'
-    if isinstance(error, LoginThrottled):
+    if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         {"error": error.error, "error_description": error.description},
@@ -107,6 +109,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
         OAuthInvalidScope,
         InvalidClient,
         LoginThrottled,
+        SignInUnavailable,
     ),
     summary="Token endpoint: password, refresh_token and client_credentials grants",
     description=(
@@ -120,7 +123,6 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
 async def token(
     request: Request,
     tokens: TokensDep,
-    parts: ComponentsDep,
     grant_type: FormField = None,
     username: FormField = None,
     password: FormField = None,
@@ -130,12 +132,8 @@ async def token(
     client_secret: FormField = None,
 ) -> JSONResponse:
     used_basic = False
+    address = client_address(request)
     try:
-        wait = await parts.token_limit.take(client_address(request))
-        if wait is not None:
-            raise LoginThrottled(
-                "Too many token requests from this address; try again later", retry_after=wait
-            )
         client_id, client_secret, used_basic = _client_credentials(
             request, client_id, client_secret
         )
@@ -148,6 +146,7 @@ async def token(
                 username=username,
                 password=password,
                 scope=scope,
+                address=address,
             )
         elif grant_type == GrantType.REFRESH_TOKEN:
             if not refresh_token:
@@ -157,10 +156,11 @@ async def token(
                 client_secret=client_secret,
                 refresh_token=refresh_token,
                 scope=scope,
+                address=address,
             )
         elif grant_type == GrantType.CLIENT_CREDENTIALS:
             issued = await tokens.client_credentials_grant(
-                client_id=client_id, client_secret=client_secret, scope=scope
+                client_id=client_id, client_secret=client_secret, scope=scope, address=address
             )
         elif grant_type is None:
             raise InvalidRequest("grant_type is required")

@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, Response, status
+from fastapi import Query, Request, Response, status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests, Unauthenticated
 from core.pagination import PageOut
+from core.web.addresses import client_address
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
-from svc_auth.controllers.dependencies import AccountsDep, RegistrationAllowed
+from svc_auth.controllers.dependencies import AccountsDep
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
-from svc_auth.services.errors import EmailTaken, InvalidRole, LastAdmin, UserNotFound
+from svc_auth.services.errors import (
+    EmailTaken,
+    InvalidRole,
+    LastAdmin,
+    SignUpUnavailable,
+    UserNotFound,
+)
 
 router = service_router(prefix="/api/v1/auth", tags=["users"])
 
@@ -24,14 +31,16 @@ router = service_router(prefix="/api/v1/auth", tags=["users"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    dependencies=[RegistrationAllowed],
     summary="Anyone: create an account (a customer); sign in at the token endpoint",
     operation_id="registerUser",
-    responses=problems(EmailTaken, TooManyRequests),
+    responses=problems(EmailTaken, TooManyRequests, SignUpUnavailable),
 )
-async def register(body: RegisterIn, accounts: AccountsDep) -> UserOut:
+async def register(body: RegisterIn, request: Request, accounts: AccountsDep) -> UserOut:
     user = await accounts.register(
-        email=body.email, password=body.password, display_name=body.display_name
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        address=client_address(request),
     )
     return UserOut.of(user)
 
