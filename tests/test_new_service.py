@@ -52,6 +52,11 @@ def copy_of_the_repository(target: Path) -> Path:
             shutil.copytree(source, destination, ignore=NOT_COPIED)
         else:
             shutil.copy2(source, destination)
+    # mypy's cache from `make typecheck`, if it ran: mypy checks each entry against its
+    # source's hash, so a warm start re-checks only what differs and saves most of a minute.
+    cache = REPO_ROOT / ".mypy_cache"
+    if cache.is_dir():
+        shutil.copytree(cache, target / ".mypy_cache")
     return target
 
 
