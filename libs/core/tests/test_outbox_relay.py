@@ -25,7 +25,7 @@ from core.database.unit_of_work import UnitOfWork
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter
 from core.events.relay import OutboxRelay
-from core.events.sinks import Refused
+from core.events.sinks import Failed, Failure
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ SCHEMA = "relay_test"
 class FakeSink:
     """Records each batch; refuses chosen events, raises when told, waits at a gate."""
 
-    def __init__(self, refuse: dict[UUID, str] | None = None) -> None:
+    def __init__(self, refuse: dict[UUID, Failure] | None = None) -> None:
         self.batches: list[list[UUID]] = []
         self.refuse = refuse or {}
         self.raise_next: Exception | None = None
@@ -46,7 +46,7 @@ class FakeSink:
     def seen(self) -> list[UUID]:
         return [event_id for batch in self.batches for event_id in batch]
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         self.batches.append([e.id for e in events])
         self.called.set()
         if self.gate is not None:
@@ -94,8 +94,15 @@ def marked_delivered(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith(MARK_DELIVERED)]
 
 
+# A failed event is due again at once unless a test says otherwise: a sweep right after a
+# failure retries it.
+NO_BACKOFF = {"retry_after_min": timedelta(0), "retry_after_max": timedelta(0)}
+
+
 def relay_for(database: Database, outbox: Table, *sinks: FakeSink, **options: Any) -> OutboxRelay:
-    return OutboxRelay(database=database, table=outbox, source="test", sinks=sinks, **options)
+    return OutboxRelay(
+        database=database, table=outbox, source="test", sinks=sinks, **(NO_BACKOFF | options)
+    )
 
 
 @pytest.fixture
@@ -162,8 +169,8 @@ async def test_a_sinks_refusal_fails_only_those_events_and_later_sinks_skip_them
 ) -> None:
     events = new_events(4)
     first, second = events[0].id, events[1].id
-    audit = FakeSink(refuse={first: "audit throttled"})
-    bus = FakeSink(refuse={second: "subscriber failed"})
+    audit = FakeSink(refuse={first: Failure.outage("audit throttled")})
+    bus = FakeSink(refuse={second: Failure.refusal("subscriber failed")})
     relay = relay_for(database, outbox, audit, bus, mode="inline")
     async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
         for domain_event in events:
@@ -171,7 +178,8 @@ async def test_a_sinks_refusal_fails_only_those_events_and_later_sinks_skip_them
 
     assert bus.batches == [[e.id for e in events[1:]]]  # the refused one went no further
     found = await rows(connection, outbox)
-    assert (found[first].attempts, found[first].last_error) == (1, "audit throttled")
+    # An unavailable sink counts no attempt; a refusal of the event does.
+    assert (found[first].attempts, found[first].last_error) == (0, "audit throttled")
     assert (found[second].attempts, found[second].last_error) == (1, "subscriber failed")
     assert found[first].delivered_at is None
     assert found[second].delivered_at is None
@@ -256,7 +264,7 @@ async def test_background_records_partial_failures_per_event(
     relay = relay_for(database, outbox, sink, mode="background")
     closing.append(relay)
     events = new_events(3)
-    sink.refuse = {events[1].id: "ProvisionedThroughputExceededException"}
+    sink.refuse = {events[1].id: Failure.outage("ProvisionedThroughputExceededException")}
     async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
         for domain_event in events:
             await OutboxWriter(outbox, uow.session).add(domain_event)
@@ -264,8 +272,9 @@ async def test_background_records_partial_failures_per_event(
 
     found = await rows(connection, outbox)
     assert found[events[1].id].delivered_at is None
-    assert found[events[1].id].attempts == 1
+    assert found[events[1].id].attempts == 0
     assert found[events[1].id].last_error == "ProvisionedThroughputExceededException"
+    assert found[events[1].id].next_attempt_at is not None
     assert found[events[0].id].delivered_at is not None
     assert found[events[2].id].delivered_at is not None
 
@@ -336,7 +345,7 @@ async def test_the_worker_survives_a_sink_exception_and_a_failed_record(
     found = await rows(connection, outbox)
     for failed in broken:
         assert found[failed.id].delivered_at is None
-        assert found[failed.id].attempts == 1
+        assert found[failed.id].attempts == 0  # unreachable: not the event's fault
         assert "DynamoDB unreachable" in found[failed.id].last_error
 
     # Recording the outcome fails too (the database went away): logged, the rows stay.
@@ -374,7 +383,7 @@ async def test_the_sweep_delivers_through_the_batched_path(
     relay = relay_for(database, outbox, audit, mode="inline")
     events = await commit(database, outbox, relay, 40)  # all fail: left for the sweep
     events_by_id = {e.id: e for e in events}
-    audit.refuse = {events[7].id: "still throttled"}
+    audit.refuse = {events[7].id: Failure.refusal("too large")}
     statements.clear()
 
     swept = await relay.sweep(older_than=timedelta(0))
@@ -384,7 +393,7 @@ async def test_the_sweep_delivers_through_the_batched_path(
     assert sorted(audit.batches[1], key=str) == sorted(events_by_id, key=str)
     assert len(marked_delivered(statements)) == 1
     found = await rows(connection, outbox)
-    assert (found[events[7].id].attempts, found[events[7].id].last_error) == (2, "still throttled")
+    assert (found[events[7].id].attempts, found[events[7].id].last_error) == (1, "too large")
 
 
 class KeepingSink(FakeSink):
@@ -394,7 +403,7 @@ class KeepingSink(FakeSink):
         super().__init__()
         self.events: list[DomainEvent] = []
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         self.events.extend(events)
         return await super().deliver_many(events)
 
@@ -459,7 +468,7 @@ async def test_with_a_read_pool_all_delivered_is_one_statement_on_it(database_ur
         delivered = await commit(database, table, relay, 3)
         began = len(sessions)  # the unit of work's own transaction
         failing = new_events(2)
-        refused.refuse = {failing[0].id: "no thanks"}
+        refused.refuse = {failing[0].id: Failure.refusal("no thanks")}
         async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
             writer = OutboxWriter(table, uow.session)
             for domain_event in failing:
