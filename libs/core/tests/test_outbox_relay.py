@@ -488,3 +488,93 @@ async def test_with_a_read_pool_all_delivered_is_one_statement_on_it(database_ur
         async with database.engine.begin() as teardown:
             await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         await database.dispose()
+
+
+async def left_for_the_sweep(database: Database, outbox: Table, count: int) -> list[DomainEvent]:
+    """`count` events committed with no relay told of them, oldest first."""
+    events = new_events(count)
+    async with UnitOfWork(database) as uow:
+        writer = OutboxWriter(outbox, uow.session)
+        for domain_event in events:
+            await writer.add(domain_event)
+    return events
+
+
+async def test_a_sweep_drains_the_backlog_oldest_first_in_claimed_batches(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink)
+    events = await left_for_the_sweep(database, outbox, 260)
+
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=100)
+
+    assert (swept.delivered, swept.failed) == (260, 0)
+    assert [len(batch) for batch in sink.batches] == [100, 100, 60]
+    assert sink.seen == [e.id for e in events]  # oldest first
+    assert all(row.delivered_at is not None for row in (await rows(connection, outbox)).values())
+
+
+async def test_a_sweep_stops_at_an_unavailable_sink_and_when_its_budget_is_spent(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink, retry_after_min=timedelta(minutes=1))
+    events = await left_for_the_sweep(database, outbox, 30)
+
+    sink.refuse = {events[3].id: Failure.outage("ThrottlingException")}
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10)
+    # The first batch met an outage: what the next would be sent now would wait on it too.
+    assert (swept.delivered, swept.failed, len(sink.batches)) == (9, 1, 1)
+    await connection.execute(update(outbox).values(next_attempt_at=None))  # due again
+
+    sink.refuse = {events[3].id: Failure.refusal("ValidationException")}
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10, budget_seconds=0)
+    # A refusal is the event's own: the sweep goes on, but only as long as its budget.
+    assert (swept.delivered, swept.failed, len(sink.batches)) == (9, 1, 2)
+
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10)
+    assert (swept.delivered, swept.failed) == (11, 0)  # the refused one waits its turn
+    found = await rows(connection, outbox)
+    assert [e.id for e in events if found[e.id].delivered_at is None] == [events[3].id]
+    assert found[events[3].id].attempts == 1
+
+
+async def test_a_sweep_holds_no_lock_while_it_sends_and_a_second_sweep_takes_other_events(
+    database_url: str,
+) -> None:
+    """Each batch is claimed in a short transaction (leased by next_attempt_at): a second
+    sweep, and the relay of fresh events, go on while the first one's batch is in flight."""
+    schema = "relay_claim_test"
+    database = Database(PlatformSettings(environment=Environment.TEST, database_url=database_url))
+    table = PlatformTables.define(MetaData(schema=schema)).outbox
+    async with database.engine.begin() as setup:
+        await setup.execute(text(f"CREATE SCHEMA {schema}"))
+        await setup.run_sync(table.metadata.create_all)
+    try:
+        sink = FakeSink()
+        relay = relay_for(database, table, sink)
+        events = await left_for_the_sweep(database, table, 6)
+        sink.gate = asyncio.Event()
+
+        first = asyncio.create_task(relay.sweep(older_than=timedelta(0), claim_batch=4))
+        await sink.called.wait()
+        assert sink.batches[0] == [e.id for e in events[:4]]
+        gate, sink.gate = sink.gate, None  # what comes next goes through at once
+        second = await asyncio.wait_for(
+            relay.sweep(older_than=timedelta(0), claim_batch=4), timeout=5
+        )
+        assert sink.batches[1] == [e.id for e in events[4:]]  # none of the first's
+        fresh = await asyncio.wait_for(commit(database, table, relay, 1), timeout=5)
+        gate.set()
+        swept = await first
+
+        assert (swept.delivered, second.delivered) == (4, 2)
+        assert sorted(sink.seen, key=str) == sorted([e.id for e in [*events, *fresh]], key=str)
+        async with database.engine.connect() as connection:
+            found = await rows(connection, table)
+        assert all(row.delivered_at is not None for row in found.values())
+    finally:
+        async with database.engine.begin() as teardown:
+            await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await database.dispose()

@@ -104,6 +104,11 @@ class PlatformSettings(BaseSettings):
         description="The longest a failed event waits for its next attempt (each wait"
         " doubles from OUTBOX_SWEEP_AFTER_SECONDS)",
     )
+    # At most half the timeout of the function that sweeps (the CDK app sets it from it):
+    # the batch in flight when the budget runs out still finishes in time.
+    outbox_sweep_budget_seconds: float = Field(
+        default=10, gt=0, description="How long one sweep goes on delivering a backlog"
+    )
     # Retention, enforced by the scheduled sweep in batches (core.retention).
     outbox_retention_days: float = Field(default=7, gt=0, description="Delivered events")
     idempotency_key_retention_hours: float = Field(

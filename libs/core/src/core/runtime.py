@@ -117,6 +117,7 @@ class ServiceRuntime:
                     logger.exception("%s: chore %s failed", self.name, name)
         result = await self.relay.sweep(
             older_than=timedelta(seconds=self.settings.outbox_sweep_after_seconds),
+            budget_seconds=self.settings.outbox_sweep_budget_seconds,
         )
         await self._report_outbox(result)
         if failed:

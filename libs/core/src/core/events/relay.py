@@ -26,6 +26,12 @@ large, a consumer that cannot handle it) counts an attempt; an unavailable sink
 long it lasts. An event refused `max_attempts` times is dead-lettered: marked on its row,
 logged once, counted, left alone by the sweep, and delivered again only when `replay` is
 asked to.
+
+The sweep drains: oldest first, it claims `claim_batch` due events in a short transaction
+of their own (FOR UPDATE SKIP LOCKED, then leased by `next_attempt_at` for the time the
+send may take, so concurrent sweeps take different events and no row lock is held while
+the sinks are called), delivers them, records the outcome, and goes on until nothing is
+due, its time budget is spent, or a sink is unavailable.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +82,12 @@ MAX_ERROR_LENGTH = 500
 MAX_ATTEMPTS = 10
 RETRY_AFTER_MIN = timedelta(seconds=30)
 RETRY_AFTER_MAX = timedelta(minutes=5)
+CLAIM_BATCH = 250  # a sweep's claim: ten BatchWriteItem calls, 25 PutEvents calls
+SWEEP_BUDGET_SECONDS = 10.0
+# How long a sweep's claim keeps other sweeps off its events while it sends them: longer
+# than any function that sweeps may run, so a sweep cut off mid-send leaves its events to
+# the next one after this, and only then.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -370,41 +383,66 @@ class OutboxRelay:
         return None if oldest is None else utcnow() - oldest
 
     async def sweep(
-        self, *, older_than: timedelta = timedelta(seconds=30), batch: int = 100
+        self,
+        *,
+        older_than: timedelta = timedelta(seconds=30),
+        claim_batch: int = CLAIM_BATCH,
+        budget_seconds: float = SWEEP_BUDGET_SECONDS,
     ) -> SweepResult:
-        """Deliver events left undelivered that are due; safe to run from several places
-        at once."""
+        """Deliver the events left undelivered that are due, oldest first, batch after
+        batch, until none is due, `budget_seconds` are spent, or a sink is unavailable
+        (what it would be sent now would only be put off again). Safe to run from several
+        places at once: each claims its own events."""
+        deadline = time.monotonic() + budget_seconds
+        delivered = failed = given_up = 0
+        while True:
+            events = await self._claim(older_than, claim_batch)
+            if not events:
+                break
+            outcome, dead = await self._deliver(events)
+            delivered += len(events) - len(outcome)
+            failed += len(outcome) - dead
+            given_up += dead
+            unavailable = any(not failure.event_refused for failure in outcome.values())
+            if unavailable or len(events) < claim_batch or time.monotonic() >= deadline:
+                break
+        return SweepResult(delivered=delivered, failed=failed, dead_lettered=given_up)
+
+    async def _claim(self, older_than: timedelta, limit: int) -> list[DomainEvent]:
+        """The oldest due events, at most `limit`, taken off other sweeps for CLAIM_LEASE
+        in a transaction of their own."""
         table = self._table
         now = utcnow()
+        due = (
+            select(table.c.id)
+            .where(table.c.delivered_at.is_(None), table.c.dead_lettered_at.is_(None))
+            .where(table.c.occurred_at < now - older_than)
+            .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
+            .order_by(table.c.occurred_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self._database.transaction() as session:
             rows = (
                 await session.execute(
-                    select(table)
-                    .where(table.c.delivered_at.is_(None), table.c.dead_lettered_at.is_(None))
-                    .where(table.c.occurred_at < now - older_than)
-                    .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
-                    .order_by(table.c.occurred_at)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
+                    update(table)
+                    .where(table.c.id.in_(due))
+                    .values(next_attempt_at=now + CLAIM_LEASE)
+                    .returning(*table.c)
                 )
             ).all()
-            events = [
-                DomainEvent(
-                    id=row.id,
-                    type=row.type,
-                    entity_type=row.entity_type,
-                    entity_id=row.entity_id,
-                    actor=row.actor,
-                    occurred_at=row.occurred_at,
-                    data=row.data,
-                    correlation_id=row.correlation_id,
-                    source=self._source,
-                )
-                for row in rows
-            ]
-            failed = await self._send(events)
-            delivered = [event.id for event in events if event.id not in failed]
-            given_up = await self._record(session, delivered, failed)
-        return SweepResult(
-            delivered=len(delivered), failed=len(failed) - given_up, dead_lettered=given_up
-        )
+        # RETURNING keeps no order: sent oldest first, as claimed.
+        return [
+            DomainEvent(
+                id=row.id,
+                type=row.type,
+                entity_type=row.entity_type,
+                entity_id=row.entity_id,
+                actor=row.actor,
+                occurred_at=row.occurred_at,
+                data=row.data,
+                correlation_id=row.correlation_id,
+                source=self._source,
+            )
+            for row in sorted(rows, key=lambda row: row.occurred_at)
+        ]
