@@ -99,10 +99,16 @@ class Postgres:
             await connection.close()
 
     async def undelivered(self) -> int:
+        return await self._count_outbox("delivered_at IS NULL")
+
+    async def dead_lettered(self) -> int:
+        return await self._count_outbox("dead_lettered_at IS NOT NULL")
+
+    async def _count_outbox(self, condition: str) -> int:
         total = 0
         for schema in ("auth", "merchants", "coupons"):
             total += await self.fetchval(
-                f"SELECT count(*) FROM {schema}.outbox WHERE delivered_at IS NULL"  # noqa: S608
+                f"SELECT count(*) FROM {schema}.outbox WHERE {condition}"  # noqa: S608
             )
         return int(total)
 
@@ -211,28 +217,39 @@ async def merchants_relay() -> AsyncIterator[Relay]:
 
 
 @pytest.fixture(scope="module")
+def stack_settings() -> dict[str, str]:
+    """Settings a test module gives its stack on top of the suite's (override it there)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def stack(
     postgres: Postgres,
     dynamo: EmbeddedDynamo,
     merchants_relay: Relay,
+    stack_settings: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     state = tmp_path_factory.mktemp("stack-state")
     port = merchants_relay.target_port
-    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED} | {
-        "PORT": str(port),
-        "DATABASE_URL": postgres.url,
-        "DYNAMODB_ENDPOINT_URL": f"http://127.0.0.1:{dynamo.port}",
-        "LOCAL_STATE_DIR": str(state),
-        "JWT_ISSUER": f"http://127.0.0.1:{port}",
-        "COUPONS_MERCHANTS_API_URL": f"http://127.0.0.1:{merchants_relay.port}",
-        "DEVSTACK_SWEEP_SECONDS": "1",
-        "OUTBOX_SWEEP_AFTER_SECONDS": "1",
-        # Short enough that a test sees a merchant leave the cache.
-        "COUPONS_MERCHANT_CACHE_SECONDS": "3",
-        "COUPONS_MERCHANT_CACHE_LOCAL_SECONDS": "1",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = (
+        {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+        | {
+            "PORT": str(port),
+            "DATABASE_URL": postgres.url,
+            "DYNAMODB_ENDPOINT_URL": f"http://127.0.0.1:{dynamo.port}",
+            "LOCAL_STATE_DIR": str(state),
+            "JWT_ISSUER": f"http://127.0.0.1:{port}",
+            "COUPONS_MERCHANTS_API_URL": f"http://127.0.0.1:{merchants_relay.port}",
+            "DEVSTACK_SWEEP_SECONDS": "1",
+            "OUTBOX_SWEEP_AFTER_SECONDS": "1",
+            # Short enough that a test sees a merchant leave the cache.
+            "COUPONS_MERCHANT_CACHE_SECONDS": "3",
+            "COUPONS_MERCHANT_CACHE_LOCAL_SECONDS": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        | stack_settings
+    )
     # Kept where the next run does not clean it up: .local is the checkout's own scratch.
     log = REPO_ROOT / ".local" / "faults-stack.log"
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,12 @@ outbox; once DynamoDB is back, every event is delivered and the history shows it
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -24,6 +26,24 @@ from .conftest import Postgres, Stack, eventually, expect, open_shop
 pytestmark = pytest.mark.slow  # starts a whole stack of its own
 
 BOUND_SECONDS = 3.0
+
+# An impatient stack, so that a pause of 20 s stands for an outage of many sweeps, as ten
+# minutes do deployed (a sweep a minute, events due after 30 s, 10 attempts, waits of at
+# most 5 minutes): everything here runs 30 times as fast.
+OUTAGE_SECONDS = 20
+CLAIMS = 2000
+CLAIMING_AT_ONCE = 16
+CLAIM_FOR = 100  # customers, each claiming 20 coupons of the campaign
+
+
+@pytest.fixture(scope="module")
+def stack_settings() -> dict[str, str]:
+    return {
+        "DEVSTACK_SWEEP_SECONDS": "2",
+        "OUTBOX_SWEEP_AFTER_SECONDS": "1",
+        "OUTBOX_MAX_ATTEMPTS": "5",
+        "OUTBOX_RETRY_MAX_SECONDS": "10",
+    }
 
 
 async def timed(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[httpx.Response, float]:
@@ -152,3 +172,44 @@ async def history_types(http: httpx.AsyncClient, code: str, headers: dict[str, s
         return []
     types = [entry["type"] for entry in response.json()]
     return types if "coupon.redeemed" in types else []
+
+
+async def test_a_long_dynamodb_outage_loses_no_event_and_the_backlog_drains_quickly(
+    http: httpx.AsyncClient, stack: Stack, postgres: Postgres, dynamo: EmbeddedDynamo
+) -> None:
+    """DynamoDB paused for 20 s while 2,000 claims come in: every claim answered, and once
+    it is back (and the claims are done, should a slow machine take longer than the pause)
+    every event reaches the audit trail within 20 s, none given up on as poison."""
+    shop = await open_shop(http, stack.tokens)
+    customers = [bearer(stack.tokens.token(subject=uuid.uuid4())) for _ in range(CLAIM_FOR)]
+    assert await eventually(lambda: postgres_all_delivered(postgres), within=10)
+    assert dynamo.process is not None
+    pid = dynamo.process.pid
+    claim_url = f"/api/v1/campaigns/{shop.campaign_id}/claim"
+    statuses: list[int] = []
+
+    async def claim(worker: int) -> None:
+        for n in range(worker, CLAIMS, CLAIMING_AT_ONCE):
+            response = await http.post(claim_url, headers=customers[n % CLAIM_FOR])
+            statuses.append(response.status_code)
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        claims = asyncio.gather(*(claim(worker) for worker in range(CLAIMING_AT_ONCE)))
+        await asyncio.sleep(OUTAGE_SECONDS)  # the claims go on meanwhile
+        undelivered_at_resume = await postgres.undelivered()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    resumed_at = time.monotonic()
+    await claims
+
+    assert Counter(statuses) == {201: CLAIMS}
+    assert undelivered_at_resume > 0  # the events waited in the outbox
+    deadline = max(resumed_at, time.monotonic()) + OUTAGE_SECONDS
+    delivered = await eventually(
+        lambda: postgres_all_delivered(postgres), within=deadline - time.monotonic(), every=0.5
+    )
+    took = time.monotonic() - resumed_at
+    left, dead = await postgres.undelivered(), await postgres.dead_lettered()
+    assert delivered, f"{left} events undelivered {took:.0f} s after, {dead} dead-lettered"
+    assert dead == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from aws_cdk import App, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
+from core.events.relay import CLAIM_LEASE
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
 from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
@@ -181,6 +183,11 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     ]
     reserved = function.get("ReservedConcurrentExecutions")
     assert reserved == stage.function_reserved_concurrency
+    # A sweep delivers for at most half the timeout: the batch in flight when its budget
+    # runs out ends inside the timeout, and the claim's lease outlasts the invocation.
+    budget = float(function["Environment"]["Variables"]["OUTBOX_SWEEP_BUDGET_SECONDS"])
+    assert 0 < budget <= function["Timeout"] / 2
+    assert timedelta(seconds=function["Timeout"]) < CLAIM_LEASE
     # SnapStart where the stage turns it on (prod): every published version is a snapshot.
     snap_start = {"ApplyOn": "PublishedVersions"} if stage.function_snap_start else None
     assert function.get("SnapStart") == snap_start

@@ -10,7 +10,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import MetaData, insert, select, text
+from sqlalchemy import MetaData, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import utcnow
@@ -19,7 +19,7 @@ from core.database.engine import ConnectionBoundDatabase
 from core.database.platform_tables import PlatformTables
 from core.events import DomainEvent
 from core.events.relay import OutboxRelay
-from core.events.sinks import Refused
+from core.events.sinks import Failed, Failure
 from core.retention import purge_expired
 
 pytestmark = pytest.mark.integration
@@ -34,8 +34,9 @@ class PickySink:
         self.refuse: set[UUID] = set()
         self.delivered: list[UUID] = []
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
-        refused = {e.id: "this consumer cannot handle it" for e in events if e.id in self.refuse}
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
+        refusal = Failure.refusal("this consumer cannot handle it")
+        refused = {e.id: refusal for e in events if e.id in self.refuse}
         self.delivered += [e.id for e in events if e.id not in refused]
         return refused
 
@@ -86,7 +87,13 @@ async def test_a_poison_event_is_dead_lettered_then_replayed(
     database = ConnectionBoundDatabase(settings, connection)
     sink = PickySink()
     relay = OutboxRelay(
-        database=database, table=tables.outbox, source="test", sinks=[sink], max_attempts=3
+        database=database,
+        table=tables.outbox,
+        source="test",
+        sinks=[sink],
+        max_attempts=3,
+        retry_after_min=timedelta(0),
+        retry_after_max=timedelta(0),
     )
     poison, fine = await write_events(connection, tables, 2)
     sink.refuse = {poison}
@@ -115,6 +122,106 @@ async def test_a_poison_event_is_dead_lettered_then_replayed(
     ).one()
     assert row.delivered_at is not None
     assert row.dead_lettered_at is None
+
+
+class DownSink:
+    """An audit table or event bus that is unavailable, then back."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.calls = 0
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
+        self.calls += 1
+        if not self.down:
+            return {}
+        outage = Failure.outage("EndpointConnectionError('Could not connect')")
+        return {e.id: outage for e in events}
+
+
+async def test_an_outage_dead_letters_nothing_however_many_sweeps_it_lasts(
+    connection: AsyncConnection, tables: PlatformTables, settings: PlatformSettings
+) -> None:
+    database = ConnectionBoundDatabase(settings, connection)
+    sink = DownSink()
+    relay = OutboxRelay(
+        database=database,
+        table=tables.outbox,
+        source="test",
+        sinks=[sink],
+        max_attempts=3,
+        retry_after_min=timedelta(0),
+        retry_after_max=timedelta(0),
+    )
+    ids = await write_events(connection, tables, 4)
+
+    results = [await relay.sweep() for _ in range(6)]
+
+    assert sink.calls == 6
+    assert all((r.delivered, r.failed, r.dead_lettered) == (0, 4, 0) for r in results)
+    assert await relay.dead_lettered() == 0
+    found = (await connection.execute(select(tables.outbox))).all()
+    assert {row.attempts for row in found} == {0}
+    assert all("Could not connect" in (row.last_error or "") for row in found)
+
+    sink.down = False
+    assert (await relay.sweep()).delivered == len(ids)
+
+
+async def test_each_failed_event_backs_off_doubling_within_bounds(
+    connection: AsyncConnection, tables: PlatformTables, settings: PlatformSettings
+) -> None:
+    """A failed event waits as long again as it has waited, times a jitter of one half to
+    one, within [retry_after_min, retry_after_max]; the sweep leaves it alone meanwhile."""
+    database = ConnectionBoundDatabase(settings, connection)
+    sink = DownSink()
+    relay = OutboxRelay(
+        database=database,
+        table=tables.outbox,
+        source="test",
+        sinks=[sink],
+        retry_after_min=timedelta(seconds=10),
+        retry_after_max=timedelta(seconds=60),
+    )
+    now = utcnow()
+    waited = {
+        uuid4(): timedelta(seconds=2),
+        uuid4(): timedelta(seconds=40),
+        uuid4(): timedelta(hours=1),
+    }
+    await connection.execute(
+        insert(tables.outbox),
+        [
+            {
+                "id": event_id,
+                "type": "thing.happened",
+                "entity_type": "thing",
+                "entity_id": "1",
+                "occurred_at": now - age,
+                "data": {},
+            }
+            for event_id, age in waited.items()
+        ],
+    )
+
+    assert (await relay.sweep(older_than=timedelta(0))).failed == 3
+    due = {
+        row.id: (row.next_attempt_at - now).total_seconds()
+        for row in await connection.execute(select(tables.outbox))
+    }
+    short, doubled, capped = waited
+    assert 5 <= due[short] <= 10 + 1  # at least the minimum (halved by the jitter at most)
+    assert 20 <= due[doubled] <= 40 + 1  # as long again as it waited
+    assert 30 <= due[capped] <= 60 + 1  # never beyond the maximum
+
+    # Not due yet: the next sweeps send nothing.
+    assert (await relay.sweep(older_than=timedelta(0))).failed == 0
+    assert sink.calls == 1
+    sink.down = False
+    await connection.execute(
+        update(tables.outbox).values(next_attempt_at=now - timedelta(seconds=1))
+    )
+    assert (await relay.sweep(older_than=timedelta(0))).delivered == 3
 
 
 async def test_replay_names_events(

@@ -9,13 +9,15 @@ from uuid import UUID
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from moto import mock_aws
 
+from core.aws_clients import DependencyResting
 from core.config import PlatformSettings
 from core.dynamo import ensure_tables
 from core.events import DomainEvent
 from core.events import sinks as sinks_module
-from core.events.sinks import AuditTrail, EventBridgePublisher, InProcessBus
+from core.events.sinks import AuditTrail, EventBridgePublisher, Failure, InProcessBus
 
 EVENT = DomainEvent(
     type="merchant.verified",
@@ -84,7 +86,8 @@ async def test_in_process_bus_fails_only_the_event_whose_subscriber_failed() -> 
     bus.subscribe("merchant.verified", record)
     refused = await bus.deliver_many(events)
     assert list(refused) == [events[1].id]
-    assert "subscriber down" in refused[events[1].id]
+    assert "subscriber down" in refused[events[1].id].reason
+    assert refused[events[1].id].event_refused  # a consumer that cannot handle the event
     assert seen == [events[0].id, events[2].id]
 
 
@@ -226,7 +229,8 @@ async def test_audit_trail_fails_only_items_left_unprocessed_after_retries(
     refused = await trail.deliver_many(events)
 
     assert list(refused) == [events[27].id]
-    assert "unprocessed" in refused[events[27].id]
+    assert "unprocessed" in refused[events[27].id].reason
+    assert not refused[events[27].id].event_refused  # throttled: not the event's fault
     # The first chunk once; the second (with the stuck item) on every attempt.
     assert dynamo.count("batch_write_item") == 1 + sinks_module.UNPROCESSED_ATTEMPTS
     written = {e["event_id"] for e in await trail.history("merchant", "m-1")}
@@ -248,7 +252,8 @@ async def test_audit_trail_isolates_an_item_dynamodb_refuses(dynamo: Recording) 
     refused = await trail.deliver_many([*events[:2], too_big, *events[2:]])
 
     assert list(refused) == [too_big.id]
-    assert "ValidationException" in refused[too_big.id]
+    assert "ValidationException" in refused[too_big.id].reason
+    assert refused[too_big.id].event_refused
     written = {e["event_id"] for e in await trail.history("merchant", "m-1")}
     assert written == {str(e.id) for e in events}
 
@@ -262,7 +267,8 @@ async def test_audit_trail_outage_fails_the_whole_batch_without_more_calls(
     refused = await trail.deliver_many(events)
 
     assert set(refused) == {e.id for e in events}
-    assert all("ResourceNotFoundException" in reason for reason in refused.values())
+    assert all("ResourceNotFoundException" in f.reason for f in refused.values())
+    assert not any(failure.event_refused for failure in refused.values())
     assert dynamo.count("batch_write_item") == 1
 
 
@@ -298,7 +304,7 @@ async def test_eventbridge_sends_ten_entries_per_call_and_fails_only_refused_ent
 
     assert [len(call) for call in stub.calls] == [10, 10, 3]
     assert set(refused) == {events[4].id, events[21].id}
-    assert refused[events[4].id] == (
+    assert refused[events[4].id] == Failure.outage(
         "EventBridge refused the entry: InternalFailure: try again later"
     )
     sent = [json.loads(entry["Detail"])["event_id"] for call in stub.calls for entry in call]
@@ -315,7 +321,8 @@ async def test_eventbridge_outage_fails_the_rest_of_the_batch() -> None:
 
     assert len(stub.calls) == 2
     assert set(refused) == {e.id for e in events[10:]}
-    assert "endpoint unreachable" in refused[events[24].id]
+    assert "endpoint unreachable" in refused[events[24].id].reason
+    assert not any(failure.event_refused for failure in refused.values())
 
 
 async def test_eventbridge_keeps_each_call_under_its_size_limit() -> None:
@@ -351,3 +358,114 @@ async def test_eventbridge_batch_reaches_the_bus(eventbridge: tuple[Any, Any, st
             received.append(UUID(json.loads(message["Body"])["detail"]["event_id"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     assert sorted(received, key=str) == sorted((e.id for e in sent), key=str)
+
+
+def client_error(code: str, status: int, operation: str = "BatchWriteItem") -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
+    )
+
+
+# Each way a sink can be unavailable; none of them says anything about the event.
+UNAVAILABLE = {
+    "unreachable": EndpointConnectionError(endpoint_url="http://dynamodb"),
+    "timed out": ReadTimeoutError(endpoint_url="http://dynamodb"),
+    "throttled": client_error("ProvisionedThroughputExceededException", 400),
+    "throttled (request rate)": client_error("ThrottlingException", 400),
+    "5xx": client_error("InternalServerError", 500),
+    "unavailable": client_error("ServiceUnavailable", 503),
+    "breaker open": DependencyResting(service="dynamodb", seconds=5),
+}
+
+
+@pytest.mark.parametrize("failure", UNAVAILABLE.values(), ids=UNAVAILABLE.keys())
+async def test_an_unavailable_audit_table_is_an_outage_not_a_refusal(
+    dynamo: Recording, failure: Exception
+) -> None:
+    def fail(**kwargs: Any) -> Any:
+        raise failure
+
+    dynamo.answer["batch_write_item"] = fail
+    events = many(30, entity_id="m-1")
+
+    refused = await audit_of(dynamo).deliver_many(events)
+
+    assert set(refused) == {e.id for e in events}
+    assert not any(f.event_refused for f in refused.values())
+
+
+@pytest.mark.parametrize("failure", UNAVAILABLE.values(), ids=UNAVAILABLE.keys())
+async def test_an_unavailable_event_bus_is_an_outage_not_a_refusal(failure: Exception) -> None:
+    stub = StubEvents()
+    stub.raise_on_call = {1: failure}
+    events = many(12, entity_id="m-1")
+
+    refused = await EventBridgePublisher(lambda: stub, "platform").deliver_many(events)
+
+    assert set(refused) == {e.id for e in events}
+    assert not any(f.event_refused for f in refused.values())
+
+
+async def test_an_entry_eventbridge_refuses_is_a_refusal_a_throttled_one_is_not() -> None:
+    events = many(3, entity_id="m-1")
+    codes = {str(events[0].id): "MalformedDetail", str(events[1].id): "ThrottlingException"}
+
+    class Answering(StubEvents):
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            self.calls.append(Entries)
+            results: list[dict[str, Any]] = []
+            for entry in Entries:
+                code = codes.get(json.loads(entry["Detail"])["event_id"])
+                results.append({"ErrorCode": code, "ErrorMessage": code} if code else {})
+            return {"FailedEntryCount": len(codes), "Entries": results}
+
+    refused = await EventBridgePublisher(lambda: Answering(), "platform").deliver_many(events)
+
+    assert {event_id: f.event_refused for event_id, f in refused.items()} == {
+        events[0].id: True,
+        events[1].id: False,
+    }
+
+
+async def test_a_call_eventbridge_refuses_is_sent_again_entry_by_entry() -> None:
+    """One invalid entry fails its whole PutEvents call: the others are sent alone, so
+    only the invalid one counts a refusal."""
+    events = many(4, entity_id="m-1")
+    bad = str(events[2].id)
+
+    class Validating(StubEvents):
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            self.calls.append(Entries)
+            if any(json.loads(entry["Detail"])["event_id"] == bad for entry in Entries):
+                raise client_error("ValidationException", 400, "PutEvents")
+            return {"FailedEntryCount": 0, "Entries": [{"EventId": "x"} for _ in Entries]}
+
+    stub = Validating()
+    refused = await EventBridgePublisher(lambda: stub, "platform").deliver_many(events)
+
+    assert list(refused) == [events[2].id]
+    assert refused[events[2].id].event_refused
+    assert [len(call) for call in stub.calls] == [4, 1, 1, 1, 1]
+
+
+async def test_a_subscriber_whose_dependency_is_down_fails_as_an_outage() -> None:
+    bus = InProcessBus()
+    events = many(3, entity_id="m-1")
+
+    async def handle(event: DomainEvent) -> None:
+        if event.id == events[0].id:
+            raise ConnectionRefusedError(111, "Connect call failed")  # the database
+        if event.id == events[1].id:
+            raise DependencyResting(service="dynamodb", seconds=5)
+        raise ValueError("cannot handle this event")
+
+    bus.subscribe("merchant.verified", handle)
+    refused = await bus.deliver_many(events)
+
+    assert {event_id: f.event_refused for event_id, f in refused.items()} == {
+        events[0].id: False,
+        events[1].id: False,
+        events[2].id: True,
+    }
+    assert isinstance(refused[events[2].id], Failure)

@@ -25,7 +25,7 @@ from core.database.unit_of_work import UnitOfWork
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter
 from core.events.relay import OutboxRelay
-from core.events.sinks import Refused
+from core.events.sinks import Failed, Failure
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ SCHEMA = "relay_test"
 class FakeSink:
     """Records each batch; refuses chosen events, raises when told, waits at a gate."""
 
-    def __init__(self, refuse: dict[UUID, str] | None = None) -> None:
+    def __init__(self, refuse: dict[UUID, Failure] | None = None) -> None:
         self.batches: list[list[UUID]] = []
         self.refuse = refuse or {}
         self.raise_next: Exception | None = None
@@ -46,7 +46,7 @@ class FakeSink:
     def seen(self) -> list[UUID]:
         return [event_id for batch in self.batches for event_id in batch]
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         self.batches.append([e.id for e in events])
         self.called.set()
         if self.gate is not None:
@@ -94,8 +94,15 @@ def marked_delivered(statements: list[str]) -> list[str]:
     return [s for s in statements if s.startswith(MARK_DELIVERED)]
 
 
+# A failed event is due again at once unless a test says otherwise: a sweep right after a
+# failure retries it.
+NO_BACKOFF = {"retry_after_min": timedelta(0), "retry_after_max": timedelta(0)}
+
+
 def relay_for(database: Database, outbox: Table, *sinks: FakeSink, **options: Any) -> OutboxRelay:
-    return OutboxRelay(database=database, table=outbox, source="test", sinks=sinks, **options)
+    return OutboxRelay(
+        database=database, table=outbox, source="test", sinks=sinks, **(NO_BACKOFF | options)
+    )
 
 
 @pytest.fixture
@@ -162,8 +169,8 @@ async def test_a_sinks_refusal_fails_only_those_events_and_later_sinks_skip_them
 ) -> None:
     events = new_events(4)
     first, second = events[0].id, events[1].id
-    audit = FakeSink(refuse={first: "audit throttled"})
-    bus = FakeSink(refuse={second: "subscriber failed"})
+    audit = FakeSink(refuse={first: Failure.outage("audit throttled")})
+    bus = FakeSink(refuse={second: Failure.refusal("subscriber failed")})
     relay = relay_for(database, outbox, audit, bus, mode="inline")
     async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
         for domain_event in events:
@@ -171,7 +178,8 @@ async def test_a_sinks_refusal_fails_only_those_events_and_later_sinks_skip_them
 
     assert bus.batches == [[e.id for e in events[1:]]]  # the refused one went no further
     found = await rows(connection, outbox)
-    assert (found[first].attempts, found[first].last_error) == (1, "audit throttled")
+    # An unavailable sink counts no attempt; a refusal of the event does.
+    assert (found[first].attempts, found[first].last_error) == (0, "audit throttled")
     assert (found[second].attempts, found[second].last_error) == (1, "subscriber failed")
     assert found[first].delivered_at is None
     assert found[second].delivered_at is None
@@ -256,7 +264,7 @@ async def test_background_records_partial_failures_per_event(
     relay = relay_for(database, outbox, sink, mode="background")
     closing.append(relay)
     events = new_events(3)
-    sink.refuse = {events[1].id: "ProvisionedThroughputExceededException"}
+    sink.refuse = {events[1].id: Failure.outage("ProvisionedThroughputExceededException")}
     async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
         for domain_event in events:
             await OutboxWriter(outbox, uow.session).add(domain_event)
@@ -264,8 +272,9 @@ async def test_background_records_partial_failures_per_event(
 
     found = await rows(connection, outbox)
     assert found[events[1].id].delivered_at is None
-    assert found[events[1].id].attempts == 1
+    assert found[events[1].id].attempts == 0
     assert found[events[1].id].last_error == "ProvisionedThroughputExceededException"
+    assert found[events[1].id].next_attempt_at is not None
     assert found[events[0].id].delivered_at is not None
     assert found[events[2].id].delivered_at is not None
 
@@ -336,7 +345,7 @@ async def test_the_worker_survives_a_sink_exception_and_a_failed_record(
     found = await rows(connection, outbox)
     for failed in broken:
         assert found[failed.id].delivered_at is None
-        assert found[failed.id].attempts == 1
+        assert found[failed.id].attempts == 0  # unreachable: not the event's fault
         assert "DynamoDB unreachable" in found[failed.id].last_error
 
     # Recording the outcome fails too (the database went away): logged, the rows stay.
@@ -374,7 +383,7 @@ async def test_the_sweep_delivers_through_the_batched_path(
     relay = relay_for(database, outbox, audit, mode="inline")
     events = await commit(database, outbox, relay, 40)  # all fail: left for the sweep
     events_by_id = {e.id: e for e in events}
-    audit.refuse = {events[7].id: "still throttled"}
+    audit.refuse = {events[7].id: Failure.refusal("too large")}
     statements.clear()
 
     swept = await relay.sweep(older_than=timedelta(0))
@@ -384,7 +393,7 @@ async def test_the_sweep_delivers_through_the_batched_path(
     assert sorted(audit.batches[1], key=str) == sorted(events_by_id, key=str)
     assert len(marked_delivered(statements)) == 1
     found = await rows(connection, outbox)
-    assert (found[events[7].id].attempts, found[events[7].id].last_error) == (2, "still throttled")
+    assert (found[events[7].id].attempts, found[events[7].id].last_error) == (1, "too large")
 
 
 class KeepingSink(FakeSink):
@@ -394,7 +403,7 @@ class KeepingSink(FakeSink):
         super().__init__()
         self.events: list[DomainEvent] = []
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         self.events.extend(events)
         return await super().deliver_many(events)
 
@@ -459,7 +468,7 @@ async def test_with_a_read_pool_all_delivered_is_one_statement_on_it(database_ur
         delivered = await commit(database, table, relay, 3)
         began = len(sessions)  # the unit of work's own transaction
         failing = new_events(2)
-        refused.refuse = {failing[0].id: "no thanks"}
+        refused.refuse = {failing[0].id: Failure.refusal("no thanks")}
         async with UnitOfWork(database, after_commit=[relay.after_commit]) as uow:
             writer = OutboxWriter(table, uow.session)
             for domain_event in failing:
@@ -475,6 +484,96 @@ async def test_with_a_read_pool_all_delivered_is_one_statement_on_it(database_ur
             1,
             "no thanks",
         )
+    finally:
+        async with database.engine.begin() as teardown:
+            await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await database.dispose()
+
+
+async def left_for_the_sweep(database: Database, outbox: Table, count: int) -> list[DomainEvent]:
+    """`count` events committed with no relay told of them, oldest first."""
+    events = new_events(count)
+    async with UnitOfWork(database) as uow:
+        writer = OutboxWriter(outbox, uow.session)
+        for domain_event in events:
+            await writer.add(domain_event)
+    return events
+
+
+async def test_a_sweep_drains_the_backlog_oldest_first_in_claimed_batches(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink)
+    events = await left_for_the_sweep(database, outbox, 260)
+
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=100)
+
+    assert (swept.delivered, swept.failed) == (260, 0)
+    assert [len(batch) for batch in sink.batches] == [100, 100, 60]
+    assert sink.seen == [e.id for e in events]  # oldest first
+    assert all(row.delivered_at is not None for row in (await rows(connection, outbox)).values())
+
+
+async def test_a_sweep_stops_at_an_unavailable_sink_and_when_its_budget_is_spent(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink, retry_after_min=timedelta(minutes=1))
+    events = await left_for_the_sweep(database, outbox, 30)
+
+    sink.refuse = {events[3].id: Failure.outage("ThrottlingException")}
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10)
+    # The first batch met an outage: what the next would be sent now would wait on it too.
+    assert (swept.delivered, swept.failed, len(sink.batches)) == (9, 1, 1)
+    await connection.execute(update(outbox).values(next_attempt_at=None))  # due again
+
+    sink.refuse = {events[3].id: Failure.refusal("ValidationException")}
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10, budget_seconds=0)
+    # A refusal is the event's own: the sweep goes on, but only as long as its budget.
+    assert (swept.delivered, swept.failed, len(sink.batches)) == (9, 1, 2)
+
+    swept = await relay.sweep(older_than=timedelta(0), claim_batch=10)
+    assert (swept.delivered, swept.failed) == (11, 0)  # the refused one waits its turn
+    found = await rows(connection, outbox)
+    assert [e.id for e in events if found[e.id].delivered_at is None] == [events[3].id]
+    assert found[events[3].id].attempts == 1
+
+
+async def test_a_sweep_holds_no_lock_while_it_sends_and_a_second_sweep_takes_other_events(
+    database_url: str,
+) -> None:
+    """Each batch is claimed in a short transaction (leased by next_attempt_at): a second
+    sweep, and the relay of fresh events, go on while the first one's batch is in flight."""
+    schema = "relay_claim_test"
+    database = Database(PlatformSettings(environment=Environment.TEST, database_url=database_url))
+    table = PlatformTables.define(MetaData(schema=schema)).outbox
+    async with database.engine.begin() as setup:
+        await setup.execute(text(f"CREATE SCHEMA {schema}"))
+        await setup.run_sync(table.metadata.create_all)
+    try:
+        sink = FakeSink()
+        relay = relay_for(database, table, sink)
+        events = await left_for_the_sweep(database, table, 6)
+        sink.gate = asyncio.Event()
+
+        first = asyncio.create_task(relay.sweep(older_than=timedelta(0), claim_batch=4))
+        await sink.called.wait()
+        assert sink.batches[0] == [e.id for e in events[:4]]
+        gate, sink.gate = sink.gate, None  # what comes next goes through at once
+        second = await asyncio.wait_for(
+            relay.sweep(older_than=timedelta(0), claim_batch=4), timeout=5
+        )
+        assert sink.batches[1] == [e.id for e in events[4:]]  # none of the first's
+        fresh = await asyncio.wait_for(commit(database, table, relay, 1), timeout=5)
+        gate.set()
+        swept = await first
+
+        assert (swept.delivered, second.delivered) == (4, 2)
+        assert sorted(sink.seen, key=str) == sorted([e.id for e in [*events, *fresh]], key=str)
+        async with database.engine.connect() as connection:
+            found = await rows(connection, table)
+        assert all(row.delivered_at is not None for row in found.values())
     finally:
         async with database.engine.begin() as teardown:
             await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))

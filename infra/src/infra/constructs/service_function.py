@@ -30,6 +30,12 @@ EVENT_RETRIES = 2
 EVENT_MAX_AGE = Duration.hours(6)
 
 
+def sweep_budget_seconds(timeout: Duration) -> int:
+    """How long the outbox sweep may go on delivering (core.config's
+    OUTBOX_SWEEP_BUDGET_SECONDS): half the function's timeout, rounded down."""
+    return int(timeout.to_seconds()) // 2
+
+
 class ServiceFunction(Construct):
     """arm64 Python 3.12 in the VPC's private subnets; settings from the environment and
     secrets; permissions for exactly the tables, bus and secrets it uses.
@@ -193,6 +199,9 @@ class ServiceFunction(Construct):
             "DATABASE_POOL_SIZE": "1",
             "DATABASE_MAX_OVERFLOW": "1",
             "DATABASE_READ_POOL_SIZE": "1",
+            # A sweep delivers a backlog for at most half the function's timeout: the batch
+            # in flight when the budget runs out still ends well inside the timeout.
+            "OUTBOX_SWEEP_BUDGET_SECONDS": str(sweep_budget_seconds(stage.function_timeout)),
             "AUDIT_TABLE": platform.audit_table.table_name,
             "CACHE_TABLE": platform.cache_table.table_name,
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,

@@ -93,7 +93,21 @@ class PlatformSettings(BaseSettings):
         default=30, ge=0, description="How old an undelivered event is before the sweep sends it"
     )
     outbox_max_attempts: int = Field(
-        default=10, ge=1, description="Failed deliveries before an event is dead-lettered"
+        default=10,
+        ge=1,
+        description="Refusals of an event (malformed, too large: not an unavailable sink)"
+        " before it is dead-lettered",
+    )
+    outbox_retry_max_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="The longest a failed event waits for its next attempt (each wait"
+        " doubles from OUTBOX_SWEEP_AFTER_SECONDS)",
+    )
+    # At most half the timeout of the function that sweeps (the CDK app sets it from it):
+    # the batch in flight when the budget runs out still finishes in time.
+    outbox_sweep_budget_seconds: float = Field(
+        default=10, gt=0, description="How long one sweep goes on delivering a backlog"
     )
     # Retention, enforced by the scheduled sweep in batches (core.retention).
     outbox_retention_days: float = Field(default=7, gt=0, description="Delivered events")

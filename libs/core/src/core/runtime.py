@@ -68,6 +68,8 @@ class ServiceRuntime:
             sinks=sinks,
             mode=self.settings.event_delivery,
             max_attempts=self.settings.outbox_max_attempts,
+            retry_after_min=timedelta(seconds=self.settings.outbox_sweep_after_seconds),
+            retry_after_max=timedelta(seconds=self.settings.outbox_retry_max_seconds),
         )
         self.chores.append(self.purge_expired)
         self._events: Any = None
@@ -114,7 +116,8 @@ class ServiceRuntime:
                 else:
                     logger.exception("%s: chore %s failed", self.name, name)
         result = await self.relay.sweep(
-            older_than=timedelta(seconds=self.settings.outbox_sweep_after_seconds)
+            older_than=timedelta(seconds=self.settings.outbox_sweep_after_seconds),
+            budget_seconds=self.settings.outbox_sweep_budget_seconds,
         )
         await self._report_outbox(result)
         if failed:

@@ -128,16 +128,23 @@ async def test_undelivered_events_wait_for_the_sweep(
             {"id": user["id"]},
         )
     ).one()
-    assert row.attempts == 1
+    assert row.attempts == 0  # an outage is not the event's fault: it counts no attempt
     assert row.delivered_at is None
 
-    await connection.execute(text("UPDATE auth.outbox SET occurred_at = now() - interval '1 hour'"))
+    # An hour later, its backoff long over.
+    await connection.execute(
+        text(
+            "UPDATE auth.outbox"
+            " SET occurred_at = now() - interval '1 hour', next_attempt_at = now()"
+        )
+    )
     still_down = await runtime.relay.sweep()
     assert (still_down.delivered, still_down.failed) == (0, 1)
 
     from core.dynamo import ensure_tables
 
     ensure_tables(aws, runtime.settings)  # back up
+    await connection.execute(text("UPDATE auth.outbox SET next_attempt_at = now()"))
     assert (await runtime.relay.sweep()).delivered == 1
     assert [e["type"] for e in await runtime.audit.history("user", user["id"])] == [
         "user.registered"

@@ -47,6 +47,9 @@ class PlatformTables:
             Column("delivered_at", DateTime(timezone=True)),
             Column("attempts", Integer, nullable=False, server_default=text("0")),
             Column("last_error", Text),
+            # When a failed event is next due (core.events.relay backs each off on its own),
+            # or how long a sweep's claim on it lasts; NULL: due once the sweep's delay passed.
+            Column("next_attempt_at", DateTime(timezone=True)),
             # Set when the relay gave up on an event (core.events.relay): the sweep leaves
             # it alone until it is replayed.
             Column("dead_lettered_at", DateTime(timezone=True)),

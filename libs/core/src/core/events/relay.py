@@ -14,10 +14,24 @@ Two modes (`PlatformSettings.event_delivery`):
   delivers what is queued.
 
 Either way an event is delivered only after its row committed, failures are recorded on
-the row (attempts, last_error), and the sweep retries them; sinks and consumers take a
-redelivered event as a no-op, by its id. An event that fails `max_attempts` times (one a
-consumer can never handle) is dead-lettered: marked on its row, logged once, counted,
-left alone by the sweep, and delivered again only when `replay` is asked to.
+the row (last_error, and when it is next due, `next_attempt_at`), and the sweep retries
+them; sinks and consumers take a redelivered event as a no-op, by its id. Each failed
+event backs off on its own: it waits as long again as it has already waited (so the wait
+doubles), at least `retry_after_min`, at most `retry_after_max`, with jitter, so an outage
+is not hammered and a backlog does not come back in lockstep.
+
+Only a refusal of the event itself (a sink's `Failure.event_refused`: malformed, too
+large, a consumer that cannot handle it) counts an attempt; an unavailable sink
+(unreachable, timed out, throttled, failing, its breaker open) counts nothing, however
+long it lasts. An event refused `max_attempts` times is dead-lettered: marked on its row,
+logged once, counted, left alone by the sweep, and delivered again only when `replay` is
+asked to.
+
+The sweep drains: oldest first, it claims `claim_batch` due events in a short transaction
+of their own (FOR UPDATE SKIP LOCKED, then leased by `next_attempt_at` for the time the
+send may take, so concurrent sweeps take different events and no row lock is held while
+the sinks are called), delivers them, records the outcome, and goes on until nothing is
+due, its time budget is spent, or a sink is unavailable.
 """
 
 from __future__ import annotations
@@ -26,13 +40,27 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -40,7 +68,7 @@ from core.config import EventDelivery
 from core.database.engine import Database
 from core.events.model import DomainEvent
 from core.events.outbox import pending_events
-from core.events.sinks import EventSink, Refused
+from core.events.sinks import EventSink, Failed, aws_failure
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +80,14 @@ MAX_ERROR_LENGTH = 500
 
 
 MAX_ATTEMPTS = 10
+RETRY_AFTER_MIN = timedelta(seconds=30)
+RETRY_AFTER_MAX = timedelta(minutes=5)
+CLAIM_BATCH = 250  # a sweep's claim: ten BatchWriteItem calls, 25 PutEvents calls
+SWEEP_BUDGET_SECONDS = 10.0
+# How long a sweep's claim keeps other sweeps off its events while it sends them: longer
+# than any function that sweeps may run, so a sweep cut off mid-send leaves its events to
+# the next one after this, and only then.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,8 @@ class OutboxRelay:
         queue_size: int = QUEUE_SIZE,
         close_timeout: float = CLOSE_TIMEOUT_SECONDS,
         max_attempts: int = MAX_ATTEMPTS,
+        retry_after_min: timedelta = RETRY_AFTER_MIN,
+        retry_after_max: timedelta = RETRY_AFTER_MAX,
     ) -> None:
         self._database = database
         self._table = table
@@ -86,6 +124,8 @@ class OutboxRelay:
         self._queue_size = queue_size
         self._close_timeout = close_timeout
         self._max_attempts = max_attempts
+        self._retry_after_min = retry_after_min
+        self._retry_after_max = max(retry_after_max, retry_after_min)
         self._queue: asyncio.Queue[DomainEvent] | None = None
         self._worker: asyncio.Task[None] | None = None
         # Quoted as the outbox's insert is (core.events.outbox): our own names; values bound.
@@ -196,9 +236,9 @@ class OutboxRelay:
 
     # --- delivery and its record -------------------------------------------------------
 
-    async def _send(self, events: Sequence[DomainEvent]) -> Refused:
-        """Every sink in turn; an event one sink refused goes to none after it."""
-        failed: Refused = {}
+    async def _send(self, events: Sequence[DomainEvent]) -> Failed:
+        """Every sink in turn; an event one sink did not take goes to none after it."""
+        failed: Failed = {}
         remaining = list(events)
         for sink in self._sinks:
             if not remaining:
@@ -206,7 +246,8 @@ class OutboxRelay:
             try:
                 refused = await sink.deliver_many(remaining)
             except Exception as exc:
-                refused = {event.id: repr(exc) for event in remaining}
+                failure = aws_failure(exc)
+                refused = {event.id: failure for event in remaining}
             if refused:
                 logger.warning(
                     "%s outbox relay: %d of %d events not delivered to %s: %s",
@@ -214,7 +255,7 @@ class OutboxRelay:
                     len(refused),
                     len(remaining),
                     type(sink).__name__,
-                    next(iter(refused.values())),
+                    next(iter(refused.values())).reason,
                 )
                 failed |= refused
                 remaining = [event for event in remaining if event.id not in refused]
@@ -222,6 +263,10 @@ class OutboxRelay:
 
     async def deliver(self, events: Sequence[DomainEvent]) -> None:
         """Deliver, then record the outcome of every event in one short transaction."""
+        await self._deliver(events)
+
+    async def _deliver(self, events: Sequence[DomainEvent]) -> tuple[Failed, int]:
+        """`deliver`: what was not delivered, and how many of those were dead-lettered."""
         failed = await self._send(events)
         delivered = [event.id for event in events if event.id not in failed]
         reads = self._database.reads
@@ -232,33 +277,40 @@ class OutboxRelay:
             # a COMMIT less per invocation).
             async with reads.connection() as connection:
                 await connection.execute(self._mark_delivered, delivered, utcnow())
-            return
+            return failed, 0
         async with self._database.transaction() as session:
-            await self._record(session, delivered, failed)
+            given_up = await self._record(session, delivered, failed)
+        return failed, given_up
 
-    async def _record(self, session: AsyncSession, delivered: list[UUID], failed: Refused) -> int:
-        """Mark the delivered, count an attempt on the failed; how many of those it gave up
-        on (dead-lettered) just now."""
+    async def _record(self, session: AsyncSession, delivered: list[UUID], failed: Failed) -> int:
+        """Mark the delivered; put the failed off, counting an attempt on those the event's
+        own fault failed; how many of those it gave up on (dead-lettered) just now."""
         table = self._table
+        now = utcnow()
         if delivered:
             await session.execute(
-                update(table).where(table.c.id.in_(delivered)).values(delivered_at=utcnow())
+                update(table).where(table.c.id.in_(delivered)).values(delivered_at=now)
             )
-        # One statement per distinct error: a batch mostly fails for one reason.
-        by_error: dict[str, list[UUID]] = defaultdict(list)
-        for event_id, error in failed.items():
-            by_error[error[:MAX_ERROR_LENGTH]].append(event_id)
+        # One statement per distinct failure: a batch mostly fails for one reason.
+        by_failure: dict[tuple[str, bool], list[UUID]] = defaultdict(list)
+        for event_id, failure in failed.items():
+            by_failure[failure.reason[:MAX_ERROR_LENGTH], failure.event_refused].append(event_id)
         given_up = 0
-        for error, event_ids in by_error.items():
-            exhausted = table.c.attempts + 1 >= self._max_attempts
+        for (error, event_refused), event_ids in by_failure.items():
+            values: dict[str, Any] = {
+                "last_error": error,
+                "next_attempt_at": self._next_attempt(now),
+            }
+            if event_refused:
+                exhausted = table.c.attempts + 1 >= self._max_attempts
+                values |= {
+                    "attempts": table.c.attempts + 1,
+                    "dead_lettered_at": case((exhausted, now), else_=None),
+                }
             rows = await session.execute(
                 update(table)
                 .where(table.c.id.in_(event_ids), table.c.dead_lettered_at.is_(None))
-                .values(
-                    attempts=table.c.attempts + 1,
-                    last_error=error,
-                    dead_lettered_at=case((exhausted, utcnow()), else_=None),
-                )
+                .values(values)
                 .returning(table.c.id, table.c.type, table.c.dead_lettered_at)
             )
             for row in rows:
@@ -273,6 +325,18 @@ class OutboxRelay:
                         error,
                     )
         return given_up
+
+    def _next_attempt(self, now: datetime) -> ColumnElement[datetime]:
+        """When a failed event is next due: it waits as long again as it has waited since
+        it occurred (so each wait doubles the last), within the bounds, times a jitter
+        between one half and one, drawn per row."""
+        table = self._table
+        now_epoch = literal(now.timestamp(), Float)
+        waited = now_epoch - cast(func.extract("epoch", table.c.occurred_at), Float)
+        low = literal(self._retry_after_min.total_seconds(), Float)
+        high = literal(self._retry_after_max.total_seconds(), Float)
+        seconds = func.least(high, func.greatest(low, waited)) * (0.5 + func.random() / 2)
+        return func.to_timestamp(now_epoch + seconds)
 
     async def dead_lettered(self) -> int:
         """How many events the relay has given up on (and not yet replayed)."""
@@ -299,7 +363,7 @@ class OutboxRelay:
             rows = await session.execute(
                 update(table)
                 .where(condition)
-                .values(dead_lettered_at=None, attempts=0)
+                .values(dead_lettered_at=None, attempts=0, next_attempt_at=None)
                 .returning(table.c.id)
             )
             replayed = len(rows.all())
@@ -319,38 +383,66 @@ class OutboxRelay:
         return None if oldest is None else utcnow() - oldest
 
     async def sweep(
-        self, *, older_than: timedelta = timedelta(seconds=30), batch: int = 100
+        self,
+        *,
+        older_than: timedelta = timedelta(seconds=30),
+        claim_batch: int = CLAIM_BATCH,
+        budget_seconds: float = SWEEP_BUDGET_SECONDS,
     ) -> SweepResult:
-        """Deliver events left undelivered; safe to run from several places at once."""
+        """Deliver the events left undelivered that are due, oldest first, batch after
+        batch, until none is due, `budget_seconds` are spent, or a sink is unavailable
+        (what it would be sent now would only be put off again). Safe to run from several
+        places at once: each claims its own events."""
+        deadline = time.monotonic() + budget_seconds
+        delivered = failed = given_up = 0
+        while True:
+            events = await self._claim(older_than, claim_batch)
+            if not events:
+                break
+            outcome, dead = await self._deliver(events)
+            delivered += len(events) - len(outcome)
+            failed += len(outcome) - dead
+            given_up += dead
+            unavailable = any(not failure.event_refused for failure in outcome.values())
+            if unavailable or len(events) < claim_batch or time.monotonic() >= deadline:
+                break
+        return SweepResult(delivered=delivered, failed=failed, dead_lettered=given_up)
+
+    async def _claim(self, older_than: timedelta, limit: int) -> list[DomainEvent]:
+        """The oldest due events, at most `limit`, taken off other sweeps for CLAIM_LEASE
+        in a transaction of their own."""
         table = self._table
+        now = utcnow()
+        due = (
+            select(table.c.id)
+            .where(table.c.delivered_at.is_(None), table.c.dead_lettered_at.is_(None))
+            .where(table.c.occurred_at < now - older_than)
+            .where(or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now))
+            .order_by(table.c.occurred_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         async with self._database.transaction() as session:
             rows = (
                 await session.execute(
-                    select(table)
-                    .where(table.c.delivered_at.is_(None), table.c.dead_lettered_at.is_(None))
-                    .where(table.c.occurred_at < utcnow() - older_than)
-                    .order_by(table.c.occurred_at)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
+                    update(table)
+                    .where(table.c.id.in_(due))
+                    .values(next_attempt_at=now + CLAIM_LEASE)
+                    .returning(*table.c)
                 )
             ).all()
-            events = [
-                DomainEvent(
-                    id=row.id,
-                    type=row.type,
-                    entity_type=row.entity_type,
-                    entity_id=row.entity_id,
-                    actor=row.actor,
-                    occurred_at=row.occurred_at,
-                    data=row.data,
-                    correlation_id=row.correlation_id,
-                    source=self._source,
-                )
-                for row in rows
-            ]
-            failed = await self._send(events)
-            delivered = [event.id for event in events if event.id not in failed]
-            given_up = await self._record(session, delivered, failed)
-        return SweepResult(
-            delivered=len(delivered), failed=len(failed) - given_up, dead_lettered=given_up
-        )
+        # RETURNING keeps no order: sent oldest first, as claimed.
+        return [
+            DomainEvent(
+                id=row.id,
+                type=row.type,
+                entity_type=row.entity_type,
+                entity_id=row.entity_id,
+                actor=row.actor,
+                occurred_at=row.occurred_at,
+                data=row.data,
+                correlation_id=row.correlation_id,
+                source=self._source,
+            )
+            for row in sorted(rows, key=lambda row: row.occurred_at)
+        ]

@@ -1,8 +1,11 @@
 """Where delivered events go: the audit trail, EventBridge, in-process subscribers.
 
-A sink takes a batch and answers which of its events it did not deliver, and why; the
-relay marks exactly those for the sweep and the rest delivered. boto3 blocks, so each
-AWS sink makes its calls on one worker thread per batch, never on the event loop.
+A sink takes a batch and answers which of its events it did not deliver, why, and whose
+fault it was: the event's (refused: malformed, too large), which the relay counts toward
+dead-lettering it, or the sink's (unreachable, timed out, throttled, failing, resting
+behind its breaker), which it only retries later. The relay marks exactly those for the
+sweep and the rest delivered. boto3 blocks, so each AWS sink makes its calls on one
+worker thread per batch, never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,33 +16,83 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from core.database.errors import is_unavailable
 from core.events.model import DomainEvent
 from core.tracing import subsegment
 
 logger = logging.getLogger(__name__)
 
-Refused = dict[UUID, str]
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a sink did not deliver an event."""
+
+    reason: str
+    # True: the event itself was refused (it will be refused again), which counts toward
+    # dead-lettering it. False: the sink was unavailable, which says nothing of the event.
+    event_refused: bool
+
+    @classmethod
+    def refusal(cls, reason: str) -> Failure:
+        return cls(reason, event_refused=True)
+
+    @classmethod
+    def outage(cls, reason: str) -> Failure:
+        return cls(reason, event_refused=False)
+
+
+Failed = dict[UUID, Failure]
 """The events of a batch a sink did not deliver: id -> why."""
 
 
 class EventSink(Protocol):
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         """Deliver the events; return those not delivered (an empty dict when all were)."""
         ...
 
 
+# The codes by which DynamoDB and EventBridge refuse what a request carries (an item too
+# large or malformed, an entry EventBridge cannot take), as opposed to being unavailable
+# (throttled, a 5xx, a timeout): sending the same event again gets the same answer.
+EVENT_REFUSAL_CODES = frozenset(
+    {"ValidationException", "SerializationException", "InvalidArgument", "MalformedDetail"}
+)
+
+
 def _error_code(exc: BaseException) -> str | None:
-    code: str | None = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    # A ClientError's answer; botocore's timeouts carry `response = None`.
+    response = getattr(exc, "response", None) or {}
+    code: str | None = response.get("Error", {}).get("Code")
     return code
 
 
 def _is_request_invalid(exc: BaseException) -> bool:
-    """The service refused the request as malformed (an item too large, a duplicate key):
-    a fault of some event in it, not an outage."""
-    return _error_code(exc) == "ValidationException"
+    """The service refused the request for what it carries: a fault of some event in it,
+    not an outage."""
+    return _error_code(exc) in EVENT_REFUSAL_CODES
+
+
+def aws_failure(exc: BaseException) -> Failure:
+    """An AWS call's exception: the event's fault only when the service said so."""
+    if _is_request_invalid(exc):
+        return Failure.refusal(repr(exc))
+    return Failure.outage(repr(exc))
+
+
+def subscriber_failure(exc: BaseException) -> Failure:
+    """A subscriber's exception: an unavailable dependency of its (the database, an AWS
+    service) is an outage; anything else is a consumer that cannot handle the event."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if _is_request_invalid(exc):
+        return Failure.refusal(repr(exc))
+    if isinstance(exc, BotoCoreError | ClientError) or is_unavailable(exc):
+        return Failure.outage(repr(exc))
+    return Failure.refusal(repr(exc))
 
 
 BATCH_WRITE_LIMIT = 25  # DynamoDB BatchWriteItem: at most 25 put requests per call
@@ -80,9 +133,9 @@ class AuditTrail:
     # entity, sk = occurred_at#event_id) follows from the event alone, so a redelivered
     # event overwrites its own item with identical content and never adds a second one.
 
-    def _write(self, events: Sequence[DomainEvent]) -> Refused:
+    def _write(self, events: Sequence[DomainEvent]) -> Failed:
         client = self._client_factory()
-        refused: Refused = {}
+        refused: Failed = {}
         for start in range(0, len(events), BATCH_WRITE_LIMIT):
             chunk = events[start : start + BATCH_WRITE_LIMIT]
             try:
@@ -95,12 +148,12 @@ class AuditTrail:
                     continue
                 # The table or the service is unavailable: the rest of the batch would only
                 # wait for the same answer. The sweep retries all of it.
-                reason = repr(exc)
-                refused |= {event.id: reason for event in events[start:]}
+                outage = Failure.outage(repr(exc))
+                refused |= {event.id: outage for event in events[start:]}
                 break
         return refused
 
-    def _write_chunk(self, client: Any, chunk: Sequence[DomainEvent]) -> Refused:
+    def _write_chunk(self, client: Any, chunk: Sequence[DomainEvent]) -> Failed:
         requests = [{"PutRequest": {"Item": self._item(event)}} for event in chunk]
         for attempt in range(UNPROCESSED_ATTEMPTS):
             if attempt:
@@ -110,19 +163,21 @@ class AuditTrail:
             if not requests:
                 return {}
         left = {request["PutRequest"]["Item"]["event_id"]["S"] for request in requests}
-        reason = f"DynamoDB left the item unprocessed {UNPROCESSED_ATTEMPTS} times (throttled)"
-        return {event.id: reason for event in chunk if str(event.id) in left}
+        throttled = Failure.outage(
+            f"DynamoDB left the item unprocessed {UNPROCESSED_ATTEMPTS} times (throttled)"
+        )
+        return {event.id: throttled for event in chunk if str(event.id) in left}
 
-    def _put_each(self, client: Any, chunk: Sequence[DomainEvent]) -> Refused:
-        refused: Refused = {}
+    def _put_each(self, client: Any, chunk: Sequence[DomainEvent]) -> Failed:
+        refused: Failed = {}
         for event in chunk:
             try:
                 client.put_item(TableName=self._table, Item=self._item(event))
             except Exception as exc:
-                refused[event.id] = repr(exc)
+                refused[event.id] = aws_failure(exc)
         return refused
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         if not events:
             return {}
         with subsegment("DynamoDB", namespace="aws", aws=self._traced("BatchWriteItem")):
@@ -207,39 +262,66 @@ class EventBridgePublisher:
         if group:
             yield group
 
-    def _put(self, events: Sequence[DomainEvent]) -> Refused:
+    def _put(self, events: Sequence[DomainEvent]) -> Failed:
         client = self._client_factory()
-        refused: Refused = {}
+        refused: Failed = {}
         calls = list(self._calls(events))
         for index, call in enumerate(calls):
             try:
                 answer = client.put_events(Entries=[entry for _, entry in call])
             except Exception as exc:
-                reason = repr(exc)
                 if _is_request_invalid(exc):
-                    refused |= {event.id: reason for event, _ in call}
+                    # One bad entry fails the whole call: as in AuditTrail, send them one
+                    # by one, so that only the bad one counts a refusal.
+                    refused |= (
+                        self._put_each(client, call)
+                        if len(call) > 1
+                        else {call[0][0].id: aws_failure(exc)}
+                    )
                     continue
                 # As in AuditTrail: an outage fails the rest of the batch too.
+                outage = Failure.outage(repr(exc))
                 for rest in calls[index:]:
-                    refused |= {event.id: reason for event, _ in rest}
+                    refused |= {event.id: outage for event, _ in rest}
                 break
-            if not answer.get("FailedEntryCount"):
-                continue
-            results = answer.get("Entries", [])
-            if len(results) != len(call):
-                reason = f"EventBridge refused {answer['FailedEntryCount']} entries: {results}"
-                refused |= {event.id: reason for event, _ in call}
-                continue
-            # The answer's entries are in the order of the request's.
-            for (event, _), result in zip(call, results, strict=True):
-                if result.get("ErrorCode"):
-                    refused[event.id] = (
-                        f"EventBridge refused the entry: {result['ErrorCode']}: "
-                        f"{result.get('ErrorMessage', '')}"
-                    )
+            refused |= self._failed_entries(call, answer)
         return refused
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    def _put_each(self, client: Any, call: Sequence[tuple[DomainEvent, dict[str, str]]]) -> Failed:
+        refused: Failed = {}
+        for event, entry in call:
+            try:
+                answer = client.put_events(Entries=[entry])
+            except Exception as exc:
+                refused[event.id] = aws_failure(exc)
+                continue
+            refused |= self._failed_entries([(event, entry)], answer)
+        return refused
+
+    @staticmethod
+    def _failed_entries(
+        call: Sequence[tuple[DomainEvent, dict[str, str]]], answer: dict[str, Any]
+    ) -> Failed:
+        """The entries of a call's answer that EventBridge did not put, each with whose
+        fault it was (its ErrorCode: throttled and internal failures are its own)."""
+        if not answer.get("FailedEntryCount"):
+            return {}
+        results = answer.get("Entries", [])
+        if len(results) != len(call):
+            unclear = Failure.outage(
+                f"EventBridge refused {answer['FailedEntryCount']} entries: {results}"
+            )
+            return {event.id: unclear for event, _ in call}
+        refused: Failed = {}
+        # The answer's entries are in the order of the request's.
+        for (event, _), result in zip(call, results, strict=True):
+            code = result.get("ErrorCode")
+            if code:
+                reason = f"EventBridge refused the entry: {code}: {result.get('ErrorMessage', '')}"
+                refused[event.id] = Failure(reason, event_refused=code in EVENT_REFUSAL_CODES)
+        return refused
+
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         if not events:
             return {}
         with subsegment("EventBridge", namespace="aws", aws={"operation": "PutEvents"}):
@@ -262,12 +344,12 @@ class InProcessBus:
         for handler in self._handlers.get(event.type, []):
             await handler(event)
 
-    async def deliver_many(self, events: Sequence[DomainEvent]) -> Refused:
+    async def deliver_many(self, events: Sequence[DomainEvent]) -> Failed:
         """Event by event: a failing subscriber fails only the event it was handling."""
-        refused: Refused = {}
+        refused: Failed = {}
         for event in events:
             try:
                 await self.deliver(event)
             except Exception as exc:
-                refused[event.id] = repr(exc)
+                refused[event.id] = subscriber_failure(exc)
         return refused
