@@ -22,9 +22,9 @@ async def own_coupon(
 ) -> tuple[Coupon, Campaign]:
     """The caller's coupon by its code. Its merchant's people may know it (403); anyone
     else may not (404)."""
-    user_id = customer_id(principal)
+    customer_id(principal)
     coupon, campaign = await find_coupon(coupons, code)
-    if coupon.owner_user_id != user_id:
+    if not principal.is_user(coupon.owner_user_id):
         if may_read_coupon(
             principal, merchant_id=coupon.merchant_id, owner_user_id=coupon.owner_user_id
         ):

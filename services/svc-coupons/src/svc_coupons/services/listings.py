@@ -130,9 +130,8 @@ class ListingService:
         """Open listings for every customer; a closed one for its owner and its taker."""
         listing, coupon, campaign = await self._load(listing_id)
         details = self._details(listing, coupon, campaign, self._clock())
-        if details.status is not ListingStatus.OPEN and principal.user_id not in (
-            listing.owner_user_id,
-            listing.accepted_by_user_id,
+        if details.status is not ListingStatus.OPEN and not principal.is_user(
+            listing.owner_user_id, listing.accepted_by_user_id
         ):
             raise ListingNotFound()
         return details
@@ -180,7 +179,7 @@ class ListingService:
         of concurrent accepts, one swaps and the others keep their coupons."""
         taker = customer_id(principal)
         listing, listed, listed_campaign = await self._load(listing_id)
-        if listing.owner_user_id == taker:
+        if principal.is_user(listing.owner_user_id):
             raise OwnListing()
         now = self._clock()
         if ListingDetails.status_of(listing, listed, now) is not ListingStatus.OPEN:
@@ -263,7 +262,7 @@ class ListingService:
     async def cancel(self, *, principal: Principal, listing_id: UUID) -> CouponDetails:
         """The owner takes the coupon back: active again in their wallet."""
         listing, coupon, campaign = await self._load(listing_id)
-        if listing.owner_user_id != principal.user_id:
+        if not principal.is_user(listing.owner_user_id):
             raise ListingNotFound()
         now = self._clock()
         if listing.stored_status is not ListingStatus.OPEN:

@@ -176,7 +176,7 @@ class TransferService:
         token_hash = _token_hash(claim_token)
         if not hmac.compare_digest(token_hash, transfer.claim_token_hash):
             raise InvalidClaimToken()
-        if transfer.sender_user_id == recipient:
+        if principal.is_user(transfer.sender_user_id):
             raise OwnTransfer()
         now = self._clock()
         self._refuse_closed(transfer, now)
@@ -228,7 +228,7 @@ class TransferService:
     async def cancel(self, *, principal: Principal, transfer_id: UUID) -> CouponDetails:
         """The sender takes the coupon back: active again in their wallet."""
         transfer, coupon, campaign = await self._load(transfer_id)
-        if transfer.sender_user_id != principal.user_id:
+        if not principal.is_user(transfer.sender_user_id):
             raise TransferNotFound()
         now = self._clock()
         if transfer.stored_status is not TransferStatus.PENDING:
@@ -253,7 +253,7 @@ class TransferService:
     async def get(self, *, principal: Principal, transfer_id: UUID) -> TransferDetails:
         """For its sender and its recipient; 404 for anyone else."""
         transfer, coupon, campaign = await self._load(transfer_id)
-        if principal.user_id not in (transfer.sender_user_id, transfer.recipient_user_id):
+        if not principal.is_user(transfer.sender_user_id, transfer.recipient_user_id):
             raise TransferNotFound()
         return self._details(transfer, coupon, campaign, self._clock())
 
