@@ -120,19 +120,21 @@ class CouponsComponents:
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
         )
 
-    def transfers(self, session: AsyncSession) -> TransferService:
+    def transfers(self, session: AsyncSession, *, authorization: str | None) -> TransferService:
         return TransferService(
             transfers=TransferRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            merchants=self.merchants(authorization),
             lifetime=timedelta(hours=self.settings.transfer_lifetime_hours),
         )
 
-    def listings(self, session: AsyncSession) -> ListingService:
+    def listings(self, session: AsyncSession, *, authorization: str | None) -> ListingService:
         return ListingService(
             listings=ListingRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            merchants=self.merchants(authorization),
         )
 
     def allocations(self, session: AsyncSession, *, authorization: str | None) -> AllocationService:
@@ -147,4 +149,5 @@ class CouponsComponents:
     async def release_lapsed_transfers(self) -> int:
         """The scheduled sweep's share of svc-coupons: lapsed gifts give their coupons back."""
         async with self.runtime.unit_of_work() as uow:
-            return await self.transfers(uow.session).release_lapsed()
+            # The sweep asks svc-merchants nothing: closing a lapsed gift needs no merchant.
+            return await self.transfers(uow.session, authorization=None).release_lapsed()

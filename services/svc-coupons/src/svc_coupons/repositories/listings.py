@@ -16,7 +16,7 @@ from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
 from core.pagination import Page, PageRequest
-from svc_coupons.repositories.campaigns import campaign_from
+from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import CouponRow, ListingRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -32,15 +32,17 @@ JOIN coupons.coupons coupon ON coupon.id = listing.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE listing.id = $1
 """
-# Listing: the owner's active, unexpired coupon of a tradable campaign is held, and the
-# listing recorded with it. Any other state of the coupon changes nothing.
+# Listing: the owner's active, unexpired coupon of a tradable campaign that still runs
+# (active or paused) is held, and the listing recorded with it. Any other state of the
+# coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
     UPDATE coupons.coupons coupon SET status = 'reserved'
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
-                  WHERE campaign.id = coupon.campaign_id AND campaign.tradable)
+                  WHERE campaign.id = coupon.campaign_id AND campaign.tradable
+                    AND {CAMPAIGN_RUNS})
     RETURNING coupon.*
 ), listing AS (
     INSERT INTO coupons.listings (id, coupon_id, owner_user_id, campaign_id, merchant_id,
@@ -53,7 +55,8 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # The swap, all or nothing. The open listing is locked first (of concurrent accepts one
 # goes on; the others wait, then find it closed and change nothing), then its held,
 # unexpired coupon, then the offered one: the taker's own, active, unexpired, of a tradable
-# campaign, and matching what the listing wants. Only when all three hold and neither new
+# campaign, and matching what the listing wants. Both coupons' campaigns must still run
+# (active or paused), read in this statement. Only when all three hold and neither new
 # code is taken do both coupons change owner and code, and the listing close.
 ACCEPT = f"""
 WITH listing AS (
@@ -63,14 +66,15 @@ WITH listing AS (
     FOR UPDATE
 ), listed AS (
     SELECT coupon.id FROM coupons.coupons coupon JOIN listing ON coupon.id = listing.coupon_id
-    WHERE coupon.status = 'reserved' AND coupon.expires_at > $4
+    JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
+    WHERE coupon.status = 'reserved' AND coupon.expires_at > $4 AND {CAMPAIGN_RUNS}
     FOR UPDATE OF coupon
 ), offered AS (
     SELECT coupon.id FROM coupons.coupons coupon
     JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
     JOIN listing ON true
     WHERE coupon.id = $3 AND coupon.owner_user_id = $2 AND coupon.status = 'active'
-      AND coupon.expires_at > $4 AND campaign.tradable
+      AND coupon.expires_at > $4 AND campaign.tradable AND {CAMPAIGN_RUNS}
       AND (listing.wants_campaign_id IS NULL OR coupon.campaign_id = listing.wants_campaign_id)
       AND (listing.wants_merchant_id IS NULL OR coupon.merchant_id = listing.wants_merchant_id)
     FOR UPDATE OF coupon

@@ -15,7 +15,7 @@ from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
 from core.pagination import Page, PageRequest
-from svc_coupons.repositories.campaigns import campaign_from
+from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import TransferRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -31,15 +31,17 @@ JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE transfer.id = $1
 """
-# The gift: the owner's active, unexpired coupon of a transferable campaign is held, and the
-# transfer recorded with it. Any other state of the coupon changes nothing.
+# The gift: the owner's active, unexpired coupon of a transferable campaign that still runs
+# (active or paused) is held, and the transfer recorded with it. Any other state of the
+# coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
     UPDATE coupons.coupons coupon SET status = 'reserved'
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
-                  WHERE campaign.id = coupon.campaign_id AND campaign.transferable)
+                  WHERE campaign.id = coupon.campaign_id AND campaign.transferable
+                    AND {CAMPAIGN_RUNS})
     RETURNING coupon.*
 ), transfer AS (
     INSERT INTO coupons.transfers (id, coupon_id, sender_user_id, claim_token_hash,
@@ -52,7 +54,8 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # The acceptance: the pending, unexpired transfer whose token hash matches is locked (a
 # concurrent accept or cancel waits, then finds it closed); its held, unexpired coupon goes
 # to the recipient under a new code, unless that code is taken (then nothing changes and
-# the caller draws another). The transfer closes only when the coupon moved.
+# the caller draws another), and only while its campaign still runs (active or paused). The
+# transfer closes only when the coupon moved.
 ACCEPT = f"""
 WITH offer AS (
     SELECT id, coupon_id FROM coupons.transfers
@@ -63,6 +66,8 @@ WITH offer AS (
     UPDATE coupons.coupons coupon SET owner_user_id = $2, code = $5, status = 'active'
     FROM offer
     WHERE coupon.id = offer.coupon_id AND coupon.status = 'reserved' AND coupon.expires_at > $4
+      AND EXISTS (SELECT FROM coupons.campaigns campaign
+                  WHERE campaign.id = coupon.campaign_id AND {CAMPAIGN_RUNS})
       AND NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5)
     RETURNING coupon.*
 ), accepted AS (

@@ -32,8 +32,18 @@ from svc_coupons.services.errors import (
     OwnListing,
 )
 from svc_coupons.services.events import coupon_event
-from svc_coupons.services.exchange_access import own_coupon, require_active
-from svc_coupons.services.ports import CampaignStore, CouponStore, ListingStore
+from svc_coupons.services.exchange_access import (
+    own_coupon,
+    require_active,
+    require_merchants_trading,
+    require_trading,
+)
+from svc_coupons.services.ports import (
+    CampaignStore,
+    CouponStore,
+    ListingStore,
+    MerchantDirectory,
+)
 from svc_coupons.utils.codes import new_code
 
 CODE_ATTEMPTS = 5
@@ -46,11 +56,13 @@ class ListingService:
         listings: ListingStore,
         coupons: CouponStore,
         campaigns: CampaignStore,
+        merchants: MerchantDirectory,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._listings = listings
         self._coupons = coupons
         self._campaigns = campaigns
+        self._merchants = merchants
         self._clock = clock
 
     @staticmethod
@@ -81,6 +93,8 @@ class ListingService:
         require_active(coupon, now)
         if not campaign.terms.tradable:
             raise NotTradable()
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         await self._check_wants(wants)
         listing_id = uuid4()
         held = await self._listings.create(
@@ -104,6 +118,9 @@ class ListingService:
             if current is None:
                 raise CouponNotFound()
             require_active(current, now)
+            running = await self._campaigns.get(coupon.campaign_id)
+            assert running is not None, "a coupon's campaign is never deleted"
+            require_trading(running)
             raise ListingClosed("The coupon was given or listed meanwhile")
         listing = Listing(
             id=listing_id,
@@ -185,6 +202,8 @@ class ListingService:
         if ListingDetails.status_of(listing, listed, now) is not ListingStatus.OPEN:
             raise ListingClosed()
         offered, offered_campaign = await self._offer(principal, offered_code, listing, now)
+        require_trading(listed_campaign, offered_campaign)
+        await require_merchants_trading(self._merchants, listed, offered)
         owner = listing.owner_user_id
         swapped = {"listing_id": str(listing.id), "via": "listing"}
         events = (
@@ -251,12 +270,13 @@ class ListingService:
         else:
             raise RuntimeError("no free coupon codes after several draws: is the generator broken?")
         # Refused by the statement: something changed since the reads. Say what it is now.
-        listing, listed, _ = await self._load(listing_id)
+        listing, listed, listed_campaign = await self._load(listing_id)
         if ListingDetails.status_of(listing, listed, now) is not ListingStatus.OPEN:
             raise ListingClosed()
         if await self._coupons.by_code(offered.code) is None:
             raise CouponNotFound()  # given or swapped away meanwhile: it has a new code
-        await self._offer(principal, offered.code, listing, now)
+        _, offered_campaign = await self._offer(principal, offered.code, listing, now)
+        require_trading(listed_campaign, offered_campaign)
         raise ListingClosed()
 
     async def cancel(self, *, principal: Principal, listing_id: UUID) -> CouponDetails:

@@ -34,8 +34,19 @@ from svc_coupons.services.errors import (
     TransferNotFound,
 )
 from svc_coupons.services.events import coupon_event
-from svc_coupons.services.exchange_access import as_taken, own_coupon, require_active
-from svc_coupons.services.ports import CampaignStore, CouponStore, TransferStore
+from svc_coupons.services.exchange_access import (
+    as_taken,
+    own_coupon,
+    require_active,
+    require_merchants_trading,
+    require_trading,
+)
+from svc_coupons.services.ports import (
+    CampaignStore,
+    CouponStore,
+    MerchantDirectory,
+    TransferStore,
+)
 from svc_coupons.utils.codes import new_code
 
 CODE_ATTEMPTS = 5
@@ -59,12 +70,14 @@ class TransferService:
         transfers: TransferStore,
         coupons: CouponStore,
         campaigns: CampaignStore,
+        merchants: MerchantDirectory,
         lifetime: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._transfers = transfers
         self._coupons = coupons
         self._campaigns = campaigns
+        self._merchants = merchants
         self._lifetime = lifetime
         self._clock = clock
 
@@ -94,6 +107,8 @@ class TransferService:
         require_active(coupon, now)
         if not campaign.terms.transferable:
             raise NotTransferable()
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         transfer_id = uuid4()
         token, token_hash = _new_token()
         expires_at = now + self._lifetime
@@ -116,6 +131,7 @@ class TransferService:
             if current is None:
                 raise TransferClosed("The coupon changed hands meanwhile")
             require_active(current, now)
+            require_trading(await self._campaign_now(coupon.campaign_id))
             raise TransferClosed("The coupon was given or listed meanwhile")
         transfer = Transfer(
             id=transfer_id,
@@ -153,6 +169,11 @@ class TransferService:
             details=self._details(earlier, coupon, campaign, now), claim_token=token, replayed=True
         )
 
+    async def _campaign_now(self, campaign_id: UUID) -> Campaign:
+        campaign = await self._campaigns.get(campaign_id)
+        assert campaign is not None, "a coupon's campaign is never deleted"
+        return campaign
+
     async def _load(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign]:
         found = await self._transfers.get(transfer_id)
         if found is None:
@@ -181,6 +202,8 @@ class TransferService:
         now = self._clock()
         self._refuse_closed(transfer, now)
         require_active(as_taken(coupon), now)
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         events = (
             coupon_event(
                 "transfer.accepted",
@@ -220,9 +243,10 @@ class TransferService:
         else:
             raise RuntimeError("no free coupon code after several draws: is the generator broken?")
         # Refused by the statement: something changed since the read. Say what it is now.
-        current, coupon, _ = await self._load(transfer_id)
+        current, coupon, campaign = await self._load(transfer_id)
         self._refuse_closed(current, now)
         require_active(as_taken(coupon), now)
+        require_trading(campaign)
         raise TransferClosed()
 
     async def cancel(self, *, principal: Principal, transfer_id: UUID) -> CouponDetails:

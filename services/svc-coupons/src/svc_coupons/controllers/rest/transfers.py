@@ -16,7 +16,7 @@ from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
-from svc_coupons.controllers.rest.errors import NOT_ACTIVE_COUPON
+from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponExpired,
     CouponNotFound,
@@ -44,6 +44,7 @@ router = service_router(tags=["transfers"])
         Forbidden,
         *NOT_ACTIVE_COUPON,
         NotTransferable,
+        *DEAD_COUPON,
         TransferClosed,
         TransferExpired,
     ),
@@ -81,6 +82,7 @@ async def give(
         TransferClosed,
         CouponExpired,
         CouponVoid,
+        *DEAD_COUPON,
     ),
 )
 async def accept(
