@@ -18,6 +18,7 @@ from core.events.outbox import OutboxWriter, announce
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.customer_limits import receiving
 from svc_coupons.repositories.schema_model import CouponRow, ListingRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import Coupon, CouponStatus
@@ -57,7 +58,10 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # unexpired coupon, then the offered one: the taker's own, active, unexpired, of a tradable
 # campaign, and matching what the listing wants. Both coupons' campaigns must still run
 # (active or paused), read in this statement. Only when all three hold and neither new
-# code is taken do both coupons change owner and code, and the listing close.
+# code is taken, and each side is under the per-customer limit of the campaign it receives
+# from (counted here, as a claim is: the taker first, then the lister), do both coupons
+# change owner and code, and the listing close. A refused count rolls back with the
+# request, so a count taken for the taker alone never stays.
 ACCEPT = f"""
 WITH listing AS (
     SELECT id, coupon_id, owner_user_id, wants_campaign_id, wants_merchant_id
@@ -65,12 +69,13 @@ WITH listing AS (
     WHERE id = $1 AND status = 'open' AND owner_user_id <> $2
     FOR UPDATE
 ), listed AS (
-    SELECT coupon.id FROM coupons.coupons coupon JOIN listing ON coupon.id = listing.coupon_id
+    SELECT coupon.id, coupon.campaign_id
+    FROM coupons.coupons coupon JOIN listing ON coupon.id = listing.coupon_id
     JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
     WHERE coupon.status = 'reserved' AND coupon.expires_at > $4 AND {CAMPAIGN_RUNS}
     FOR UPDATE OF coupon
 ), offered AS (
-    SELECT coupon.id FROM coupons.coupons coupon
+    SELECT coupon.id, coupon.campaign_id FROM coupons.coupons coupon
     JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
     JOIN listing ON true
     WHERE coupon.id = $3 AND coupon.owner_user_id = $2 AND coupon.status = 'active'
@@ -81,23 +86,28 @@ WITH listing AS (
 ), deal AS (
     SELECT FROM listing, listed, offered
     WHERE NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6))
+), taker_counted AS ({receiving("listed, deal", user="$2::uuid")}
+), owner_counted AS ({receiving("offered, listing, taker_counted", user="listing.owner_user_id")}
+), sealed AS (
+    SELECT FROM deal WHERE EXISTS (SELECT FROM owner_counted)
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = swap.owner, code = swap.code,
         status = 'active'
     FROM (SELECT listed.id, $2::uuid AS owner, $5::text AS code FROM listed
           UNION ALL
           SELECT offered.id, listing.owner_user_id, $6::text FROM offered, listing) AS swap
-    WHERE coupon.id = swap.id AND EXISTS (SELECT FROM deal)
+    WHERE coupon.id = swap.id AND EXISTS (SELECT FROM sealed)
     RETURNING coupon.id, coupon AS coupon_row
 ), accepted AS (
     UPDATE coupons.listings SET status = 'accepted', closed_at = $4, accepted_by_user_id = $2,
         offered_coupon_id = $3
-    WHERE id = $1 AND EXISTS (SELECT FROM deal)
-), {announce(_OUTBOX, when="deal", after=6, events=3)}
+    WHERE id = $1 AND EXISTS (SELECT FROM sealed)
+), {announce(_OUTBOX, when="sealed", after=6, events=3)}
 SELECT EXISTS (SELECT FROM listing) AS listing_open,
        EXISTS (SELECT FROM listed) AS listed_held,
        EXISTS (SELECT FROM offered) AS offer_fits,
        EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6)) AS code_taken,
+       EXISTS (SELECT FROM deal) AND NOT EXISTS (SELECT FROM sealed) AS limit_reached,
        EXISTS (SELECT FROM announced) AS announced,
        (SELECT coupon_row FROM moved WHERE id <> $3) AS received,
        (SELECT coupon_row FROM moved WHERE id = $3) AS given
@@ -192,6 +202,7 @@ class ListingRepository(RepositoryBase[ListingRow]):
             listed_held=row["listed_held"],
             offer_fits=row["offer_fits"],
             code_taken=row["code_taken"],
+            limit_reached=row["limit_reached"],
             received=coupon_from(row["received"]) if row["received"] is not None else None,
             given=coupon_from(row["given"]) if row["given"] is not None else None,
         )

@@ -25,6 +25,7 @@ from svc_coupons.services.data_model.exchange import (
 from svc_coupons.services.errors import (
     CouponNotFound,
     InvalidWants,
+    LimitReached,
     ListingClosed,
     ListingNotFound,
     NotTradable,
@@ -263,6 +264,8 @@ class ListingService:
                     received=received,
                     given=given,
                 )
+            if outcome.limit_reached:  # nothing moved, nothing counted: the listing stays open
+                raise LimitReached()
             if not (outcome.listing_open and outcome.listed_held and outcome.offer_fits):
                 break
             if not outcome.code_taken:

@@ -23,6 +23,7 @@ from svc_coupons.services.data_model.coupons import (
 )
 from svc_coupons.services.data_model.exchange import (
     Allocation,
+    GiftOutcome,
     Listing,
     SwapOutcome,
     Transfer,
@@ -239,10 +240,11 @@ class TransferStore(Protocol):
         new_code: str,
         now: datetime,
         events: Sequence[DomainEvent],
-    ) -> tuple[bool, Coupon | None]:
+    ) -> GiftOutcome:
         """In one statement: a pending, unexpired transfer with this token hash, not the
-        recipient's own, gives its held, unexpired coupon to the recipient under `new_code`
-        and closes, with `events`. (whether `new_code` was taken, the moved coupon)."""
+        recipient's own, gives its held, unexpired coupon of a running campaign to the
+        recipient under `new_code`, counted against the recipient's per-customer limit, and
+        closes, with `events`."""
         ...
 
     async def close(

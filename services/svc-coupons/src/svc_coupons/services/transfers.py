@@ -27,6 +27,7 @@ from svc_coupons.services.data_model.exchange import (
 from svc_coupons.services.errors import (
     InvalidClaimToken,
     InvalidStatusFilter,
+    LimitReached,
     NotTransferable,
     OwnTransfer,
     TransferClosed,
@@ -228,7 +229,7 @@ class TransferService:
             ),
         )
         for _ in range(CODE_ATTEMPTS):
-            code_taken, moved = await self._transfers.accept(
+            outcome = await self._transfers.accept(
                 transfer_id=transfer.id,
                 recipient_user_id=recipient,
                 claim_token_hash=token_hash,
@@ -236,9 +237,12 @@ class TransferService:
                 now=now,
                 events=events,
             )
+            moved = outcome.coupon
             if moved is not None:
                 return CouponDetails(coupon=moved, campaign=campaign, status=moved.status_at(now))
-            if not code_taken:
+            if outcome.limit_reached:  # the gift stays pending for someone under the limit
+                raise LimitReached()
+            if not outcome.code_taken:
                 break
         else:
             raise RuntimeError("no free coupon code after several draws: is the generator broken?")

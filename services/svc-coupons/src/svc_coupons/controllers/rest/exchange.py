@@ -19,6 +19,7 @@ from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponNotFound,
     InvalidWants,
+    LimitReached,
     ListingClosed,
     ListingNotFound,
     NotTradable,
@@ -106,6 +107,7 @@ async def get_listing(
         NotTradable,
         OfferMismatch,
         *DEAD_COUPON,
+        LimitReached,
     ),
 )
 async def accept_listing(

@@ -23,6 +23,7 @@ from svc_coupons.services.errors import (
     CouponVoid,
     InvalidClaimToken,
     InvalidStatusFilter,
+    LimitReached,
     NotTransferable,
     OwnTransfer,
     TransferClosed,
@@ -83,6 +84,7 @@ async def give(
         CouponExpired,
         CouponVoid,
         *DEAD_COUPON,
+        LimitReached,
     ),
 )
 async def accept(

@@ -48,6 +48,15 @@ class TransferDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class GiftOutcome:
+    """What the one statement that accepts a gift found and did."""
+
+    code_taken: bool  # the new code was taken: nothing changed, draw again
+    limit_reached: bool  # the recipient holds the campaign's per-customer limit already
+    coupon: Coupon | None  # the coupon, now the recipient's; None: nothing moved
+
+
+@dataclass(frozen=True, slots=True)
 class NewTransfer:
     """A gift just made (or found again by its Idempotency-Key), with its claim token: shown
     this once, stored only as a hash."""
@@ -119,6 +128,7 @@ class SwapOutcome:
     listed_held: bool  # its coupon still held and unexpired
     offer_fits: bool  # the offered coupon: the taker's, active, tradable, as wanted
     code_taken: bool  # a new code was taken: nothing changed, draw again
+    limit_reached: bool  # taker or lister holds the per-customer limit of what they'd get
     received: Coupon | None  # the listed coupon, now the taker's; None: no swap
     given: Coupon | None  # the offered coupon, now the listing owner's
 
