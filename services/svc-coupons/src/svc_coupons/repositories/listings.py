@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import exists, select
 
-from core.database.driver import reading_connection
+from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
@@ -112,19 +112,29 @@ SELECT EXISTS (SELECT FROM listing) AS listing_open,
        (SELECT coupon_row FROM moved WHERE id <> $3) AS received,
        (SELECT coupon_row FROM moved WHERE id = $3) AS given
 """  # noqa: S608 (only our own table names go in; values are bound)
-CANCEL = f"""
-WITH cancelled AS (
-    UPDATE coupons.listings SET status = 'cancelled', closed_at = $3
+# Closing an open listing (cancelled by its owner, or expired with its coupon): its coupon,
+# if still held, is the owner's active coupon again (reading as expired past its time).
+CLOSE = f"""
+WITH closed AS (
+    UPDATE coupons.listings SET status = $4, closed_at = $3
     WHERE id = $1 AND owner_user_id = $2 AND status = 'open'
     RETURNING coupon_id
 ), freed AS (
     UPDATE coupons.coupons coupon SET status = 'active'
-    FROM cancelled WHERE coupon.id = cancelled.coupon_id AND coupon.status = 'reserved'
+    FROM closed WHERE coupon.id = closed.coupon_id AND coupon.status = 'reserved'
     RETURNING coupon.*
-), {announce(_OUTBOX, when="cancelled", after=3)}
+), {announce(_OUTBOX, when="closed", after=4)}
 SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+# Open listings whose held coupon ran out, locked for closing (other sweeps skip them).
+EXPIRED = """
+SELECT listing.* FROM coupons.listings listing
+JOIN coupons.coupons coupon ON coupon.id = listing.coupon_id
+WHERE listing.status = 'open' AND coupon.status = 'reserved' AND coupon.expires_at <= $1
+ORDER BY listing.created_at LIMIT $2
+FOR UPDATE OF listing SKIP LOCKED
+"""
 
 
 def listing_from(row: Mapping[str, Any]) -> Listing:
@@ -207,15 +217,19 @@ class ListingRepository(RepositoryBase[ListingRow]):
             given=coupon_from(row["given"]) if row["given"] is not None else None,
         )
 
-    async def cancel(
-        self, *, listing: Listing, now: datetime, event: DomainEvent
+    async def close(
+        self, *, listing: Listing, status: ListingStatus, now: datetime, event: DomainEvent
     ) -> tuple[bool, Coupon | None]:
         """(whether the open listing closed, the coupon it freed if it still held it)."""
         row = await self._outbox().fetchrow(
-            CANCEL, listing.id, listing.owner_user_id, now, events=(event,)
+            CLOSE, listing.id, listing.owner_user_id, now, status.value, events=(event,)
         )
         assert row is not None, "the outcome row is always there"
         return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
+
+    async def expired(self, *, now: datetime, limit: int) -> list[Listing]:
+        connection = await driver_connection(self.session)
+        return [listing_from(row) for row in await connection.fetch(EXPIRED, now, limit)]
 
     async def open_listings(
         self,

@@ -102,11 +102,13 @@ WITH closed AS (
 SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+# Pending transfers that lapsed, or whose coupon ran out while they waited.
 LAPSED = """
-SELECT * FROM coupons.transfers
-WHERE status = 'pending' AND expires_at <= $1
-ORDER BY expires_at LIMIT $2
-FOR UPDATE SKIP LOCKED
+SELECT transfer.* FROM coupons.transfers transfer
+JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
+WHERE transfer.status = 'pending' AND (transfer.expires_at <= $1 OR coupon.expires_at <= $1)
+ORDER BY transfer.expires_at LIMIT $2
+FOR UPDATE OF transfer SKIP LOCKED
 """
 
 
@@ -231,7 +233,8 @@ class TransferRepository(RepositoryBase[TransferRow]):
         return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
 
     async def lapsed(self, *, now: datetime, limit: int) -> list[Transfer]:
-        """Pending transfers past their time, locked for closing (other sweeps skip them)."""
+        """Pending transfers past their time or their coupon's, locked for closing (other
+        sweeps skip them)."""
         connection = await driver_connection(self.session)
         return [transfer_from(row) for row in await connection.fetch(LAPSED, now, limit)]
 

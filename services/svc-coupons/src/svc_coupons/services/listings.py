@@ -290,8 +290,9 @@ class ListingService:
         now = self._clock()
         if listing.stored_status is not ListingStatus.OPEN:
             raise ListingClosed(f"The listing was {listing.stored_status.value}")
-        closed, freed = await self._listings.cancel(
+        closed, freed = await self._listings.close(
             listing=listing,
+            status=ListingStatus.CANCELLED,
             now=now,
             event=coupon_event(
                 "listing.cancelled",
@@ -304,3 +305,23 @@ class ListingService:
             raise ListingClosed("The listing was accepted meanwhile")
         coupon = freed or coupon  # not freed: voided by the merchant while it was listed
         return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
+
+    async def close_expired(self, *, batch: int) -> int:
+        """The sweep: open listings whose coupon ran out close as expired, and their coupons
+        go back to their owners (reading as expired). Returns how many closed."""
+        now = self._clock()
+        closed = 0
+        for listing in await self._listings.expired(now=now, limit=batch):
+            done, _ = await self._listings.close(
+                listing=listing,
+                status=ListingStatus.EXPIRED,
+                now=now,
+                event=coupon_event(
+                    "listing.expired",
+                    coupon_id=listing.coupon_id,
+                    actor=None,
+                    data={"listing_id": str(listing.id)},
+                ),
+            )
+            closed += done
+        return closed

@@ -25,6 +25,7 @@ from svc_coupons.services.data_model.exchange import (
     Allocation,
     GiftOutcome,
     Listing,
+    ListingStatus,
     SwapOutcome,
     Transfer,
     TransferStatus,
@@ -286,9 +287,16 @@ class ListingStore(Protocol):
         fitting offered coupon swap owners under the new codes, with `events`."""
         ...
 
-    async def cancel(
-        self, *, listing: Listing, now: datetime, event: DomainEvent
-    ) -> tuple[bool, Coupon | None]: ...
+    async def close(
+        self, *, listing: Listing, status: ListingStatus, now: datetime, event: DomainEvent
+    ) -> tuple[bool, Coupon | None]:
+        """In one statement: the open listing closes with `status` (cancelled, expired) and
+        its coupon, if still held, is active again. (whether it closed, the freed coupon)."""
+        ...
+
+    async def expired(self, *, now: datetime, limit: int) -> list[Listing]:
+        """Open listings whose coupon ran out, locked for closing (other sweeps skip them)."""
+        ...
 
     async def open_listings(
         self,

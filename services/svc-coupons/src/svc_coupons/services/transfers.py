@@ -88,7 +88,7 @@ class TransferService:
         return TransferDetails(
             transfer=transfer,
             coupon=CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now)),
-            status=transfer.status_at(now),
+            status=TransferDetails.status_of(transfer, coupon, now),
         )
 
     async def create(
@@ -302,13 +302,14 @@ class TransferService:
             next_cursor=found.next_cursor,
         )
 
-    async def release_lapsed(self, *, batch: int = 100) -> int:
-        """The sweep: pending transfers past their time close as expired, and their coupons
-        are active again in the senders' wallets. Returns how many."""
+    async def release_lapsed(self, *, batch: int) -> int:
+        """The sweep: pending transfers past their time (or their coupon's) close as
+        expired, and their coupons are active again in the senders' wallets (reading as
+        expired when they ran out). Returns how many closed."""
         now = self._clock()
-        lapsed = await self._transfers.lapsed(now=now, limit=batch)
-        for transfer in lapsed:
-            await self._transfers.close(
+        closed = 0
+        for transfer in await self._transfers.lapsed(now=now, limit=batch):
+            done, _ = await self._transfers.close(
                 transfer=transfer,
                 status=TransferStatus.EXPIRED,
                 now=now,
@@ -319,4 +320,5 @@ class TransferService:
                     data={"transfer_id": str(transfer.id)},
                 ),
             )
-        return len(lapsed)
+            closed += done
+        return closed

@@ -44,7 +44,14 @@ class TransferDetails:
 
     transfer: Transfer
     coupon: CouponDetails
-    status: TransferStatus
+    status: TransferStatus  # expired too once its coupon is, pending or not swept yet
+
+    @staticmethod
+    def status_of(transfer: Transfer, coupon: Coupon, now: datetime) -> TransferStatus:
+        status = transfer.status_at(now)
+        if status is TransferStatus.PENDING and coupon.status_at(now) is CouponStatus.EXPIRED:
+            return TransferStatus.EXPIRED  # its coupon ran out while it waited
+        return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,7 @@ class ListingStatus(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
     CANCELLED = "cancelled"
-    EXPIRED = "expired"  # shown, never stored: its coupon ran out while listed
+    EXPIRED = "expired"  # its coupon ran out while listed: shown at once, stored by the sweep
 
 
 @dataclass(frozen=True, slots=True)
