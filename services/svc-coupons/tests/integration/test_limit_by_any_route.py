@@ -175,3 +175,30 @@ async def test_a_swap_within_the_limits_counts_for_both(
     for campaign, headers in ((listed_campaign, taker), (offered_campaign, lister)):
         claim = await post(world, f"/api/v1/campaigns/{campaign['id']}/claim", headers)
         assert (claim.status_code, claim.json()["code"]) == (409, "limit_reached")
+
+
+async def test_a_swap_within_one_campaign_counts_for_neither(
+    world: World, connection: AsyncConnection
+) -> None:
+    # Both at the limit of 1 already; swapping leaves each holding one, as before.
+    shop = world.shop()
+    campaign = await world.campaign(shop, per_customer_limit=1)
+    _, lister = world.customer()
+    _, taker = world.customer()
+    listed = await world.claim(campaign, lister)
+    offered = await world.claim(campaign, taker)
+    listing = (
+        await post(world, "/api/v1/exchange/listings", lister, coupon_code=listed["code"])
+    ).json()
+    swapped = await post(
+        world,
+        f"/api/v1/exchange/listings/{listing['id']}/accept",
+        taker,
+        offered_coupon_code=offered["code"],
+    )
+    assert swapped.status_code == 200, swapped.text
+    counted = await connection.execute(
+        text("SELECT claimed FROM coupons.customer_claims WHERE campaign_id = :id"),
+        {"id": campaign["id"]},
+    )
+    assert sorted(row.claimed for row in counted) == [1, 1]

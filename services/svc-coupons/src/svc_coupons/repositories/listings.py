@@ -61,7 +61,8 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # code is taken, and each side is under the per-customer limit of the campaign it receives
 # from (counted here, as a claim is: the taker first, then the lister), do both coupons
 # change owner and code, and the listing close. A refused count rolls back with the
-# request, so a count taken for the taker alone never stays.
+# request, so a count taken for the taker alone never stays. Two coupons of one campaign
+# swapped leave both sides holding what they held: that swap counts for neither.
 ACCEPT = f"""
 WITH listing AS (
     SELECT id, coupon_id, owner_user_id, wants_campaign_id, wants_merchant_id
@@ -86,10 +87,21 @@ WITH listing AS (
 ), deal AS (
     SELECT FROM listing, listed, offered
     WHERE NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6))
-), taker_counted AS ({receiving("listed, deal", user="$2::uuid")}
-), owner_counted AS ({receiving("offered, listing, taker_counted", user="listing.owner_user_id")}
+), crossing AS (
+    SELECT listed.campaign_id AS to_taker, offered.campaign_id AS to_owner
+    FROM listed, offered, deal WHERE listed.campaign_id <> offered.campaign_id
+), taker_counted AS ({
+    receiving("(SELECT to_taker AS campaign_id FROM crossing) AS gets", user="$2::uuid")
+}
+), owner_counted AS ({
+    receiving(
+        "(SELECT to_owner AS campaign_id FROM crossing) AS gets, listing, taker_counted",
+        user="listing.owner_user_id",
+    )
+}
 ), sealed AS (
-    SELECT FROM deal WHERE EXISTS (SELECT FROM owner_counted)
+    SELECT FROM deal
+    WHERE EXISTS (SELECT FROM owner_counted) OR NOT EXISTS (SELECT FROM crossing)
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = swap.owner, code = swap.code,
         status = 'active'
