@@ -91,6 +91,10 @@ async def test_an_ended_campaigns_coupon_is_neither_given_nor_listed(world: Worl
     # its campaign's status beside it; `?status=active` (usable now) leaves it out.
     lookup = (await world.http.get(f"/api/v1/coupons/{coupon['code']}", headers=owner)).json()
     assert (lookup["status"], lookup["campaign"]["status"]) == ("active", "ended")
+    graphql = await world.http.post(
+        GQL, json={"query": COUPON, "variables": {"code": coupon["code"]}}, headers=owner
+    )
+    assert graphql.json()["data"]["coupon"] == {"status": "active", "campaign": {"status": "ended"}}
     usable = await world.http.get("/api/v1/wallet?status=active", headers=owner)
     assert usable.json()["items"] == []
 
