@@ -84,6 +84,7 @@ def create_app(
     )
     app.state.coupons = parts
     runtime.chores.append(parts.release_lapsed_transfers)
+    runtime.chores.append(parts.close_expired_listings)
     app.state.consumers = consumers(parts)
     for event_type, consumer in app.state.consumers.items():
         runtime.bus.subscribe(event_type, consumer)

@@ -6,6 +6,7 @@ This is the composition root: the one place that ties services to their reposito
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -34,6 +35,9 @@ from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
 from svc_coupons.services.transfers import TransferService
+
+# Rows a sweep chore closes per transaction; it runs batches until one comes back short.
+SWEEP_BATCH = 100
 
 if TYPE_CHECKING:
     import httpx
@@ -120,19 +124,21 @@ class CouponsComponents:
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
         )
 
-    def transfers(self, session: AsyncSession) -> TransferService:
+    def transfers(self, session: AsyncSession, *, authorization: str | None) -> TransferService:
         return TransferService(
             transfers=TransferRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            merchants=self.merchants(authorization),
             lifetime=timedelta(hours=self.settings.transfer_lifetime_hours),
         )
 
-    def listings(self, session: AsyncSession) -> ListingService:
+    def listings(self, session: AsyncSession, *, authorization: str | None) -> ListingService:
         return ListingService(
             listings=ListingRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            merchants=self.merchants(authorization),
         )
 
     def allocations(self, session: AsyncSession, *, authorization: str | None) -> AllocationService:
@@ -144,7 +150,32 @@ class CouponsComponents:
             events=_outbox(session),
         )
 
+    async def _drain(self, one_batch: Callable[[AsyncSession], Awaitable[int]]) -> int:
+        """Batches of a sweep chore, each in its own transaction (its locks held briefly,
+        its work kept if a later one fails), until a batch comes back short: a backlog
+        (a sweep that did not run for a while) is drained in one run, not a batch per run."""
+        total = 0
+        while True:
+            async with self.runtime.unit_of_work() as uow:
+                closed = await one_batch(uow.session)
+            total += closed
+            if closed < SWEEP_BATCH:
+                return total
+
     async def release_lapsed_transfers(self) -> int:
-        """The scheduled sweep's share of svc-coupons: lapsed gifts give their coupons back."""
-        async with self.runtime.unit_of_work() as uow:
-            return await self.transfers(uow.session).release_lapsed()
+        """The scheduled sweep's share of svc-coupons: lapsed gifts, and gifts whose coupon
+        ran out, give their coupons back."""
+        # The sweep asks svc-merchants nothing: closing a lapsed gift needs no merchant.
+        return await self._drain(
+            lambda session: self.transfers(session, authorization=None).release_lapsed(
+                batch=SWEEP_BATCH
+            )
+        )
+
+    async def close_expired_listings(self) -> int:
+        """The scheduled sweep's other share: listings whose coupon ran out close."""
+        return await self._drain(
+            lambda session: self.listings(session, authorization=None).close_expired(
+                batch=SWEEP_BATCH
+            )
+        )

@@ -255,3 +255,58 @@ async def test_allocations_and_claims_never_oversell(
             {"id": campaign["id"]},
         )
         assert issued.scalar_one() == 20
+
+
+async def test_gifts_and_claims_racing_into_one_wallet_stop_at_the_limit(
+    world: World, migrated_engine: AsyncEngine
+) -> None:
+    shop = world.shop()
+    campaign = await world.campaign(shop, per_customer_limit=3, total_quantity=100)
+    collector_id, collector = world.customer()
+    gifts = []
+    for _ in range(8):
+        _, mule = world.customer()
+        coupon = await world.claim(campaign, mule)
+        gift = await world.http.post(f"/api/v1/coupons/{coupon['code']}/transfers", headers=mule)
+        gifts.append(gift.json())
+    accepts = [
+        world.http.post(
+            f"/api/v1/transfers/{gift['transfer_id']}/accept",
+            json={"claim_token": gift["claim_token"]},
+            headers=collector,
+        )
+        for gift in gifts
+    ]
+    claims = [
+        world.http.post(f"/api/v1/campaigns/{campaign['id']}/claim", headers=collector)
+        for _ in range(4)
+    ]
+    responses = await asyncio.gather(*accepts, *claims)
+    results = outcomes(responses)
+    assert results[200] + results[201] == 3, results
+    assert results["limit_reached"] == 9, results
+    async with migrated_engine.connect() as connection:
+        held = await connection.execute(
+            text(
+                "SELECT count(*) FROM coupons.coupons"
+                " WHERE campaign_id = :campaign AND owner_user_id = :user"
+            ),
+            {"campaign": campaign["id"], "user": collector_id},
+        )
+        assert held.scalar_one() == 3
+        counted = await connection.execute(
+            text(
+                "SELECT claimed FROM coupons.customer_claims"
+                " WHERE campaign_id = :campaign AND user_id = :user"
+            ),
+            {"campaign": campaign["id"], "user": collector_id},
+        )
+        assert counted.scalar_one() == 3
+        pending = await connection.execute(
+            text(
+                "SELECT count(*) FROM coupons.transfers WHERE id = ANY(:ids) AND status = 'pending'"
+            ),
+            {"ids": [gift["transfer_id"] for gift in gifts]},
+        )
+        accepted_gifts = sum(1 for r in responses[: len(gifts)] if r.status_code == 200)
+        assert pending.scalar_one() == len(gifts) - accepted_gifts

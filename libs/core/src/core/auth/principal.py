@@ -7,6 +7,13 @@ from uuid import UUID
 ADMIN_SCOPE = "admin"
 
 
+def is_same_party(a: UUID | None, b: UUID | None) -> bool:
+    """Whether two ids name the same party. An unknown id names nobody: a client token has
+    no user, a pending gift no recipient yet, and `None == None` must never pass an
+    ownership check. Every comparison of who owns or may see something goes through here."""
+    return a is not None and b is not None and a == b
+
+
 @dataclass(frozen=True, slots=True)
 class Membership:
     merchant_id: UUID
@@ -31,6 +38,11 @@ class Principal:
             return UUID(self.subject)
         except ValueError:
             return None
+
+    def is_user(self, *user_ids: UUID | None) -> bool:
+        """Whether the caller is the user of one of these ids (their owner, sender,
+        recipient...); never for a client token, never for an id not known yet."""
+        return any(is_same_party(self.user_id, user_id) for user_id in user_ids)
 
     @property
     def is_admin(self) -> bool:

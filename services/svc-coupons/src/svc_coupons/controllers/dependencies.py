@@ -52,11 +52,15 @@ async def _redemptions(request: Request) -> RedemptionService:
 
 
 async def _transfers(request: Request) -> TransferService:
-    return _components(request).transfers(get_session(request))
+    return _components(request).transfers(
+        get_session(request), authorization=_authorization(request)
+    )
 
 
 async def _listings(request: Request) -> ListingService:
-    return _components(request).listings(get_session(request))
+    return _components(request).listings(
+        get_session(request), authorization=_authorization(request)
+    )
 
 
 async def _allocations(request: Request) -> AllocationService:

@@ -13,6 +13,7 @@ from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.schema_model import CampaignRow
 from svc_coupons.services.data_model.campaigns import (
+    TRADING,
     Campaign,
     CampaignStatus,
     CampaignTerms,
@@ -28,6 +29,12 @@ WHERE id = $1 AND status = ANY($3::text[])
   AND (total_quantity IS NULL OR issued_count + $2 <= total_quantity)
 RETURNING *
 """
+
+# The exchange's statements: the campaign aliased `campaign` still lets its coupons change
+# hands (the statuses come from our own enum, not from a caller).
+CAMPAIGN_RUNS = "campaign.status IN ({})".format(
+    ", ".join(f"'{status.value}'" for status in sorted(TRADING))
+)
 
 
 def campaign_from(row: Mapping[str, Any]) -> Campaign:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 
 from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import cursor_position, page_of
@@ -17,6 +17,7 @@ from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import (
+    RUNS_OUT,
     CampaignStats,
     CodeRecord,
     Coupon,
@@ -327,7 +328,8 @@ class CouponRepository(RepositoryBase[CouponRow]):
             args.append(now)
             sql.append(
                 " AND (coupon.status IN ('redeemed', 'expired', 'void')"
-                f" OR (coupon.status = 'active' AND coupon.expires_at <= ${len(args)}))"
+                " OR (coupon.status IN ('active', 'reserved')"
+                f" AND coupon.expires_at <= ${len(args)}))"
             )
         if page.cursor:
             args += cursor_position(page.cursor)
@@ -375,23 +377,29 @@ class CouponRepository(RepositoryBase[CouponRow]):
 
     async def stats(self, *, campaign_id: UUID, now: datetime) -> CampaignStats:
         status = CouponRow.status
-        live = status == CouponStatus.ACTIVE.value
+        running = CouponRow.expires_at > now
+        # Active and held coupons past their time count as expired, as they read (status_at).
+        runs_out = status.in_([s.value for s in RUNS_OUT])
         counts = (
             await self.session.execute(
                 select(
                     func.count().filter(CouponRow.owner_user_id.is_not(None)).label("issued"),
                     func.count().filter(status == CouponStatus.REDEEMED.value).label("redeemed"),
-                    func.count().filter(live, CouponRow.expires_at > now).label("active"),
+                    func.count()
+                    .filter(status == CouponStatus.ACTIVE.value, running)
+                    .label("active"),
                     func.count()
                     .filter(
                         or_(
                             status == CouponStatus.EXPIRED.value,
-                            and_(live, CouponRow.expires_at <= now),
+                            and_(runs_out, not_(running)),
                         )
                     )
                     .label("expired"),
                     func.count().filter(status == CouponStatus.VOID.value).label("voided"),
-                    func.count().filter(status == CouponStatus.RESERVED.value).label("reserved"),
+                    func.count()
+                    .filter(status == CouponStatus.RESERVED.value, running)
+                    .label("reserved"),
                     func.count()
                     .filter(status == CouponStatus.UNASSIGNED.value)
                     .label("unassigned"),

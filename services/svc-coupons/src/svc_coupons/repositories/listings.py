@@ -10,14 +10,15 @@ from uuid import UUID
 
 from sqlalchemy import exists, select
 
-from core.database.driver import reading_connection
+from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
 from core.pagination import Page, PageRequest
-from svc_coupons.repositories.campaigns import campaign_from
+from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.customer_limits import receiving
 from svc_coupons.repositories.schema_model import CouponRow, ListingRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import Coupon, CouponStatus
@@ -32,15 +33,17 @@ JOIN coupons.coupons coupon ON coupon.id = listing.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE listing.id = $1
 """
-# Listing: the owner's active, unexpired coupon of a tradable campaign is held, and the
-# listing recorded with it. Any other state of the coupon changes nothing.
+# Listing: the owner's active, unexpired coupon of a tradable campaign that still runs
+# (active or paused) is held, and the listing recorded with it. Any other state of the
+# coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
     UPDATE coupons.coupons coupon SET status = 'reserved'
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
-                  WHERE campaign.id = coupon.campaign_id AND campaign.tradable)
+                  WHERE campaign.id = coupon.campaign_id AND campaign.tradable
+                    AND {CAMPAIGN_RUNS})
     RETURNING coupon.*
 ), listing AS (
     INSERT INTO coupons.listings (id, coupon_id, owner_user_id, campaign_id, merchant_id,
@@ -53,8 +56,13 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # The swap, all or nothing. The open listing is locked first (of concurrent accepts one
 # goes on; the others wait, then find it closed and change nothing), then its held,
 # unexpired coupon, then the offered one: the taker's own, active, unexpired, of a tradable
-# campaign, and matching what the listing wants. Only when all three hold and neither new
-# code is taken do both coupons change owner and code, and the listing close.
+# campaign, and matching what the listing wants. Both coupons' campaigns must still run
+# (active or paused), read in this statement. Only when all three hold and neither new
+# code is taken, and each side is under the per-customer limit of the campaign it receives
+# from (counted here, as a claim is: the taker first, then the lister), do both coupons
+# change owner and code, and the listing close. A refused count rolls back with the
+# request, so a count taken for the taker alone never stays. Two coupons of one campaign
+# swapped leave both sides holding what they held: that swap counts for neither.
 ACCEPT = f"""
 WITH listing AS (
     SELECT id, coupon_id, owner_user_id, wants_campaign_id, wants_merchant_id
@@ -62,55 +70,83 @@ WITH listing AS (
     WHERE id = $1 AND status = 'open' AND owner_user_id <> $2
     FOR UPDATE
 ), listed AS (
-    SELECT coupon.id FROM coupons.coupons coupon JOIN listing ON coupon.id = listing.coupon_id
-    WHERE coupon.status = 'reserved' AND coupon.expires_at > $4
+    SELECT coupon.id, coupon.campaign_id
+    FROM coupons.coupons coupon JOIN listing ON coupon.id = listing.coupon_id
+    JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
+    WHERE coupon.status = 'reserved' AND coupon.expires_at > $4 AND {CAMPAIGN_RUNS}
     FOR UPDATE OF coupon
 ), offered AS (
-    SELECT coupon.id FROM coupons.coupons coupon
+    SELECT coupon.id, coupon.campaign_id FROM coupons.coupons coupon
     JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
     JOIN listing ON true
     WHERE coupon.id = $3 AND coupon.owner_user_id = $2 AND coupon.status = 'active'
-      AND coupon.expires_at > $4 AND campaign.tradable
+      AND coupon.expires_at > $4 AND campaign.tradable AND {CAMPAIGN_RUNS}
       AND (listing.wants_campaign_id IS NULL OR coupon.campaign_id = listing.wants_campaign_id)
       AND (listing.wants_merchant_id IS NULL OR coupon.merchant_id = listing.wants_merchant_id)
     FOR UPDATE OF coupon
 ), deal AS (
     SELECT FROM listing, listed, offered
     WHERE NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6))
+), crossing AS (
+    SELECT listed.campaign_id AS to_taker, offered.campaign_id AS to_owner
+    FROM listed, offered, deal WHERE listed.campaign_id <> offered.campaign_id
+), taker_counted AS ({
+    receiving("(SELECT to_taker AS campaign_id FROM crossing) AS gets", user="$2::uuid")
+}
+), owner_counted AS ({
+    receiving(
+        "(SELECT to_owner AS campaign_id FROM crossing) AS gets, listing, taker_counted",
+        user="listing.owner_user_id",
+    )
+}
+), sealed AS (
+    SELECT FROM deal
+    WHERE EXISTS (SELECT FROM owner_counted) OR NOT EXISTS (SELECT FROM crossing)
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = swap.owner, code = swap.code,
         status = 'active'
     FROM (SELECT listed.id, $2::uuid AS owner, $5::text AS code FROM listed
           UNION ALL
           SELECT offered.id, listing.owner_user_id, $6::text FROM offered, listing) AS swap
-    WHERE coupon.id = swap.id AND EXISTS (SELECT FROM deal)
+    WHERE coupon.id = swap.id AND EXISTS (SELECT FROM sealed)
     RETURNING coupon.id, coupon AS coupon_row
 ), accepted AS (
     UPDATE coupons.listings SET status = 'accepted', closed_at = $4, accepted_by_user_id = $2,
         offered_coupon_id = $3
-    WHERE id = $1 AND EXISTS (SELECT FROM deal)
-), {announce(_OUTBOX, when="deal", after=6, events=3)}
+    WHERE id = $1 AND EXISTS (SELECT FROM sealed)
+), {announce(_OUTBOX, when="sealed", after=6, events=3)}
 SELECT EXISTS (SELECT FROM listing) AS listing_open,
        EXISTS (SELECT FROM listed) AS listed_held,
        EXISTS (SELECT FROM offered) AS offer_fits,
        EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6)) AS code_taken,
+       EXISTS (SELECT FROM deal) AND NOT EXISTS (SELECT FROM sealed) AS limit_reached,
        EXISTS (SELECT FROM announced) AS announced,
        (SELECT coupon_row FROM moved WHERE id <> $3) AS received,
        (SELECT coupon_row FROM moved WHERE id = $3) AS given
 """  # noqa: S608 (only our own table names go in; values are bound)
-CANCEL = f"""
-WITH cancelled AS (
-    UPDATE coupons.listings SET status = 'cancelled', closed_at = $3
+# Closing an open listing (cancelled by its owner, or expired with its coupon): its coupon,
+# if still held, is the owner's active coupon again (reading as expired past its time).
+CLOSE = f"""
+WITH closed AS (
+    UPDATE coupons.listings SET status = $4, closed_at = $3
     WHERE id = $1 AND owner_user_id = $2 AND status = 'open'
     RETURNING coupon_id
 ), freed AS (
     UPDATE coupons.coupons coupon SET status = 'active'
-    FROM cancelled WHERE coupon.id = cancelled.coupon_id AND coupon.status = 'reserved'
+    FROM closed WHERE coupon.id = closed.coupon_id AND coupon.status = 'reserved'
     RETURNING coupon.*
-), {announce(_OUTBOX, when="cancelled", after=3)}
+), {announce(_OUTBOX, when="closed", after=4)}
 SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+# Open listings whose held coupon ran out, locked for closing (other sweeps skip them).
+EXPIRED = """
+SELECT listing.* FROM coupons.listings listing
+JOIN coupons.coupons coupon ON coupon.id = listing.coupon_id
+WHERE listing.status = 'open' AND coupon.status = 'reserved' AND coupon.expires_at <= $1
+ORDER BY listing.created_at LIMIT $2
+FOR UPDATE OF listing SKIP LOCKED
+"""
 
 
 def listing_from(row: Mapping[str, Any]) -> Listing:
@@ -188,19 +224,24 @@ class ListingRepository(RepositoryBase[ListingRow]):
             listed_held=row["listed_held"],
             offer_fits=row["offer_fits"],
             code_taken=row["code_taken"],
+            limit_reached=row["limit_reached"],
             received=coupon_from(row["received"]) if row["received"] is not None else None,
             given=coupon_from(row["given"]) if row["given"] is not None else None,
         )
 
-    async def cancel(
-        self, *, listing: Listing, now: datetime, event: DomainEvent
+    async def close(
+        self, *, listing: Listing, status: ListingStatus, now: datetime, event: DomainEvent
     ) -> tuple[bool, Coupon | None]:
         """(whether the open listing closed, the coupon it freed if it still held it)."""
         row = await self._outbox().fetchrow(
-            CANCEL, listing.id, listing.owner_user_id, now, events=(event,)
+            CLOSE, listing.id, listing.owner_user_id, now, status.value, events=(event,)
         )
         assert row is not None, "the outcome row is always there"
         return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
+
+    async def expired(self, *, now: datetime, limit: int) -> list[Listing]:
+        connection = await driver_connection(self.session)
+        return [listing_from(row) for row in await connection.fetch(EXPIRED, now, limit)]
 
     async def open_listings(
         self,

@@ -15,12 +15,13 @@ from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import OutboxWriter, announce
 from core.pagination import Page, PageRequest
-from svc_coupons.repositories.campaigns import campaign_from
+from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.customer_limits import receiving
 from svc_coupons.repositories.schema_model import TransferRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import Coupon
-from svc_coupons.services.data_model.exchange import Transfer, TransferStatus
+from svc_coupons.services.data_model.exchange import GiftOutcome, Transfer, TransferStatus
 
 _OUTBOX = platform_tables.outbox
 
@@ -31,15 +32,17 @@ JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE transfer.id = $1
 """
-# The gift: the owner's active, unexpired coupon of a transferable campaign is held, and the
-# transfer recorded with it. Any other state of the coupon changes nothing.
+# The gift: the owner's active, unexpired coupon of a transferable campaign that still runs
+# (active or paused) is held, and the transfer recorded with it. Any other state of the
+# coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
     UPDATE coupons.coupons coupon SET status = 'reserved'
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
-                  WHERE campaign.id = coupon.campaign_id AND campaign.transferable)
+                  WHERE campaign.id = coupon.campaign_id AND campaign.transferable
+                    AND {CAMPAIGN_RUNS})
     RETURNING coupon.*
 ), transfer AS (
     INSERT INTO coupons.transfers (id, coupon_id, sender_user_id, claim_token_hash,
@@ -52,18 +55,26 @@ SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
 # The acceptance: the pending, unexpired transfer whose token hash matches is locked (a
 # concurrent accept or cancel waits, then finds it closed); its held, unexpired coupon goes
 # to the recipient under a new code, unless that code is taken (then nothing changes and
-# the caller draws another). The transfer closes only when the coupon moved.
+# the caller draws another), only while its campaign still runs (active or paused), and only
+# when the recipient is under the campaign's per-customer limit (counted here, as a claim
+# is). The transfer closes only when the coupon moved.
 ACCEPT = f"""
 WITH offer AS (
     SELECT id, coupon_id FROM coupons.transfers
     WHERE id = $1 AND status = 'pending' AND expires_at > $4 AND claim_token_hash = $3
       AND sender_user_id <> $2
     FOR UPDATE
+), movable AS (
+    SELECT coupon.id, coupon.campaign_id FROM coupons.coupons coupon
+    JOIN offer ON coupon.id = offer.coupon_id
+    JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
+    WHERE coupon.status = 'reserved' AND coupon.expires_at > $4 AND {CAMPAIGN_RUNS}
+      AND NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5)
+    FOR UPDATE OF coupon
+), counted AS ({receiving("movable", user="$2::uuid")}
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = $2, code = $5, status = 'active'
-    FROM offer
-    WHERE coupon.id = offer.coupon_id AND coupon.status = 'reserved' AND coupon.expires_at > $4
-      AND NOT EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5)
+    FROM movable WHERE coupon.id = movable.id AND EXISTS (SELECT FROM counted)
     RETURNING coupon.*
 ), accepted AS (
     UPDATE coupons.transfers transfer SET status = 'accepted', recipient_user_id = $2,
@@ -72,6 +83,7 @@ WITH offer AS (
 ), {announce(_OUTBOX, when="moved", after=5, events=2)}
 SELECT EXISTS (SELECT FROM offer) AS offered,
        EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5) AS code_taken,
+       EXISTS (SELECT FROM movable) AND NOT EXISTS (SELECT FROM counted) AS limit_reached,
        EXISTS (SELECT FROM announced) AS announced, moved.*
 FROM (SELECT) AS outcome LEFT JOIN moved ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
@@ -90,11 +102,13 @@ WITH closed AS (
 SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+# Pending transfers that lapsed, or whose coupon ran out while they waited.
 LAPSED = """
-SELECT * FROM coupons.transfers
-WHERE status = 'pending' AND expires_at <= $1
-ORDER BY expires_at LIMIT $2
-FOR UPDATE SKIP LOCKED
+SELECT transfer.* FROM coupons.transfers transfer
+JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
+WHERE transfer.status = 'pending' AND (transfer.expires_at <= $1 OR coupon.expires_at <= $1)
+ORDER BY transfer.expires_at LIMIT $2
+FOR UPDATE OF transfer SKIP LOCKED
 """
 
 
@@ -185,8 +199,7 @@ class TransferRepository(RepositoryBase[TransferRow]):
         new_code: str,
         now: datetime,
         events: Sequence[DomainEvent],
-    ) -> tuple[bool, Coupon | None]:
-        """(whether the code was taken, the coupon now the recipient's or None)."""
+    ) -> GiftOutcome:
         row = await self._outbox().fetchrow(
             ACCEPT,
             transfer_id,
@@ -198,7 +211,11 @@ class TransferRepository(RepositoryBase[TransferRow]):
         )
         assert row is not None, "the outcome row is always there"
         moved = coupon_from(row) if row["id"] is not None else None
-        return bool(row["offered"] and row["code_taken"] and moved is None), moved
+        return GiftOutcome(
+            code_taken=bool(row["offered"] and row["code_taken"] and moved is None),
+            limit_reached=bool(row["limit_reached"]),
+            coupon=moved,
+        )
 
     async def close(
         self,
@@ -216,7 +233,8 @@ class TransferRepository(RepositoryBase[TransferRow]):
         return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
 
     async def lapsed(self, *, now: datetime, limit: int) -> list[Transfer]:
-        """Pending transfers past their time, locked for closing (other sweeps skip them)."""
+        """Pending transfers past their time or their coupon's, locked for closing (other
+        sweeps skip them)."""
         connection = await driver_connection(self.session)
         return [transfer_from(row) for row in await connection.fetch(LAPSED, now, limit)]
 

@@ -60,7 +60,7 @@ def may_read_coupon(principal: Principal, *, merchant_id: UUID, owner_user_id: U
     staff: the "merchant members" of API.md), admins. A partner client validates and
     redeems coupons it is shown, but does not look them up or read their history."""
     return (
-        (owner_user_id is not None and owner_user_id == principal.user_id)
+        principal.is_user(owner_user_id)
         or has_role(principal, merchant_id, OWNER_OR_STAFF)
         or principal.is_admin
     )

@@ -147,8 +147,7 @@ class CampaignService:
         is_applicant = (
             merchant is not None
             and merchant.status == MerchantStatus.PENDING
-            and principal.user_id is not None
-            and merchant.owner_user_id == principal.user_id
+            and principal.is_user(merchant.owner_user_id)
         )
         if not (is_owner or is_applicant):
             raise Forbidden("Only the merchant's owner may create its campaigns")

@@ -1,5 +1,6 @@
-"""What the exchange's services share: finding the caller's own coupon by its code, and
-refusing it by its status."""
+"""What the exchange's services share: finding the caller's own coupon by its code, refusing
+it by its status, and refusing a coupon that could no longer be used (its campaign ended,
+its merchant suspended) from changing hands."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from datetime import datetime
 from core.auth import Principal
 from core.errors import Forbidden
 from svc_coupons.services.access import customer_id, may_read_coupon
+from svc_coupons.services.campaigns import require_verified
 from svc_coupons.services.coupons import find_coupon
-from svc_coupons.services.data_model.campaigns import Campaign
+from svc_coupons.services.data_model.campaigns import TRADING, Campaign
 from svc_coupons.services.data_model.coupons import Coupon, CouponStatus
 from svc_coupons.services.data_model.redemption import status_refusal
-from svc_coupons.services.errors import REFUSAL_ERRORS, CouponNotFound
-from svc_coupons.services.ports import CouponStore
+from svc_coupons.services.errors import REFUSAL_ERRORS, CampaignNotActive, CouponNotFound
+from svc_coupons.services.ports import CouponStore, MerchantDirectory
 
 
 async def own_coupon(
@@ -22,9 +24,9 @@ async def own_coupon(
 ) -> tuple[Coupon, Campaign]:
     """The caller's coupon by its code. Its merchant's people may know it (403); anyone
     else may not (404)."""
-    user_id = customer_id(principal)
+    customer_id(principal)
     coupon, campaign = await find_coupon(coupons, code)
-    if coupon.owner_user_id != user_id:
+    if not principal.is_user(coupon.owner_user_id):
         if may_read_coupon(
             principal, merchant_id=coupon.merchant_id, owner_user_id=coupon.owner_user_id
         ):
@@ -46,3 +48,21 @@ def as_taken(coupon: Coupon) -> Coupon:
     if coupon.stored_status is CouponStatus.RESERVED:
         return replace(coupon, stored_status=CouponStatus.ACTIVE)
     return coupon
+
+
+def require_trading(*campaigns: Campaign) -> None:
+    """409 `campaign_not_active` unless every campaign still lets its coupons change hands
+    (active or paused). The statement that moves a coupon checks it again."""
+    for campaign in campaigns:
+        if campaign.status not in TRADING:
+            raise CampaignNotActive(
+                f"The campaign is {campaign.status.value}: its coupons no longer change hands"
+            )
+
+
+async def require_merchants_trading(merchants: MerchantDirectory, *coupons: Coupon) -> None:
+    """409 `merchant_not_verified` when a coupon's merchant is suspended (or not shown).
+    The merchant's status lives in svc-merchants, not in this database, so it is read right
+    before the statement, as redemption reads it."""
+    for merchant_id in dict.fromkeys(coupon.merchant_id for coupon in coupons):
+        await require_verified(merchants, merchant_id)

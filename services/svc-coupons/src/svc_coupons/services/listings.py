@@ -25,6 +25,7 @@ from svc_coupons.services.data_model.exchange import (
 from svc_coupons.services.errors import (
     CouponNotFound,
     InvalidWants,
+    LimitReached,
     ListingClosed,
     ListingNotFound,
     NotTradable,
@@ -32,8 +33,18 @@ from svc_coupons.services.errors import (
     OwnListing,
 )
 from svc_coupons.services.events import coupon_event
-from svc_coupons.services.exchange_access import own_coupon, require_active
-from svc_coupons.services.ports import CampaignStore, CouponStore, ListingStore
+from svc_coupons.services.exchange_access import (
+    own_coupon,
+    require_active,
+    require_merchants_trading,
+    require_trading,
+)
+from svc_coupons.services.ports import (
+    CampaignStore,
+    CouponStore,
+    ListingStore,
+    MerchantDirectory,
+)
 from svc_coupons.utils.codes import new_code
 
 CODE_ATTEMPTS = 5
@@ -46,11 +57,13 @@ class ListingService:
         listings: ListingStore,
         coupons: CouponStore,
         campaigns: CampaignStore,
+        merchants: MerchantDirectory,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._listings = listings
         self._coupons = coupons
         self._campaigns = campaigns
+        self._merchants = merchants
         self._clock = clock
 
     @staticmethod
@@ -81,6 +94,8 @@ class ListingService:
         require_active(coupon, now)
         if not campaign.terms.tradable:
             raise NotTradable()
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         await self._check_wants(wants)
         listing_id = uuid4()
         held = await self._listings.create(
@@ -104,6 +119,9 @@ class ListingService:
             if current is None:
                 raise CouponNotFound()
             require_active(current, now)
+            running = await self._campaigns.get(coupon.campaign_id)
+            assert running is not None, "a coupon's campaign is never deleted"
+            require_trading(running)
             raise ListingClosed("The coupon was given or listed meanwhile")
         listing = Listing(
             id=listing_id,
@@ -130,9 +148,8 @@ class ListingService:
         """Open listings for every customer; a closed one for its owner and its taker."""
         listing, coupon, campaign = await self._load(listing_id)
         details = self._details(listing, coupon, campaign, self._clock())
-        if details.status is not ListingStatus.OPEN and principal.user_id not in (
-            listing.owner_user_id,
-            listing.accepted_by_user_id,
+        if details.status is not ListingStatus.OPEN and not principal.is_user(
+            listing.owner_user_id, listing.accepted_by_user_id
         ):
             raise ListingNotFound()
         return details
@@ -180,12 +197,14 @@ class ListingService:
         of concurrent accepts, one swaps and the others keep their coupons."""
         taker = customer_id(principal)
         listing, listed, listed_campaign = await self._load(listing_id)
-        if listing.owner_user_id == taker:
+        if principal.is_user(listing.owner_user_id):
             raise OwnListing()
         now = self._clock()
         if ListingDetails.status_of(listing, listed, now) is not ListingStatus.OPEN:
             raise ListingClosed()
         offered, offered_campaign = await self._offer(principal, offered_code, listing, now)
+        require_trading(listed_campaign, offered_campaign)
+        await require_merchants_trading(self._merchants, listed, offered)
         owner = listing.owner_user_id
         swapped = {"listing_id": str(listing.id), "via": "listing"}
         events = (
@@ -245,6 +264,8 @@ class ListingService:
                     received=received,
                     given=given,
                 )
+            if outcome.limit_reached:  # nothing moved, nothing counted: the listing stays open
+                raise LimitReached()
             if not (outcome.listing_open and outcome.listed_held and outcome.offer_fits):
                 break
             if not outcome.code_taken:
@@ -252,24 +273,26 @@ class ListingService:
         else:
             raise RuntimeError("no free coupon codes after several draws: is the generator broken?")
         # Refused by the statement: something changed since the reads. Say what it is now.
-        listing, listed, _ = await self._load(listing_id)
+        listing, listed, listed_campaign = await self._load(listing_id)
         if ListingDetails.status_of(listing, listed, now) is not ListingStatus.OPEN:
             raise ListingClosed()
         if await self._coupons.by_code(offered.code) is None:
             raise CouponNotFound()  # given or swapped away meanwhile: it has a new code
-        await self._offer(principal, offered.code, listing, now)
+        _, offered_campaign = await self._offer(principal, offered.code, listing, now)
+        require_trading(listed_campaign, offered_campaign)
         raise ListingClosed()
 
     async def cancel(self, *, principal: Principal, listing_id: UUID) -> CouponDetails:
         """The owner takes the coupon back: active again in their wallet."""
         listing, coupon, campaign = await self._load(listing_id)
-        if listing.owner_user_id != principal.user_id:
+        if not principal.is_user(listing.owner_user_id):
             raise ListingNotFound()
         now = self._clock()
         if listing.stored_status is not ListingStatus.OPEN:
             raise ListingClosed(f"The listing was {listing.stored_status.value}")
-        closed, freed = await self._listings.cancel(
+        closed, freed = await self._listings.close(
             listing=listing,
+            status=ListingStatus.CANCELLED,
             now=now,
             event=coupon_event(
                 "listing.cancelled",
@@ -282,3 +305,23 @@ class ListingService:
             raise ListingClosed("The listing was accepted meanwhile")
         coupon = freed or coupon  # not freed: voided by the merchant while it was listed
         return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
+
+    async def close_expired(self, *, batch: int) -> int:
+        """The sweep: open listings whose coupon ran out close as expired, and their coupons
+        go back to their owners (reading as expired). Returns how many closed."""
+        now = self._clock()
+        closed = 0
+        for listing in await self._listings.expired(now=now, limit=batch):
+            done, _ = await self._listings.close(
+                listing=listing,
+                status=ListingStatus.EXPIRED,
+                now=now,
+                event=coupon_event(
+                    "listing.expired",
+                    coupon_id=listing.coupon_id,
+                    actor=None,
+                    data={"listing_id": str(listing.id)},
+                ),
+            )
+            closed += done
+        return closed

@@ -23,7 +23,9 @@ from svc_coupons.services.data_model.coupons import (
 )
 from svc_coupons.services.data_model.exchange import (
     Allocation,
+    GiftOutcome,
     Listing,
+    ListingStatus,
     SwapOutcome,
     Transfer,
     TransferStatus,
@@ -239,10 +241,11 @@ class TransferStore(Protocol):
         new_code: str,
         now: datetime,
         events: Sequence[DomainEvent],
-    ) -> tuple[bool, Coupon | None]:
+    ) -> GiftOutcome:
         """In one statement: a pending, unexpired transfer with this token hash, not the
-        recipient's own, gives its held, unexpired coupon to the recipient under `new_code`
-        and closes, with `events`. (whether `new_code` was taken, the moved coupon)."""
+        recipient's own, gives its held, unexpired coupon of a running campaign to the
+        recipient under `new_code`, counted against the recipient's per-customer limit, and
+        closes, with `events`."""
         ...
 
     async def close(
@@ -284,9 +287,16 @@ class ListingStore(Protocol):
         fitting offered coupon swap owners under the new codes, with `events`."""
         ...
 
-    async def cancel(
-        self, *, listing: Listing, now: datetime, event: DomainEvent
-    ) -> tuple[bool, Coupon | None]: ...
+    async def close(
+        self, *, listing: Listing, status: ListingStatus, now: datetime, event: DomainEvent
+    ) -> tuple[bool, Coupon | None]:
+        """In one statement: the open listing closes with `status` (cancelled, expired) and
+        its coupon, if still held, is active again. (whether it closed, the freed coupon)."""
+        ...
+
+    async def expired(self, *, now: datetime, limit: int) -> list[Listing]:
+        """Open listings whose coupon ran out, locked for closing (other sweeps skip them)."""
+        ...
 
     async def open_listings(
         self,

@@ -79,8 +79,8 @@ class RedemptionService:
         (a member of its merchant, its owner) gets 403; anyone else 404."""
         coupon, campaign = await find_coupon(self._coupons, code)
         if not allowed(principal, coupon.merchant_id):
-            knows_it = role_of(principal, coupon.merchant_id) is not None or (
-                coupon.owner_user_id is not None and coupon.owner_user_id == principal.user_id
+            knows_it = role_of(principal, coupon.merchant_id) is not None or principal.is_user(
+                coupon.owner_user_id
             )
             if knows_it:
                 raise Forbidden("The caller's role for this merchant does not allow this")

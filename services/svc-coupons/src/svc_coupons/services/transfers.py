@@ -27,6 +27,7 @@ from svc_coupons.services.data_model.exchange import (
 from svc_coupons.services.errors import (
     InvalidClaimToken,
     InvalidStatusFilter,
+    LimitReached,
     NotTransferable,
     OwnTransfer,
     TransferClosed,
@@ -34,8 +35,19 @@ from svc_coupons.services.errors import (
     TransferNotFound,
 )
 from svc_coupons.services.events import coupon_event
-from svc_coupons.services.exchange_access import as_taken, own_coupon, require_active
-from svc_coupons.services.ports import CampaignStore, CouponStore, TransferStore
+from svc_coupons.services.exchange_access import (
+    as_taken,
+    own_coupon,
+    require_active,
+    require_merchants_trading,
+    require_trading,
+)
+from svc_coupons.services.ports import (
+    CampaignStore,
+    CouponStore,
+    MerchantDirectory,
+    TransferStore,
+)
 from svc_coupons.utils.codes import new_code
 
 CODE_ATTEMPTS = 5
@@ -59,12 +71,14 @@ class TransferService:
         transfers: TransferStore,
         coupons: CouponStore,
         campaigns: CampaignStore,
+        merchants: MerchantDirectory,
         lifetime: timedelta = timedelta(hours=72),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._transfers = transfers
         self._coupons = coupons
         self._campaigns = campaigns
+        self._merchants = merchants
         self._lifetime = lifetime
         self._clock = clock
 
@@ -74,7 +88,7 @@ class TransferService:
         return TransferDetails(
             transfer=transfer,
             coupon=CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now)),
-            status=transfer.status_at(now),
+            status=TransferDetails.status_of(transfer, coupon, now),
         )
 
     async def create(
@@ -94,6 +108,8 @@ class TransferService:
         require_active(coupon, now)
         if not campaign.terms.transferable:
             raise NotTransferable()
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         transfer_id = uuid4()
         token, token_hash = _new_token()
         expires_at = now + self._lifetime
@@ -116,6 +132,7 @@ class TransferService:
             if current is None:
                 raise TransferClosed("The coupon changed hands meanwhile")
             require_active(current, now)
+            require_trading(await self._campaign_now(coupon.campaign_id))
             raise TransferClosed("The coupon was given or listed meanwhile")
         transfer = Transfer(
             id=transfer_id,
@@ -153,6 +170,11 @@ class TransferService:
             details=self._details(earlier, coupon, campaign, now), claim_token=token, replayed=True
         )
 
+    async def _campaign_now(self, campaign_id: UUID) -> Campaign:
+        campaign = await self._campaigns.get(campaign_id)
+        assert campaign is not None, "a coupon's campaign is never deleted"
+        return campaign
+
     async def _load(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign]:
         found = await self._transfers.get(transfer_id)
         if found is None:
@@ -176,11 +198,13 @@ class TransferService:
         token_hash = _token_hash(claim_token)
         if not hmac.compare_digest(token_hash, transfer.claim_token_hash):
             raise InvalidClaimToken()
-        if transfer.sender_user_id == recipient:
+        if principal.is_user(transfer.sender_user_id):
             raise OwnTransfer()
         now = self._clock()
         self._refuse_closed(transfer, now)
         require_active(as_taken(coupon), now)
+        require_trading(campaign)
+        await require_merchants_trading(self._merchants, coupon)
         events = (
             coupon_event(
                 "transfer.accepted",
@@ -205,7 +229,7 @@ class TransferService:
             ),
         )
         for _ in range(CODE_ATTEMPTS):
-            code_taken, moved = await self._transfers.accept(
+            outcome = await self._transfers.accept(
                 transfer_id=transfer.id,
                 recipient_user_id=recipient,
                 claim_token_hash=token_hash,
@@ -213,22 +237,26 @@ class TransferService:
                 now=now,
                 events=events,
             )
+            moved = outcome.coupon
             if moved is not None:
                 return CouponDetails(coupon=moved, campaign=campaign, status=moved.status_at(now))
-            if not code_taken:
+            if outcome.limit_reached:  # the gift stays pending for someone under the limit
+                raise LimitReached()
+            if not outcome.code_taken:
                 break
         else:
             raise RuntimeError("no free coupon code after several draws: is the generator broken?")
         # Refused by the statement: something changed since the read. Say what it is now.
-        current, coupon, _ = await self._load(transfer_id)
+        current, coupon, campaign = await self._load(transfer_id)
         self._refuse_closed(current, now)
         require_active(as_taken(coupon), now)
+        require_trading(campaign)
         raise TransferClosed()
 
     async def cancel(self, *, principal: Principal, transfer_id: UUID) -> CouponDetails:
         """The sender takes the coupon back: active again in their wallet."""
         transfer, coupon, campaign = await self._load(transfer_id)
-        if transfer.sender_user_id != principal.user_id:
+        if not principal.is_user(transfer.sender_user_id):
             raise TransferNotFound()
         now = self._clock()
         if transfer.stored_status is not TransferStatus.PENDING:
@@ -253,7 +281,7 @@ class TransferService:
     async def get(self, *, principal: Principal, transfer_id: UUID) -> TransferDetails:
         """For its sender and its recipient; 404 for anyone else."""
         transfer, coupon, campaign = await self._load(transfer_id)
-        if principal.user_id not in (transfer.sender_user_id, transfer.recipient_user_id):
+        if not principal.is_user(transfer.sender_user_id, transfer.recipient_user_id):
             raise TransferNotFound()
         return self._details(transfer, coupon, campaign, self._clock())
 
@@ -274,13 +302,14 @@ class TransferService:
             next_cursor=found.next_cursor,
         )
 
-    async def release_lapsed(self, *, batch: int = 100) -> int:
-        """The sweep: pending transfers past their time close as expired, and their coupons
-        are active again in the senders' wallets. Returns how many."""
+    async def release_lapsed(self, *, batch: int) -> int:
+        """The sweep: pending transfers past their time (or their coupon's) close as
+        expired, and their coupons are active again in the senders' wallets (reading as
+        expired when they ran out). Returns how many closed."""
         now = self._clock()
-        lapsed = await self._transfers.lapsed(now=now, limit=batch)
-        for transfer in lapsed:
-            await self._transfers.close(
+        closed = 0
+        for transfer in await self._transfers.lapsed(now=now, limit=batch):
+            done, _ = await self._transfers.close(
                 transfer=transfer,
                 status=TransferStatus.EXPIRED,
                 now=now,
@@ -291,4 +320,5 @@ class TransferService:
                     data={"transfer_id": str(transfer.id)},
                 ),
             )
-        return len(lapsed)
+            closed += done
+        return closed

@@ -23,7 +23,7 @@ def is_owner(principal: Principal | None, merchant: Merchant) -> bool:
 
 
 def is_applicant(principal: Principal | None, merchant: Merchant) -> bool:
-    return principal is not None and principal.user_id == merchant.owner_user_id
+    return principal is not None and principal.is_user(merchant.owner_user_id)
 
 
 def require_visible(principal: Principal | None, merchant: Merchant | None) -> Merchant:

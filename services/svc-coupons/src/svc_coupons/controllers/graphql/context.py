@@ -37,8 +37,8 @@ class CouponsContext(BaseContext):
         self.redemptions: RedemptionService = parts.redemptions(
             session, authorization=authorization
         )
-        self.transfers: TransferService = parts.transfers(session)
-        self.listings: ListingService = parts.listings(session)
+        self.transfers: TransferService = parts.transfers(session, authorization=authorization)
+        self.listings: ListingService = parts.listings(session, authorization=authorization)
         self.allocations: AllocationService = parts.allocations(
             session, authorization=authorization
         )

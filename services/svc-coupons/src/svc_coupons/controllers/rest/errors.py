@@ -6,6 +6,7 @@ from svc_coupons.services.errors import (
     REFUSAL_ERRORS,
     TERMS_ERRORS,
     AlreadyRedeemed,
+    CampaignNotActive,
     CouponExpired,
     CouponLocked,
     CouponVoid,
@@ -21,3 +22,6 @@ NOT_ACTIVE_COUPON = (CouponLocked, AlreadyRedeemed, CouponExpired, CouponVoid)
 TERMS_VIOLATIONS = tuple(TERMS_ERRORS.values())
 # What asking svc-merchants whether a merchant is verified can answer.
 MERCHANT_CHECK = (MerchantNotVerified, MerchantsUnavailable)
+# Why a coupon that could no longer be used does not change hands: its campaign ended, its
+# merchant is suspended (409), or svc-merchants cannot say (503).
+DEAD_COUPON = (CampaignNotActive, *MERCHANT_CHECK)

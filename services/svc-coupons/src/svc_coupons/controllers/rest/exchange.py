@@ -15,10 +15,11 @@ from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import ListingsDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptListingIn, ListingIn, ListingOut, SwapOut
-from svc_coupons.controllers.rest.errors import NOT_ACTIVE_COUPON
+from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponNotFound,
     InvalidWants,
+    LimitReached,
     ListingClosed,
     ListingNotFound,
     NotTradable,
@@ -36,7 +37,13 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
     summary="Coupon owner: offer a coupon of a tradable campaign for one matching `wants`",
     operation_id="createListing",
     responses=problems(
-        CouponNotFound, Forbidden, *NOT_ACTIVE_COUPON, NotTradable, InvalidWants, ListingClosed
+        CouponNotFound,
+        Forbidden,
+        *NOT_ACTIVE_COUPON,
+        NotTradable,
+        *DEAD_COUPON,
+        InvalidWants,
+        ListingClosed,
     ),
 )
 async def create_listing(
@@ -99,6 +106,8 @@ async def get_listing(
         *NOT_ACTIVE_COUPON,
         NotTradable,
         OfferMismatch,
+        *DEAD_COUPON,
+        LimitReached,
     ),
 )
 async def accept_listing(

@@ -16,13 +16,14 @@ from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
 from svc_coupons.controllers.dto.coupons import CouponOut
 from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
-from svc_coupons.controllers.rest.errors import NOT_ACTIVE_COUPON
+from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponExpired,
     CouponNotFound,
     CouponVoid,
     InvalidClaimToken,
     InvalidStatusFilter,
+    LimitReached,
     NotTransferable,
     OwnTransfer,
     TransferClosed,
@@ -44,6 +45,7 @@ router = service_router(tags=["transfers"])
         Forbidden,
         *NOT_ACTIVE_COUPON,
         NotTransferable,
+        *DEAD_COUPON,
         TransferClosed,
         TransferExpired,
     ),
@@ -81,6 +83,8 @@ async def give(
         TransferClosed,
         CouponExpired,
         CouponVoid,
+        *DEAD_COUPON,
+        LimitReached,
     ),
 )
 async def accept(

@@ -24,6 +24,11 @@ class CampaignStatus(StrEnum):
     ENDED = "ended"
 
 
+# A coupon changes hands (gift, listing, swap) only while its campaign is one of these: a
+# paused campaign resumes, so its coupons are still worth something; an ended one never will.
+TRADING = frozenset({CampaignStatus.ACTIVE, CampaignStatus.PAUSED})
+
+
 class CampaignAction(StrEnum):
     PUBLISH = "publish"
     PAUSE = "pause"

@@ -24,6 +24,8 @@ class WalletFilter(StrEnum):
     HISTORY = "history"  # redeemed, expired or void
 
 
+# Stored statuses that read as expired once the coupon's time is up.
+RUNS_OUT = frozenset({CouponStatus.ACTIVE, CouponStatus.RESERVED})
 # What a coupon may be voided from; a redeemed one is reversed first.
 VOIDABLE = frozenset(
     {CouponStatus.UNASSIGNED, CouponStatus.ACTIVE, CouponStatus.RESERVED, CouponStatus.EXPIRED}
@@ -43,10 +45,11 @@ class Coupon:
     redeemed_at: datetime | None
 
     def status_at(self, now: datetime) -> CouponStatus:
-        """Expiry is a matter of time, not of a write: an active coupon past its end reads
-        as expired without anything having to run at that moment."""
+        """Expiry is a matter of time, not of a write: an active coupon past its end, or one
+        a gift or a listing still holds, reads as expired without anything having to run at
+        that moment."""
         if (
-            self.stored_status is CouponStatus.ACTIVE
+            self.stored_status in RUNS_OUT
             and self.expires_at is not None
             and now >= self.expires_at
         ):

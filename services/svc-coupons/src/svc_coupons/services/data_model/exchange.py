@@ -44,7 +44,23 @@ class TransferDetails:
 
     transfer: Transfer
     coupon: CouponDetails
-    status: TransferStatus
+    status: TransferStatus  # expired too once its coupon is, pending or not swept yet
+
+    @staticmethod
+    def status_of(transfer: Transfer, coupon: Coupon, now: datetime) -> TransferStatus:
+        status = transfer.status_at(now)
+        if status is TransferStatus.PENDING and coupon.status_at(now) is CouponStatus.EXPIRED:
+            return TransferStatus.EXPIRED  # its coupon ran out while it waited
+        return status
+
+
+@dataclass(frozen=True, slots=True)
+class GiftOutcome:
+    """What the one statement that accepts a gift found and did."""
+
+    code_taken: bool  # the new code was taken: nothing changed, draw again
+    limit_reached: bool  # the recipient holds the campaign's per-customer limit already
+    coupon: Coupon | None  # the coupon, now the recipient's; None: nothing moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +77,7 @@ class ListingStatus(StrEnum):
     OPEN = "open"
     ACCEPTED = "accepted"
     CANCELLED = "cancelled"
-    EXPIRED = "expired"  # shown, never stored: its coupon ran out while listed
+    EXPIRED = "expired"  # its coupon ran out while listed: shown at once, stored by the sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +135,7 @@ class SwapOutcome:
     listed_held: bool  # its coupon still held and unexpired
     offer_fits: bool  # the offered coupon: the taker's, active, tradable, as wanted
     code_taken: bool  # a new code was taken: nothing changed, draw again
+    limit_reached: bool  # taker or lister holds the per-customer limit of what they'd get
     received: Coupon | None  # the listed coupon, now the taker's; None: no swap
     given: Coupon | None  # the offered coupon, now the listing owner's
 
