@@ -120,7 +120,7 @@ def test_the_role_may_only_assume_the_cdk_bootstrap_roles_and_read_its_stacks(
     policies = template.find_resources("AWS::IAM::Policy")
     assert len(policies) == 1
     for policy in policies.values():
-        assume, describe = policy["Properties"]["PolicyDocument"]["Statement"]
+        assume, describe, deployed = policy["Properties"]["PolicyDocument"]["Statement"]
         assert assume["Action"] == ["sts:AssumeRole", "sts:TagSession"]
         resources = json.dumps(assume["Resource"])
         assert "*" not in resources
@@ -130,6 +130,11 @@ def test_the_role_may_only_assume_the_cdk_bootstrap_roles_and_read_its_stacks(
         # What infra.stack_states reads before a deploy: the stage's stacks' state.
         assert describe["Action"] == "cloudformation:DescribeStacks"
         assert f":stack/coupon-platform-{stage}-*/*" in json.dumps(describe["Resource"])
+        # The commit the stage runs (infra.deployed_commit), and no other parameter.
+        assert deployed["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
+        parameter = json.dumps(deployed["Resource"])
+        assert f":parameter/coupon-platform/{stage}/deployed-commit" in parameter
+        assert "*" not in parameter
 
 
 def test_a_session_outlasts_a_first_create(template: Template, stage: str) -> None:

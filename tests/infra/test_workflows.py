@@ -63,3 +63,94 @@ def test_the_deploy_job_waits_out_stacks_in_progress_before_touching_them(
     wait = _index(steps, "-m infra.stack_states wait")
     assert credentials < wait < _index(steps, "cdk diff") < _index(steps, "cdk deploy")
     assert '"${stacks[@]}"' in steps[wait]["run"]
+
+
+def _on(workflow: dict[str, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads the key `on` as True.
+    triggers: dict[str, Any] = workflow.get("on", workflow.get(True))
+    return triggers
+
+
+def _condition(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_ci_runs_on_every_push_to_main_too() -> None:
+    ci = _workflow("ci.yml")
+    triggers = _on(ci)
+    assert "pull_request" in triggers
+    assert triggers["push"]["branches"] == ["main"]
+    # No push to main cancels an earlier one's run: each commit needs its own result.
+    assert "github.sha" in ci["concurrency"]["group"]
+    assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_deploys_start_only_from_ci_passing_on_main_or_by_hand_on_main() -> None:
+    deploy = _workflow("deploy.yml")
+    triggers = _on(deploy)
+    assert set(triggers) == {"workflow_run", "workflow_dispatch"}
+    assert triggers["workflow_run"] == {
+        "workflows": ["ci"],
+        "types": ["completed"],
+        "branches": ["main"],
+    }
+    plan = deploy["jobs"]["plan"]
+    condition = _condition(plan["if"])
+    for required in (
+        "github.event.workflow_run.conclusion == 'success'",
+        "github.event.workflow_run.event == 'push'",
+        "github.event.workflow_run.head_branch == 'main'",
+        "github.event.workflow_run.head_repository.full_name == github.repository",
+        "(github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main')",
+    ):
+        assert required in condition, required
+    # Every other job needs the plan, so nothing runs when the plan does not.
+    for name, job in deploy["jobs"].items():
+        if name != "plan":
+            assert "plan" in job["needs"], name
+    # By hand: only a commit CI passed on a push to main.
+    steps = _steps(plan)
+    check = _index(
+        steps, "actions/workflows/ci.yml/runs?head_sha=$COMMIT&event=push&status=success"
+    )
+    assert steps[check]["if"] == "github.event_name == 'workflow_dispatch'"
+    assert check < _index(steps, "infra.changed_stacks")
+
+
+def test_one_deploy_at_a_time_none_cancelled() -> None:
+    deploy = _workflow("deploy.yml")
+    assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+
+
+def test_the_plan_refuses_commits_off_main_or_older_than_the_last_deploy() -> None:
+    deploy = _workflow("deploy.yml")
+    plan = deploy["jobs"]["plan"]
+    # CI's commit, not main's newest, which is what a workflow_run's own sha is.
+    assert plan["env"]["COMMIT"] == "${{ github.event.workflow_run.head_sha || github.sha }}"
+    steps = _steps(plan)
+    run = steps[_index(steps, "infra.changed_stacks")]["run"]
+    assert '--head "$COMMIT" --deployable-on origin/main' in run
+    checkout = steps[0]
+    assert checkout["with"]["ref"] == "${{ env.COMMIT }}"
+    assert checkout["with"]["fetch-depth"] == 0
+    # The run's name carries the commit it deployed, which the next plan starts from.
+    assert "(github.event.workflow_run.head_sha || github.sha)" in _condition(deploy["run-name"])
+    assert 'select(test("^deploy [0-9a-f]{40}$"))' in run
+    for stage in ("dev", "prod"):
+        assert deploy["jobs"][stage]["with"]["commit"] == "${{ needs.plan.outputs.commit }}"
+
+
+def test_each_stage_checks_the_commit_it_runs_before_and_records_it_after(
+    deploy_job: dict[str, Any],
+) -> None:
+    steps = _steps(deploy_job)
+    checkout = steps[0]
+    assert checkout["with"]["ref"] == "${{ inputs.commit }}"
+    assert checkout["with"]["fetch-depth"] == 0  # main's history, to compare with
+    check = _index(steps, "-m infra.deployed_commit check")
+    record = _index(steps, "-m infra.deployed_commit record")
+    assert '--stage "$STAGE" --commit "$COMMIT"' in steps[check]["run"]
+    assert '--stage "$STAGE" --commit "$COMMIT"' in steps[record]["run"]
+    assert check < _index(steps, "infra.stack_states") < _index(steps, "cdk deploy") < record
+    assert record == len(steps) - 1
+    assert deploy_job["env"]["COMMIT"] == "${{ inputs.commit }}"

@@ -124,6 +124,11 @@ def deploy_subject(repository: str, stage: str) -> str:
     return f"repo:{repository}:environment:{stage}:job_workflow_ref:{workflow_ref}"
 
 
+def deployed_commit_parameter(stage: str) -> str:
+    """The SSM parameter holding the commit the stage runs (infra.deployed_commit)."""
+    return f"/{PROJECT}/{stage}/deployed-commit"
+
+
 def stage_stacks_arn(stage: str) -> str:
     return (
         f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
@@ -196,6 +201,17 @@ class CiAccessStack(Stack):
             )
         )
 
+        # The commit the stage runs (infra.deployed_commit): read before a deploy, written
+        # after it succeeded.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter"
+                    f"{deployed_commit_parameter(stage)}"
+                ],
+            )
+        )
         accept(
             self.role,
             "IAM5",
