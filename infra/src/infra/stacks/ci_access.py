@@ -27,6 +27,7 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra import deployed_commit
 from infra.config import PROJECT
 from infra.nag import accept
 
@@ -124,11 +125,6 @@ def deploy_subject(repository: str, stage: str) -> str:
     return f"repo:{repository}:environment:{stage}:job_workflow_ref:{workflow_ref}"
 
 
-def deployed_commit_parameter(stage: str) -> str:
-    """The SSM parameter holding the commit the stage runs (infra.deployed_commit)."""
-    return f"/{PROJECT}/{stage}/deployed-commit"
-
-
 def stage_stacks_arn(stage: str) -> str:
     return (
         f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
@@ -208,7 +204,7 @@ class CiAccessStack(Stack):
                 actions=["ssm:GetParameter", "ssm:PutParameter"],
                 resources=[
                     f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter"
-                    f"{deployed_commit_parameter(stage)}"
+                    f"{deployed_commit.parameter_name(stage)}"
                 ],
             )
         )
