@@ -79,26 +79,30 @@ ROLE_BOUNDARY_SERVICES = (
     "sqs",
     "xray",
 )
+# What changes a role's permissions: each of these IAM actions carries the role's boundary
+# in its request (the `iam:PermissionsBoundary` condition key), so the execution policy
+# allows them only with the stage's boundary.
 ROLE_ACTIONS = (
     "iam:CreateRole",
     "iam:PutRolePolicy",
     "iam:AttachRolePolicy",
     "iam:DetachRolePolicy",
     "iam:DeleteRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
     "iam:PutRolePermissionsBoundary",
 )
-# Reading and passing a role, or deleting it, cannot lift its boundary.
+# The rest CloudFormation does to a role: none can lift its boundary (and none carries the
+# condition key, so a condition on it would deny them all).
 ROLE_READ_ACTIONS = (
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
     "iam:ListRoleTags",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
     "iam:DeleteRole",
     "iam:PassRole",
 )
