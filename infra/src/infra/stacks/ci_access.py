@@ -260,6 +260,12 @@ class CiAccessStack(Stack):
                     },
                 ),
                 iam.PolicyStatement(actions=list(ROLE_READ_ACTIONS), resources=[stage_roles]),
+                # The interface endpoints' private DNS names (Secrets Manager, EventBridge):
+                # creating one with private DNS associates the VPC with AWS's hosted zone.
+                iam.PolicyStatement(
+                    actions=["route53:AssociateVPCWithHostedZone"],
+                    resources=["*"],
+                ),
                 # RDS's service-linked role, made by the first instance in an account.
                 iam.PolicyStatement(
                     actions=["iam:CreateServiceLinkedRole"],
