@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects
+from aws_cdk import App, Aspects, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk.cx_api import SynthesisMessageLevel
 from cdk_nag import AwsSolutionsChecks
 
@@ -29,6 +30,7 @@ from infra.bundle import REPO_ROOT, bundle_path
 from infra.config import DEFAULT_STAGE, StageConfig, deployment_for, stage_config
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
+from infra.stacks.ci_access import role_boundary_name
 from infra.stacks.data import DataStack
 from infra.stacks.service import ServiceStack
 
@@ -111,8 +113,19 @@ def build(
             secrets_revision=None if secrets_revision is None else str(secrets_revision),
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
+    for stack in (data, api, *stacks.values()):
+        _bound_roles(stack, stage)
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return PlatformApp(app, stage, data, api, stacks)
+
+
+def _bound_roles(stack: Stack, stage: StageConfig) -> None:
+    """Every role of the stack carries the stage's permissions boundary (made by the CI
+    access stack): CloudFormation's execution policy creates no role without it."""
+    boundary = iam.ManagedPolicy.from_managed_policy_name(
+        stack, "RoleBoundary", role_boundary_name(stage.name)
+    )
+    iam.PermissionsBoundary.of(stack).apply(boundary)
 
 
 def main() -> None:
