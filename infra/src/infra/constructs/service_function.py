@@ -28,6 +28,9 @@ SWEEP_ALIAS = "sweep"
 # Lambda's own retries of a failed asynchronous invocation (a consumer that raised).
 EVENT_RETRIES = 2
 EVENT_MAX_AGE = Duration.hours(6)
+# How long a failed asynchronous invocation waits in the dead-letter queue to be looked at
+# (and perhaps sent again).
+DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 class ServiceFunction(Construct):
@@ -80,7 +83,7 @@ class ServiceFunction(Construct):
             "DeadLetters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=DEAD_LETTER_RETENTION,
         )
         accept(
             self.dead_letters,

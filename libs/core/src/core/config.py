@@ -100,8 +100,11 @@ class PlatformSettings(BaseSettings):
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's answer is replayed"
     )
+    # Longer than anything can deliver an event again: the EventBridge archive's replay
+    # (90 days in prod), a dead-letter queue's messages (14 days) after Lambda's and
+    # EventBridge's retries (tests/infra/test_event_redelivery_window.py checks them all).
     processed_event_retention_days: float = Field(
-        default=30, gt=0, description="Consumed event ids kept against redelivery"
+        default=100, gt=0, description="Consumed event ids kept against redelivery"
     )
     retention_batch_size: int = Field(default=1000, ge=1)
     event_delivery: EventDelivery = Field(
