@@ -179,6 +179,10 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
         for f in template.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "main.handler"
     ]
+    # The code learns how long it may run from the function itself (core.idempotency).
+    assert function["Environment"]["Variables"]["REQUEST_TIMEOUT_SECONDS"] == str(
+        function["Timeout"]
+    )
     reserved = function.get("ReservedConcurrentExecutions")
     assert reserved == stage.function_reserved_concurrency
     # SnapStart where the stage turns it on (prod): every published version is a snapshot.

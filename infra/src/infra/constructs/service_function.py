@@ -90,6 +90,9 @@ class ServiceFunction(Construct):
             "SQS3",
             "This queue is itself the dead-letter queue of the function and its event rules.",
         )
+        # What the function may take, told to the code too: an Idempotency-Key claim older
+        # than that (with margin) was left by an invocation that no longer runs.
+        timeout = stage.function_timeout
         self.function = lambda_.Function(
             self,
             "Function",
@@ -99,13 +102,16 @@ class ServiceFunction(Construct):
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(bundle)),
             memory_size=stage.function_memory_mb,
-            timeout=stage.function_timeout,
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment=self._environment(service, deployment, stage, platform, secrets_revision),
+            environment={
+                **self._environment(service, deployment, stage, platform, secrets_revision),
+                "REQUEST_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
+            },
             # Every version keeps it: a failed asynchronous invocation of either alias ends
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,

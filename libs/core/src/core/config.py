@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -95,6 +96,12 @@ class PlatformSettings(BaseSettings):
     outbox_max_attempts: int = Field(
         default=10, ge=1, description="Failed deliveries before an event is dead-lettered"
     )
+    # The longest a request may run: deployed, the function's timeout (the CDK sets it).
+    # An Idempotency-Key claimed by a request that has run for longer than that, with
+    # margin, was left by a process that died, and is taken over (core.idempotency).
+    request_timeout_seconds: float = Field(
+        default=30, gt=0, description="The function's timeout; locally, a request's bound"
+    )
     # Retention, enforced by the scheduled sweep in batches (core.retention).
     outbox_retention_days: float = Field(default=7, gt=0, description="Delivered events")
     idempotency_key_retention_hours: float = Field(
@@ -149,6 +156,11 @@ class PlatformSettings(BaseSettings):
                 f"ENVIRONMENT={self.environment}: JWT_ISSUER still has its local default"
             )
         return self
+
+    @property
+    def idempotency_takeover_after(self) -> timedelta:
+        """How old a claim on an Idempotency-Key is before another request takes it over."""
+        return timedelta(seconds=1.5 * self.request_timeout_seconds)
 
     @property
     def keys_dir(self) -> Path:

@@ -74,6 +74,9 @@ class PlatformTables:
             Column("key", String(255), nullable=False),
             Column("request_hash", String(64), nullable=False),
             Column("state", String(20), nullable=False),
+            # Whose claim it is (core.idempotency): a request that lost it to a takeover
+            # can neither complete nor release it. Null only on claims made before tokens.
+            Column("claim_token", Uuid),
             Column("response_status", Integer),
             Column("response_body", LargeBinary),
             Column("response_media_type", String(100)),

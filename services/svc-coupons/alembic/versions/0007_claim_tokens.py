@@ -1,0 +1,28 @@
+"""Idempotency-Key claims carry the token of the request holding them
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-07 18:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Nullable, no default: a catalogue change only. Claims made before it have none, and
+    # are completed by no one but taken over once stale.
+    op.add_column(
+        "idempotency_keys", sa.Column("claim_token", sa.Uuid(), nullable=True), schema="coupons"
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("idempotency_keys", "claim_token", schema="coupons")
