@@ -14,6 +14,7 @@ from aws_cdk import App, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
+from core.database.session_limits import SESSION_LIMITS
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
 from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
@@ -471,6 +472,8 @@ def test_each_service_connects_as_its_own_database_role(synthesized: Any) -> Non
         database_role = stack.get_logical_id(stack.database_role.resource.node.default_child)
         assert database_role in resources[migrations]["DependsOn"]
         assert resources[database_role]["Properties"]["role"] == f"svc_{service.name}"
+        # The limits are the resource's: changing them runs the bootstrap again.
+        assert resources[database_role]["Properties"]["session_limits"] == dict(SESSION_LIMITS)
 
 
 def test_each_service_schema_is_named_like_the_service() -> None:
