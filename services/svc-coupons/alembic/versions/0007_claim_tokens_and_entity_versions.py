@@ -1,4 +1,5 @@
-"""Idempotency-Key claims carry the token of the request holding them
+"""Idempotency-Key claims carry the token of the request holding them; outbox events the
+version of the entity they describe
 
 Revision ID: 0007
 Revises: 0005
@@ -22,7 +23,19 @@ def upgrade() -> None:
     op.add_column(
         "idempotency_keys", sa.Column("claim_token", sa.Uuid(), nullable=True), schema="coupons"
     )
+    # The entity's version that the change made, where the entity keeps one.
+    op.add_column(
+        "outbox", sa.Column("entity_version", sa.BigInteger(), nullable=True), schema="coupons"
+    )
+    # A constant default: the catalogue records it, no row is rewritten (PostgreSQL 11+).
+    op.add_column(
+        "coupons",
+        sa.Column("version", sa.BigInteger(), server_default=sa.text("1"), nullable=False),
+        schema="coupons",
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("coupons", "version", schema="coupons")
+    op.drop_column("outbox", "entity_version", schema="coupons")
     op.drop_column("idempotency_keys", "claim_token", schema="coupons")

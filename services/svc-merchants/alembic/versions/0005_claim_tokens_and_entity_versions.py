@@ -1,4 +1,5 @@
-"""Idempotency-Key claims carry the token of the request holding them
+"""Idempotency-Key claims carry the token of the request holding them; outbox events the
+version of the entity they describe
 
 Revision ID: 0005
 Revises: 0003
@@ -22,7 +23,12 @@ def upgrade() -> None:
     op.add_column(
         "idempotency_keys", sa.Column("claim_token", sa.Uuid(), nullable=True), schema="merchants"
     )
+    # The entity's version that the change made, where the entity keeps one.
+    op.add_column(
+        "outbox", sa.Column("entity_version", sa.BigInteger(), nullable=True), schema="merchants"
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("outbox", "entity_version", schema="merchants")
     op.drop_column("idempotency_keys", "claim_token", schema="merchants")

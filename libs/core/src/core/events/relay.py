@@ -344,6 +344,7 @@ class OutboxRelay:
                     occurred_at=row.occurred_at,
                     data=row.data,
                     correlation_id=row.correlation_id,
+                    entity_version=row.entity_version,
                     source=self._source,
                 )
                 for row in rows

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from core.clock import utcnow
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from svc_auth.repositories.schema_model import RefreshTokenRow, platform_tables
 from svc_auth.services.data_model.tokens import RefreshTokenRecord
 
@@ -20,7 +20,7 @@ WITH revoked AS (
     WHERE family_id = $1 AND revoked_at IS NULL
     RETURNING id
 ), {announce(platform_tables.outbox, when="revoked", after=2)}
-SELECT EXISTS (SELECT FROM announced) AS announced
+SELECT {ANNOUNCED_OUTCOME}
 """  # noqa: S608 (only our own table names go in; values are bound)
 
 
