@@ -211,6 +211,13 @@ async def test_the_local_stack_gives_its_role_the_same_limits(server: Server) ->
     finally:
         await connection.close()
     assert shown == dict(SESSION_LIMITS)
+    # Only in the stack's database: the role's sessions elsewhere on the server are as they
+    # were.
+    elsewhere = await server.connect(make_url(url).set(database="postgres").render_as_string(False))
+    try:
+        assert await elsewhere.fetchval("SHOW lock_timeout") == "0"
+    finally:
+        await elsewhere.close()
 
 
 async def test_a_frozen_transaction_holds_neither_its_waiter_nor_its_lock_for_long(

@@ -104,11 +104,12 @@ async def migrate(services: Sequence[ServiceRoutes] = SERVICES) -> None:
 
 async def limit_sessions(url: str) -> None:
     """The services' role locally is DATABASE_URL's: it gets the limits a deployed service's
-    role gets from its bootstrap (core.database.session_limits), for the sessions opened
-    after this."""
+    role gets from its bootstrap (core.database.session_limits), for the sessions it opens
+    in DATABASE_URL's database after this. Only there: the role may be the server's
+    superuser, which other databases (a test run's, another stack's) share."""
     connection = await connect(url)
     try:
-        await set_session_limits(connection, "CURRENT_USER")
+        await set_session_limits(connection, "CURRENT_USER", only_in_this_database=True)
     finally:
         await connection.close()
 

@@ -8,7 +8,8 @@ core.database.errors), and a transaction left idle is ended by the server after
 `idle_in_transaction_session_timeout`, its locks with it.
 
 Deployed, the role bootstrap sets them (core.aws_lambda.database_role); locally,
-`make run` and `make migrate` set them on DATABASE_URL's role (devstack.stack).
+`make run` and `make migrate` set them on DATABASE_URL's role in DATABASE_URL's database
+(devstack.stack), the role being perhaps a server's superuser that other databases share.
 """
 
 from __future__ import annotations
@@ -26,12 +27,23 @@ SESSION_LIMITS: Mapping[str, str] = {
 
 
 async def set_session_limits(
-    connection: Any, quoted_role: str, limits: Mapping[str, str] = SESSION_LIMITS
+    connection: Any,
+    quoted_role: str,
+    limits: Mapping[str, str] = SESSION_LIMITS,
+    *,
+    only_in_this_database: bool = False,
 ) -> None:
     """`ALTER ROLE quoted_role SET` each limit (asyncpg connection); new sessions get them.
-    `quoted_role` is an identifier already quoted, or CURRENT_USER."""
+    `quoted_role` is an identifier already quoted, or CURRENT_USER. `only_in_this_database`:
+    for the sessions the role opens in the connection's database alone (a role shared
+    with other databases on the server, as a local one may be)."""
+    scope = ""
+    if only_in_this_database:
+        scope = " IN DATABASE " + await connection.fetchval(
+            "SELECT quote_ident(current_database())"
+        )
     for name, value in limits.items():
         if not name.replace("_", "").isalpha():
             raise ValueError(f"not a setting's name: {name!r}")
         quoted_value = await connection.fetchval("SELECT quote_literal($1)", value)
-        await connection.execute(f"ALTER ROLE {quoted_role} SET {name} = {quoted_value}")
+        await connection.execute(f"ALTER ROLE {quoted_role}{scope} SET {name} = {quoted_value}")
