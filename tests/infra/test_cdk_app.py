@@ -15,6 +15,7 @@ from aws_cdk import App, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
+from core.database.session_limits import SESSION_LIMITS
 from core.events.relay import CLAIM_LEASE
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
@@ -211,6 +212,10 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
         for f in template.find_resources("AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "main.handler"
     ]
+    # The code learns how long it may run from the function itself (core.idempotency).
+    assert function["Environment"]["Variables"]["REQUEST_TIMEOUT_SECONDS"] == str(
+        function["Timeout"]
+    )
     reserved = function.get("ReservedConcurrentExecutions")
     assert reserved == stage.function_reserved_concurrency
     # A sweep delivers for at most half the timeout: the batch in flight when its budget
@@ -504,6 +509,8 @@ def test_each_service_connects_as_its_own_database_role(synthesized: Any) -> Non
         database_role = stack.get_logical_id(stack.database_role.resource.node.default_child)
         assert database_role in resources[migrations]["DependsOn"]
         assert resources[database_role]["Properties"]["role"] == f"svc_{service.name}"
+        # The limits are the resource's: changing them runs the bootstrap again.
+        assert resources[database_role]["Properties"]["session_limits"] == dict(SESSION_LIMITS)
 
 
 def test_each_service_schema_is_named_like_the_service() -> None:

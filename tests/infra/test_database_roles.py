@@ -10,20 +10,30 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from core.aws_lambda.database_role import bootstrap_database_role, ensure_service_role
+from core.config import PlatformSettings
+from core.database import Database
 from core.database.migrations import upgrade_services
+from core.database.session_limits import SESSION_LIMITS
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import service_dir
+from devstack.stack import limit_sessions
+from devstack.tokens import TestTokens
+from svc_auth.app import create_app
+from svc_auth.bootstrap import ensure_bootstrap_admin
+from svc_auth.config import AuthSettings
 
 SERVICE = {service.name: service for service in SERVICES}
 
@@ -69,11 +79,17 @@ class Server:
         self.roles.append(name)
         return name
 
-    async def ensure(self, service: str, role: str) -> str:
+    async def ensure(
+        self, service: str, role: str, session_limits: Mapping[str, str] = SESSION_LIMITS
+    ) -> str:
         connection = await self.connect()
         try:
             return await ensure_service_role(
-                connection, role=role, password="a password", schema=service
+                connection,
+                role=role,
+                password="a password",
+                schema=service,
+                session_limits=session_limits,
             )
         finally:
             await connection.close()
@@ -162,6 +178,109 @@ async def test_each_service_role_owns_its_schema_and_cannot_touch_another(server
     # Every deploy runs it again: nothing changes, nothing fails.
     await server.ensure("auth", auth)
     assert await server.owners("auth") == {auth}
+
+
+async def test_each_service_role_s_sessions_carry_the_session_limits(server: Server) -> None:
+    role = server.role("coupons")
+    await server.ensure("coupons", role)
+    await server.ensure("coupons", role)  # every deploy: the same limits, set again
+    connection = await server.connect(server.as_role(role))
+    try:
+        shown = {name: await connection.fetchval(f"SHOW {name}") for name in SESSION_LIMITS}
+    finally:
+        await connection.close()
+    assert shown == dict(SESSION_LIMITS)
+
+
+async def test_the_local_stack_gives_its_role_the_same_limits(server: Server) -> None:
+    """Locally the services connect as DATABASE_URL's role, which `make run` and `make
+    migrate` limit as the bootstrap limits a deployed one."""
+    role = server.role("local")
+    admin = await server.connect()
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    finally:
+        await admin.close()
+    url = server.as_role(role)
+
+    await limit_sessions(url)
+
+    connection = await server.connect(url)
+    try:
+        shown = {name: await connection.fetchval(f"SHOW {name}") for name in SESSION_LIMITS}
+    finally:
+        await connection.close()
+    assert shown == dict(SESSION_LIMITS)
+    # Only in the stack's database: the role's sessions elsewhere on the server are as they
+    # were.
+    elsewhere = await server.connect(make_url(url).set(database="postgres").render_as_string(False))
+    try:
+        assert await elsewhere.fetchval("SHOW lock_timeout") == "0"
+    finally:
+        await elsewhere.close()
+
+
+async def test_a_frozen_transaction_holds_neither_its_waiter_nor_its_lock_for_long(
+    server: Server, platform_settings: PlatformSettings, tokens: TestTokens, aws: Any
+) -> None:
+    """A process that stopped mid-transaction (a Lambda frozen behind the proxy) with a row
+    locked: the request waiting for the row is answered 503 within the role's lock_timeout,
+    and the server ends the idle transaction, and its lock, after its idle timeout. Short
+    limits here, set the way the bootstrap sets the real ones."""
+    role = server.role("auth")
+    await server.ensure(
+        "auth", role, {"lock_timeout": "300ms", "idle_in_transaction_session_timeout": "1500ms"}
+    )
+    await server.migrate(SERVICE["auth"], role)
+    platform = platform_settings.model_copy(
+        update={"database_url": SecretStr(server.as_role(role))}
+    )
+    database = Database(platform)
+    app = create_app(
+        AuthSettings(
+            password_time_cost=1,
+            password_memory_kib=1024,
+            password_parallelism=1,
+            bootstrap_admin_email="only-admin@example.com",
+            bootstrap_admin_password="a long boot secret",
+        ),
+        platform,
+        database=database,
+        keys=tokens.keys,
+    )
+    frozen = await server.connect(server.as_role(role))
+    try:
+        assert await ensure_bootstrap_admin(app.state.auth)
+        admin = await frozen.fetchval(
+            "SELECT id FROM auth.users WHERE email = 'only-admin@example.com'"
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as http:
+            revoke = f"/api/v1/auth/users/{admin}/roles/admin"
+            headers = tokens.bearer(tokens.admin())
+            # What revoking an admin locks first: every admin's role row.
+            await frozen.execute("BEGIN")
+            await frozen.fetch("SELECT * FROM auth.user_roles WHERE role = 'admin' FOR UPDATE")
+
+            started = asyncio.get_running_loop().time()
+            waiter = await http.delete(revoke, headers=headers)
+            waited = asyncio.get_running_loop().time() - started
+            assert waiter.status_code == 503
+            assert waiter.json()["code"] == "database_unavailable"
+            assert waiter.headers["retry-after"]
+            assert waited < 2  # the lock_timeout, not the 15 s statement timeout
+
+            await asyncio.sleep(2)  # past the idle timeout: the server ended the session
+            with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError)):
+                await frozen.fetchval("SELECT 1")
+            # The row is free: the revocation is decided (the only admin stays one).
+            decided = await http.delete(revoke, headers=headers)
+            assert decided.status_code == 409
+            assert decided.json()["code"] == "last_admin"
+    finally:
+        await frozen.close()
+        await database.dispose()
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)

@@ -275,9 +275,11 @@ async def test_retention_purges_old_rows_in_batches_and_keeps_what_is_needed(
         ],
     )
     processed = tables.processed_events
+    # Consumed event ids are kept longer than anything can redeliver (months).
+    forgotten = now - timedelta(days=settings.processed_event_retention_days + 1)
     await connection.execute(
         insert(processed),
-        [{"event_id": uuid4(), "event_type": "t", "processed_at": at} for at in (old, now)],
+        [{"event_id": uuid4(), "event_type": "t", "processed_at": at} for at in (forgotten, old)],
     )
 
     first = await purge_expired(database, tables, settings)

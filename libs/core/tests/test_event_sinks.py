@@ -169,6 +169,29 @@ async def test_audit_trail_writes_a_batch_25_items_per_call(dynamo: Recording) -
     assert len(await trail.history("merchant", "m-2")) == 3
 
 
+async def test_audit_history_is_in_version_order_and_read_consistently(
+    dynamo: Recording,
+) -> None:
+    trail = audit_of(dynamo)
+    # Stamped in this order by the clock; the database's versions say the third change
+    # committed before the second. The first carries none (made before versions): it keeps
+    # its place in time.
+    stamped = many(4, entity_id="c-1")
+    events = [
+        replace(event, entity_version=version)
+        for event, version in zip(stamped, [None, 3, 2, 4], strict=True)
+    ]
+    await trail.deliver_many(events)
+
+    history = await trail.history("merchant", "c-1")
+
+    assert [entry["data"]["n"] for entry in history] == [0, 2, 1, 3]
+    assert [entry.get("entity_version") for entry in history] == [None, 2, 3, 4]
+    # A history read right after a change sees it: a strongly consistent query.
+    (query,) = [kwargs for name, kwargs in dynamo.calls if name == "query"]
+    assert query["ConsistentRead"] is True
+
+
 async def test_audit_trail_redelivery_overwrites_and_adds_nothing(dynamo: Recording) -> None:
     trail = audit_of(dynamo)
     events = many(30, entity_id="m-1")

@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from core.database.session_limits import SESSION_LIMITS
 from core.routing import ServiceRoutes
 from infra.config import StageConfig, database_role
 from infra.nag import accept, managed_policy
@@ -23,12 +24,13 @@ VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
 class ServiceDatabaseRole(Construct):
     """A custom resource, before the service's migrations: with the master credentials,
     through the proxy, `core.aws_lambda.database_role.ensure_service_role` makes the login
-    role of the service's own secret, owning the service's schema and nothing else.
+    role of the service's own secret, owning the service's schema and nothing else, its
+    sessions bounded by core.database.session_limits.
 
     Its function (the service's bundle, another handler) has a role of its own: the only
     one that may read the master secret. It runs on the first deploy and whenever its
-    properties change: the secret, or `-c secrets_revision` (which also sets the role's
-    password again from its secret, after a rotation by hand).
+    properties change: the secret, the session limits, or `-c secrets_revision` (which
+    also sets the role's password again from its secret, after a rotation by hand).
     """
 
     def __init__(
@@ -117,6 +119,9 @@ class ServiceDatabaseRole(Construct):
             "role": database_role(service.name),
             "schema": service.name,
             "secret": service_secret.secret_arn,
+            # A change of the limits is a change of the resource: the bootstrap runs again
+            # and sets them on the existing role.
+            "session_limits": dict(SESSION_LIMITS),
         }
         if secrets_revision is not None:
             properties["secrets_revision"] = secrets_revision

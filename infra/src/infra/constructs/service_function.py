@@ -28,6 +28,9 @@ SWEEP_ALIAS = "sweep"
 # Lambda's own retries of a failed asynchronous invocation (a consumer that raised).
 EVENT_RETRIES = 2
 EVENT_MAX_AGE = Duration.hours(6)
+# How long a failed asynchronous invocation waits in the dead-letter queue to be looked at
+# (and perhaps sent again).
+DEAD_LETTER_RETENTION = Duration.days(14)
 
 
 def sweep_budget_seconds(timeout: Duration) -> int:
@@ -86,13 +89,16 @@ class ServiceFunction(Construct):
             "DeadLetters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=DEAD_LETTER_RETENTION,
         )
         accept(
             self.dead_letters,
             "SQS3",
             "This queue is itself the dead-letter queue of the function and its event rules.",
         )
+        # What the function may take, told to the code too: an Idempotency-Key claim older
+        # than that (with margin) was left by an invocation that no longer runs.
+        timeout = stage.function_timeout
         self.function = lambda_.Function(
             self,
             "Function",
@@ -102,13 +108,16 @@ class ServiceFunction(Construct):
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(bundle)),
             memory_size=stage.function_memory_mb,
-            timeout=stage.function_timeout,
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment=self._environment(service, deployment, stage, platform, secrets_revision),
+            environment={
+                **self._environment(service, deployment, stage, platform, secrets_revision),
+                "REQUEST_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
+            },
             # Every version keeps it: a failed asynchronous invocation of either alias ends
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -109,13 +110,22 @@ class PlatformSettings(BaseSettings):
     outbox_sweep_budget_seconds: float = Field(
         default=10, gt=0, description="How long one sweep goes on delivering a backlog"
     )
+    # The longest a request may run: deployed, the function's timeout (the CDK sets it).
+    # An Idempotency-Key claimed by a request that has run for longer than that, with
+    # margin, was left by a process that died, and is taken over (core.idempotency).
+    request_timeout_seconds: float = Field(
+        default=30, gt=0, description="The function's timeout; locally, a request's bound"
+    )
     # Retention, enforced by the scheduled sweep in batches (core.retention).
     outbox_retention_days: float = Field(default=7, gt=0, description="Delivered events")
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's answer is replayed"
     )
+    # Longer than anything can deliver an event again: the EventBridge archive's replay
+    # (90 days in prod), a dead-letter queue's messages (14 days) after Lambda's and
+    # EventBridge's retries (tests/infra/test_event_redelivery_window.py checks them all).
     processed_event_retention_days: float = Field(
-        default=30, gt=0, description="Consumed event ids kept against redelivery"
+        default=100, gt=0, description="Consumed event ids kept against redelivery"
     )
     retention_batch_size: int = Field(default=1000, ge=1)
     event_delivery: EventDelivery = Field(
@@ -160,6 +170,11 @@ class PlatformSettings(BaseSettings):
                 f"ENVIRONMENT={self.environment}: JWT_ISSUER still has its local default"
             )
         return self
+
+    @property
+    def idempotency_takeover_after(self) -> timedelta:
+        """How old a claim on an Idempotency-Key is before another request takes it over."""
+        return timedelta(seconds=1.5 * self.request_timeout_seconds)
 
     @property
     def keys_dir(self) -> Path:

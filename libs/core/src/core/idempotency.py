@@ -3,7 +3,12 @@
 The key is claimed in a short transaction of its own (so a concurrent duplicate sees it
 and gets 409 instead of waiting), and the response is stored in the same transaction as
 the work. A failed attempt releases the key; a claim left by a crashed process is taken
-over once it is older than `STALE_AFTER`.
+over once it is older than the longest a request can run (`takeover_after`).
+
+Each claim carries a token of its own, and completing or releasing it requires that token:
+a request that stalled past the takeover finds its claim gone, so its completion fails
+(and its work with it, being one transaction) instead of executing the key a second time,
+and its release leaves the new owner's claim alone.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID, uuid4
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +26,6 @@ from core.clock import utcnow
 from core.database.engine import Database
 from core.errors import Conflict, InvalidInput
 
-STALE_AFTER = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 
 
@@ -37,6 +42,15 @@ class IdempotencyKeyInFlight(Conflict):
 class IdempotencyKeyInvalid(InvalidInput):
     code = "idempotency_key_invalid"
     title = f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable characters"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request's hold on its key; only its holder completes or releases it."""
+
+    caller: str
+    key: str
+    token: UUID
 
 
 @dataclass(frozen=True)
@@ -61,14 +75,16 @@ def check_key(key: str) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, database: Database, table: Table) -> None:
+    def __init__(self, database: Database, table: Table, *, takeover_after: timedelta) -> None:
         self._database = database
         self._table = table
+        self._takeover_after = takeover_after
 
-    async def claim(self, *, caller: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """Claim the key for this request; a finished request's response if there is one."""
+    async def claim(self, *, caller: str, key: str, fingerprint: str) -> Claim | StoredResponse:
+        """Claim the key for this request, or a finished request's response."""
         table = self._table
         now = utcnow()
+        claim = Claim(caller, key, uuid4())
         async with self._database.transaction() as session:
             claimed = (
                 await session.execute(
@@ -78,6 +94,7 @@ class IdempotencyStore:
                         key=key,
                         request_hash=fingerprint,
                         state="in_progress",
+                        claim_token=claim.token,
                         locked_at=now,
                         created_at=now,
                     )
@@ -86,7 +103,7 @@ class IdempotencyStore:
                 )
             ).first()
             if claimed is not None:
-                return None
+                return claim
             row = (
                 await session.execute(
                     select(table)
@@ -100,36 +117,52 @@ class IdempotencyStore:
                 return StoredResponse(
                     row.response_status, row.response_body, row.response_media_type
                 )
-            if now - row.locked_at < STALE_AFTER:
+            if now - row.locked_at < self._takeover_after:
                 raise IdempotencyKeyInFlight()
+            # The holder has run longer than any request can: it is gone. The new token
+            # fences it off should it come back after all.
             await session.execute(
                 update(table)
                 .where(table.c.caller == caller, table.c.key == key)
-                .values(locked_at=now)
+                .values(locked_at=now, claim_token=claim.token)
             )
-            return None
+            return claim
 
-    async def complete(
-        self, session: AsyncSession, *, caller: str, key: str, response: StoredResponse
-    ) -> None:
-        """Store the response in the work's own transaction."""
+    def _held(self, claim: Claim) -> ColumnElement[bool]:
         table = self._table
-        await session.execute(
-            update(table)
-            .where(table.c.caller == caller, table.c.key == key)
-            .values(
-                state="completed",
-                response_status=response.status,
-                response_body=response.body,
-                response_media_type=response.media_type,
-            )
+        return and_(
+            table.c.caller == claim.caller,
+            table.c.key == claim.key,
+            table.c.claim_token == claim.token,
+            table.c.state == "in_progress",
         )
 
-    async def release(self, *, caller: str, key: str) -> None:
+    async def complete(
+        self, session: AsyncSession, claim: Claim, response: StoredResponse | None
+    ) -> None:
+        """In the work's own transaction: store the response (None: an answer that must not
+        be kept, whose claim is released after the commit). Raises IdempotencyKeyInFlight,
+        failing the work, when the claim was taken over meanwhile."""
         table = self._table
-        async with self._database.transaction() as session:
+        values = (
+            {"locked_at": table.c.locked_at}
+            if response is None
+            else {
+                "state": "completed",
+                "response_status": response.status,
+                "response_body": response.body,
+                "response_media_type": response.media_type,
+            }
+        )
+        still_held = (
             await session.execute(
-                delete(table).where(
-                    table.c.caller == caller, table.c.key == key, table.c.state == "in_progress"
-                )
+                update(table).where(self._held(claim)).values(**values).returning(table.c.key)
             )
+        ).first()
+        if still_held is None:
+            raise IdempotencyKeyInFlight()
+
+    async def release(self, claim: Claim) -> None:
+        """Give the key up (the attempt failed); a claim taken over is not ours to delete."""
+        async with self._database.transaction() as session:
+            await session.execute(delete(self._table).where(self._held(claim)))

@@ -19,10 +19,11 @@ from core.config import PlatformSettings
 from core.database.engine import asyncpg_url
 from core.database.errors import is_unavailable
 from core.database.migrations import upgrade_services
+from core.database.session_limits import set_session_limits
 from core.dynamo import ensure_tables
 from core.events.sinks import InProcessBus
 from core.routing import SERVICES, ServiceRoutes
-from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres
+from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres, connect
 from devstack.services import REPO_ROOT, app_factory, service_dir
 
 logger = logging.getLogger("devstack")
@@ -98,6 +99,19 @@ async def migrate(services: Sequence[ServiceRoutes] = SERVICES) -> None:
             await upgrade_services(connection, [service_dir(s) for s in services])
     finally:
         await engine.dispose()
+    await limit_sessions(os.environ["DATABASE_URL"])
+
+
+async def limit_sessions(url: str) -> None:
+    """The services' role locally is DATABASE_URL's: it gets the limits a deployed service's
+    role gets from its bootstrap (core.database.session_limits), for the sessions it opens
+    in DATABASE_URL's database after this. Only there: the role may be the server's
+    superuser, which other databases (a test run's, another stack's) share."""
+    connection = await connect(url)
+    try:
+        await set_session_limits(connection, "CURRENT_USER", only_in_this_database=True)
+    finally:
+        await connection.close()
 
 
 async def replay_dead_letters(service: ServiceRoutes, event_ids: Sequence[str]) -> int:

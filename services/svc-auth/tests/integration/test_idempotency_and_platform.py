@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
-from core.idempotency import IdempotencyKeyInFlight, IdempotencyStore
+from core.idempotency import Claim, IdempotencyKeyInFlight, IdempotencyStore, StoredResponse
 from devstack.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.bootstrap import ensure_bootstrap_admin
@@ -61,12 +62,43 @@ async def test_a_failed_request_frees_its_key(client: httpx.AsyncClient) -> None
 
 async def test_a_key_in_flight_is_409(auth_app: FastAPI) -> None:
     runtime = auth_app.state.runtime
-    store = IdempotencyStore(runtime.database, platform_tables.idempotency_keys)
-    assert await store.claim(caller="u1", key="k", fingerprint="f") is None
+    store = IdempotencyStore(
+        runtime.database, platform_tables.idempotency_keys, takeover_after=timedelta(minutes=1)
+    )
+    assert isinstance(await store.claim(caller="u1", key="k", fingerprint="f"), Claim)
     with pytest.raises(IdempotencyKeyInFlight):
         await store.claim(caller="u1", key="k", fingerprint="f")
     # Keys belong to their caller.
-    assert await store.claim(caller="u2", key="k", fingerprint="f") is None
+    assert isinstance(await store.claim(caller="u2", key="k", fingerprint="f"), Claim)
+
+
+async def test_a_claim_taken_over_is_neither_completed_nor_released_by_its_first_holder(
+    auth_app: FastAPI,
+) -> None:
+    database = auth_app.state.runtime.database
+    # Every claim is stale at once: the second request takes the first's over.
+    store = IdempotencyStore(
+        database, platform_tables.idempotency_keys, takeover_after=timedelta(0)
+    )
+    stalled = await store.claim(caller="u1", key="k", fingerprint="f")
+    current = await store.claim(caller="u1", key="k", fingerprint="f")
+    assert isinstance(stalled, Claim)
+    assert isinstance(current, Claim)
+    answer = StoredResponse(201, b"{}", "application/json")
+
+    await store.release(stalled)
+    with pytest.raises(IdempotencyKeyInFlight):
+        async with database.transaction() as session:
+            await store.complete(session, stalled, answer)
+    # The current holder's claim survived both, and is still in flight for a patient retry.
+    patient = IdempotencyStore(
+        database, platform_tables.idempotency_keys, takeover_after=timedelta(minutes=1)
+    )
+    with pytest.raises(IdempotencyKeyInFlight):
+        await patient.claim(caller="u1", key="k", fingerprint="f")
+    async with database.transaction() as session:
+        await store.complete(session, current, answer)
+    assert await patient.claim(caller="u1", key="k", fingerprint="f") == answer
 
 
 async def test_bad_idempotency_key_is_422(client: httpx.AsyncClient) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from devstack.api import AuthApi, bearer
 
@@ -162,6 +166,62 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(accounts: AuthApi) -
             client_id="customer-portal",
         )
     ).status_code == 200
+
+
+async def _revocations(connection: AsyncConnection, user_id: str) -> list[dict[str, Any]]:
+    """The user's family revocations as the outbox holds them, committed or not."""
+    rows = await connection.execute(
+        text(
+            "SELECT actor, data FROM auth.outbox"
+            " WHERE type = 'user.refresh_tokens_revoked' AND entity_id = :user ORDER BY occurred_at"
+        ),
+        {"user": user_id},
+    )
+    return [{"actor": row.actor, **row.data} for row in rows]
+
+
+async def test_a_detected_reuse_writes_its_revocation_event(
+    accounts: AuthApi, auth_app: FastAPI, connection: AsyncConnection
+) -> None:
+    user = await accounts.register("eve@example.com")
+    first = await accounts.login("eve@example.com")
+    refresh = {"grant_type": "refresh_token", "client_id": "customer-portal"}
+    assert (
+        await accounts.token(**refresh, refresh_token=first["refresh_token"])
+    ).status_code == 200
+    assert await _revocations(connection, user["id"]) == []
+
+    replay = await accounts.token(**refresh, refresh_token=first["refresh_token"])
+    assert replay.status_code == 400
+    (revocation,) = await _revocations(connection, user["id"])
+    assert revocation == {
+        "actor": "customer-portal",
+        "family_id": revocation["family_id"],
+        "client_id": "customer-portal",
+        "reason": "reuse_detected",
+    }
+    # Delivered to the audit trail after the commit, like every other event.
+    history = await auth_app.state.runtime.audit.history("user", user["id"])
+    assert "user.refresh_tokens_revoked" in [entry["type"] for entry in history]
+
+    # The family is already revoked: a second replay revokes nothing and tells nothing.
+    assert (
+        await accounts.token(**refresh, refresh_token=first["refresh_token"])
+    ).status_code == 400
+    assert len(await _revocations(connection, user["id"])) == 1
+
+
+async def test_an_explicit_revocation_writes_its_event(
+    accounts: AuthApi, client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    user = await accounts.register("fay@example.com")
+    token = await accounts.login("fay@example.com")
+    form = {"token": token["refresh_token"], "client_id": "customer-portal"}
+    assert (await client.post("/api/v1/auth/revoke", data=form)).status_code == 200
+    assert (await client.post("/api/v1/auth/revoke", data=form)).status_code == 200
+    assert [r["reason"] for r in await _revocations(connection, user["id"])] == [
+        "revoked_by_client"
+    ]
 
 
 async def test_refresh_token_is_bound_to_its_client(accounts: AuthApi) -> None:

@@ -122,6 +122,7 @@ class FakeEvents:
 class FakeRefreshTokens:
     def __init__(self) -> None:
         self.records: dict[str, RefreshTokenRecord] = {}
+        self.events: list[DomainEvent] = []
 
     async def add(
         self,
@@ -147,10 +148,15 @@ class FakeRefreshTokens:
                 return True
         return False
 
-    async def revoke_family(self, family_id: UUID) -> None:
+    async def revoke_family(self, family_id: UUID, *, event: DomainEvent) -> bool:
+        revoked = False
         for key, record in self.records.items():
-            if record.family_id == family_id:
+            if record.family_id == family_id and record.revoked_at is None:
                 self.records[key] = dataclasses.replace(record, revoked_at=utcnow())
+                revoked = True
+        if revoked:
+            self.events.append(event)
+        return revoked
 
 
 class FakeCounter:
@@ -407,3 +413,6 @@ async def test_access_token_claims_and_refresh_reuse(users: FakeUsers, events: F
             address="a",
         )
     assert all(r.revoked_at is not None for r in refresh.records.values())
+    (revoked,) = refresh.events
+    assert (revoked.type, revoked.entity_id) == ("user.refresh_tokens_revoked", str(user.id))
+    assert revoked.data["reason"] == "reuse_detected"

@@ -7,17 +7,25 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from core.aws_lambda.secret_environment import DATABASE_PROXY_ENDPOINT, RDS_PROXY_POSTGRES_PORT
+from core.database.session_limits import SESSION_LIMITS, set_session_limits
 
 logger = logging.getLogger(__name__)
 
 BOOTSTRAP_LOCK = 0x636F75706F6E  # pg_advisory_xact_lock key: one role bootstrap at a time
 
 
-async def ensure_service_role(connection: Any, *, role: str, password: str, schema: str) -> str:
+async def ensure_service_role(
+    connection: Any,
+    *,
+    role: str,
+    password: str,
+    schema: str,
+    session_limits: Mapping[str, str] = SESSION_LIMITS,
+) -> str:
     """A service's own login role, owning its schema and nothing else; idempotent.
 
     Run with the master credentials (asyncpg connection), by the service stack's
@@ -25,8 +33,8 @@ async def ensure_service_role(connection: Any, *, role: str, password: str, sche
     connect (and create a schema, which core.database.migrations' `CREATE SCHEMA IF NOT
     EXISTS` needs even when it exists), owns `schema` and every table, sequence, view and
     type in it (moved from whoever created them before roles were per service), and gets
-    no right on any other service's schema: those belong to their own roles. Returns the
-    role.
+    no right on any other service's schema: those belong to their own roles. Its sessions
+    carry `session_limits` (core.database.session_limits). Returns the role.
     """
     async with connection.transaction():
         # Service stacks deploy in parallel; concurrent GRANTs on one database collide.
@@ -43,6 +51,7 @@ async def ensure_service_role(connection: Any, *, role: str, password: str, sche
             # superuser, which RDS's master user is not.
             await connection.execute(f"CREATE ROLE {quoted_role}")
         await connection.execute(f"ALTER ROLE {quoted_role} WITH LOGIN PASSWORD {quoted_password}")
+        await set_session_limits(connection, quoted_role, session_limits)
         await _act_as(connection, role=role, quoted_role=quoted_role)
         await connection.execute(
             f"GRANT CONNECT, CREATE ON DATABASE {quoted_database} TO {quoted_role}"

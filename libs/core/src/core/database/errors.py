@@ -47,8 +47,10 @@ DATABASE_ERRORS = (
     OSError,
 )
 # SQLSTATE classes of a server that is going away or not there yet: 08 connection
-# exceptions, 57P admin or crash shutdown and "cannot connect now" (starting up).
-_UNAVAILABLE_STATES = ("08", "57P")
+# exceptions, 57P admin or crash shutdown and "cannot connect now" (starting up); and a
+# row held longer than the role's lock_timeout (55P03, core.database.session_limits): its
+# holder may be a session that froze, which the server ends soon.
+_UNAVAILABLE_STATES = ("08", "57P", "55P03")
 
 
 def _sqlstate(exc: BaseException) -> str:

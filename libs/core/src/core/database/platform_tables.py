@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Index,
@@ -44,6 +45,9 @@ class PlatformTables:
             Column("data", JSONB, nullable=False),
             # core.correlation: the request that caused the event, for events swept later.
             Column("correlation_id", String(128)),
+            # The entity's version its change made (core.events.model), for entities that
+            # keep one: the order of its history.
+            Column("entity_version", BigInteger),
             Column("delivered_at", DateTime(timezone=True)),
             Column("attempts", Integer, nullable=False, server_default=text("0")),
             Column("last_error", Text),
@@ -77,6 +81,9 @@ class PlatformTables:
             Column("key", String(255), nullable=False),
             Column("request_hash", String(64), nullable=False),
             Column("state", String(20), nullable=False),
+            # Whose claim it is (core.idempotency): a request that lost it to a takeover
+            # can neither complete nor release it. Null only on claims made before tokens.
+            Column("claim_token", Uuid),
             Column("response_status", Integer),
             Column("response_body", LargeBinary),
             Column("response_media_type", String(100)),

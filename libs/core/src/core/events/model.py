@@ -24,6 +24,10 @@ class DomainEvent:
     # The request (or consumed event) that caused it, whatever service that was in
     # (core.correlation); None for what no request caused (a scheduled chore).
     correlation_id: str | None = field(default_factory=current_correlation_id)
+    # The entity's version that the change made, as the database assigned it in the
+    # statement that made the change: what orders an entity's history (its commits' order,
+    # not the clocks'). None for entities that keep no version.
+    entity_version: int | None = None
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -36,6 +40,7 @@ class DomainEvent:
             "at": self.occurred_at.isoformat(),
             "data": self.data,
             "correlation_id": self.correlation_id,
+            "entity_version": self.entity_version,
         }
 
     @classmethod
@@ -50,4 +55,5 @@ class DomainEvent:
             occurred_at=datetime.fromisoformat(message["at"]),
             data=message.get("data") or {},
             correlation_id=message.get("correlation_id"),
+            entity_version=message.get("entity_version"),
         )

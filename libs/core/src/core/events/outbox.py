@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -22,12 +23,26 @@ PENDING_EVENTS = "core.events.pending"
 
 
 # An outbox row's columns, in the order of `outbox_values`.
-OUTBOX_COLUMNS = "(id, type, entity_type, entity_id, actor, occurred_at, data, correlation_id)"
+_COLUMNS = (
+    "id",
+    "type",
+    "entity_type",
+    "entity_id",
+    "actor",
+    "occurred_at",
+    "data",
+    "correlation_id",
+    "entity_version",
+)
+OUTBOX_COLUMNS = f"({', '.join(_COLUMNS)})"
 # The same values as bound parameters, typed: in a VALUES list nothing else types them.
-_OUTBOX_TYPES = ("uuid", "text", "text", "text", "text", "timestamptz", "jsonb", "text")
+_OUTBOX_TYPES = ("uuid", "text", "text", "text", "text", "timestamptz", "jsonb", "text", "int8")
 ANNOUNCED = "announced"
-"""The outcome column of a statement that folds events in (`announce`): whether it wrote
-their rows."""
+ANNOUNCED_OUTCOME = (
+    f"(SELECT jsonb_object_agg(id::text, entity_version) FROM {ANNOUNCED}) AS {ANNOUNCED}"  # noqa: S608
+)
+"""The outcome column of a statement that folds events in (`announce`): the rows it wrote
+(event id -> entity version), NULL when it wrote none."""
 
 
 @cache
@@ -36,7 +51,7 @@ def _insert_statement(table: Table) -> str:
     # from our own metadata; the values are bound.
     return (
         f'INSERT INTO "{table.schema}"."{table.name}" {OUTBOX_COLUMNS} '  # noqa: S608
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
 
 
@@ -52,14 +67,19 @@ def outbox_values(event: DomainEvent) -> tuple[object, ...]:
         event.occurred_at,
         json.dumps(event.data, separators=(",", ":")),
         event.correlation_id,
+        event.entity_version,
     )
 
 
-def announce(table: Table, *, when: str, after: int, events: int = 1) -> str:
+def announce(
+    table: Table, *, when: str, after: int, events: int = 1, versions: str | None = None
+) -> str:
     """A CTE, `announced`, for a statement that writes its events with its change: the rows
     of `events` events, bound as parameters `$after+1` onwards (in `outbox_values` order),
-    written only when the CTE `when` returned a row. The statement's outcome row selects
-    `EXISTS (SELECT FROM announced) AS announced`; run it with `OutboxWriter.fetchrow`."""
+    written only when the CTE `when` returned a row. `versions`: a CTE of the changed
+    entities' `id` and new `version`, from which an event about one of them takes its
+    entity_version. The statement's outcome row selects ANNOUNCED_OUTCOME; run it with
+    `OutboxWriter.fetchrow`."""
     rows = ", ".join(
         "("
         + ", ".join(
@@ -69,10 +89,18 @@ def announce(table: Table, *, when: str, after: int, events: int = 1) -> str:
         + ")"
         for index in range(events)
     )
+    values = f"(VALUES {rows}) AS event ({', '.join(_COLUMNS)})"
+    if versions is None:
+        source = f"SELECT * FROM {values}"  # noqa: S608 (names of our own; values bound)
+    else:
+        taken = ", ".join(f"event.{column}" for column in _COLUMNS[:-1])
+        source = (
+            f"SELECT {taken}, coalesce(event.entity_version, versioned.version) FROM {values} "  # noqa: S608
+            f"LEFT JOIN {versions} AS versioned ON versioned.id::text = event.entity_id"
+        )
     return (
-        f'{ANNOUNCED} AS (INSERT INTO "{table.schema}"."{table.name}" {OUTBOX_COLUMNS} '  # noqa: S608
-        f"SELECT * FROM (VALUES {rows}) AS event WHERE EXISTS (SELECT FROM {when}) "
-        "RETURNING id)"
+        f'{ANNOUNCED} AS (INSERT INTO "{table.schema}"."{table.name}" {OUTBOX_COLUMNS} '
+        f"{source} WHERE EXISTS (SELECT FROM {when}) RETURNING id, entity_version)"
     )
 
 
@@ -92,13 +120,17 @@ class OutboxWriter:
         """Run a statement that writes `events` along with its own change (see `announce`,
         its parameters for the events following `args`) on the transaction's connection;
         its outcome row, or None. The events are delivered after commit exactly when the
-        statement says it wrote them."""
+        statement says it wrote them, with the entity versions it gave them."""
         connection = await driver_connection(self._session)
         bound = [value for event in events for value in outbox_values(event)]
         row = await connection.fetchrow(statement, *args, *bound)
-        if row is not None and row[ANNOUNCED]:
+        written = None if row is None else row[ANNOUNCED]
+        if isinstance(written, str):  # jsonb, as the driver connection's codec hands it
+            written = json.loads(written)
+        if written:
             for event in events:
-                self._pending(event)
+                version = written.get(str(event.id))
+                self._pending(event if version is None else replace(event, entity_version=version))
         return row
 
     def _pending(self, event: DomainEvent) -> None:

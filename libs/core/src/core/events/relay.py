@@ -442,6 +442,7 @@ class OutboxRelay:
                 occurred_at=row.occurred_at,
                 data=row.data,
                 correlation_id=row.correlation_id,
+                entity_version=row.entity_version,
                 source=self._source,
             )
             for row in sorted(rows, key=lambda row: row.occurred_at)

@@ -100,8 +100,24 @@ UNPROCESSED_ATTEMPTS = 4  # the first call and three retries of what it left unp
 UNPROCESSED_BACKOFF_SECONDS = 0.05  # doubled after each retry
 
 
+def in_commit_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries (in time order) with those that carry the entity's version in its order.
+
+    An event's time is the app's clock when it was made, before its statement waited for
+    its locks: a change that waited behind another can carry the earlier time. The version
+    is what the database assigned under the row lock. Entries without one (an entity that
+    keeps none, events from before versions) keep their place in time."""
+    slots = [index for index, entry in enumerate(entries) if "entity_version" in entry]
+    ordered = sorted((entries[index] for index in slots), key=lambda e: e["entity_version"])
+    placed = list(entries)
+    for index, entry in zip(slots, ordered, strict=True):
+        placed[index] = entry
+    return placed
+
+
 class AuditTrail:
-    """The DynamoDB audit table: one partition per entity, events sorted by time."""
+    """The DynamoDB audit table: one partition per entity, events sorted by time, and by
+    the entity's version where the events carry one (`in_commit_order`)."""
 
     def __init__(self, client_factory: Callable[[], Any], table_name: str) -> None:
         self._client_factory = client_factory
@@ -127,6 +143,8 @@ class AuditTrail:
             item["actor"] = {"S": event.actor}
         if event.correlation_id:
             item["correlation_id"] = {"S": event.correlation_id}
+        if event.entity_version is not None:
+            item["entity_version"] = {"N": str(event.entity_version)}
         return item
 
     # BatchWriteItem takes no condition expression, and none is needed: the key (pk = the
@@ -194,6 +212,9 @@ class AuditTrail:
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": self.partition(entity_type, entity_id)}},
             "ScanIndexForward": True,
+            # A history read right after a change shows it (the write was acknowledged
+            # before the change's answer left).
+            "ConsistentRead": True,
         }
         while True:
             page = client.query(**kwargs)
@@ -205,10 +226,15 @@ class AuditTrail:
                         "actor": item.get("actor", {}).get("S"),
                         "at": item["at"]["S"],
                         "data": json.loads(item["data"]["S"]),
+                        **(
+                            {"entity_version": int(item["entity_version"]["N"])}
+                            if "entity_version" in item
+                            else {}
+                        ),
                     }
                 )
             if "LastEvaluatedKey" not in page:
-                return entries
+                return in_commit_order(entries)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def history(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:

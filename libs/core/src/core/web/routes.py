@@ -91,16 +91,20 @@ async def _run_idempotent(
         # Let the endpoint answer 401 as it always does; nothing is stored.
         return await _run(endpoint, request, runtime.unit_of_work())
     caller = principal.subject if principal else "anonymous"
-    store = IdempotencyStore(runtime.database, runtime.tables.idempotency_keys)
+    store = IdempotencyStore(
+        runtime.database,
+        runtime.tables.idempotency_keys,
+        takeover_after=runtime.settings.idempotency_takeover_after,
+    )
     fingerprint = request_fingerprint(
         request.method, request.url.path, request.url.query, await request.body()
     )
-    stored = await store.claim(caller=caller, key=key, fingerprint=fingerprint)
-    if stored is not None:
+    claimed = await store.claim(caller=caller, key=key, fingerprint=fingerprint)
+    if isinstance(claimed, StoredResponse):
         return Response(
-            content=stored.body,
-            status_code=stored.status,
-            media_type=stored.media_type,
+            content=claimed.body,
+            status_code=claimed.status,
+            media_type=claimed.media_type,
             headers={"Idempotent-Replayed": "true"},
         )
     uow = runtime.unit_of_work()
@@ -111,20 +115,22 @@ async def _run_idempotent(
             secret = getattr(request.state, SECRET_ANSWER, False)
             if response.status_code >= 400:
                 uow.rollback_only = True
-            elif not secret:
+            else:
+                # Commits with the work only while the claim is still this request's.
                 await store.complete(
                     uow.session,
-                    caller=caller,
-                    key=key,
-                    response=StoredResponse(
+                    claimed,
+                    None
+                    if secret
+                    else StoredResponse(
                         response.status_code, bytes(response.body), response.media_type
                     ),
                 )
     except BaseException:
-        await store.release(caller=caller, key=key)
+        await store.release(claimed)
         raise
     if uow.rollback_only or secret:
-        await store.release(caller=caller, key=key)
+        await store.release(claimed)
     return response
 
 

@@ -7,8 +7,21 @@ from sqlalchemy import select, update
 
 from core.clock import utcnow
 from core.database.repository import RepositoryBase
-from svc_auth.repositories.schema_model import RefreshTokenRow
+from core.events import DomainEvent
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
+from svc_auth.repositories.schema_model import RefreshTokenRow, platform_tables
 from svc_auth.services.data_model.tokens import RefreshTokenRecord
+
+# A family's revocation and its event in one statement: the event is written exactly when
+# a live token of the family was revoked.
+REVOKE_FAMILY = f"""
+WITH revoked AS (
+    UPDATE auth.refresh_tokens SET revoked_at = $2
+    WHERE family_id = $1 AND revoked_at IS NULL
+    RETURNING id
+), {announce(platform_tables.outbox, when="revoked", after=2)}
+SELECT {ANNOUNCED_OUTCOME}
+"""  # noqa: S608 (only our own table names go in; values are bound)
 
 
 class RefreshTokenRepository(RepositoryBase[RefreshTokenRow]):
@@ -69,9 +82,8 @@ class RefreshTokenRepository(RepositoryBase[RefreshTokenRow]):
         )
         return rotated.first() is not None
 
-    async def revoke_family(self, family_id: UUID) -> None:
-        await self.session.execute(
-            update(RefreshTokenRow)
-            .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+    async def revoke_family(self, family_id: UUID, *, event: DomainEvent) -> bool:
+        row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
+            REVOKE_FAMILY, family_id, event.occurred_at, events=(event,)
         )
+        return row is not None and bool(row["announced"])

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from core.clock import utcnow
 from svc_auth.services.data_model.clients import ClientKind, GrantType, OAuthClient, Scope
-from svc_auth.services.data_model.tokens import TokenResponse
+from svc_auth.services.data_model.tokens import RefreshTokenRecord, TokenResponse
 from svc_auth.services.data_model.users import MerchantRole, PlatformRole, User, normalise_email
 from svc_auth.services.errors import (
     InvalidClient,
@@ -20,6 +20,7 @@ from svc_auth.services.errors import (
     RefreshTokenReused,
     UnauthorizedClient,
 )
+from svc_auth.services.events import auth_event
 from svc_auth.services.limits import AddressLimit
 from svc_auth.services.ports import (
     ClientStore,
@@ -218,7 +219,7 @@ class TokenService:
             raise InvalidGrant("The refresh token expired")
         if record.rotated_at is not None or not await self._refresh_tokens.mark_rotated(record.id):
             # A rotated token came back: it was stolen or replayed. End the whole family.
-            await self._refresh_tokens.revoke_family(record.family_id)
+            await self._revoke_family(record, reason="reuse_detected")
             raise RefreshTokenReused("The refresh token was already used; sign in again")
         user = await self._users.get(record.user_id)
         if user is None:
@@ -263,10 +264,27 @@ class TokenService:
             scope=scopes,
         )
 
+    async def _revoke_family(self, record: RefreshTokenRecord, *, reason: str) -> None:
+        await self._refresh_tokens.revoke_family(
+            record.family_id,
+            event=auth_event(
+                "user.refresh_tokens_revoked",
+                entity_type="user",
+                entity_id=record.user_id,
+                # The client that presented the token; who held it is what is in doubt.
+                actor=record.client_id,
+                data={
+                    "family_id": str(record.family_id),
+                    "client_id": record.client_id,
+                    "reason": reason,
+                },
+            ),
+        )
+
     async def revoke(self, *, token: str, client_id: str | None, client_secret: str | None) -> None:
         """RFC 7009: revoke a refresh token (and its family) of this client. Unknown tokens,
         and access tokens (short-lived, checked offline), are answered the same way."""
         client = await self._client(client_id, client_secret)
         record = await self._refresh_tokens.find(opaque.digest(token))
         if record is not None and record.client_id == client.client_id:
-            await self._refresh_tokens.revoke_family(record.family_id)
+            await self._revoke_family(record, reason="revoked_by_client")

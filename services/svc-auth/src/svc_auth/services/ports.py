@@ -86,7 +86,10 @@ class RefreshTokenStore(Protocol):
         """Atomically retire a live token; False when it was already rotated or revoked."""
         ...
 
-    async def revoke_family(self, family_id: UUID) -> None: ...
+    async def revoke_family(self, family_id: UUID, *, event: DomainEvent) -> bool:
+        """Revoke the family's live tokens and write `event` with them; False (and no
+        event) when none was live."""
+        ...
 
 
 class CountersUnavailable(Exception):

@@ -14,7 +14,7 @@ from core.database.driver import reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import AllocationRow, platform_tables
@@ -38,7 +38,7 @@ WITH unit AS (
     SELECT $1, $2, merchant_id, $3, $4, 0, $5, $6 FROM unit
     RETURNING *
 ), {announce(_OUTBOX, when="allocation", after=7)}
-SELECT EXISTS (SELECT FROM announced) AS announced, allocation.*
+SELECT {ANNOUNCED_OUTCOME}, allocation.*
 FROM (SELECT) AS outcome LEFT JOIN allocation ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 # Issuing from a share, as a claim is issued from the campaign (coupons.ISSUE): the
@@ -67,9 +67,9 @@ WITH slot AS (
     SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6, partner_merchant_id, $9 FROM unit
     ON CONFLICT (code) DO NOTHING
     RETURNING *
-), {announce(_OUTBOX, when="coupon", after=9)}
+), {announce(_OUTBOX, when="coupon", after=9, versions="coupon")}
 SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued FROM unit) AS issued_count,
-       EXISTS (SELECT FROM announced) AS announced, coupon.*
+       {ANNOUNCED_OUTCOME}, coupon.*
 FROM (SELECT) AS outcome LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 

@@ -11,7 +11,7 @@ from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow, platform_tables
@@ -69,9 +69,9 @@ WITH slot AS (
     SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6 FROM unit
     ON CONFLICT (code) DO NOTHING
     RETURNING *
-), {announce(platform_tables.outbox, when="coupon", after=8)}
+), {announce(platform_tables.outbox, when="coupon", after=8, versions="coupon")}
 SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued_count FROM unit) AS issued_count,
-       EXISTS (SELECT FROM announced) AS announced, coupon.*
+       {ANNOUNCED_OUTCOME}, coupon.*
 FROM (SELECT) AS outcome LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 INSERT_ISSUED = """
@@ -111,7 +111,17 @@ def coupon_from(row: Mapping[str, Any]) -> Coupon:
         issued_at=row["issued_at"],
         expires_at=row["expires_at"],
         redeemed_at=row["redeemed_at"],
+        version=row["version"],
     )
+
+
+def freed_coupon(row: Mapping[str, Any]) -> Coupon | None:
+    """The coupon a closed listing or transfer held, if it went back to active: not when
+    something else (a void) changed it first."""
+    if row["id"] is None:
+        return None
+    coupon = coupon_from(row)
+    return coupon if coupon.stored_status is CouponStatus.ACTIVE else None
 
 
 def to_coupon(row: CouponRow) -> Coupon:
@@ -240,7 +250,7 @@ class CouponRepository(RepositoryBase[CouponRow]):
             await self.session.execute(
                 update(CouponRow)
                 .where(CouponRow.id == coupon_id, condition)
-                .values(**values)
+                .values(**values, version=CouponRow.version + 1)
                 .returning(CouponRow)
                 .execution_options(populate_existing=True)
             )
@@ -294,7 +304,12 @@ class CouponRepository(RepositoryBase[CouponRow]):
                     CouponRow.id == previous.c.id,
                     previous.c.status.in_([s.value for s in from_statuses]),
                 )
-                .values(status=CouponStatus.VOID.value, voided_at=now, void_reason=reason)
+                .values(
+                    status=CouponStatus.VOID.value,
+                    voided_at=now,
+                    void_reason=reason,
+                    version=CouponRow.version + 1,
+                )
                 .returning(CouponRow, previous.c.status)
                 .execution_options(populate_existing=True)
             )

@@ -14,10 +14,10 @@ from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
-from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.coupons import coupon_from, freed_coupon
 from svc_coupons.repositories.customer_limits import receiving
 from svc_coupons.repositories.schema_model import CouponRow, ListingRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -38,7 +38,7 @@ WHERE listing.id = $1
 # coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
-    UPDATE coupons.coupons coupon SET status = 'reserved'
+    UPDATE coupons.coupons coupon SET status = 'reserved', version = coupon.version + 1
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
@@ -50,8 +50,8 @@ WITH held AS (
         wants_campaign_id, wants_merchant_id, status, created_at)
     SELECT $1, id, $3, campaign_id, merchant_id, $4, $5, 'open', $6 FROM held
     RETURNING id
-), {announce(_OUTBOX, when="listing", after=6)}
-SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
+), {announce(_OUTBOX, when="listing", after=6, versions="held")}
+SELECT held.*, {ANNOUNCED_OUTCOME} FROM held
 """  # noqa: S608 (only our own table names go in; values are bound)
 # The swap, all or nothing. The open listing is locked first (of concurrent accepts one
 # goes on; the others wait, then find it closed and change nothing), then its held,
@@ -104,23 +104,23 @@ WITH listing AS (
     WHERE EXISTS (SELECT FROM owner_counted) OR NOT EXISTS (SELECT FROM crossing)
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = swap.owner, code = swap.code,
-        status = 'active'
+        status = 'active', version = coupon.version + 1
     FROM (SELECT listed.id, $2::uuid AS owner, $5::text AS code FROM listed
           UNION ALL
           SELECT offered.id, listing.owner_user_id, $6::text FROM offered, listing) AS swap
     WHERE coupon.id = swap.id AND EXISTS (SELECT FROM sealed)
-    RETURNING coupon.id, coupon AS coupon_row
+    RETURNING coupon.id, coupon.version, coupon AS coupon_row
 ), accepted AS (
     UPDATE coupons.listings SET status = 'accepted', closed_at = $4, accepted_by_user_id = $2,
         offered_coupon_id = $3
     WHERE id = $1 AND EXISTS (SELECT FROM sealed)
-), {announce(_OUTBOX, when="sealed", after=6, events=3)}
+), {announce(_OUTBOX, when="sealed", after=6, events=3, versions="moved")}
 SELECT EXISTS (SELECT FROM listing) AS listing_open,
        EXISTS (SELECT FROM listed) AS listed_held,
        EXISTS (SELECT FROM offered) AS offer_fits,
        EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code IN ($5, $6)) AS code_taken,
        EXISTS (SELECT FROM deal) AND NOT EXISTS (SELECT FROM sealed) AS limit_reached,
-       EXISTS (SELECT FROM announced) AS announced,
+       {ANNOUNCED_OUTCOME},
        (SELECT coupon_row FROM moved WHERE id <> $3) AS received,
        (SELECT coupon_row FROM moved WHERE id = $3) AS given
 """  # noqa: S608 (only our own table names go in; values are bound)
@@ -132,11 +132,16 @@ WITH closed AS (
     WHERE id = $1 AND owner_user_id = $2 AND status = 'open'
     RETURNING coupon_id
 ), freed AS (
-    UPDATE coupons.coupons coupon SET status = 'active'
-    FROM closed WHERE coupon.id = closed.coupon_id AND coupon.status = 'reserved'
+    -- The coupon's history gains the event whether or not the coupon was still held (a
+    -- void may have come first): its version moves either way, so that the event is
+    -- ordered after whatever changed the coupon before.
+    UPDATE coupons.coupons coupon
+    SET status = CASE WHEN coupon.status = 'reserved' THEN 'active' ELSE coupon.status END,
+        version = coupon.version + 1
+    FROM closed WHERE coupon.id = closed.coupon_id
     RETURNING coupon.*
-), {announce(_OUTBOX, when="closed", after=4)}
-SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
+), {announce(_OUTBOX, when="closed", after=4, versions="freed")}
+SELECT {ANNOUNCED_OUTCOME}, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 # Open listings whose held coupon ran out, locked for closing (other sweeps skip them).
@@ -237,7 +242,7 @@ class ListingRepository(RepositoryBase[ListingRow]):
             CLOSE, listing.id, listing.owner_user_id, now, status.value, events=(event,)
         )
         assert row is not None, "the outcome row is always there"
-        return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
+        return bool(row["announced"]), freed_coupon(row)
 
     async def expired(self, *, now: datetime, limit: int) -> list[Listing]:
         connection = await driver_connection(self.session)

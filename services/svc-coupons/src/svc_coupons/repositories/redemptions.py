@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import RedemptionRow, platform_tables
 from svc_coupons.services.data_model.coupons import Coupon, Redemption
@@ -21,7 +21,8 @@ from svc_coupons.services.data_model.coupons import Coupon, Redemption
 # one, and is not redeemed by its old code.
 REDEEM = f"""
 WITH redeemed AS (
-    UPDATE coupons.coupons coupon SET status = 'redeemed', redeemed_at = $2
+    UPDATE coupons.coupons coupon SET status = 'redeemed', redeemed_at = $2,
+        version = coupon.version + 1
     WHERE coupon.id = $1 AND coupon.code = $9 AND coupon.status = 'active'
       AND coupon.expires_at > $2
       AND EXISTS (SELECT FROM coupons.campaigns live WHERE live.id = coupon.campaign_id
@@ -34,8 +35,8 @@ WITH redeemed AS (
 ), counted AS (
     UPDATE coupons.campaigns campaign SET redeemed_count = campaign.redeemed_count + 1
     FROM redeemed WHERE campaign.id = redeemed.campaign_id
-), {announce(platform_tables.outbox, when="redeemed", after=9)}
-SELECT *, EXISTS (SELECT FROM announced) AS announced FROM redeemed
+), {announce(platform_tables.outbox, when="redeemed", after=9, versions="redeemed")}
+SELECT *, {ANNOUNCED_OUTCOME} FROM redeemed
 """  # noqa: S608 (only our own table names go in; values are bound)
 
 

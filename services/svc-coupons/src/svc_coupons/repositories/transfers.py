@@ -13,10 +13,10 @@ from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
-from core.events.outbox import OutboxWriter, announce
+from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
 from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
-from svc_coupons.repositories.coupons import coupon_from
+from svc_coupons.repositories.coupons import coupon_from, freed_coupon
 from svc_coupons.repositories.customer_limits import receiving
 from svc_coupons.repositories.schema_model import TransferRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -37,7 +37,7 @@ WHERE transfer.id = $1
 # coupon or its campaign changes nothing.
 CREATE = f"""
 WITH held AS (
-    UPDATE coupons.coupons coupon SET status = 'reserved'
+    UPDATE coupons.coupons coupon SET status = 'reserved', version = coupon.version + 1
     WHERE coupon.id = $2 AND coupon.owner_user_id = $3 AND coupon.status = 'active'
       AND coupon.expires_at > $6
       AND EXISTS (SELECT FROM coupons.campaigns campaign
@@ -49,8 +49,8 @@ WITH held AS (
         idempotency_key, status, created_at, expires_at)
     SELECT $1, id, $3, $4, $5, 'pending', $6, $7 FROM held
     RETURNING id
-), {announce(_OUTBOX, when="transfer", after=7)}
-SELECT held.*, EXISTS (SELECT FROM announced) AS announced FROM held
+), {announce(_OUTBOX, when="transfer", after=7, versions="held")}
+SELECT held.*, {ANNOUNCED_OUTCOME} FROM held
 """  # noqa: S608 (only our own table names go in; values are bound)
 # The acceptance: the pending, unexpired transfer whose token hash matches is locked (a
 # concurrent accept or cancel waits, then finds it closed); its held, unexpired coupon goes
@@ -73,18 +73,19 @@ WITH offer AS (
     FOR UPDATE OF coupon
 ), counted AS ({receiving("movable", user="$2::uuid")}
 ), moved AS (
-    UPDATE coupons.coupons coupon SET owner_user_id = $2, code = $5, status = 'active'
+    UPDATE coupons.coupons coupon SET owner_user_id = $2, code = $5, status = 'active',
+        version = coupon.version + 1
     FROM movable WHERE coupon.id = movable.id AND EXISTS (SELECT FROM counted)
     RETURNING coupon.*
 ), accepted AS (
     UPDATE coupons.transfers transfer SET status = 'accepted', recipient_user_id = $2,
         closed_at = $4
     FROM moved WHERE transfer.id = $1
-), {announce(_OUTBOX, when="moved", after=5, events=2)}
+), {announce(_OUTBOX, when="moved", after=5, events=2, versions="moved")}
 SELECT EXISTS (SELECT FROM offer) AS offered,
        EXISTS (SELECT FROM coupons.coupons taken WHERE taken.code = $5) AS code_taken,
        EXISTS (SELECT FROM movable) AND NOT EXISTS (SELECT FROM counted) AS limit_reached,
-       EXISTS (SELECT FROM announced) AS announced, moved.*
+       {ANNOUNCED_OUTCOME}, moved.*
 FROM (SELECT) AS outcome LEFT JOIN moved ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 # Closing a pending transfer (cancelled by its sender, or lapsed): its coupon, if still
@@ -95,11 +96,16 @@ WITH closed AS (
     WHERE id = $1 AND sender_user_id = $2 AND status = 'pending'
     RETURNING coupon_id
 ), freed AS (
-    UPDATE coupons.coupons coupon SET status = 'active'
-    FROM closed WHERE coupon.id = closed.coupon_id AND coupon.status = 'reserved'
+    -- The coupon's history gains the event whether or not the coupon was still held (a
+    -- void may have come first): its version moves either way, so that the event is
+    -- ordered after whatever changed the coupon before.
+    UPDATE coupons.coupons coupon
+    SET status = CASE WHEN coupon.status = 'reserved' THEN 'active' ELSE coupon.status END,
+        version = coupon.version + 1
+    FROM closed WHERE coupon.id = closed.coupon_id
     RETURNING coupon.*
-), {announce(_OUTBOX, when="closed", after=4)}
-SELECT EXISTS (SELECT FROM announced) AS announced, freed.*
+), {announce(_OUTBOX, when="closed", after=4, versions="freed")}
+SELECT {ANNOUNCED_OUTCOME}, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 # Pending transfers that lapsed, or whose coupon ran out while they waited.
@@ -230,7 +236,7 @@ class TransferRepository(RepositoryBase[TransferRow]):
             CLOSE, transfer.id, transfer.sender_user_id, status.value, now, events=(event,)
         )
         assert row is not None, "the outcome row is always there"
-        return bool(row["announced"]), coupon_from(row) if row["id"] is not None else None
+        return bool(row["announced"]), freed_coupon(row)
 
     async def lapsed(self, *, now: datetime, limit: int) -> list[Transfer]:
         """Pending transfers past their time or their coupon's, locked for closing (other

@@ -3,6 +3,7 @@ to a verified partner merchant, whose people or partner clients issue coupons fr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -199,7 +200,7 @@ class AllocationService:
                 distributor_merchant_id=allocation.partner_merchant_id,
                 allocation_id=allocation.id,
             )
-            await self._events.add(event)
+            await self._events.add(dataclasses.replace(event, entity_version=coupon.version))
         return CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
 
     async def of_campaign(

@@ -16,9 +16,16 @@ def _actor(actor: Principal | str | None) -> str | None:
 
 
 def coupon_event(
-    event_type: str, *, coupon_id: UUID, actor: Principal | str | None, data: dict[str, Any]
+    event_type: str,
+    *,
+    coupon_id: UUID,
+    actor: Principal | str | None,
+    data: dict[str, Any],
+    version: int | None = None,
 ) -> DomainEvent:
-    """Keyed by the coupon, so its history is one audit partition."""
+    """Keyed by the coupon, so its history is one audit partition. `version`: the coupon's,
+    as the change returned it; an event written in the change's own statement gets it
+    there instead (core.events.outbox.announce)."""
     return DomainEvent(
         type=event_type,
         entity_type="coupon",
@@ -26,6 +33,7 @@ def coupon_event(
         actor=_actor(actor),
         data=data,
         source=SOURCE,
+        entity_version=version,
     )
 
 

@@ -160,7 +160,7 @@ class IssuingService:
                 issued_at=now,
                 expires_at=expires_at,
             )
-            await self._events.add(event)
+            await self._events.add(dataclasses.replace(event, entity_version=coupon.version))
         taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
         return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 
@@ -287,6 +287,7 @@ class IssuingService:
                     "owner_user_id": str(user_id),
                     "by_code": True,
                 },
+                version=claimed.version,
             )
         )
         return CouponDetails(coupon=claimed, campaign=campaign, status=claimed.status_at(now))

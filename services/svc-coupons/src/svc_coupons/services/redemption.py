@@ -202,6 +202,7 @@ class RedemptionService:
                 coupon_id=coupon.id,
                 actor=principal,
                 data={"redemption_id": str(redemption.id), "reason": reason},
+                version=reinstated.version,
             )
         )
         await self._campaigns.count_redemption(campaign_id=campaign.id, delta=-1)
@@ -229,6 +230,7 @@ class RedemptionService:
                 coupon_id=coupon.id,
                 actor=principal,
                 data={"reason": reason, "from": previous.value},
+                version=voided.version,
             )
         )
         return CouponDetails(coupon=voided, campaign=campaign, status=voided.status_at(now))

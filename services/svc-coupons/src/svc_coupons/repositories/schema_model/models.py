@@ -94,6 +94,9 @@ class CouponRow(Base):
     # Set on coupons a partner merchant issued from an allocation (stats by distributor).
     distributor_merchant_id: Mapped[UUID | None]
     allocation_id: Mapped[UUID | None] = mapped_column(ForeignKey("allocations.id"))
+    # Bumped by every statement that changes the coupon, under its row lock: the order its
+    # changes committed in, which its events carry and its history is sorted by.
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
 
     __table_args__ = (
         # The wallet: one owner's coupons by status, newest first.

@@ -43,6 +43,8 @@ class Coupon:
     issued_at: datetime | None
     expires_at: datetime | None
     redeemed_at: datetime | None
+    # The database's count of the coupon's changes (see CouponRow.version).
+    version: int = 1
 
     def status_at(self, now: datetime) -> CouponStatus:
         """Expiry is a matter of time, not of a write: an active coupon past its end, or one
