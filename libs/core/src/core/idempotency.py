@@ -4,11 +4,18 @@ The key is claimed in a short transaction of its own (so a concurrent duplicate 
 and gets 409 instead of waiting), and the response is stored in the same transaction as
 the work. A failed attempt releases the key; a claim left by a crashed process is taken
 over once it is older than `STALE_AFTER`.
+
+What the table keeps tells a database reader nothing: the request's fingerprint is an
+HMAC under a key derived from the server secret (a body may hold what must not be
+brute-forced offline), and the caller seals the stored answer (core.sealed_answers).
+Routes whose body carries a credential (register, token) do not honour the key at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,8 +53,12 @@ class StoredResponse:
     media_type: str | None
 
 
-def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+FINGERPRINT_PURPOSE = "idempotency-request-fingerprint"
+
+
+def request_fingerprint(key: bytes, method: str, path: str, query: str, body: bytes) -> str:
+    """HMAC-SHA256 of the request under `key` (ServerKeys.key_for(FINGERPRINT_PURPOSE))."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.encode(), path.encode(), query.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
@@ -65,8 +76,18 @@ class IdempotencyStore:
         self._database = database
         self._table = table
 
-    async def claim(self, *, caller: str, key: str, fingerprint: str) -> StoredResponse | None:
-        """Claim the key for this request; a finished request's response if there is one."""
+    async def claim(
+        self,
+        *,
+        caller: str,
+        key: str,
+        fingerprint: str,
+        earlier_fingerprints: Collection[str] = (),
+    ) -> StoredResponse | None:
+        """Claim the key for this request; a finished request's response if there is one.
+
+        `earlier_fingerprints`: the same request's fingerprints under keys being rotated
+        out, which a row claimed before the rotation may hold."""
         table = self._table
         now = utcnow()
         async with self._database.transaction() as session:
@@ -94,7 +115,7 @@ class IdempotencyStore:
                     .with_for_update()
                 )
             ).one()
-            if row.request_hash != fingerprint:
+            if row.request_hash != fingerprint and row.request_hash not in earlier_fingerprints:
                 raise IdempotencyKeyReused()
             if row.state == "completed":
                 return StoredResponse(
