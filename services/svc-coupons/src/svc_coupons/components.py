@@ -29,6 +29,7 @@ from svc_coupons.repositories.schema_model import platform_tables
 from svc_coupons.repositories.transfers import TransferRepository
 from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.claim_tokens import ClaimTokens
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.listings import ListingService
@@ -51,6 +52,7 @@ class CouponsComponents:
     merchants_http: MerchantsHttp
     merchant_cache: DynamoCache
     code_export: UnassignedCodeExport
+    claim_tokens: ClaimTokens
 
     @classmethod
     def build(
@@ -77,6 +79,7 @@ class CouponsComponents:
             code_export=UnassignedCodeExport(
                 runtime.database, batch_size=settings.code_export_batch
             ),
+            claim_tokens=ClaimTokens(runtime.server_keys),
         )
 
     def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
@@ -125,7 +128,11 @@ class CouponsComponents:
             transfers=TransferRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            claim_tokens=self.claim_tokens,
             lifetime=timedelta(hours=self.settings.transfer_lifetime_hours),
+            idempotency_retention=timedelta(
+                hours=self.runtime.settings.idempotency_key_retention_hours
+            ),
         )
 
     def listings(self, session: AsyncSession) -> ListingService:
