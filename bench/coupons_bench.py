@@ -244,6 +244,11 @@ def start_platform(state: Path, database_url: str, issuer: str | None = None) ->
         "COUPONS_MERCHANTS_API_URL": f"http://{LOOPBACK}:{port}",
         # Every request of the load comes from one address.
         "AUTH_TOKEN_PER_ADDRESS": "1000000000",
+        # A scenario's load is one caller, or a few: limits still counted, never reached
+        # (BENCH_CALLER_LIMITS=0 runs without them, to measure what counting costs).
+        "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+        "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
+        "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
     }
     args = [sys.executable, "-m", "devstack", "run"]
     return _spawn(state, "platform", args, env, port, "/api/v1/coupons/health")

@@ -229,7 +229,13 @@ SERVICE_DEPLOYMENTS: Mapping[str, ServiceDeployment] = {
         ),
         # svc-coupons reads merchants and outlets through svc-merchants' public endpoints,
         # on the same HTTP API (core.routing), reached through the NAT gateway.
-        environment=lambda stage, platform: {"COUPONS_MERCHANTS_API_URL": platform.api_endpoint},
+        # One request at a time per execution environment, and a caller's requests spread
+        # over many: each adds to the shared per-caller count at once (in the background,
+        # core.caller_limits), not every tenth of a ceiling as a long-running server does.
+        environment=lambda stage, platform: {
+            "COUPONS_MERCHANTS_API_URL": platform.api_endpoint,
+            "COUPONS_CALLER_LIMIT_SLACK": "0",
+        },
     ),
 }
 

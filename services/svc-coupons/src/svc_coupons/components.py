@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.caller_limits import CallerLimit
+from core.dynamo import WindowCounter
 from core.events.outbox import OutboxWriter
 from core.runtime import ServiceRuntime
 from svc_coupons.config import CouponsSettings
@@ -28,6 +30,7 @@ from svc_coupons.repositories.redemptions import RedemptionRepository
 from svc_coupons.repositories.schema_model import platform_tables
 from svc_coupons.repositories.transfers import TransferRepository
 from svc_coupons.services.allocations import AllocationService
+from svc_coupons.services.caller_limits import CallerLimits
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.claim_tokens import ClaimTokens
 from svc_coupons.services.coupons import CouponService
@@ -38,6 +41,31 @@ from svc_coupons.services.transfers import TransferService
 
 if TYPE_CHECKING:
     import httpx
+
+
+def caller_limits(runtime: ServiceRuntime, settings: CouponsSettings) -> CallerLimits:
+    if not settings.caller_limits:
+        return CallerLimits()
+
+    def limit(kind: str, ceiling: int) -> CallerLimit:
+        counter = WindowCounter(
+            runtime.dynamo,
+            runtime.settings.cache_table,
+            prefix=f"coupons-caller-{kind}",
+            window_seconds=settings.caller_window_seconds,
+        )
+        return CallerLimit(
+            counter,
+            ceiling=ceiling,
+            window_seconds=settings.caller_window_seconds,
+            sync_every=max(1, int(ceiling * settings.caller_limit_slack)),
+            title=f"Too many {kind} by this caller",
+        )
+
+    return CallerLimits(
+        writes=limit("writes", settings.caller_writes_per_window),
+        lookups=limit("lookups", settings.caller_lookups_per_window),
+    )
 
 
 def _outbox(session: AsyncSession) -> OutboxWriter:
@@ -53,6 +81,7 @@ class CouponsComponents:
     merchant_cache: DynamoCache
     code_export: UnassignedCodeExport
     claim_tokens: ClaimTokens
+    caller_limits: CallerLimits
 
     @classmethod
     def build(
@@ -80,6 +109,7 @@ class CouponsComponents:
                 runtime.database, batch_size=settings.code_export_batch
             ),
             claim_tokens=ClaimTokens(runtime.server_keys),
+            caller_limits=caller_limits(runtime, settings),
         )
 
     def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
@@ -104,6 +134,7 @@ class CouponsComponents:
             merchants=self.merchants(authorization),
             events=_outbox(session),
             code_export=self.code_export,
+            caller_limits=self.caller_limits,
         )
 
     def coupons(self, session: AsyncSession) -> CouponService:
@@ -111,6 +142,7 @@ class CouponsComponents:
             campaigns=CampaignRepository(session),
             coupons=CouponRepository(session),
             audit=AuditHistory(self.runtime.audit),
+            caller_limits=self.caller_limits,
         )
 
     def redemptions(self, session: AsyncSession, *, authorization: str | None) -> RedemptionService:
@@ -121,6 +153,7 @@ class CouponsComponents:
             merchants=self.merchants(authorization),
             events=_outbox(session),
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
+            caller_limits=self.caller_limits,
         )
 
     def transfers(self, session: AsyncSession) -> TransferService:
@@ -133,6 +166,7 @@ class CouponsComponents:
             idempotency_retention=timedelta(
                 hours=self.runtime.settings.idempotency_key_retention_hours
             ),
+            caller_limits=self.caller_limits,
         )
 
     def listings(self, session: AsyncSession) -> ListingService:
@@ -140,6 +174,7 @@ class CouponsComponents:
             listings=ListingRepository(session),
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
+            caller_limits=self.caller_limits,
         )
 
     def allocations(self, session: AsyncSession, *, authorization: str | None) -> AllocationService:

@@ -13,6 +13,7 @@ from core.clock import utcnow
 from core.idempotency import IdempotencyKeyReused
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.claim_tokens import ClaimTokens, token_hash
 from svc_coupons.services.coupons import coupons_with_campaigns
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -52,6 +53,7 @@ class TransferService:
         claim_tokens: ClaimTokens,
         lifetime: timedelta = timedelta(hours=72),
         idempotency_retention: timedelta = timedelta(hours=24),
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._transfers = transfers
@@ -60,6 +62,7 @@ class TransferService:
         self._claim_tokens = claim_tokens
         self._lifetime = lifetime
         self._idempotency_retention = idempotency_retention
+        self._caller_limits = caller_limits
         self._clock = clock
 
     def _details(
@@ -80,6 +83,7 @@ class TransferService:
         answers it again, the same token included: the token is derived from the transfer,
         never stored. A key is honoured as long as the platform keeps any Idempotency-Key
         (IDEMPOTENCY_KEY_RETENTION_HOURS); after that it may name a new gift."""
+        self._caller_limits.write(principal)
         coupon, campaign = await own_coupon(self._coupons, principal, code)
         now = self._clock()
         if idempotency_key is not None:
@@ -220,6 +224,7 @@ class TransferService:
         self, *, principal: Principal, transfer_id: UUID, claim_token: str
     ) -> CouponDetails:
         """The coupon becomes the caller's, under a new code; the old one stops existing."""
+        self._caller_limits.write(principal)
         recipient = customer_id(principal)
         transfer, coupon, campaign = await self._load(transfer_id)
         presented = token_hash(claim_token)

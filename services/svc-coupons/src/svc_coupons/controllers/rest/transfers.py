@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal
-from core.errors import Forbidden
+from core.errors import Forbidden, TooManyRequests
 from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
@@ -40,6 +40,7 @@ router = service_router(tags=["transfers"])
     summary="Coupon owner: give the coupon away; it is held until accepted or cancelled",
     operation_id="giveCoupon",
     responses=problems(
+        TooManyRequests,
         CouponNotFound,
         Forbidden,
         *NOT_ACTIVE_COUPON,
@@ -95,6 +96,7 @@ async def rotate_claim_token(
     summary="Any other customer, with the claim token: the coupon becomes theirs, new code",
     operation_id="acceptTransfer",
     responses=problems(
+        TooManyRequests,
         TransferNotFound,
         Forbidden,
         InvalidClaimToken,
