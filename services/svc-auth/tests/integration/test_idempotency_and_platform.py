@@ -254,3 +254,15 @@ async def test_values_the_database_cannot_take_are_422_not_500(client: httpx.Asy
     assert nul.status_code == 422
     assert nul.json()["code"] == "invalid_input"
     assert (await client.get("/api/v1/auth/users?email=a%00b")).status_code in (401, 422)
+
+
+async def test_a_replay_is_never_cached_even_for_an_anonymous_caller(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "anonymous-1"}
+    body = {"query": "{ __typename }"}
+    first = await client.post("/graphql/auth", json=body, headers=headers)
+    again = await client.post("/graphql/auth", json=body, headers=headers)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["cache-control"] == "no-store"
