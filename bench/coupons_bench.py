@@ -60,8 +60,8 @@ server with the default max_connections of 100 do not fit side by side. The toke
 endpoint's per-address limit is raised for the platform under test (all load comes from
 one address), and svc-coupons' per-caller ceilings too: still counted, never reached
 (BENCH_CALLER_LIMITS=0 runs the platform without them, to see what counting costs).
-The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the exchange's scenarios
-use are made through the platform's API; the coupons redeemed and the refresh tokens
+The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the
+exchange's scenarios use are made through the platform's API; the coupons redeemed and the refresh tokens
 refreshed (tens of thousands, one per request) are written straight into their tables,
 as the platform's own statements would leave them (bench/seeding.py).
 
