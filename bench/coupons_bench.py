@@ -61,9 +61,9 @@ endpoint's per-address limit is raised for the platform under test (all load com
 one address), and svc-coupons' per-caller ceilings too: still counted, never reached
 (BENCH_CALLER_LIMITS=0 runs the platform without them, to see what counting costs).
 The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the
-exchange's scenarios use are made through the platform's API; the coupons redeemed and the refresh tokens
-refreshed (tens of thousands, one per request) are written straight into their tables,
-as the platform's own statements would leave them (bench/seeding.py).
+exchange's scenarios use are made through the platform's API; the coupons redeemed and
+the refresh tokens refreshed (tens of thousands, one per request) are written straight
+into their tables, as the platform's own statements would leave them (bench/seeding.py).
 
 --profile samples the platform and the bare app with py-spy during their rounds (installed
 into .local/bench-tools on first use; bench/profiling.py) and prints, per scenario, where
