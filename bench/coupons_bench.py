@@ -58,11 +58,12 @@ logs) in a directory of the run's own under .local/bench-state, removed at the e
 database server has too few connections free for its servers' pools: two runs on one
 server with the default max_connections of 100 do not fit side by side. The token
 endpoint's per-address limit is raised for the platform under test (all load comes from
-one address). The merchant, its
-outlet, the campaigns and the coupons that lookups, wallets and the exchange's scenarios
-use are made through the platform's API; the coupons redeemed and the refresh tokens
-refreshed (tens of thousands, one per request) are written straight into their tables,
-as the platform's own statements would leave them (bench/seeding.py).
+one address), and svc-coupons' per-caller ceilings too: still counted, never reached
+(BENCH_CALLER_LIMITS=0 runs the platform without them, to see what counting costs).
+The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the
+exchange's scenarios use are made through the platform's API; the coupons redeemed and
+the refresh tokens refreshed (tens of thousands, one per request) are written straight
+into their tables, as the platform's own statements would leave them (bench/seeding.py).
 
 --profile samples the platform and the bare app with py-spy during their rounds (installed
 into .local/bench-tools on first use; bench/profiling.py) and prints, per scenario, where
@@ -244,6 +245,11 @@ def start_platform(state: Path, database_url: str, issuer: str | None = None) ->
         "COUPONS_MERCHANTS_API_URL": f"http://{LOOPBACK}:{port}",
         # Every request of the load comes from one address.
         "AUTH_TOKEN_PER_ADDRESS": "1000000000",
+        # A scenario's load is one caller, or a few: limits still counted, never reached
+        # (BENCH_CALLER_LIMITS=0 runs without them, to measure what counting costs).
+        "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+        "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
+        "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
     }
     args = [sys.executable, "-m", "devstack", "run"]
     return _spawn(state, "platform", args, env, port, "/api/v1/coupons/health")

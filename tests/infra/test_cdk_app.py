@@ -86,7 +86,13 @@ def test_every_stack_synthesizes_without_an_account(synthesized: Any) -> None:
     assert manifest.get("missing", []) == []
 
 
-SECRET_VARIABLES = ("AUTH_SIGNING_KEY", "AUTH_PREVIOUS_SIGNING_KEY", "BOOTSTRAP_ADMIN_PASSWORD")
+SECRET_VARIABLES = (
+    "AUTH_SIGNING_KEY",
+    "AUTH_PREVIOUS_SIGNING_KEY",
+    "BOOTSTRAP_ADMIN_PASSWORD",
+    "SERVER_SECRET",
+    "PREVIOUS_SERVER_SECRET",
+)
 
 
 def test_no_function_configuration_holds_a_secret(synthesized: Any) -> None:
@@ -281,9 +287,10 @@ def test_service_grants_are_exactly_what_it_uses(synthesized: Any, service: Serv
     }
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in s["Action"]]
     deployment = deployment_for(service)
-    # The database's, plus the service's own: one statement, one resource, each.
+    # The database's, plus the service's own (its server secret, current and previous):
+    # one statement, one resource, each.
     expected = (
-        1
+        3
         + len(deployment.operator_secrets)
         + len(deployment.optional_operator_secrets)
         + len(deployment.generated_secrets)
@@ -757,11 +764,23 @@ def test_the_bootstrap_password_secret_is_named_in_an_output(synthesized: Any) -
     outputs = Template.from_stack(stack).find_outputs("BootstrapAdminPasswordSecret")
     (output,) = outputs.values()
     assert output["Value"] == f"coupon-platform/{stage.name}/bootstrap-admin-password"
-    (secret,) = [
-        r["Properties"]
+    names = sorted(
+        r["Properties"]["Name"]
         for r in Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret").values()
+    )
+    assert names == [
+        f"coupon-platform/{stage.name}/auth-server-secret",
+        f"coupon-platform/{stage.name}/bootstrap-admin-password",
     ]
-    assert secret["Name"] == f"coupon-platform/{stage.name}/bootstrap-admin-password"
+
+
+def test_each_service_generates_its_own_server_secret(synthesized: Any) -> None:
+    stage = synthesized.platform.stage
+    for name, stack in synthesized.platform.services.items():
+        secrets = Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret")
+        assert f"coupon-platform/{stage.name}/{name}-server-secret" in {
+            r["Properties"]["Name"] for r in secrets.values()
+        }
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)

@@ -120,6 +120,7 @@ def _service_function(template: dict[str, Any]) -> dict[str, Any]:
 SECRET_VALUES = {
     "AUTH_SIGNING_KEY": SIGNING_KEY.to_pem(),
     "BOOTSTRAP_ADMIN_PASSWORD": secrets.token_urlsafe(24),
+    "SERVER_SECRET": secrets.token_urlsafe(36),
 }
 
 

@@ -22,12 +22,18 @@ def test_deployed_environments_refuse_missing_secrets(environment: Environment) 
         PlatformSettings(
             environment=environment, database_url="postgresql://db/x", jwt_jwks='{"keys": []}'
         )
-    ok = PlatformSettings(
-        environment=environment,
-        database_secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:db",
-        jwt_jwks='{"keys": []}',
-        jwt_issuer="https://api.example.com",
-    )
+    deployed = {
+        "environment": environment,
+        "database_secret_arn": "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+        "jwt_jwks": '{"keys": []}',
+        "jwt_issuer": "https://api.example.com",
+    }
+    # The server secret keys what the database keeps: never its local default, never short.
+    with pytest.raises(ValidationError, match="SERVER_SECRET"):
+        PlatformSettings(**deployed)
+    with pytest.raises(ValidationError, match="SERVER_SECRET"):
+        PlatformSettings(**deployed, server_secret="short")
+    ok = PlatformSettings(**deployed, server_secret="s" * 32)
     assert ok.environment.is_deployed
 
 

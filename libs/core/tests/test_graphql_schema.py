@@ -30,6 +30,7 @@ def settings(environment: Environment) -> PlatformSettings:
         database_url="postgresql://db/x",
         jwt_jwks='{"keys": []}',
         jwt_issuer="https://api.example.com",
+        server_secret="a server secret of thirty-two characters",
     )
 
 

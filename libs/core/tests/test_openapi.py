@@ -97,7 +97,11 @@ def test_oauth2_scheme_points_at_the_token_endpoint() -> None:
 
 def test_declared_and_platform_problems_share_a_status() -> None:
     post = document()["paths"]["/api/v1/gadgets"]["post"]
-    assert codes(post, "409") == ["gadget_busy", "idempotency_key_in_flight"]
+    assert codes(post, "409") == [
+        "gadget_busy",
+        "idempotency_answer_unreadable",
+        "idempotency_key_in_flight",
+    ]
     assert codes(post, "422") == [
         "idempotency_key_invalid",
         "idempotency_key_reused",

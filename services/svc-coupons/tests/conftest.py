@@ -209,16 +209,22 @@ def fake_merchants() -> FakeMerchants:
 
 
 @pytest.fixture
+def coupons_settings() -> CouponsSettings:
+    # Without the process memory, so tests that age DynamoDB entries see the effect;
+    # test_merchant_directory covers the memory itself.
+    return CouponsSettings(merchant_cache_local_seconds=0)
+
+
+@pytest.fixture
 def coupons_app(
     connection: AsyncConnection,
     platform_settings: PlatformSettings,
+    coupons_settings: CouponsSettings,
     fake_merchants: FakeMerchants,
     aws: Any,
 ) -> FastAPI:
     return create_app(
-        # Without the process memory, so tests that age DynamoDB entries see the effect;
-        # test_merchant_directory covers the memory itself.
-        CouponsSettings(merchant_cache_local_seconds=0),
+        coupons_settings,
         platform_settings,
         database=ConnectionBoundDatabase(platform_settings, connection),
         merchants_transport=httpx.MockTransport(fake_merchants.handle),

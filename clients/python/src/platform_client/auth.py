@@ -186,19 +186,9 @@ class AuthApi(Transport):
         """Authorization server metadata"""
         return cast("DiscoveryOut", await self._call("GET", "/.well-known/openid-configuration"))
 
-    async def register_user(
-        self, body: RegisterIn, *, idempotency_key: str | None = None
-    ) -> UserOut:
+    async def register_user(self, body: RegisterIn) -> UserOut:
         """Anyone: create an account (a customer); sign in at the token endpoint"""
-        return cast(
-            "UserOut",
-            await self._call(
-                "POST",
-                "/api/v1/auth/register",
-                json=body,
-                headers={"Idempotency-Key": idempotency_key},
-            ),
-        )
+        return cast("UserOut", await self._call("POST", "/api/v1/auth/register", json=body))
 
     async def get_me(self) -> MeOut:
         """The signed-in user: roles and merchant memberships"""

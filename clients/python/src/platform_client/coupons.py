@@ -664,6 +664,19 @@ class CouponsApi(Transport):
             ),
         )
 
+    async def rotate_claim_token(
+        self, transfer_id: str, *, idempotency_key: str | None = None
+    ) -> NewTransferOut:
+        """The sender: a new claim token for a pending gift; the previous one stops working"""
+        return cast(
+            "NewTransferOut",
+            await self._call(
+                "POST",
+                f"/api/v1/transfers/{_path(transfer_id)}/claim-token",
+                headers={"Idempotency-Key": idempotency_key},
+            ),
+        )
+
     async def accept_transfer(
         self, transfer_id: str, body: AcceptTransferIn, *, idempotency_key: str | None = None
     ) -> CouponOut:

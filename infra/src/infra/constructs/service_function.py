@@ -15,7 +15,14 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from core.routing import ServiceRoutes
-from infra.config import ServiceDeployment, StageConfig
+from infra.config import (
+    PREVIOUS_SERVER_SECRET,
+    SERVER_SECRET,
+    ServiceDeployment,
+    StageConfig,
+    stage_previous_server_secret,
+    stage_server_secret,
+)
 from infra.constructs.messaging import event_source
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.nag import accept, managed_policy
@@ -178,6 +185,7 @@ class ServiceFunction(Construct):
         secrets_revision: str | None,
     ) -> dict[str, str]:
         secrets = self._secrets(deployment, stage)
+        secrets[SERVER_SECRET] = self._server_secret(service, stage)
         for secret in secrets.values():
             secret.grant_read(self.role)
         # An operator's secret is named (its ARN ends in a suffix unknown before it exists);
@@ -187,7 +195,11 @@ class ServiceFunction(Construct):
             for name, secret in secrets.items()
         }
         optional: dict[str, str] = {}
-        for variable, name in deployment.optional_operator_secrets.items():
+        optional_secrets = {
+            **deployment.optional_operator_secrets,
+            PREVIOUS_SERVER_SECRET: stage_previous_server_secret(service.name),
+        }
+        for variable, name in optional_secrets.items():
             secret = secretsmanager.Secret.from_secret_name_v2(
                 self, f"Optional{variable}", stage.secret_name(name)
             )
@@ -229,6 +241,29 @@ class ServiceFunction(Construct):
             # environments that read the secrets again (infra.app.build).
             **({"SECRETS_REVISION": secrets_revision} if secrets_revision is not None else {}),
         }
+
+    def _server_secret(self, service: ServiceRoutes, stage: StageConfig) -> secretsmanager.Secret:
+        """The service's own SERVER_SECRET (core.server_keys), generated at the first deploy:
+        what it keys (Idempotency-Key fingerprints, sealed stored answers, derived tokens)
+        is worth nothing to a reader of the database, which never sees it."""
+        secret = secretsmanager.Secret(
+            self,
+            "GeneratedServerSecret",
+            secret_name=stage.secret_name(stage_server_secret(service.name)),
+            description=f"svc-{service.name}'s SERVER_SECRET, generated at the first deploy",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=stage.removal_policy,
+        )
+        accept(
+            secret,
+            "SMG4",
+            "Rotated by an operator in two steps, the old value kept as PREVIOUS_SERVER_SECRET "
+            "meanwhile, so stored answers and pending gift tokens stay readable "
+            "(docs/deploying.md).",
+        )
+        return secret
 
     def _secrets(
         self, deployment: ServiceDeployment, stage: StageConfig

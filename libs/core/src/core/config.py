@@ -31,6 +31,10 @@ class MissingSecretError(ValueError):
     """A deployed environment started without a secret it needs, or with a default one."""
 
 
+LOCAL_SERVER_SECRET = "local-server-secret-never-deployed"
+MIN_SERVER_SECRET_LENGTH = 32
+
+
 class PlatformSettings(BaseSettings):
     """What every service needs: where the data lives and how tokens are checked.
 
@@ -121,6 +125,18 @@ class PlatformSettings(BaseSettings):
     idempotency_key_retention_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's answer is replayed"
     )
+    # The service's own secret, never in its database: keys the Idempotency-Key request
+    # fingerprints and seals the answers kept for replay (core.server_keys), and whatever
+    # else a service derives instead of storing (svc-coupons: gift claim tokens).
+    server_secret: SecretStr = Field(
+        default=SecretStr(LOCAL_SERVER_SECRET),
+        description="Keys fingerprints, sealed answers and derived tokens; refused default"
+        " when deployed",
+    )
+    previous_server_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret being rotated out: what it sealed or derived is still read",
+    )
     # Longer than anything can deliver an event again: the EventBridge archive's replay
     # (90 days in prod), a dead-letter queue's messages (14 days) after Lambda's and
     # EventBridge's retries (tests/infra/test_event_redelivery_window.py checks them all).
@@ -168,6 +184,12 @@ class PlatformSettings(BaseSettings):
         if self.jwt_issuer.startswith("http://127.0.0.1"):
             raise MissingSecretError(
                 f"ENVIRONMENT={self.environment}: JWT_ISSUER still has its local default"
+            )
+        server_secret = self.server_secret.get_secret_value()
+        if server_secret == LOCAL_SERVER_SECRET or len(server_secret) < MIN_SERVER_SECRET_LENGTH:
+            raise MissingSecretError(
+                f"ENVIRONMENT={self.environment}: set SERVER_SECRET to a random value of at"
+                f" least {MIN_SERVER_SECRET_LENGTH} characters"
             )
         return self
 

@@ -9,11 +9,18 @@ Each claim carries a token of its own, and completing or releasing it requires t
 a request that stalled past the takeover finds its claim gone, so its completion fails
 (and its work with it, being one transaction) instead of executing the key a second time,
 and its release leaves the new owner's claim alone.
+
+What the table keeps tells a database reader nothing: the request's fingerprint is an
+HMAC under a key derived from the server secret (a body may hold what must not be
+brute-forced offline), and the caller seals the stored answer (core.sealed_answers).
+Routes whose body carries a credential (register, token) do not honour the key at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -60,8 +67,12 @@ class StoredResponse:
     media_type: str | None
 
 
-def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    digest = hashlib.sha256()
+FINGERPRINT_PURPOSE = "idempotency-request-fingerprint"
+
+
+def request_fingerprint(key: bytes, method: str, path: str, query: str, body: bytes) -> str:
+    """HMAC-SHA256 of the request under `key` (ServerKeys.key_for(FINGERPRINT_PURPOSE))."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.encode(), path.encode(), query.encode(), body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
@@ -80,8 +91,18 @@ class IdempotencyStore:
         self._table = table
         self._takeover_after = takeover_after
 
-    async def claim(self, *, caller: str, key: str, fingerprint: str) -> Claim | StoredResponse:
-        """Claim the key for this request, or a finished request's response."""
+    async def claim(
+        self,
+        *,
+        caller: str,
+        key: str,
+        fingerprint: str,
+        earlier_fingerprints: Collection[str] = (),
+    ) -> Claim | StoredResponse:
+        """Claim the key for this request, or a finished request's response.
+
+        `earlier_fingerprints`: the same request's fingerprints under keys being rotated
+        out, which a row claimed before the rotation may hold."""
         table = self._table
         now = utcnow()
         claim = Claim(caller, key, uuid4())
@@ -111,7 +132,7 @@ class IdempotencyStore:
                     .with_for_update()
                 )
             ).one()
-            if row.request_hash != fingerprint:
+            if row.request_hash != fingerprint and row.request_hash not in earlier_fingerprints:
                 raise IdempotencyKeyReused()
             if row.state == "completed":
                 return StoredResponse(

@@ -10,7 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,10 @@ from core.metrics.business import BusinessCounters
 from core.metrics.catalog import namespace
 from core.metrics.recorder import MetricsRecorder
 from core.retention import Purged, purge_expired
+from core.server_keys import ServerKeys
+
+if TYPE_CHECKING:
+    from core.sealed_answers import AnswerSealer
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ class ServiceRuntime:
         self.dynamo = DynamoClientFactory(self.settings)
         self.audit = AuditTrail(self.dynamo, self.settings.audit_table)
         self.verifier = TokenVerifier.from_settings(self.settings)
+        self.server_keys = ServerKeys.from_settings(self.settings)
         sinks: list[EventSink] = [self.audit]
         if self.settings.event_bus_name:
             sinks.append(EventBridgePublisher(self._events_client, self.settings.event_bus_name))
@@ -73,6 +79,13 @@ class ServiceRuntime:
         )
         self.chores.append(self.purge_expired)
         self._events: Any = None
+
+    @cached_property
+    def answer_sealer(self) -> AnswerSealer:
+        """Built on the first Idempotency-Key: cryptography's import stays off cold start."""
+        from core.sealed_answers import AnswerSealer
+
+        return AnswerSealer(self.server_keys)
 
     def _events_client(self) -> Any:
         if self._events is None:

@@ -45,7 +45,7 @@ def create_app(
         runtime=runtime,
         title="svc-auth",
         description="Users, OAuth2 clients and tokens, roles and merchant memberships.",
-        routers=[oauth.router, oauth.well_known, users.router, members.router],
+        routers=[oauth.router, oauth.well_known, users.sign_up, users.router, members.router],
         tags=[
             ("oauth2", "Tokens (RFC 6749), revocation (RFC 7009), signing keys, discovery"),
             ("users", "Accounts, the signed-in user, and admin roles"),

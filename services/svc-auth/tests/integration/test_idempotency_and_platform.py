@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.idempotency import Claim, IdempotencyKeyInFlight, IdempotencyStore, StoredResponse
+from devstack.api import bearer
 from devstack.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.bootstrap import ensure_bootstrap_admin
@@ -28,36 +30,81 @@ def registration(email: str) -> dict[str, str]:
     return {"email": email, "password": "long enough pw", "display_name": "Idem"}
 
 
-async def test_same_key_same_request_replays_the_first_response(client: httpx.AsyncClient) -> None:
-    headers = {"Idempotency-Key": "reg-1"}
-    first = await client.post(
-        "/api/v1/auth/register", json=registration("idem@example.com"), headers=headers
-    )
-    again = await client.post(
-        "/api/v1/auth/register", json=registration("idem@example.com"), headers=headers
-    )
-    assert first.status_code == again.status_code == 201
+def role_path(user_id: str) -> str:
+    return f"/api/v1/auth/users/{user_id}/roles"
+
+
+async def test_same_key_same_request_replays_the_first_response(
+    client: httpx.AsyncClient, tokens: TestTokens
+) -> None:
+    user = (await client.post("/api/v1/auth/register", json=registration("i@example.com"))).json()
+    headers = {**bearer(tokens.admin()), "Idempotency-Key": "grant-1"}
+    first = await client.post(role_path(user["id"]), json={"role": "admin"}, headers=headers)
+    again = await client.post(role_path(user["id"]), json={"role": "admin"}, headers=headers)
+    assert first.status_code == again.status_code == 200
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    other = await client.post(
-        "/api/v1/auth/register", json=registration("idem2@example.com"), headers=headers
-    )
+    # A replay may hold what the first answer held: never cached on the way.
+    assert again.headers["cache-control"] == "no-store"
+    other = await client.post(role_path(user["id"]), json={"role": "customer"}, headers=headers)
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
 
 
-async def test_a_failed_request_frees_its_key(client: httpx.AsyncClient) -> None:
-    await client.post("/api/v1/auth/register", json=registration("taken@example.com"))
-    headers = {"Idempotency-Key": "reg-2"}
-    failed = await client.post(
-        "/api/v1/auth/register", json=registration("taken@example.com"), headers=headers
-    )
-    assert failed.status_code == 409
-    retried = await client.post(
-        "/api/v1/auth/register", json=registration("taken@example.com"), headers=headers
-    )
-    assert retried.status_code == 409
+async def test_a_failed_request_frees_its_key(
+    client: httpx.AsyncClient, tokens: TestTokens
+) -> None:
+    user = (await client.post("/api/v1/auth/register", json=registration("f@example.com"))).json()
+    headers = {**bearer(tokens.admin()), "Idempotency-Key": "grant-2"}
+    failed = await client.post(role_path(user["id"]), json={"role": "emperor"}, headers=headers)
+    assert failed.status_code == 422
+    retried = await client.post(role_path(user["id"]), json={"role": "emperor"}, headers=headers)
+    assert retried.status_code == 422
     assert "idempotent-replayed" not in retried.headers
+
+
+async def idempotency_rows(connection: AsyncConnection) -> list[Any]:
+    rows = await connection.execute(text("SELECT key, request_hash FROM auth.idempotency_keys"))
+    return list(rows)
+
+
+async def test_sign_up_keeps_nothing_in_the_idempotency_table(
+    client: httpx.AsyncClient, connection: AsyncConnection
+) -> None:
+    # A sign-up's body holds the password: its fingerprint would be a fast hash of it.
+    headers = {"Idempotency-Key": "reg-1"}
+    body = registration("idem@example.com")
+    first = await client.post("/api/v1/auth/register", json=body, headers=headers)
+    again = await client.post("/api/v1/auth/register", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json()["code"] == "email_taken"
+    register = """mutation { register(input: {email: "gql@example.com",
+        password: "long enough pw", displayName: "G"}) { id } }"""
+    graphql = await client.post("/graphql/auth", json={"query": register}, headers=headers)
+    assert graphql.json()["data"]["register"]["id"]
+    assert await idempotency_rows(connection) == []
+
+
+async def test_request_fingerprints_are_keyed_by_the_server_secret(
+    client: httpx.AsyncClient, connection: AsyncConnection, tokens: TestTokens
+) -> None:
+    user = (await client.post("/api/v1/auth/register", json=registration("h@example.com"))).json()
+    body = json.dumps({"role": "admin"}).encode()
+    headers = {
+        **bearer(tokens.admin()),
+        "Idempotency-Key": "grant-3",
+        "content-type": "application/json",
+    }
+    assert (await client.post(role_path(user["id"]), content=body, headers=headers)).is_success
+    [(key, request_hash)] = await idempotency_rows(connection)
+    # Not the unsalted digest a database reader could recompute for guessed bodies.
+    unsalted = hashlib.sha256()
+    for part in (b"POST", role_path(user["id"]).encode(), b"", body):
+        unsalted.update(len(part).to_bytes(8, "big"))
+        unsalted.update(part)
+    assert (key, len(request_hash)) == ("grant-3", 64)
+    assert request_hash != unsalted.hexdigest()
+    assert request_hash != hashlib.sha256(body).hexdigest()
 
 
 async def test_a_key_in_flight_is_409(auth_app: FastAPI) -> None:
@@ -101,11 +148,11 @@ async def test_a_claim_taken_over_is_neither_completed_nor_released_by_its_first
     assert await patient.claim(caller="u1", key="k", fingerprint="f") == answer
 
 
-async def test_bad_idempotency_key_is_422(client: httpx.AsyncClient) -> None:
+async def test_bad_idempotency_key_is_422(client: httpx.AsyncClient, tokens: TestTokens) -> None:
     response = await client.post(
-        "/api/v1/auth/register",
-        json=registration("long@example.com"),
-        headers={"Idempotency-Key": "x" * 300},
+        role_path(str(uuid4())),
+        json={"role": "admin"},
+        headers={**bearer(tokens.admin()), "Idempotency-Key": "x" * 300},
     )
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_invalid"
@@ -246,3 +293,15 @@ async def test_values_the_database_cannot_take_are_422_not_500(client: httpx.Asy
     assert nul.status_code == 422
     assert nul.json()["code"] == "invalid_input"
     assert (await client.get("/api/v1/auth/users?email=a%00b")).status_code in (401, 422)
+
+
+async def test_a_replay_is_never_cached_even_for_an_anonymous_caller(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "anonymous-1"}
+    body = {"query": "{ __typename }"}
+    first = await client.post("/graphql/auth", json=body, headers=headers)
+    again = await client.post("/graphql/auth", json=body, headers=headers)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["cache-control"] == "no-store"

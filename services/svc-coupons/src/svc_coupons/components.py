@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.caller_limits import CallerLimit
+from core.dynamo import WindowCounter
 from core.events.outbox import OutboxWriter
 from core.runtime import ServiceRuntime
 from svc_coupons.config import CouponsSettings
@@ -29,7 +31,9 @@ from svc_coupons.repositories.redemptions import RedemptionRepository
 from svc_coupons.repositories.schema_model import platform_tables
 from svc_coupons.repositories.transfers import TransferRepository
 from svc_coupons.services.allocations import AllocationService
+from svc_coupons.services.caller_limits import CallerLimits
 from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.claim_tokens import ClaimTokens
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.listings import ListingService
@@ -41,6 +45,31 @@ SWEEP_BATCH = 100
 
 if TYPE_CHECKING:
     import httpx
+
+
+def caller_limits(runtime: ServiceRuntime, settings: CouponsSettings) -> CallerLimits:
+    if not settings.caller_limits:
+        return CallerLimits()
+
+    def limit(kind: str, ceiling: int) -> CallerLimit:
+        counter = WindowCounter(
+            runtime.dynamo,
+            runtime.settings.cache_table,
+            prefix=f"coupons-caller-{kind}",
+            window_seconds=settings.caller_window_seconds,
+        )
+        return CallerLimit(
+            counter,
+            ceiling=ceiling,
+            window_seconds=settings.caller_window_seconds,
+            sync_every=max(1, int(ceiling * settings.caller_limit_slack)),
+            title=f"Too many {kind} by this caller",
+        )
+
+    return CallerLimits(
+        writes=limit("writes", settings.caller_writes_per_window),
+        lookups=limit("lookups", settings.caller_lookups_per_window),
+    )
 
 
 def _outbox(session: AsyncSession) -> OutboxWriter:
@@ -55,6 +84,8 @@ class CouponsComponents:
     merchants_http: MerchantsHttp
     merchant_cache: DynamoCache
     code_export: UnassignedCodeExport
+    claim_tokens: ClaimTokens
+    caller_limits: CallerLimits
 
     @classmethod
     def build(
@@ -81,6 +112,8 @@ class CouponsComponents:
             code_export=UnassignedCodeExport(
                 runtime.database, batch_size=settings.code_export_batch
             ),
+            claim_tokens=ClaimTokens(runtime.server_keys),
+            caller_limits=caller_limits(runtime, settings),
         )
 
     def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
@@ -105,6 +138,7 @@ class CouponsComponents:
             merchants=self.merchants(authorization),
             events=_outbox(session),
             code_export=self.code_export,
+            caller_limits=self.caller_limits,
         )
 
     def coupons(self, session: AsyncSession) -> CouponService:
@@ -112,6 +146,7 @@ class CouponsComponents:
             campaigns=CampaignRepository(session),
             coupons=CouponRepository(session),
             audit=AuditHistory(self.runtime.audit),
+            caller_limits=self.caller_limits,
         )
 
     def redemptions(self, session: AsyncSession, *, authorization: str | None) -> RedemptionService:
@@ -122,6 +157,7 @@ class CouponsComponents:
             merchants=self.merchants(authorization),
             events=_outbox(session),
             reversal_window=timedelta(hours=self.settings.reversal_window_hours),
+            caller_limits=self.caller_limits,
         )
 
     def transfers(self, session: AsyncSession, *, authorization: str | None) -> TransferService:
@@ -130,7 +166,12 @@ class CouponsComponents:
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
             merchants=self.merchants(authorization),
+            claim_tokens=self.claim_tokens,
             lifetime=timedelta(hours=self.settings.transfer_lifetime_hours),
+            idempotency_retention=timedelta(
+                hours=self.runtime.settings.idempotency_key_retention_hours
+            ),
+            caller_limits=self.caller_limits,
         )
 
     def listings(self, session: AsyncSession, *, authorization: str | None) -> ListingService:
@@ -139,6 +180,7 @@ class CouponsComponents:
             coupons=CouponRepository(session),
             campaigns=CampaignRepository(session),
             merchants=self.merchants(authorization),
+            caller_limits=self.caller_limits,
         )
 
     def allocations(self, session: AsyncSession, *, authorization: str | None) -> AllocationService:

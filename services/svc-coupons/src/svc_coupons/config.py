@@ -31,6 +31,21 @@ class CouponsSettings(BaseSettings):
     transfer_lifetime_hours: int = Field(
         default=72, ge=1, description="How long a gift waits to be accepted before it lapses"
     )
+    # Per principal (an account or a partner client), per window (services.caller_limits):
+    # writes are claims, gifts and their accepts, listings and their accepts, redemptions;
+    # lookups read or validate a coupon by its code. Past a ceiling: 429 with Retry-After.
+    caller_limits: bool = Field(default=True, description="Off: no per-caller limits at all")
+    caller_writes_per_window: int = Field(default=120, ge=1)
+    caller_lookups_per_window: int = Field(default=600, ge=1)
+    caller_window_seconds: int = Field(default=60, ge=1)
+    caller_limit_slack: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="A process adds a caller's requests to the shared DynamoDB count every"
+        " this share of the ceiling (or a second after the last); it may let as many through"
+        " past the ceiling before it hears the others' count. 0: every request",
+    )
     code_export_batch: int = Field(
         default=5000, description="Codes read per query while streaming a CSV export"
     )

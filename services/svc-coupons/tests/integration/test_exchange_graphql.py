@@ -21,6 +21,8 @@ ACCEPT_TRANSFER = """
 mutation ($id: UUID!, $token: String!) {
   acceptTransfer(id: $id, claimToken: $token) { id code ownerUserId status }
 }"""
+ROTATE = """
+mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken transfer { transferId } } }"""
 CANCEL_TRANSFER = "mutation ($id: UUID!) { cancelTransfer(id: $id) { id code status } }"
 TRANSFERS = 'query { transfers(role: "sent") { items { transferId status } nextCursor } }'
 LIST = """
@@ -95,12 +97,19 @@ async def test_gift_through_graphql(world: World, connection: AsyncConnection) -
     keyed = owner | {"Idempotency-Key": "gql-gift"}
     first = (await gql(world, GIVE, keyed, code=other["code"]))["data"]["giveCoupon"]
     second = (await gql(world, GIVE, keyed, code=other["code"]))["data"]["giveCoupon"]
-    assert first["transfer"]["transferId"] == second["transfer"]["transferId"]
-    assert first["claimToken"] != second["claimToken"]
+    # The same answer, token included: derived from the transfer, not stored.
+    assert second == first
     stored = await connection.execute(
         text("SELECT count(*) FROM coupons.idempotency_keys WHERE key = 'gql-gift'")
     )
     assert stored.scalar_one() == 0
+    transfer = first["transfer"]["transferId"]
+    rotated = (await gql(world, ROTATE, owner, id=transfer))["data"]["rotateClaimToken"]
+    assert rotated["transfer"]["transferId"] == transfer
+    assert rotated["claimToken"] != first["claimToken"]
+    stale = await gql(world, ACCEPT_TRANSFER, recipient, id=transfer, token=first["claimToken"])
+    assert error_code(stale) == "invalid_claim_token"
+    assert error_code(await gql(world, ROTATE, recipient, id=transfer)) == "transfer_not_found"
     cancelled = (await gql(world, CANCEL_TRANSFER, owner, id=first["transfer"]["transferId"]))[
         "data"
     ]["cancelTransfer"]

@@ -228,7 +228,7 @@ async def test_who_may_give(world: World) -> None:
     assert (response.status_code, response.json()["code"]) == (409, "not_transferable")
 
 
-async def test_a_retried_gift_finds_its_transfer_with_a_fresh_token(
+async def test_a_retried_gift_answers_the_same_transfer_and_token(
     world: World, connection: AsyncConnection
 ) -> None:
     shop = world.shop()
@@ -238,8 +238,10 @@ async def test_a_retried_gift_finds_its_transfer_with_a_fresh_token(
     second = await give(world, coupon["code"], sender | key)
     assert (first.status_code, second.status_code) == (201, 201)
     assert second.headers["idempotent-replayed"] == "true"
-    assert first.json()["transfer_id"] == second.json()["transfer_id"]
-    assert first.json()["claim_token"] != second.json()["claim_token"]
+    assert second.headers["cache-control"] == "no-store"
+    # The token is derived from the transfer, so the retry answers exactly the first body:
+    # a token the sender already shared keeps working.
+    assert second.json() == first.json()
     count = await connection.execute(
         text("SELECT count(*) FROM coupons.transfers WHERE coupon_id = :id"), {"id": coupon["id"]}
     )
@@ -249,17 +251,65 @@ async def test_a_retried_gift_finds_its_transfer_with_a_fresh_token(
         text("SELECT count(*) FROM coupons.idempotency_keys WHERE key = 'gift-1'")
     )
     assert stored.scalar_one() == 0
+    assert "transfer.token_rotated" not in await outbox_types(connection, coupon["id"])
     recipient = world.customer()[1]
-    stale = await accept(world, first.json()["transfer_id"], first.json()["claim_token"], recipient)
-    assert (stale.status_code, stale.json()["code"]) == (403, "invalid_claim_token")
-    fresh = await accept(
-        world, second.json()["transfer_id"], second.json()["claim_token"], recipient
-    )
-    assert fresh.status_code == 200
+    taken = await accept(world, first.json()["transfer_id"], first.json()["claim_token"], recipient)
+    assert taken.status_code == 200
     # The key named another coupon: refused.
     other, _ = await world.coupon(shop)
     reused = await give(world, other["code"], sender | key)
     assert reused.status_code in (404, 422)
+
+
+async def test_a_gifts_key_expires_with_the_idempotency_retention(
+    world: World, connection: AsyncConnection
+) -> None:
+    coupon, sender = await world.coupon(world.shop())
+    key = {"Idempotency-Key": "gift-old"}
+    first = (await give(world, coupon["code"], sender | key)).json()
+    cancel = f"/api/v1/transfers/{first['transfer_id']}/cancel"
+    assert (await world.http.post(cancel, headers=sender)).status_code == 200
+    # A day and more later (IDEMPOTENCY_KEY_RETENTION_HOURS: 24), the key is free again.
+    await connection.execute(
+        text("UPDATE coupons.transfers SET created_at = created_at - interval '25 hours'")
+    )
+    again = await give(world, coupon["code"], sender | key)
+    assert again.status_code == 201, again.text
+    assert "idempotent-replayed" not in again.headers
+    assert again.json()["transfer_id"] != first["transfer_id"]
+
+
+async def rotate(world: World, transfer_id: str, headers: Headers) -> Any:
+    return await world.http.post(f"/api/v1/transfers/{transfer_id}/claim-token", headers=headers)
+
+
+async def test_the_sender_rotates_the_claim_token(
+    world: World, connection: AsyncConnection
+) -> None:
+    shop = world.shop()
+    coupon, sender = await world.coupon(shop)
+    gift = (await give(world, coupon["code"], sender | {"Idempotency-Key": "g"})).json()
+    stranger = world.customer()[1]
+    assert (await rotate(world, gift["transfer_id"], stranger)).json()["code"] == (
+        "transfer_not_found"
+    )
+    rotated = await rotate(world, gift["transfer_id"], sender)
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.headers["cache-control"] == "no-store"
+    fresh = rotated.json()
+    assert fresh["transfer_id"] == gift["transfer_id"]
+    assert fresh["claim_token"] != gift["claim_token"]
+    assert "transfer.token_rotated" in await outbox_types(connection, coupon["id"])
+    # A retry of the gift now answers the current token, not the one rotated out.
+    retried = (await give(world, coupon["code"], sender | {"Idempotency-Key": "g"})).json()
+    assert retried["claim_token"] == fresh["claim_token"]
+    recipient = world.customer()[1]
+    stale = await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
+    assert (stale.status_code, stale.json()["code"]) == (403, "invalid_claim_token")
+    taken = await accept(world, gift["transfer_id"], fresh["claim_token"], recipient)
+    assert taken.status_code == 200
+    closed = await rotate(world, gift["transfer_id"], sender)
+    assert (closed.status_code, closed.json()["code"]) == (409, "transfer_closed")
 
 
 async def test_accept_and_cancel_take_an_idempotency_key(world: World) -> None:

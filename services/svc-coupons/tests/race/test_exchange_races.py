@@ -115,6 +115,46 @@ async def test_accept_against_cancel_of_one_gift(
             assert (owner, code) == (coupon["owner_user_id"], coupon["code"])
 
 
+async def test_accept_against_a_rotation_of_the_claim_token(
+    world: World, migrated_engine: AsyncEngine
+) -> None:
+    """An accept holding the token a rotation replaces: either it takes the coupon and the
+    rotation finds the gift closed, or the rotation wins and the accept is refused
+    `invalid_claim_token`, never `transfer_closed` for a gift still pending."""
+    shop = world.shop()
+    rounds = []
+    for _ in range(8):
+        coupon, sender = await world.coupon(shop)
+        gift = (
+            await world.http.post(f"/api/v1/coupons/{coupon['code']}/transfers", headers=sender)
+        ).json()
+        rounds.append((coupon, sender, gift, world.customer()[1]))
+    results = await asyncio.gather(
+        *(
+            asyncio.gather(
+                world.http.post(
+                    f"/api/v1/transfers/{gift['transfer_id']}/accept",
+                    json={"claim_token": gift["claim_token"]},
+                    headers=recipient,
+                ),
+                world.http.post(
+                    f"/api/v1/transfers/{gift['transfer_id']}/claim-token", headers=sender
+                ),
+            )
+            for _, sender, gift, recipient in rounds
+        )
+    )
+    for (coupon, _, _, _), (accepted, rotated) in zip(rounds, results, strict=True):
+        _, _, status = await coupon_state(migrated_engine, coupon["id"])
+        if accepted.status_code == 200:
+            assert rotated.json()["code"] == "transfer_closed", rotated.text
+            assert status == "active"
+        else:
+            assert rotated.status_code == 200, rotated.text
+            assert accepted.json()["code"] == "invalid_claim_token", accepted.text
+            assert status == "reserved"
+
+
 async def test_accept_of_a_listing_against_redeem_of_the_offered_coupon(
     world: World, migrated_engine: AsyncEngine
 ) -> None:

@@ -216,11 +216,22 @@ class LazyGraphQLEndpoint:
         await self._app(scope, receive, send)
 
 
-def graphql_router(schema: strawberry.Schema, context_getter: Callable[..., Any]) -> Any:
+def graphql_router(
+    schema: strawberry.Schema,
+    context_getter: Callable[..., Any],
+    *,
+    credential_fields: frozenset[str] = frozenset(),
+) -> Any:
+    """`credential_fields`: fields whose arguments hold a credential (svc-auth's `register`
+    takes a password); a document naming one does not honour Idempotency-Key."""
     from strawberry.fastapi import GraphQLRouter
 
     from core.web.graphql_expansion import QueryTooComplex
     from core.web.routes import TransactionalRoute
+
+    class GraphQLRoute(TransactionalRoute):
+        def bears_credentials(self, body: bytes) -> bool:
+            return bool(credential_fields) and names_a_field(body, credential_fields)
 
     class PlatformGraphQLRouter(GraphQLRouter[Any, None]):
         async def process_result(self, request: Request, result: Any) -> Any:
@@ -234,9 +245,33 @@ def graphql_router(schema: strawberry.Schema, context_getter: Callable[..., Any]
     return PlatformGraphQLRouter(
         schema,
         context_getter=context_getter,
-        route_class=TransactionalRoute,
+        route_class=GraphQLRoute,
         multipart_uploads_enabled=False,
     )
+
+
+def names_a_field(body: bytes, fields: frozenset[str]) -> bool:
+    """Whether a GraphQL request body's document selects any of `fields`, anywhere (in a
+    fragment too). A body that does not parse counts as naming them: nothing is kept of
+    what cannot be read."""
+    import json
+
+    from graphql import FieldNode, GraphQLError, parse, visit
+    from graphql.language import Visitor
+
+    try:
+        document = parse(json.loads(body)["query"])
+    except (ValueError, KeyError, TypeError, GraphQLError):
+        return True
+    found = False
+
+    class FieldFinder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            nonlocal found
+            found = found or node.name.value in fields
+
+    visit(document, FieldFinder())
+    return found
 
 
 def principal_of(request: Request) -> Any:

@@ -32,6 +32,7 @@ from core.idempotency import (
     IdempotencyKeyReused,
 )
 from core.pagination import InvalidCursor
+from core.sealed_answers import StoredAnswerUnreadable
 from core.web.pagination import page_request
 from core.web.problems import PROBLEM_MEDIA_TYPE
 from core.web.routes import TransactionalRoute
@@ -228,7 +229,12 @@ def _complete_operation(operation: dict[str, Any], traits: RouteTraits) -> None:
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_HEADER)
         added += [
             ProblemDoc.of(e)
-            for e in (IdempotencyKeyReused, IdempotencyKeyInvalid, IdempotencyKeyInFlight)
+            for e in (
+                IdempotencyKeyReused,
+                IdempotencyKeyInvalid,
+                IdempotencyKeyInFlight,
+                StoredAnswerUnreadable,
+            )
         ]
         for status, response in responses.items():
             if status.startswith("2"):

@@ -13,6 +13,7 @@ from core.auth.dependencies import authenticate
 from core.database.unit_of_work import UnitOfWork
 from core.errors import Unauthenticated
 from core.idempotency import (
+    FINGERPRINT_PURPOSE,
     IdempotencyStore,
     StoredResponse,
     check_key,
@@ -47,12 +48,20 @@ class TransactionalRoute(APIRoute):
         async def handle(request: Request) -> Response:
             runtime = runtime_of(request)
             key = request.headers.get("idempotency-key") if idempotent else None
+            if key is not None and self.bears_credentials(await request.body()):
+                key = None  # a credential is never fingerprinted nor its answer kept
             if key is None:
                 uow = runtime.unit_of_work(reads_only=reads_only)
                 return await _run(endpoint, request, uow)
             return await _run_idempotent(endpoint, request, runtime, check_key(key))
 
         return handle
+
+    def bears_credentials(self, body: bytes) -> bool:
+        """Whether this request's body holds a credential (a password): then its
+        Idempotency-Key is ignored, so nothing of it reaches the idempotency table. A route
+        class says so for all its routes (CredentialRoute); GraphQL per operation."""
+        return False
 
     @staticmethod
     def _without_status_rollback(endpoint: Handler) -> Handler:
@@ -65,11 +74,17 @@ class TransactionalRoute(APIRoute):
         return handle
 
 
-class OAuthRoute(TransactionalRoute):
+class CredentialRoute(TransactionalRoute):
+    """Routes whose body carries a credential (sign-up's password): they do not honour
+    Idempotency-Key, so neither the body's fingerprint nor the answer is kept anywhere."""
+
+    honours_idempotency_key = False
+
+
+class OAuthRoute(CredentialRoute):
     """OAuth2 endpoints: token responses are never stored for replay, and an error answer
     decides itself whether its writes stay (a detected refresh-token reuse must)."""
 
-    honours_idempotency_key = False
     rolls_back_error_responses = False
 
 
@@ -96,16 +111,26 @@ async def _run_idempotent(
         runtime.tables.idempotency_keys,
         takeover_after=runtime.settings.idempotency_takeover_after,
     )
-    fingerprint = request_fingerprint(
-        request.method, request.url.path, request.url.query, await request.body()
+    body = await request.body()
+    fingerprint, *earlier_fingerprints = (
+        request_fingerprint(
+            fingerprint_key, request.method, request.url.path, request.url.query, body
+        )
+        for fingerprint_key in runtime.server_keys.keys_for(FINGERPRINT_PURPOSE)
     )
-    claimed = await store.claim(caller=caller, key=key, fingerprint=fingerprint)
+    claimed = await store.claim(
+        caller=caller,
+        key=key,
+        fingerprint=fingerprint,
+        earlier_fingerprints=earlier_fingerprints,
+    )
     if isinstance(claimed, StoredResponse):
         return Response(
-            content=claimed.body,
+            content=runtime.answer_sealer.open(claimed.body, caller=caller, key=key),
             status_code=claimed.status,
             media_type=claimed.media_type,
-            headers={"Idempotent-Replayed": "true"},
+            # A replayed answer may hold a code or a secret, as the first one did.
+            headers={"Idempotent-Replayed": "true", "Cache-Control": "no-store"},
         )
     uow = runtime.unit_of_work()
     request.state.uow = uow
@@ -123,7 +148,9 @@ async def _run_idempotent(
                     None
                     if secret
                     else StoredResponse(
-                        response.status_code, bytes(response.body), response.media_type
+                        response.status_code,
+                        runtime.answer_sealer.seal(bytes(response.body), caller=caller, key=key),
+                        response.media_type,
                     ),
                 )
     except BaseException:

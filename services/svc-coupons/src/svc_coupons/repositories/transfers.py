@@ -108,6 +108,19 @@ WITH closed AS (
 SELECT {ANNOUNCED_OUTCOME}, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+# A rotation the sender asked for: the pending, unexpired transfer still at the generation
+# the caller read moves to the next, with the new token's hash. An accept holding the old
+# token, running at the same time, either closes the transfer first (then this changes
+# nothing) or waits on the row and then finds no transfer with its hash.
+ROTATE = f"""
+WITH rotated AS (
+    UPDATE coupons.transfers
+    SET claim_token_generation = claim_token_generation + 1, claim_token_hash = $3
+    WHERE id = $1 AND claim_token_generation = $2 AND status = 'pending' AND expires_at > $4
+    RETURNING id
+), {announce(_OUTBOX, when="rotated", after=4)}
+SELECT EXISTS (SELECT FROM rotated) AS rotated, {ANNOUNCED_OUTCOME}
+"""  # noqa: S608 (only our own table names go in; values are bound)
 # Pending transfers that lapsed, or whose coupon ran out while they waited.
 LAPSED = """
 SELECT transfer.* FROM coupons.transfers transfer
@@ -125,6 +138,7 @@ def transfer_from(row: Mapping[str, Any]) -> Transfer:
         sender_user_id=row["sender_user_id"],
         recipient_user_id=row["recipient_user_id"],
         claim_token_hash=row["claim_token_hash"],
+        claim_token_generation=row["claim_token_generation"],
         idempotency_key=row["idempotency_key"],
         stored_status=TransferStatus(row["status"]),
         created_at=row["created_at"],
@@ -185,16 +199,26 @@ class TransferRepository(RepositoryBase[TransferRow]):
         )
         return coupon_from(row) if row else None
 
-    async def new_token(self, *, transfer_id: UUID, claim_token_hash: str) -> bool:
-        """A pending transfer's claim token replaced (the old one no longer works)."""
-        connection = await driver_connection(self.session)
-        updated = await connection.fetchval(
-            "UPDATE coupons.transfers SET claim_token_hash = $2"
-            " WHERE id = $1 AND status = 'pending' RETURNING id",
-            transfer_id,
-            claim_token_hash,
+    async def rotate_token(
+        self,
+        *,
+        transfer_id: UUID,
+        from_generation: int,
+        claim_token_hash: str,
+        now: datetime,
+        event: DomainEvent,
+    ) -> bool:
+        row = await self._outbox().fetchrow(
+            ROTATE, transfer_id, from_generation, claim_token_hash, now, events=(event,)
         )
-        return updated is not None
+        assert row is not None, "the outcome row is always there"
+        return bool(row["rotated"])
+
+    async def forget_idempotency_key(self, *, transfer_id: UUID) -> None:
+        connection = await driver_connection(self.session)
+        await connection.execute(
+            "UPDATE coupons.transfers SET idempotency_key = NULL WHERE id = $1", transfer_id
+        )
 
     async def accept(
         self,

@@ -10,6 +10,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id, may_read_coupon
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import (
     AuditEntry,
@@ -54,11 +55,13 @@ class CouponService:
         campaigns: CampaignStore,
         coupons: CouponStore,
         audit: AuditReader,
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
         self._coupons = coupons
         self._audit = audit
+        self._caller_limits = caller_limits
         self._clock = clock
 
     async def _details(self, coupons: list[Coupon]) -> list[CouponDetails]:
@@ -96,6 +99,7 @@ class CouponService:
 
     async def lookup(self, *, principal: Principal, code: str) -> CouponDetails:
         """For the coupon's owner, its merchant's owner or staff, and admins."""
+        self._caller_limits.lookup(principal)
         coupon, campaign = await self._readable(principal, code)
         return CouponDetails(
             coupon=coupon, campaign=campaign, status=coupon.status_at(self._clock())

@@ -18,6 +18,7 @@ from core.errors import InvalidInput
 from core.logging import mask
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import OWNER_ONLY, OWNER_OR_STAFF, customer_id, role_of
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.campaigns import load_campaign, require_verified
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import CodeRecord, Coupon, CouponDetails, CouponStatus
@@ -86,6 +87,7 @@ class IssuingService:
         merchants: MerchantDirectory,
         events: EventLog,
         code_export: CodeExport,
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
@@ -94,6 +96,7 @@ class IssuingService:
         self._merchants = merchants
         self._events = events
         self._code_export = code_export
+        self._caller_limits = caller_limits
         self._clock = clock
 
     async def _claimable(self, principal: Principal, campaign_id: UUID) -> Campaign:
@@ -165,6 +168,7 @@ class IssuingService:
         return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
 
     async def claim(self, *, principal: Principal, campaign_id: UUID) -> CouponDetails:
+        self._caller_limits.write(principal)
         user_id = customer_id(principal)
         campaign = await self._claimable(principal, campaign_id)
         return await self._issue(
@@ -243,6 +247,7 @@ class IssuingService:
         raise CodeAlreadyClaimed()
 
     async def claim_code(self, *, principal: Principal, code: str) -> CouponDetails:
+        self._caller_limits.write(principal)
         user_id = customer_id(principal)
         normalised = normalise_code(code)
         found = (

@@ -12,6 +12,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.coupons import coupons_with_campaigns
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
@@ -58,12 +59,14 @@ class ListingService:
         coupons: CouponStore,
         campaigns: CampaignStore,
         merchants: MerchantDirectory,
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._listings = listings
         self._coupons = coupons
         self._campaigns = campaigns
         self._merchants = merchants
+        self._caller_limits = caller_limits
         self._clock = clock
 
     @staticmethod
@@ -89,6 +92,7 @@ class ListingService:
     async def create(self, *, principal: Principal, code: str, wants: Wants) -> ListingDetails:
         """List the caller's active coupon of a tradable campaign: it is held until the
         listing is accepted or cancelled."""
+        self._caller_limits.write(principal)
         coupon, campaign = await own_coupon(self._coupons, principal, code)
         now = self._clock()
         require_active(coupon, now)
@@ -195,6 +199,7 @@ class ListingService:
     async def accept(self, *, principal: Principal, listing_id: UUID, offered_code: str) -> Swap:
         """Both coupons change owner, each under a new code, in one statement; of any number
         of concurrent accepts, one swaps and the others keep their coupons."""
+        self._caller_limits.write(principal)
         taker = customer_id(principal)
         listing, listed, listed_campaign = await self._load(listing_id)
         if principal.is_user(listing.owner_user_id):

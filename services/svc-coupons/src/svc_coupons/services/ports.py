@@ -228,8 +228,22 @@ class TransferStore(Protocol):
         changed."""
         ...
 
-    async def new_token(self, *, transfer_id: UUID, claim_token_hash: str) -> bool:
-        """A pending transfer's token replaced; False when it is no longer pending."""
+    async def rotate_token(
+        self,
+        *,
+        transfer_id: UUID,
+        from_generation: int,
+        claim_token_hash: str,
+        now: datetime,
+        event: DomainEvent,
+    ) -> bool:
+        """In one statement: the pending, unexpired transfer still at `from_generation`
+        moves to the next generation and `claim_token_hash`, with `event`; False and
+        nothing changed otherwise (closed, lapsed, or rotated meanwhile)."""
+        ...
+
+    async def forget_idempotency_key(self, *, transfer_id: UUID) -> None:
+        """The sender's Idempotency-Key, past its retention, no longer names this gift."""
         ...
 
     async def accept(

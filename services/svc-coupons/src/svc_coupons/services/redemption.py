@@ -12,6 +12,7 @@ from core.auth import Principal
 from core.clock import utcnow
 from core.errors import Forbidden
 from svc_coupons.services.access import OWNER_ONLY, has_role, may_redeem, may_validate, role_of
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.coupons import find_coupon
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import (
@@ -62,6 +63,7 @@ class RedemptionService:
         merchants: MerchantDirectory,
         events: EventLog,
         reversal_window: timedelta = timedelta(hours=24),
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
@@ -70,6 +72,7 @@ class RedemptionService:
         self._merchants = merchants
         self._events = events
         self._reversal_window = reversal_window
+        self._caller_limits = caller_limits
         self._clock = clock
 
     async def _coupon_for(
@@ -109,6 +112,7 @@ class RedemptionService:
         self, *, principal: Principal, code: str, outlet_id: UUID, order_amount: int | None
     ) -> Validation:
         """A dry run of redeem: what it would answer now, changing nothing."""
+        self._caller_limits.lookup(principal)
         coupon, campaign = await self._coupon_for(principal, code, may_validate)
         reason = await self._refusal(
             coupon, campaign, RedemptionRequest(outlet_id, order_amount), self._clock()
@@ -128,6 +132,7 @@ class RedemptionService:
         order_reference: str | None,
         order_amount: int | None,
     ) -> RedemptionReceipt:
+        self._caller_limits.write(principal)
         coupon, campaign = await self._coupon_for(principal, code, may_redeem)
         now = self._clock()
         reason = await self._refusal(

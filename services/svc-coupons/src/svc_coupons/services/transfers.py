@@ -3,9 +3,7 @@ takes it under a new code, or the sender takes it back, or the gift lapses."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -15,6 +13,8 @@ from core.clock import utcnow
 from core.idempotency import IdempotencyKeyReused
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import customer_id
+from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
+from svc_coupons.services.claim_tokens import ClaimTokens, token_hash
 from svc_coupons.services.coupons import coupons_with_campaigns
 from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.data_model.coupons import Coupon, CouponDetails
@@ -51,17 +51,8 @@ from svc_coupons.services.ports import (
 from svc_coupons.utils.codes import new_code
 
 CODE_ATTEMPTS = 5
+ROTATION_ATTEMPTS = 3
 TRANSFER_ROLES = frozenset({"sent", "received"})
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _new_token() -> tuple[str, str]:
-    """A claim token (256 random bits) and the hash that is all the database keeps."""
-    token = secrets.token_urlsafe(32)
-    return token, _token_hash(token)
 
 
 class TransferService:
@@ -72,14 +63,20 @@ class TransferService:
         coupons: CouponStore,
         campaigns: CampaignStore,
         merchants: MerchantDirectory,
+        claim_tokens: ClaimTokens,
         lifetime: timedelta = timedelta(hours=72),
+        idempotency_retention: timedelta = timedelta(hours=24),
+        caller_limits: CallerLimits = UNLIMITED,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._transfers = transfers
         self._coupons = coupons
         self._campaigns = campaigns
         self._merchants = merchants
+        self._claim_tokens = claim_tokens
         self._lifetime = lifetime
+        self._idempotency_retention = idempotency_retention
+        self._caller_limits = caller_limits
         self._clock = clock
 
     def _details(
@@ -96,9 +93,11 @@ class TransferService:
     ) -> NewTransfer:
         """Gift the caller's active coupon: it is held until accepted, cancelled or lapsed.
 
-        With an Idempotency-Key, a retry finds the transfer the first attempt made and gets
-        a fresh claim token for it (the first one was never stored, so it cannot be shown
-        again; it stops working)."""
+        With an Idempotency-Key, a retry finds the transfer the first attempt made and
+        answers it again, the same token included: the token is derived from the transfer,
+        never stored. A key is honoured as long as the platform keeps any Idempotency-Key
+        (IDEMPOTENCY_KEY_RETENTION_HOURS); after that it may name a new gift."""
+        self._caller_limits.write(principal)
         coupon, campaign = await own_coupon(self._coupons, principal, code)
         now = self._clock()
         if idempotency_key is not None:
@@ -111,12 +110,12 @@ class TransferService:
         require_trading(campaign)
         await require_merchants_trading(self._merchants, coupon)
         transfer_id = uuid4()
-        token, token_hash = _new_token()
+        token = self._claim_tokens.token(transfer_id, 0)
         expires_at = now + self._lifetime
         held = await self._transfers.create(
             transfer_id=transfer_id,
             coupon=coupon,
-            claim_token_hash=token_hash,
+            claim_token_hash=token_hash(token),
             idempotency_key=idempotency_key,
             now=now,
             expires_at=expires_at,
@@ -139,7 +138,7 @@ class TransferService:
             coupon_id=coupon.id,
             sender_user_id=customer_id(principal),
             recipient_user_id=None,
-            claim_token_hash=token_hash,
+            claim_token_hash=token_hash(token),
             idempotency_key=idempotency_key,
             stored_status=TransferStatus.PENDING,
             created_at=now,
@@ -158,14 +157,21 @@ class TransferService:
         )
         if earlier is None:
             return None
+        if earlier.created_at <= now - self._idempotency_retention:
+            await self._transfers.forget_idempotency_key(transfer_id=earlier.id)
+            return None
         if earlier.coupon_id != coupon.id:
             raise IdempotencyKeyReused()
         status = earlier.status_at(now)
         if status is not TransferStatus.PENDING:
             raise (TransferExpired if status is TransferStatus.EXPIRED else TransferClosed)()
-        token, token_hash = _new_token()
-        if not await self._transfers.new_token(transfer_id=earlier.id, claim_token_hash=token_hash):
-            raise TransferClosed()
+        token = self._claim_tokens.shown(
+            earlier.id, earlier.claim_token_generation, earlier.claim_token_hash
+        )
+        if token is None:
+            # Given a random token before tokens were derived: it cannot be shown again,
+            # so the retry gets the next generation's, as a rotation would.
+            return await self._rotated(principal, earlier, coupon, campaign, now, replayed=True)
         return NewTransfer(
             details=self._details(earlier, coupon, campaign, now), claim_token=token, replayed=True
         )
@@ -174,6 +180,53 @@ class TransferService:
         campaign = await self._campaigns.get(campaign_id)
         assert campaign is not None, "a coupon's campaign is never deleted"
         return campaign
+
+    async def rotate_token(self, *, principal: Principal, transfer_id: UUID) -> NewTransfer:
+        """The sender asks for a new claim token (a link shared too widely): the old one
+        stops working, an audit event says so. Only a pending gift's."""
+        sender = customer_id(principal)
+        transfer, coupon, campaign = await self._load(transfer_id)
+        if transfer.sender_user_id != sender:
+            raise TransferNotFound()
+        now = self._clock()
+        self._refuse_closed(transfer, now)
+        return await self._rotated(principal, transfer, coupon, campaign, now, replayed=False)
+
+    async def _rotated(
+        self,
+        principal: Principal,
+        transfer: Transfer,
+        coupon: Coupon,
+        campaign: Campaign,
+        now: datetime,
+        *,
+        replayed: bool,
+    ) -> NewTransfer:
+        for _ in range(ROTATION_ATTEMPTS):
+            generation = transfer.claim_token_generation + 1
+            token = self._claim_tokens.token(transfer.id, generation)
+            rotated = await self._transfers.rotate_token(
+                transfer_id=transfer.id,
+                from_generation=transfer.claim_token_generation,
+                claim_token_hash=token_hash(token),
+                now=now,
+                event=coupon_event(
+                    "transfer.token_rotated",
+                    coupon_id=coupon.id,
+                    actor=principal,
+                    data={"transfer_id": str(transfer.id), "generation": generation},
+                ),
+            )
+            if rotated:
+                return NewTransfer(
+                    details=self._details(transfer, coupon, campaign, now),
+                    claim_token=token,
+                    replayed=replayed,
+                )
+            # Closed, lapsed or rotated by another request meanwhile: read it again.
+            transfer, coupon, campaign = await self._load(transfer.id)
+            self._refuse_closed(transfer, now)
+        raise TransferClosed("The claim token is being rotated by another request")
 
     async def _load(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign]:
         found = await self._transfers.get(transfer_id)
@@ -193,10 +246,11 @@ class TransferService:
         self, *, principal: Principal, transfer_id: UUID, claim_token: str
     ) -> CouponDetails:
         """The coupon becomes the caller's, under a new code; the old one stops existing."""
+        self._caller_limits.write(principal)
         recipient = customer_id(principal)
         transfer, coupon, campaign = await self._load(transfer_id)
-        token_hash = _token_hash(claim_token)
-        if not hmac.compare_digest(token_hash, transfer.claim_token_hash):
+        presented = token_hash(claim_token)
+        if not hmac.compare_digest(presented, transfer.claim_token_hash):
             raise InvalidClaimToken()
         if principal.is_user(transfer.sender_user_id):
             raise OwnTransfer()
@@ -232,7 +286,7 @@ class TransferService:
             outcome = await self._transfers.accept(
                 transfer_id=transfer.id,
                 recipient_user_id=recipient,
-                claim_token_hash=token_hash,
+                claim_token_hash=presented,
                 new_code=new_code(),
                 now=now,
                 events=events,
@@ -246,8 +300,11 @@ class TransferService:
                 break
         else:
             raise RuntimeError("no free coupon code after several draws: is the generator broken?")
-        # Refused by the statement: something changed since the read. Say what it is now.
+        # Refused by the statement: something changed since the read. Say what it is now
+        # (a rotation that committed first leaves it pending under another token).
         current, coupon, campaign = await self._load(transfer_id)
+        if not hmac.compare_digest(presented, current.claim_token_hash):
+            raise InvalidClaimToken()
         self._refuse_closed(current, now)
         require_active(as_taken(coupon), now)
         require_trading(campaign)

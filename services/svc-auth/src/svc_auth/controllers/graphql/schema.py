@@ -114,4 +114,5 @@ class Mutation:
 
 def router(settings: PlatformSettings) -> Any:
     schema = build_schema(query=Query, mutation=Mutation, settings=settings)
-    return graphql_router(schema, get_context)
+    # Sign-up's arguments hold the password: never fingerprinted nor kept for replay.
+    return graphql_router(schema, get_context, credential_fields=frozenset({"register"}))

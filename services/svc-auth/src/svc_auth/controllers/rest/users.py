@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests, Unauthenticated
@@ -13,7 +13,7 @@ from core.pagination import PageOut
 from core.web.addresses import client_address
 from core.web.openapi import problems
 from core.web.pagination import PageDep
-from core.web.routes import service_router
+from core.web.routes import CredentialRoute, service_router
 from svc_auth.controllers.dependencies import AccountsDep
 from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
 from svc_auth.services.errors import (
@@ -25,9 +25,11 @@ from svc_auth.services.errors import (
 )
 
 router = service_router(prefix="/api/v1/auth", tags=["users"])
+# Sign-up's body holds the password: no Idempotency-Key, nothing of it kept.
+sign_up = APIRouter(route_class=CredentialRoute, prefix="/api/v1/auth", tags=["users"])
 
 
-@router.post(
+@sign_up.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,

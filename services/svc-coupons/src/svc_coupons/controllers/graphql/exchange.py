@@ -271,7 +271,7 @@ class ExchangeQuery:
 class ExchangeMutation:
     @strawberry.mutation(
         description="Give a coupon away; a retry with the same Idempotency-Key header finds "
-        "the same transfer with a fresh claim token"
+        "the same transfer and answers the same claim token (derived, never stored)"
     )
     async def give_coupon(self, info: CouponsInfo, code: str) -> NewTransferType:
         from svc_coupons.controllers.dto.exchange import CouponCodeIn
@@ -283,6 +283,15 @@ class ExchangeMutation:
             code=CouponCodeIn.model_validate({"code": code}).code,
             idempotency_key=key,
         )
+        return NewTransferType(transfer=TransferType.of(new.details), claim_token=new.claim_token)
+
+    @strawberry.mutation(
+        description="The sender: a new claim token for a pending gift; the previous one "
+        "stops working (an accept with it answers invalid_claim_token)"
+    )
+    async def rotate_claim_token(self, info: CouponsInfo, id: UUID) -> NewTransferType:
+        ctx = info.context
+        new = await ctx.transfers.rotate_token(principal=ctx.principal(), transfer_id=id)
         return NewTransferType(transfer=TransferType.of(new.details), claim_token=new.claim_token)
 
     @strawberry.mutation

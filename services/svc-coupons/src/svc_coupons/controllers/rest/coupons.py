@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
-from core.errors import Forbidden
+from core.errors import Forbidden, TooManyRequests
 from core.web.openapi import problems
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
@@ -37,7 +37,7 @@ router = service_router(prefix="/api/v1/coupons", tags=["coupons"])
     response_model=CouponOut,
     summary="The coupon's owner, its merchant",
     operation_id="getCoupon",
-    responses=problems(CouponNotFound),
+    responses=problems(TooManyRequests, CouponNotFound),
 )
 async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> CouponOut:
     return CouponOut.of(await coupons.lookup(principal=principal, code=code))
@@ -49,7 +49,7 @@ async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) ->
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client: would redeem succeed? Changes nothing",
     operation_id="validateCoupon",
-    responses=problems(CouponNotFound, Forbidden, MerchantsUnavailable),
+    responses=problems(TooManyRequests, CouponNotFound, Forbidden, MerchantsUnavailable),
 )
 async def validate(
     code: str, body: ValidateIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
@@ -66,7 +66,9 @@ async def validate(
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client with coupons:redeem: use the coupon",
     operation_id="redeemCoupon",
-    responses=problems(CouponNotFound, Forbidden, *REDEMPTION_REFUSALS, MerchantsUnavailable),
+    responses=problems(
+        TooManyRequests, CouponNotFound, Forbidden, *REDEMPTION_REFUSALS, MerchantsUnavailable
+    ),
 )
 async def redeem(
     code: str, body: RedeemIn, principal: CurrentPrincipal, redemptions: RedemptionsDep

@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
-from core.errors import Forbidden
+from core.errors import Forbidden, TooManyRequests
 from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
@@ -37,6 +37,7 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
     summary="Coupon owner: offer a coupon of a tradable campaign for one matching `wants`",
     operation_id="createListing",
     responses=problems(
+        TooManyRequests,
         CouponNotFound,
         Forbidden,
         *NOT_ACTIVE_COUPON,
@@ -98,6 +99,7 @@ async def get_listing(
     summary="Another customer: swap one of their coupons matching `wants`; both get new codes",
     operation_id="acceptListing",
     responses=problems(
+        TooManyRequests,
         ListingNotFound,
         OwnListing,
         ListingClosed,

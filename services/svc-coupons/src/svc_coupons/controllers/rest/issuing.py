@@ -10,7 +10,7 @@ from fastapi import Request, status
 from fastapi.responses import StreamingResponse
 
 from core.auth.dependencies import CurrentPrincipal
-from core.errors import Forbidden
+from core.errors import Forbidden, TooManyRequests
 from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
@@ -56,7 +56,7 @@ TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitR
     summary="Customer: take a coupon of an active campaign",
     tags=["coupons"],
     operation_id="claimCoupon",
-    responses=problems(*TAKING_ERRORS, *MERCHANT_CHECK),
+    responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> CouponOut:
     return CouponOut.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
@@ -142,6 +142,7 @@ async def list_codes(
     tags=["codes"],
     operation_id="claimCode",
     responses=problems(
+        TooManyRequests,
         CodeNotFound,
         Forbidden,
         CodeAlreadyClaimed,

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal
-from core.errors import Forbidden
+from core.errors import Forbidden, TooManyRequests
 from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
@@ -41,6 +41,7 @@ router = service_router(tags=["transfers"])
     summary="Coupon owner: give the coupon away; it is held until accepted or cancelled",
     operation_id="giveCoupon",
     responses=problems(
+        TooManyRequests,
         CouponNotFound,
         Forbidden,
         *NOT_ACTIVE_COUPON,
@@ -50,9 +51,10 @@ router = service_router(tags=["transfers"])
         TransferExpired,
     ),
     description=(
-        "The claim token is shown in this answer only. A retry with the same "
-        "Idempotency-Key finds the same transfer and gets a fresh token for it "
-        "(the earlier one stops working): no table keeps a token."
+        "The claim token is shown in this answer only: it is derived from the transfer, and "
+        "no table keeps it. A retry with the same Idempotency-Key finds the same transfer "
+        "and answers it again, the same token included (Idempotent-Replayed: true). A new "
+        "token only on request: POST /api/v1/transfers/{transfer_id}/claim-token."
     ),
 )
 async def give(
@@ -70,11 +72,33 @@ async def give(
 
 
 @router.post(
+    "/api/v1/transfers/{transfer_id}/claim-token",
+    response_model=NewTransferOut,
+    summary="The sender: a new claim token for a pending gift; the previous one stops working",
+    operation_id="rotateClaimToken",
+    responses=problems(TransferNotFound, Forbidden, TransferExpired, TransferClosed),
+    description=(
+        "For a gift link shared with the wrong person. The answer is the gift with its new "
+        "token (shown here only); an accept with the old token, even one racing this "
+        "request, is refused 403 `invalid_claim_token`. Recorded in the coupon's history "
+        "as `transfer.token_rotated`."
+    ),
+)
+async def rotate_claim_token(
+    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep, response: Response
+) -> NewTransferOut:
+    rotated = await transfers.rotate_token(principal=principal, transfer_id=transfer_id)
+    response.headers["Cache-Control"] = "no-store"
+    return NewTransferOut.created(rotated)
+
+
+@router.post(
     "/api/v1/transfers/{transfer_id}/accept",
     response_model=CouponOut,
     summary="Any other customer, with the claim token: the coupon becomes theirs, new code",
     operation_id="acceptTransfer",
     responses=problems(
+        TooManyRequests,
         TransferNotFound,
         Forbidden,
         InvalidClaimToken,

@@ -169,8 +169,11 @@ class TransferRow(Base):
     coupon_id: Mapped[UUID] = mapped_column(ForeignKey("coupons.id"))
     sender_user_id: Mapped[UUID]
     recipient_user_id: Mapped[UUID | None]
-    # SHA-256 of the claim token: the token itself is shown once and stored nowhere.
+    # SHA-256 of the claim token: the token itself is derived (an HMAC under the server
+    # secret of the transfer id and this generation) and stored nowhere.
     claim_token_hash: Mapped[str] = mapped_column(String(64))
+    # Bumped by each rotation the sender asks for: the old token stops working.
+    claim_token_generation: Mapped[int] = mapped_column(Integer, server_default="0")
     # The sender's Idempotency-Key: a retried gift finds its transfer, not a second one.
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(20))

@@ -30,6 +30,8 @@ class Transfer:
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
+    # Which claim token is current (services.claim_tokens): bumped by each rotation.
+    claim_token_generation: int = 0
 
     def status_at(self, now: datetime) -> TransferStatus:
         """A pending gift past its time has lapsed, whether or not the sweep has run."""
@@ -65,8 +67,8 @@ class GiftOutcome:
 
 @dataclass(frozen=True, slots=True)
 class NewTransfer:
-    """A gift just made (or found again by its Idempotency-Key), with its claim token: shown
-    this once, stored only as a hash."""
+    """A gift just made (or found again by its Idempotency-Key, or its token rotated), with
+    its claim token: derived, never stored (its hash is)."""
 
     details: TransferDetails
     claim_token: str
