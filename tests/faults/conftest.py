@@ -247,6 +247,10 @@ async def stack(
             "COUPONS_MERCHANT_CACHE_SECONDS": "3",
             "COUPONS_MERCHANT_CACHE_LOCAL_SECONDS": "1",
             "LOG_LEVEL": "WARNING",
+            # A few callers send each load here: their per-caller ceilings would answer 429
+            # where these tests look at what a failing dependency does.
+            "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000",
+            "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000",
         }
         | stack_settings
     )

@@ -584,7 +584,7 @@ def test_what_prod_keeps_a_failed_first_create_does_not(synthesized: Any) -> Non
     """Everything kept is kept except on create (so a retried first deploy finds no
     fixed-name secret or instance left over), and on replacement too."""
     stage = synthesized.platform.stage
-    kept: dict[str, set[str]] = {}
+    kept: dict[str, set[tuple[str, str]]] = {}  # type -> (stack, logical id)
     for name, template in _templates(synthesized).items():
         for logical_id, resource in template["Resources"].items():
             policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
@@ -592,7 +592,7 @@ def test_what_prod_keeps_a_failed_first_create_does_not(synthesized: Any) -> Non
                 continue
             assert stage.keep_data, (name, logical_id, policies)
             assert policies == (KEPT, "Retain"), (name, logical_id, policies)
-            kept.setdefault(resource["Type"], set()).add(logical_id)
+            kept.setdefault(resource["Type"], set()).add((name, logical_id))
     if not stage.keep_data:
         return
     # The instance with its passwords and what it sits in, the tables, the logs.
@@ -605,8 +605,9 @@ def test_what_prod_keeps_a_failed_first_create_does_not(synthesized: Any) -> Non
         "AWS::Logs::LogGroup",
     } <= set(kept)
     secrets = kept["AWS::SecretsManager::Secret"]
-    assert len(secrets) == 1 + len(SERVICES) + 1  # master, one per service, bootstrap admin
-    assert [g for g in kept["AWS::EC2::SecurityGroup"] if g.startswith("DatabaseInstance")]
+    # The master, each service's database role, the bootstrap admin, each service's own.
+    assert len(secrets) == 1 + len(SERVICES) + 1 + len(SERVICES)
+    assert [g for _, g in kept["AWS::EC2::SecurityGroup"] if g.startswith("DatabaseInstance")]
 
 
 def test_the_database_runs_the_postgres_version_the_tests_check(synthesized: Any) -> None:
