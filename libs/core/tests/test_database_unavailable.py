@@ -47,6 +47,23 @@ def test_each_way_of_being_unreachable_is_database_unavailable(failure: Exceptio
     assert isinstance(caller_error(failure), DatabaseUnavailable)
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        asyncpg.DeadlockDetectedError("deadlock detected"),
+        asyncpg.SerializationError("could not serialize access due to concurrent update"),
+        DBAPIError("UPDATE t", {}, asyncpg.DeadlockDetectedError("deadlock detected")),
+        DBAPIError("UPDATE t", {}, asyncpg.SerializationError("could not serialize access")),
+    ],
+    ids=["deadlock", "serialization", "wrapped-deadlock", "wrapped-serialization"],
+)
+def test_a_transaction_ended_by_a_concurrent_one_is_a_retryable_503(failure: Exception) -> None:
+    problem = caller_error(failure)
+    assert isinstance(problem, DatabaseUnavailable)
+    assert (problem.status, problem.code) == (503, "database_unavailable")
+    assert problem.headers()["Retry-After"].isdigit()
+
+
 def test_a_bug_is_still_a_bug() -> None:
     assert caller_error(ValueError("a bug")) is None
     assert caller_error(asyncpg.UndefinedColumnError("column x does not exist")) is None

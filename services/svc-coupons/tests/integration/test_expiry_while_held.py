@@ -193,3 +193,69 @@ async def test_the_sweep_drains_a_backlog_of_lapsed_gifts_and_expired_listings(
         {"campaign": campaign["id"]},
     )
     assert tuple(left.one()) == (0, 0, 0)
+
+
+async def test_a_gift_whose_coupon_expired_is_not_rotated_nor_replayed(
+    world: World, connection: AsyncConnection
+) -> None:
+    """Before any sweep has closed it, a gift whose coupon ran out is as closed as a lapsed
+    one: its sender gets no new claim token, and a retry of its creation no live one."""
+    coupon, sender = await world.coupon(world.shop())
+    key = {"Idempotency-Key": "gift-that-expires"}
+    gift = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/transfers", headers=sender | key
+    )
+    assert gift.status_code == 201, gift.text
+    await expire(connection, coupon["id"])
+    rotated = await world.http.post(
+        f"/api/v1/transfers/{gift.json()['transfer_id']}/claim-token", headers=sender
+    )
+    assert (rotated.status_code, rotated.json()["code"]) == (409, "transfer_expired")
+    retried = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/transfers", headers=sender | key
+    )
+    assert (retried.status_code, retried.json()["code"]) == (409, "transfer_expired")
+    assert "claim_token" not in retried.json()
+    types = await connection.execute(
+        text("SELECT type FROM coupons.outbox WHERE entity_id = :id"), {"id": coupon["id"]}
+    )
+    assert "transfer.token_rotated" not in [row.type for row in types]
+
+
+async def test_the_rotation_statement_itself_refuses_a_gift_whose_coupon_expired(
+    world: World, connection: AsyncConnection
+) -> None:
+    """The coupon may run out between the service's read and the rotation: the statement
+    checks the coupon's expiry as of the same moment, so nothing rotates."""
+    from uuid import UUID
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from core.clock import utcnow
+    from svc_coupons.repositories.transfers import TransferRepository
+    from svc_coupons.services.events import coupon_event
+
+    coupon, sender = await world.coupon(world.shop())
+    gift = await world.http.post(f"/api/v1/coupons/{coupon['code']}/transfers", headers=sender)
+    assert gift.status_code == 201, gift.text
+    await expire(connection, coupon["id"])
+    session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
+    rotated = await TransferRepository(session).rotate_token(
+        transfer_id=UUID(gift.json()["transfer_id"]),
+        from_generation=0,
+        claim_token_hash="a hash no token has",
+        now=utcnow(),
+        event=coupon_event(
+            "transfer.token_rotated",
+            coupon_id=UUID(coupon["id"]),
+            actor=None,
+            data={"transfer_id": gift.json()["transfer_id"], "generation": 1},
+        ),
+    )
+    await session.close()
+    assert rotated is False
+    generation = await connection.execute(
+        text("SELECT claim_token_generation FROM coupons.transfers WHERE id = :id"),
+        {"id": gift.json()["transfer_id"]},
+    )
+    assert generation.scalar_one() == 0

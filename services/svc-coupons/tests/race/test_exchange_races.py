@@ -350,3 +350,100 @@ async def test_gifts_and_claims_racing_into_one_wallet_stop_at_the_limit(
         )
         accepted_gifts = sum(1 for r in responses[: len(gifts)] if r.status_code == 200)
         assert pending.scalar_one() == len(gifts) - accepted_gifts
+
+
+async def _lock_waiters(engine: AsyncEngine, holders: list[int]) -> int:
+    async with engine.connect() as connection:
+        waiting = await connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database() AND NOT pid = ANY(:holders)"
+            ),
+            {"holders": holders},
+        )
+        return int(waiting.scalar_one())
+
+
+async def test_crossing_swaps_between_two_customers_both_complete(
+    world: World, migrated_engine: AsyncEngine
+) -> None:
+    """A lists a P coupon and B a Q coupon; B accepts A's listing offering Q while A accepts
+    B's offering P. Each swap counts one coupon received into each wallet: B's counter of P
+    and A's counter of Q, the same two rows. Outside transactions hold both rows until both
+    accepts wait, then let them go one after the other, so that each accept gets the first
+    row it asks for before the second: in any order but one fixed one, that is a cycle."""
+    shop = world.shop()
+    p_campaign = await world.campaign(shop, title="Offer P", per_customer_limit=2)
+    q_campaign = await world.campaign(shop, title="Offer Q", per_customer_limit=2)
+    a_id, a = world.customer()
+    b_id, b = world.customer()
+    a_listed, a_offered = await world.claim(p_campaign, a), await world.claim(p_campaign, a)
+    b_listed, b_offered = await world.claim(q_campaign, b), await world.claim(q_campaign, b)
+    a_listing = await world.http.post(
+        "/api/v1/exchange/listings", json={"coupon_code": a_listed["code"]}, headers=a
+    )
+    b_listing = await world.http.post(
+        "/api/v1/exchange/listings", json={"coupon_code": b_listed["code"]}, headers=b
+    )
+    assert a_listing.status_code == b_listing.status_code == 201, a_listing.text
+    b_gets_p = {"campaign_id": p_campaign["id"], "user_id": str(b_id)}
+    a_gets_q = {"campaign_id": q_campaign["id"], "user_id": str(a_id)}
+    async with migrated_engine.begin() as connection:
+        for counter in (b_gets_p, a_gets_q):
+            await connection.execute(
+                text(
+                    "INSERT INTO coupons.customer_claims (campaign_id, user_id, claimed)"
+                    " VALUES (:campaign_id, :user_id, 0)"
+                ),
+                counter,
+            )
+    lock_counter = text(
+        "SELECT claimed FROM coupons.customer_claims"
+        " WHERE campaign_id = :campaign_id AND user_id = :user_id FOR UPDATE"
+    )
+    async with migrated_engine.connect() as first, migrated_engine.connect() as second:
+        holders = []
+        for holder, counter in ((first, b_gets_p), (second, a_gets_q)):
+            await holder.execute(lock_counter, counter)
+            holders.append(
+                int((await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            )
+        accepts = [
+            asyncio.ensure_future(
+                world.http.post(
+                    f"/api/v1/exchange/listings/{a_listing.json()['id']}/accept",
+                    json={"offered_coupon_code": b_offered["code"]},
+                    headers=b,
+                )
+            ),
+            asyncio.ensure_future(
+                world.http.post(
+                    f"/api/v1/exchange/listings/{b_listing.json()['id']}/accept",
+                    json={"offered_coupon_code": a_offered["code"]},
+                    headers=a,
+                )
+            ),
+        ]
+        for _ in range(100):
+            if await _lock_waiters(migrated_engine, holders) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the accepts never waited on the counters")
+        await first.rollback()
+        await asyncio.sleep(0.5)  # the accept that got B's counter now asks for A's
+        await second.rollback()
+        responses = await asyncio.gather(*accepts)
+    assert outcomes(responses) == {200: 2}, [r.text for r in responses]
+    assert (await coupon_state(migrated_engine, a_listed["id"]))[0] == str(b_id)
+    assert (await coupon_state(migrated_engine, b_listed["id"]))[0] == str(a_id)
+    async with migrated_engine.connect() as connection:
+        counted = await connection.execute(
+            text(
+                "SELECT claimed FROM coupons.customer_claims WHERE (campaign_id, user_id)"
+                " IN ((:p, :b), (:q, :a)) ORDER BY claimed"
+            ),
+            {"p": p_campaign["id"], "b": b_id, "q": q_campaign["id"], "a": a_id},
+        )
+        # Both swaps move a P coupon to B and a Q coupon to A: each counter counted twice.
+        assert counted.scalars().all() == [2, 2]

@@ -4,7 +4,8 @@ A request whose value PostgreSQL cannot take (a NUL character, a number or date 
 range: SQLSTATE class 22) is bad input, not a server fault; one that breaks an integrity
 rule (class 23) lost a race or broke a rule the service should have checked first. A
 database that cannot be reached, went away mid-request, or did not answer in time is a
-503 `database_unavailable` with Retry-After: the caller may simply try again. Either way
+503 `database_unavailable` with Retry-After: the caller may simply try again; so is a
+transaction the server ended to settle a deadlock or a serialization conflict. Either way
 the unit of work has rolled everything back, so nothing is half written.
 """
 
@@ -51,6 +52,11 @@ DATABASE_ERRORS = (
 # row held longer than the role's lock_timeout (55P03, core.database.session_limits): its
 # holder may be a session that froze, which the server ends soon.
 _UNAVAILABLE_STATES = ("08", "57P", "55P03")
+# SQLSTATEs of a transaction the server ended because it lost a race with another one: a
+# deadlock (40P01, the server picks one to end) or a serialization failure (40001). The
+# database is up and the request was fine: tried again it may well pass, so the caller
+# hears the same retryable 503 as for a row held too long.
+_LOST_RACE_STATES = ("40P01", "40001")
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -106,6 +112,10 @@ def caller_error(exc: BaseException) -> PlatformError | None:
         logger.warning("database unavailable: %s", type(exc).__name__)
         return DatabaseUnavailable()
     state = _sqlstate(exc)
+    if state in _LOST_RACE_STATES:
+        # Worth a look when frequent: statements taking the same rows in different orders.
+        logger.warning("transaction ended by a concurrent one (SQLSTATE %s)", state)
+        return DatabaseUnavailable()
     if state.startswith("22"):
         return InvalidInput(
             "A value cannot be stored: out of range, or containing a character such as NUL"

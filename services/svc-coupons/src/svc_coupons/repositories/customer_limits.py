@@ -16,15 +16,18 @@ RETURNING claimed
 """
 
 
-def receiving(source: str, *, user: str) -> str:
+def receiving(source: str, *, user: str, order_by: str = "") -> str:
     """The body of a CTE that counts one more coupon received by `user` (an SQL expression)
-    from the campaign of the row of `source` (a FROM list with a `campaign_id`): a gift or a
+    from the campaign of each row of `source` (a FROM list with a `campaign_id`): a gift or a
     swap accepted, by the same conditional upsert as a claim. The campaign's own
-    `per_customer_limit` bounds it; the CTE returns a row only when it counted, and a
-    concurrent accept into the same wallet waits on the counter's row."""
+    `per_customer_limit` bounds it; the CTE returns a row per counter it counted, and a
+    concurrent accept into the same wallet waits on the counter's row. Counters are taken in
+    the order of `order_by`: two statements that each take several must take them in one
+    fixed order, or each may hold the row the other waits for."""
+    ordered = f"ORDER BY {order_by}" if order_by else ""
     return f"""
     INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed)
-    SELECT campaign_id, {user}, 1 FROM {source}
+    SELECT campaign_id, {user}, 1 FROM {source} {ordered}
     ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = held.claimed + 1
     WHERE held.claimed < (SELECT limits.per_customer_limit FROM coupons.campaigns limits
                           WHERE limits.id = held.campaign_id)

@@ -59,9 +59,11 @@ SELECT held.*, {ANNOUNCED_OUTCOME} FROM held
 # campaign, and matching what the listing wants. Both coupons' campaigns must still run
 # (active or paused), read in this statement. Only when all three hold and neither new
 # code is taken, and each side is under the per-customer limit of the campaign it receives
-# from (counted here, as a claim is: the taker first, then the lister), do both coupons
-# change owner and code, and the listing close. A refused count rolls back with the
-# request, so a count taken for the taker alone never stays. Two coupons of one campaign
+# from (counted here, as a claim is, both counters in one statement in the order of
+# (campaign, customer): two swaps crossing between the same two customers take the same
+# two counters, and taken in any other order each could hold the one the other waits for),
+# do both coupons change owner and code, and the listing close. A refused count rolls back
+# with the request, so a count taken for one side alone never stays. Two coupons of one campaign
 # swapped leave both sides holding what they held: that swap counts for neither.
 ACCEPT = f"""
 WITH listing AS (
@@ -90,18 +92,18 @@ WITH listing AS (
 ), crossing AS (
     SELECT listed.campaign_id AS to_taker, offered.campaign_id AS to_owner
     FROM listed, offered, deal WHERE listed.campaign_id <> offered.campaign_id
-), taker_counted AS ({
-    receiving("(SELECT to_taker AS campaign_id FROM crossing) AS gets", user="$2::uuid")
-}
-), owner_counted AS ({
+), counted AS ({
     receiving(
-        "(SELECT to_owner AS campaign_id FROM crossing) AS gets, listing, taker_counted",
-        user="listing.owner_user_id",
+        '''(SELECT to_taker AS campaign_id, $2::uuid AS user_id FROM crossing
+            UNION ALL
+            SELECT to_owner, listing.owner_user_id FROM crossing, listing) AS gets''',
+        user="gets.user_id",
+        order_by="campaign_id, user_id",
     )
 }
 ), sealed AS (
     SELECT FROM deal
-    WHERE EXISTS (SELECT FROM owner_counted) OR NOT EXISTS (SELECT FROM crossing)
+    WHERE (SELECT count(*) FROM counted) = 2 OR NOT EXISTS (SELECT FROM crossing)
 ), moved AS (
     UPDATE coupons.coupons coupon SET owner_user_id = swap.owner, code = swap.code,
         status = 'active', version = coupon.version + 1

@@ -108,8 +108,9 @@ WITH closed AS (
 SELECT {ANNOUNCED_OUTCOME}, freed.*
 FROM (SELECT) AS outcome LEFT JOIN freed ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
-# A rotation the sender asked for: the pending, unexpired transfer still at the generation
-# the caller read moves to the next, with the new token's hash. An accept holding the old
+# A rotation the sender asked for: the pending, unexpired transfer of a coupon that has not
+# run out (a gift whose coupon did reads expired before the sweep closes it) still at the
+# generation the caller read moves to the next, with the new token's hash. An accept holding the old
 # token, running at the same time, either closes the transfer first (then this changes
 # nothing) or waits on the row and then finds no transfer with its hash.
 ROTATE = f"""
@@ -117,6 +118,8 @@ WITH rotated AS (
     UPDATE coupons.transfers
     SET claim_token_generation = claim_token_generation + 1, claim_token_hash = $3
     WHERE id = $1 AND claim_token_generation = $2 AND status = 'pending' AND expires_at > $4
+      AND EXISTS (SELECT FROM coupons.coupons coupon
+                  WHERE coupon.id = coupon_id AND coupon.expires_at > $4)
     RETURNING id
 ), {announce(_OUTBOX, when="rotated", after=4)}
 SELECT EXISTS (SELECT FROM rotated) AS rotated, {ANNOUNCED_OUTCOME}

@@ -162,9 +162,7 @@ class TransferService:
             return None
         if earlier.coupon_id != coupon.id:
             raise IdempotencyKeyReused()
-        status = earlier.status_at(now)
-        if status is not TransferStatus.PENDING:
-            raise (TransferExpired if status is TransferStatus.EXPIRED else TransferClosed)()
+        self._refuse_closed(earlier, coupon, now)
         token = self._claim_tokens.shown(
             earlier.id, earlier.claim_token_generation, earlier.claim_token_hash
         )
@@ -189,7 +187,7 @@ class TransferService:
         if transfer.sender_user_id != sender:
             raise TransferNotFound()
         now = self._clock()
-        self._refuse_closed(transfer, now)
+        self._refuse_closed(transfer, coupon, now)
         return await self._rotated(principal, transfer, coupon, campaign, now, replayed=False)
 
     async def _rotated(
@@ -225,7 +223,7 @@ class TransferService:
                 )
             # Closed, lapsed or rotated by another request meanwhile: read it again.
             transfer, coupon, campaign = await self._load(transfer.id)
-            self._refuse_closed(transfer, now)
+            self._refuse_closed(transfer, coupon, now)
         raise TransferClosed("The claim token is being rotated by another request")
 
     async def _load(self, transfer_id: UUID) -> tuple[Transfer, Coupon, Campaign]:
@@ -235,8 +233,10 @@ class TransferService:
         return found
 
     @staticmethod
-    def _refuse_closed(transfer: Transfer, now: datetime) -> None:
-        status = transfer.status_at(now)
+    def _refuse_closed(transfer: Transfer, coupon: Coupon, now: datetime) -> None:
+        """Refuses a gift that is no longer pending as everyone reads it: one whose coupon
+        ran out is expired before any sweep has closed it."""
+        status = TransferDetails.status_of(transfer, coupon, now)
         if status is TransferStatus.EXPIRED:
             raise TransferExpired()
         if status is not TransferStatus.PENDING:
@@ -255,7 +255,7 @@ class TransferService:
         if principal.is_user(transfer.sender_user_id):
             raise OwnTransfer()
         now = self._clock()
-        self._refuse_closed(transfer, now)
+        self._refuse_closed(transfer, coupon, now)
         require_active(as_taken(coupon), now)
         require_trading(campaign)
         await require_merchants_trading(self._merchants, coupon)
@@ -305,7 +305,7 @@ class TransferService:
         current, coupon, campaign = await self._load(transfer_id)
         if not hmac.compare_digest(presented, current.claim_token_hash):
             raise InvalidClaimToken()
-        self._refuse_closed(current, now)
+        self._refuse_closed(current, coupon, now)
         require_active(as_taken(coupon), now)
         require_trading(campaign)
         raise TransferClosed()
