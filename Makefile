@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench bench-lambda
+.PHONY: help run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -153,6 +153,10 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' \
 		JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.app
 	@ls cdk.out/*.template.json
+
+# Read-only: the credentials' account and region (AWS_PROFILE, AWS_REGION) before a deploy.
+preflight: $(VENV)/.synced ## check an AWS account is ready for a stage's deploy: make preflight STAGE=prod
+	$(BIN)/python -m infra.preflight --stage $(STAGE)
 
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py

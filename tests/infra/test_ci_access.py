@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Annotations, Match, Template
 
-from infra.ci_access_app import REPOSITORY_CONTEXT, build
+from infra.ci_access_app import OIDC_PROVIDER_CONTEXT, REPOSITORY_CONTEXT, build
 from infra.config import STAGES
 from infra.stacks.ci_access import BOOTSTRAP_ROLES, deploy_role_name
 
@@ -84,3 +84,27 @@ def test_the_repository_must_be_named() -> None:
         build(App())
     with pytest.raises(ValueError, match="OWNER/NAME"):
         build(App(context={REPOSITORY_CONTEXT: "no-owner"}))
+
+
+def test_an_existing_github_provider_is_imported_not_created() -> None:
+    """An account that already has GitHub's provider (make preflight says so): creating a
+    second one for the same URL fails, so the roles trust the one there."""
+    app = App(context={REPOSITORY_CONTEXT: REPOSITORY, OIDC_PROVIDER_CONTEXT: "existing"})
+    template = Template.from_stack(build(app))
+    template.resource_count_is("AWS::IAM::OIDCProvider", 0)
+    for role in _roles(template).values():
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"]["Federated"] == {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":iam::",
+                    {"Ref": "AWS::AccountId"},
+                    ":oidc-provider/token.actions.githubusercontent.com",
+                ],
+            ]
+        }
+    with pytest.raises(SystemExit, match="create, existing"):
+        build(App(context={REPOSITORY_CONTEXT: REPOSITORY, OIDC_PROVIDER_CONTEXT: "imported"}))

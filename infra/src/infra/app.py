@@ -26,7 +26,13 @@ from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
 from infra.bundle import REPO_ROOT, bundle_path
-from infra.config import DEFAULT_STAGE, StageConfig, deployment_for, stage_config
+from infra.config import (
+    DEFAULT_STAGE,
+    PlaceholderSettings,
+    StageConfig,
+    deployment_for,
+    stage_config,
+)
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
 from infra.stacks.data import DataStack
@@ -74,7 +80,11 @@ def build(
     new versions, whose fresh execution environments read the secrets again (a rotated
     signing key). The functions read secrets only at cold start, and a redeploy that
     changes nothing starts none.
+
+    A stage that refuses placeholders (prod) fails here while its portal origins or its
+    bootstrap admin's e-mail still name a reserved domain.
     """
+    stage.require_real_settings()
     secrets_revision = app.node.try_get_context(SECRETS_REVISION_CONTEXT)
     data = DataStack(app, stage.resource_name("data"), stage=stage)
     api = ApiStack(app, stage.resource_name("api"), stage=stage, alert_topic=data.alerts.topic)
@@ -121,7 +131,10 @@ def main() -> None:
     context = {**cdk_json_context(), **json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")}
     app = App(context=context)
     stage = stage_config(str(app.node.try_get_context("stage") or DEFAULT_STAGE))
-    build(app, stage=stage)
+    try:
+        build(app, stage=stage)
+    except PlaceholderSettings as placeholders:
+        raise SystemExit(str(placeholders)) from None
     assembly = app.synth()
     # The CDK CLI refuses to deploy on error annotations (cdk-nag's findings among them);
     # synthesized without it, fail the same way.

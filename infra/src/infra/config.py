@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
@@ -21,6 +22,24 @@ if TYPE_CHECKING:
 
 PROJECT = "coupon-platform"
 DEFAULT_STAGE = "dev"
+
+# Names reserved for documentation and testing (RFC 2606, RFC 6761): no portal is served
+# from a host under them and no one reads an inbox there, so a setting that names one is
+# a placeholder still waiting for the real value.
+RESERVED_DOMAINS = (
+    "example",
+    "example.com",
+    "example.net",
+    "example.org",
+    "test",
+    "invalid",
+    "localhost",
+)
+
+
+def is_reserved_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == domain or host.endswith(f".{domain}") for domain in RESERVED_DOMAINS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,25 @@ class StageConfig:
     # The database connections an alarm reports: about 80% of the instance class's
     # max_connections (LEAST(memory / 9531392, 5000) on RDS for PostgreSQL).
     database_connections_alarm: int
+    # Serves real portals and mails a real administrator: synthesis fails while the portal
+    # origins or the bootstrap admin's e-mail are placeholders (`placeholder_settings`).
+    refuses_placeholders: bool = False
+
+    def placeholder_settings(self) -> list[str]:
+        """The settings that still name a reserved domain, each with its value."""
+        found = [
+            f"portal origin {origin}"
+            for origin in self.portal_origins
+            if is_reserved_host(urlsplit(origin).hostname or "")
+        ]
+        if is_reserved_host(self.bootstrap_admin_email.rpartition("@")[2]):
+            found.append(f"bootstrap admin e-mail {self.bootstrap_admin_email}")
+        return found
+
+    def require_real_settings(self) -> None:
+        """Raise PlaceholderSettings when this stage refuses placeholders and has some."""
+        if self.refuses_placeholders and (placeholders := self.placeholder_settings()):
+            raise PlaceholderSettings(self.name, placeholders)
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -81,6 +119,15 @@ class StageConfig:
     def jwks_parameter(self) -> str:
         """SSM parameter with the public JSON Web Key Set every service verifies tokens with."""
         return f"/{PROJECT}/{self.name}/jwt-jwks"
+
+
+class PlaceholderSettings(ValueError):
+    def __init__(self, stage: str, placeholders: list[str]) -> None:
+        super().__init__(
+            f"stage {stage} still has placeholder settings ({'; '.join(placeholders)}): "
+            f"set its portal_origins and bootstrap_admin_email in infra/src/infra/config.py"
+        )
+        self.placeholders = placeholders
 
 
 PORTALS = ("merchant", "customer", "exchange", "admin", "partner")
@@ -121,6 +168,9 @@ STAGES: Mapping[str, StageConfig] = {
         database_backup_days=14,
         keep_data=True,
         log_retention=logs.RetentionDays.THREE_MONTHS,
+        # Placeholders (a reserved domain): replace them with the portals' real origins and
+        # the real administrator's address before the first deploy; until then prod's
+        # synthesis fails (`refuses_placeholders`).
         portal_origins=tuple(f"https://{portal}.coupon-exchange.example" for portal in PORTALS),
         api_rate_limit=1000,
         api_burst_limit=2000,
@@ -135,6 +185,7 @@ STAGES: Mapping[str, StageConfig] = {
         # Flash claims scale out in bursts, each new environment a cold start.
         function_snap_start=True,
         database_connections_alarm=700,  # m7g.large: 8 GiB, about 900 connections
+        refuses_placeholders=True,
     ),
 }
 

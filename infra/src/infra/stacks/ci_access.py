@@ -18,7 +18,8 @@ from constructs import Construct
 
 from infra.config import PROJECT
 
-GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # `cdk bootstrap`'s default
 # `cdk deploy` and `cdk diff` need these two of the bootstrap roles: the bundles are file
@@ -28,6 +29,11 @@ BOOTSTRAP_ROLES = ("deploy-role", "file-publishing-role")
 
 def deploy_role_name(stage: str) -> str:
     return f"{PROJECT}-{stage}-github-deploy"
+
+
+def github_oidc_provider_arn() -> str:
+    """An account holds at most one provider per issuer URL, so its ARN is known."""
+    return f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
 def bootstrap_role_arn(kind: str, qualifier: str = BOOTSTRAP_QUALIFIER) -> str:
@@ -45,13 +51,23 @@ class CiAccessStack(Stack):
         *,
         repository: str,
         stages: Sequence[str],
+        import_oidc_provider: bool = False,
         **kwargs: Any,
     ) -> None:
+        """`import_oidc_provider`: the account already has GitHub's provider (another
+        stack or a person made it; `make preflight` says so), which the roles then trust
+        instead of a new one that IAM would refuse to create."""
         super().__init__(scope, id, **kwargs)
         if repository.count("/") != 1 or not all(repository.split("/")):
             raise ValueError(f"the GitHub repository is OWNER/NAME, not {repository!r}")
-        provider = iam.OidcProviderNative(
-            self, "GitHub", url=GITHUB_OIDC_URL, client_ids=[GITHUB_OIDC_AUDIENCE]
+        provider = (
+            iam.OidcProviderNative.from_oidc_provider_arn(
+                self, "GitHub", github_oidc_provider_arn()
+            )
+            if import_oidc_provider
+            else iam.OidcProviderNative(
+                self, "GitHub", url=GITHUB_OIDC_URL, client_ids=[GITHUB_OIDC_AUDIENCE]
+            )
         )
         self.roles: dict[str, iam.Role] = {}
         for stage in stages:
