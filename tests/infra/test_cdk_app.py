@@ -4,19 +4,23 @@ service's stack holds."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Token
+from aws_cdk import Annotations as Annotations_
+from aws_cdk import App, Stack, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
-from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
+from infra.app import CDK_JSON, SECRETS_REVISION_CONTEXT, build, cdk_json_context, synthesis_errors
+from infra.bundle import REPO_ROOT
 from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
@@ -789,3 +793,32 @@ def test_the_shared_data_alarms_once_per_stage(synthesized: Any) -> None:
     )
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_the_entry_point_cdk_json_runs_synthesizes(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """What `cdk synth` and `make synth` run: cdk.json's command, in a process of its own,
+    the way the CDK CLI starts it (CDK_OUTDIR, CDK_CONTEXT_JSON)."""
+    command = shlex.split(json.loads(CDK_JSON.read_text())["app"])
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps({"stage": "dev"}),
+    }
+    done = subprocess.run(  # noqa: S603
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "coupon-platform-dev-data.template.json").is_file()
+    assert synthesis_errors(tmp_path) == []
+
+
+def test_an_error_annotation_is_read_back_from_the_cloud_assembly(tmp_path: Path) -> None:
+    """The entry point refuses to finish on these, as the CDK CLI refuses to deploy."""
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Refused")
+    Annotations_.of(stack).add_error("the placeholder origin is still there")
+    Annotations_.of(stack).add_warning("only a warning")
+    app.synth()
+    assert synthesis_errors(tmp_path) == ["Refused /Refused: the placeholder origin is still there"]

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Aspects
-from aws_cdk.cx_api import SynthesisMessageLevel
 from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
@@ -59,6 +58,7 @@ def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
 
 
 SECRETS_REVISION_CONTEXT = "secrets_revision"
+ERROR_METADATA = "aws:cdk:error"  # an error annotation, as the cloud assembly records it
 
 
 def build(
@@ -115,6 +115,31 @@ def build(
     return PlatformApp(app, stage, data, api, stacks)
 
 
+def synthesis_errors(assembly_directory: Path) -> list[str]:
+    """The error annotations (cdk-nag's findings among them) of every stack in a cloud
+    assembly, read from its manifest and metadata files.
+
+    The assembly's Python objects cannot give them: jsii knows a stack's messages only as
+    `cloud_assembly_schema.MetadataEntry`, an interface a plain run of the app never loads.
+    """
+    manifest = json.loads((assembly_directory / "manifest.json").read_text())
+    errors = []
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        metadata: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
+        if extra := artifact.get("additionalMetadataFile"):
+            for path, entries in json.loads((assembly_directory / extra).read_text()).items():
+                metadata[path] = [*metadata.get(path, []), *entries]
+        errors += [
+            f"{name} {path}: {entry['data']}"
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry.get("type") == ERROR_METADATA
+        ]
+    return list(dict.fromkeys(errors))  # the same entry may be in both places
+
+
 def main() -> None:
     # Under the CDK CLI, CDK_CONTEXT_JSON already holds cdk.json's context and the -c values;
     # run directly (make synth), cdk.json is read here and CDK_CONTEXT_JSON adds the stage.
@@ -125,13 +150,7 @@ def main() -> None:
     assembly = app.synth()
     # The CDK CLI refuses to deploy on error annotations (cdk-nag's findings among them);
     # synthesized without it, fail the same way.
-    errors = [
-        f"{message.id}: {message.entry.data}"
-        for stack in assembly.stacks
-        for message in stack.messages
-        if message.level == SynthesisMessageLevel.ERROR
-    ]
-    if errors:
+    if errors := synthesis_errors(Path(assembly.directory)):
         raise SystemExit("\n".join(errors))
 
 
