@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects
+from aws_cdk import App, Aspects, Tags
 from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
 from infra.bundle import REPO_ROOT, bundle_path
-from infra.config import DEFAULT_STAGE, StageConfig, deployment_for, stage_config
+from infra.config import DEFAULT_STAGE, PROJECT, StageConfig, deployment_for, stage_config
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
 from infra.stacks.data import DataStack
@@ -111,8 +111,17 @@ def build(
             secrets_revision=None if secrets_revision is None else str(secrets_revision),
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
+    # Cost-allocation tags: on each stack, which CloudFormation puts on every resource it
+    # creates (activate them once in the Billing console: docs/deploying.md).
+    for stack in (data, api, *stacks.values()):
+        for key, value in cost_allocation_tags(stage).items():
+            Tags.of(stack).add(key, value)
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return PlatformApp(app, stage, data, api, stacks)
+
+
+def cost_allocation_tags(stage: StageConfig) -> dict[str, str]:
+    return {"project": PROJECT, "stage": stage.name}
 
 
 def synthesis_errors(assembly_directory: Path) -> list[str]:
