@@ -4,20 +4,25 @@ service's stack holds."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Token
+from aws_cdk import Annotations as Annotations_
+from aws_cdk import App, Stack, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
-from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
+from infra.app import CDK_JSON, SECRETS_REVISION_CONTEXT, build, cdk_json_context, synthesis_errors
+from infra.bundle import REPO_ROOT
 from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
+from infra.constructs.database_role import BOOTSTRAP_HANDLER
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.postgres_version import RDS_POSTGRES_VERSION
@@ -789,3 +794,74 @@ def test_the_shared_data_alarms_once_per_stage(synthesized: Any) -> None:
     )
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_the_entry_point_cdk_json_runs_synthesizes(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """What `cdk synth` and `make synth` run: cdk.json's command, in a process of its own,
+    the way the CDK CLI starts it (CDK_OUTDIR, CDK_CONTEXT_JSON)."""
+    command = shlex.split(json.loads(CDK_JSON.read_text())["app"])
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps({"stage": "dev"}),
+    }
+    done = subprocess.run(  # noqa: S603
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "coupon-platform-dev-data.template.json").is_file()
+    assert synthesis_errors(tmp_path) == []
+
+
+def test_an_error_annotation_is_read_back_from_the_cloud_assembly(tmp_path: Path) -> None:
+    """The entry point refuses to finish on these, as the CDK CLI refuses to deploy."""
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Refused")
+    Annotations_.of(stack).add_error("the placeholder origin is still there")
+    Annotations_.of(stack).add_warning("only a warning")
+    app.synth()
+    assert synthesis_errors(tmp_path) == ["Refused /Refused: the placeholder origin is still there"]
+
+
+def test_the_database_stores_on_gp3_and_exports_its_log(synthesized: Any) -> None:
+    data = Template.from_stack(synthesized.platform.data)
+    data.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {"StorageType": "gp3", "EnableCloudwatchLogsExports": ["postgresql"]},
+    )
+
+
+def test_every_stack_and_its_resources_carry_the_cost_allocation_tags(synthesized: Any) -> None:
+    stage = synthesized.platform.stage.name
+    expected = {"project": "coupon-platform", "stage": stage}
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    stacks = {
+        name: artifact
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    assert len(stacks) == len(synthesized.platform.stacks)
+    for name, artifact in stacks.items():
+        # Stack tags: CloudFormation puts them on every resource it creates.
+        assert expected.items() <= artifact["properties"].get("tags", {}).items(), name
+    data = Template.from_stack(synthesized.platform.data)
+    (instance,) = data.find_resources("AWS::RDS::DBInstance").values()
+    tags = {tag["Key"]: tag["Value"] for tag in instance["Properties"]["Tags"]}
+    assert expected.items() <= tags.items()
+
+
+def test_the_alert_topic_is_an_output_to_subscribe_to(synthesized: Any) -> None:
+    data_stack = synthesized.platform.data
+    topic = data_stack.get_logical_id(data_stack.alerts.topic.node.default_child)
+    Template.from_stack(data_stack).has_output("AlertTopicArn", {"Value": {"Ref": topic}})
+
+
+def test_the_database_bootstrap_has_time_to_wait_for_a_fresh_proxy(synthesized: Any) -> None:
+    """connect_when_ready retries for as long as the invocation has time: minutes, since
+    a proxy created by the same deploy registers its target after CloudFormation moved on."""
+    for stack in synthesized.platform.services.values():
+        Template.from_stack(stack).has_resource_properties(
+            "AWS::Lambda::Function", {"Handler": BOOTSTRAP_HANDLER, "Timeout": 300}
+        )

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects
-from aws_cdk.cx_api import SynthesisMessageLevel
+from aws_cdk import App, Aspects, Tags
 from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
 from infra.bundle import REPO_ROOT, bundle_path
 from infra.config import (
     DEFAULT_STAGE,
+    PROJECT,
     PlaceholderSettings,
     StageConfig,
     deployment_for,
@@ -65,6 +65,7 @@ def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
 
 
 SECRETS_REVISION_CONTEXT = "secrets_revision"
+ERROR_METADATA = "aws:cdk:error"  # an error annotation, as the cloud assembly records it
 
 
 def build(
@@ -121,8 +122,42 @@ def build(
             secrets_revision=None if secrets_revision is None else str(secrets_revision),
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
+    # Cost-allocation tags: on each stack, which CloudFormation puts on every resource it
+    # creates (activate them once in the Billing console: docs/deploying.md).
+    for stack in (data, api, *stacks.values()):
+        for key, value in cost_allocation_tags(stage).items():
+            Tags.of(stack).add(key, value)
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return PlatformApp(app, stage, data, api, stacks)
+
+
+def cost_allocation_tags(stage: StageConfig) -> dict[str, str]:
+    return {"project": PROJECT, "stage": stage.name}
+
+
+def synthesis_errors(assembly_directory: Path) -> list[str]:
+    """The error annotations (cdk-nag's findings among them) of every stack in a cloud
+    assembly, read from its manifest and metadata files.
+
+    The assembly's Python objects cannot give them: jsii knows a stack's messages only as
+    `cloud_assembly_schema.MetadataEntry`, an interface a plain run of the app never loads.
+    """
+    manifest = json.loads((assembly_directory / "manifest.json").read_text())
+    errors = []
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        metadata: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
+        if extra := artifact.get("additionalMetadataFile"):
+            for path, entries in json.loads((assembly_directory / extra).read_text()).items():
+                metadata[path] = [*metadata.get(path, []), *entries]
+        errors += [
+            f"{name} {path}: {entry['data']}"
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry.get("type") == ERROR_METADATA
+        ]
+    return list(dict.fromkeys(errors))  # the same entry may be in both places
 
 
 def main() -> None:
@@ -138,13 +173,7 @@ def main() -> None:
     assembly = app.synth()
     # The CDK CLI refuses to deploy on error annotations (cdk-nag's findings among them);
     # synthesized without it, fail the same way.
-    errors = [
-        f"{message.id}: {message.entry.data}"
-        for stack in assembly.stacks
-        for message in stack.messages
-        if message.level == SynthesisMessageLevel.ERROR
-    ]
-    if errors:
+    if errors := synthesis_errors(Path(assembly.directory)):
         raise SystemExit("\n".join(errors))
 
 

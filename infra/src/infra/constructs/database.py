@@ -23,6 +23,7 @@ from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION, RDS_POSTGRES_VERS
 DATABASE_NAME = "coupons"  # one database, one schema per service
 ADMIN_USER = "platform_admin"
 PROXY_PORT = 5432  # an RDS Proxy for PostgreSQL always listens here
+POSTGRES_LOG = "postgresql"  # RDS for PostgreSQL's one exportable log (besides "upgrade")
 
 
 class PostgresBehindProxy(Construct):
@@ -59,6 +60,11 @@ class PostgresBehindProxy(Construct):
             multi_az=stage.database_multi_az,
             allocated_storage=stage.database_storage_gb,
             max_allocated_storage=stage.database_storage_gb * 5,
+            # gp3: 3,000 IOPS whatever the size, for less than gp2's size-bound baseline.
+            storage_type=rds.StorageType.GP3,
+            # The server's log (errors, lock waits, slow statements) in CloudWatch Logs,
+            # where the functions' logs are, instead of only in the RDS console.
+            cloudwatch_logs_exports=[POSTGRES_LOG],
             storage_encrypted=True,
             backup_retention=Duration.days(stage.database_backup_days),
             deletion_protection=stage.keep_data,

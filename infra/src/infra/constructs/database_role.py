@@ -18,6 +18,7 @@ from infra.platform import PlatformResources
 
 BOOTSTRAP_HANDLER = "core.aws_lambda.database_role.bootstrap_database_role"
 VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
+BOOTSTRAP_TIMEOUT = Duration.minutes(5)
 
 
 class ServiceDatabaseRole(Construct):
@@ -75,7 +76,10 @@ class ServiceDatabaseRole(Construct):
             handler=BOOTSTRAP_HANDLER,
             code=lambda_.Code.from_asset(str(bundle)),  # the service's: one asset
             memory_size=256,
-            timeout=Duration.seconds(60),
+            # On a first deploy the proxy may still be registering its target: the
+            # bootstrap keeps trying to connect for as long as this allows
+            # (core.aws_lambda.database_role.connect_when_ready).
+            timeout=BOOTSTRAP_TIMEOUT,
             role=self.role,
             log_group=logs_group,
             vpc=platform.vpc,
