@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
+.PHONY: help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -34,6 +34,8 @@ $(NODE_MODULES): package.json package-lock.json
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml clients/python/pyproject.toml
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
 	@touch $@
+
+setup: $(VENV)/.synced $(NODE_MODULES) ## the virtualenv from the lock and the Node tools (the CDK CLI): what deploying needs first
 
 run: $(VENV)/.synced ## every service behind one gateway on http://127.0.0.1:$${PORT:-8000}
 	$(BIN)/python -m devstack run
