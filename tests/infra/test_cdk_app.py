@@ -27,6 +27,7 @@ from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.postgres_version import RDS_POSTGRES_VERSION
 from infra.stacks.api import ACCESS_LOG_FIELDS
+from infra.stacks.ci_access import ROLE_BOUNDARY_SERVICES, role_boundary_name
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +35,11 @@ IDENTITY_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IA
 # Active tracing's two actions support no resource scoping (AWS's service authorization
 # reference): the one statement allowed to name every resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+# The AWS managed policies the platform's roles attach, and the services they grant.
+MANAGED_POLICY_SERVICES = {
+    "AWSLambdaBasicExecutionRole": {"logs"},
+    "AWSLambdaVPCAccessExecutionRole": {"logs", "ec2"},
+}
 
 
 def _templates(synthesized: Any) -> dict[str, dict[str, Any]]:
@@ -141,6 +147,27 @@ def test_no_identity_policy_has_a_wildcard(synthesized: Any) -> None:
             assert not [a for a in actions if "*" in a], (name, logical_id, statement)
             resources = json.dumps(statement.get("Resource", []))
             assert "*" not in resources, (name, logical_id, statement)
+
+
+def test_every_role_carries_the_stages_boundary_and_stays_within_it(synthesized: Any) -> None:
+    """CloudFormation's execution policy (infra.stacks.ci_access) creates no role without
+    the boundary; a grant beyond it would fail at runtime, so none may be written."""
+    stage = synthesized.platform.stage
+    boundary = f":policy/{role_boundary_name(stage.name)}"
+    for name, template in _templates(synthesized).items():
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            properties = resource["Properties"]
+            assert boundary in json.dumps(properties.get("PermissionsBoundary")), (name, logical_id)
+            for arn in properties.get("ManagedPolicyArns", []):
+                (policy,) = [p for p in MANAGED_POLICY_SERVICES if f"/{p}" in json.dumps(arn)]
+                assert MANAGED_POLICY_SERVICES[policy] <= set(ROLE_BOUNDARY_SERVICES), policy
+        for logical_id, statement in _statements(template):
+            if statement.get("Effect") != "Allow" or "Principal" in statement:
+                continue
+            for action in _as_list(statement["Action"]):
+                assert action.split(":")[0] in ROLE_BOUNDARY_SERVICES, (name, logical_id, action)
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)

@@ -28,6 +28,7 @@ from infra.preflight import (
     reserved_concurrency,
     run_checks,
 )
+from infra.stacks.ci_access import execution_policy_name
 
 REGION = "eu-west-1"
 ADMINISTRATOR_ACCESS_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -58,23 +59,29 @@ class FakeAccount:
         self.account_id = self.session.client("sts").get_caller_identity()["Account"]
         self.execution_role = f"cdk-hnb659fds-cfn-exec-role-{self.account_id}-{REGION}"
 
-    def bootstrap(self, version: str | None = "21", policy_arn: str | None = None) -> None:
+    def bootstrap(self, version: str | None = "21", policies: list[str] | None = None) -> None:
+        """`cdk bootstrap`, by default with every stage's scoped execution policy (both
+        stages in this one account)."""
         self.session.client("cloudformation").create_stack(
             StackName="CDKToolkit", TemplateBody=_toolkit_template(version)
         )
         iam = self.session.client("iam")
         iam.create_role(RoleName=self.execution_role, AssumeRolePolicyDocument="{}")
-        if policy_arn is None:
-            policy_arn = iam.create_policy(
-                PolicyName="coupon-platform-cdk-execution",
-                PolicyDocument=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}],
-                    }
-                ),
+        if policies is None:
+            policies = [self.policy(execution_policy_name(stage)) for stage in STAGES]
+        for policy_arn in policies:
+            iam.attach_role_policy(RoleName=self.execution_role, PolicyArn=policy_arn)
+
+    def policy(self, name: str) -> str:
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}],
+        }
+        return str(
+            self.session.client("iam").create_policy(
+                PolicyName=name, PolicyDocument=json.dumps(document)
             )["Policy"]["Arn"]
-        iam.attach_role_policy(RoleName=self.execution_role, PolicyArn=policy_arn)
+        )
 
     def github_provider(self, audiences: list[str]) -> str:
         return str(
@@ -221,11 +228,25 @@ def aws_managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_administrator_execution_role_fails(
     aws_managed_policies: None, aws: FakeAccount, prod: StageConfig
 ) -> None:
-    aws.bootstrap(policy_arn=ADMINISTRATOR_ACCESS_ARN)
+    scoped = aws.policy("coupon-platform-prod-cfn-execution")
+    aws.bootstrap(policies=[scoped, ADMINISTRATOR_ACCESS_ARN])
     check = _run(prod, aws.account(), "CDK execution policy")
     assert not check.passed
     assert "AdministratorAccess" in check.found
-    assert "--cloudformation-execution-policies" in check.todo
+    assert check.todo.startswith(
+        "bootstrap again with --cloudformation-execution-policies "
+        f"arn:aws:iam::{aws.account_id}:policy/coupon-platform-prod-cfn-execution"
+    )
+
+
+def test_an_execution_role_without_the_stages_policy_fails(
+    aws: FakeAccount, prod: StageConfig
+) -> None:
+    aws.bootstrap(policies=[aws.policy("coupon-platform-dev-cfn-execution")])
+    check = _run(prod, aws.account(), "CDK execution policy")
+    assert not check.passed
+    assert check.found.endswith("has coupon-platform-dev-cfn-execution")
+    assert _run(stage_config("dev"), aws.account(), "CDK execution policy").passed
 
 
 def test_no_execution_role_fails(aws: FakeAccount, prod: StageConfig) -> None:
@@ -240,14 +261,14 @@ def test_github_provider_absent_is_created_present_is_imported(
     absent = _run(prod, aws.account(), "GitHub OIDC provider")
     assert absent.passed
     assert absent.found == "absent"
-    assert "will create it" in absent.todo
+    assert absent.todo == "the CI access stack (coupon-platform-prod-ci-access) creates it"
 
     arn = aws.github_provider(["sts.amazonaws.com"])
     present = _run(prod, aws.account(), "GitHub OIDC provider")
     assert present.passed
     assert present.found.startswith(arn)
     assert present.todo == (
-        "deploy the CI access stack with -c github_oidc_provider=existing to import it"
+        f"deploy the CI access stack with -c github_oidc_provider_arn={arn} to import it"
     )
 
 
@@ -288,13 +309,13 @@ def test_github_provider_of_the_ci_access_stack_needs_nothing(prod: StageConfig)
                 }
             ]
         },
-        {"StackName": "coupon-platform-ci-access"},
+        {"StackName": "coupon-platform-prod-ci-access"},
     )
     cloudformation_stub.activate()
     account = Account(session, clients={"iam": iam, "cloudformation": cloudformation})
     check = preflight.check_github_oidc_provider(prod, account)
     assert check.passed
-    assert check.found == f"{arn}, made by coupon-platform-ci-access"
+    assert check.found == f"{arn}, made by coupon-platform-prod-ci-access"
     assert check.todo == ""
 
 

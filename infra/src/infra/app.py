@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects, Tags
+from aws_cdk import App, Aspects, Stack, Tags
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
@@ -35,6 +36,7 @@ from infra.config import (
 )
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
+from infra.stacks.ci_access import role_boundary_name
 from infra.stacks.data import DataStack
 from infra.stacks.service import ServiceStack
 
@@ -127,6 +129,7 @@ def build(
     for stack in (data, api, *stacks.values()):
         for key, value in cost_allocation_tags(stage).items():
             Tags.of(stack).add(key, value)
+        _bound_roles(stack, stage)
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return PlatformApp(app, stage, data, api, stacks)
 
@@ -158,6 +161,15 @@ def synthesis_errors(assembly_directory: Path) -> list[str]:
             if entry.get("type") == ERROR_METADATA
         ]
     return list(dict.fromkeys(errors))  # the same entry may be in both places
+
+
+def _bound_roles(stack: Stack, stage: StageConfig) -> None:
+    """Every role of the stack carries the stage's permissions boundary (made by the CI
+    access stack): CloudFormation's execution policy creates no role without it."""
+    boundary = iam.ManagedPolicy.from_managed_policy_name(
+        stack, "RoleBoundary", role_boundary_name(stage.name)
+    )
+    iam.PermissionsBoundary.of(stack).apply(boundary)
 
 
 def main() -> None:

@@ -28,13 +28,16 @@ from aws_cdk import DefaultStackSynthesizer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from core.routing import SERVICES
-from infra.ci_access_app import OIDC_PROVIDER_CONTEXT
-from infra.ci_access_app import STACK_NAME as CI_ACCESS_STACK
+from infra.ci_access_app import OIDC_PROVIDER_CONTEXT, stack_name
 from infra.config import DEFAULT_STAGE, SERVICE_DEPLOYMENTS, STAGES, StageConfig, stage_config
-from infra.stacks.ci_access import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
+from infra.stacks.ci_access import (
+    BOOTSTRAP_QUALIFIER,
+    GITHUB_OIDC_AUDIENCE,
+    GITHUB_OIDC_HOST,
+    execution_policy_name,
+)
 
 TOOLKIT_STACK = "CDKToolkit"  # `cdk bootstrap`'s default --toolkit-stack-name
-BOOTSTRAP_QUALIFIER = DefaultStackSynthesizer.DEFAULT_QUALIFIER
 BOOTSTRAP_VERSION_PARAMETER = DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VERSION_SSM_PARAMETER
 # The templates DefaultStackSynthesizer writes refuse older bootstraps (their
 # CheckBootstrapVersion rule, the manifest's requiresBootstrapStackVersion); a test holds
@@ -142,13 +145,15 @@ def check_cdk_bootstrap(stage: StageConfig, account: Account) -> Check:
 
 
 def check_cdk_execution_policy(stage: StageConfig, account: Account) -> Check:
-    """CloudFormation's execution role acts for whoever may deploy (CI's stage roles among
-    them): bootstrapped with AdministratorAccess, deploying anything means admin."""
+    """CloudFormation's execution role acts for whoever may deploy (CI's stage role among
+    them): bootstrapped with AdministratorAccess, deploying anything means admin. It must
+    hold the stage's scoped policy (the CI access stack's), and nothing that broad."""
     name = "CDK execution policy"
     role = f"cdk-{BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account.account_id}-{account.region}"
+    scoped = execution_policy_name(stage.name)
     rebootstrap = (
-        "bootstrap again with --cloudformation-execution-policies naming the scoped policy "
-        "(docs/deploying.md)"
+        f"bootstrap again with --cloudformation-execution-policies "
+        f"arn:{account.partition}:iam::{account.account_id}:policy/{scoped} (docs/deploying.md)"
     )
     try:
         attached = account.client("iam").list_attached_role_policies(RoleName=role)[
@@ -159,7 +164,7 @@ def check_cdk_execution_policy(stage: StageConfig, account: Account) -> Check:
             raise
         return Check(name, False, f"no role {role}", rebootstrap)
     names = sorted(policy["PolicyName"] for policy in attached)
-    if not names or ADMINISTRATOR_ACCESS in names:
+    if scoped not in names or ADMINISTRATOR_ACCESS in names:
         return Check(name, False, f"{role} has {', '.join(names) or 'no policy'}", rebootstrap)
     return Check(name, True, f"{role} has {', '.join(names)}")
 
@@ -172,10 +177,9 @@ def check_github_oidc_provider(stage: StageConfig, account: Account) -> Check:
         for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
         if provider["Arn"].endswith(f":oidc-provider/{GITHUB_OIDC_HOST}")
     ]
+    ci_access_stack = stack_name(stage.name)
     if not arns:
-        return Check(
-            name, True, "absent", f"the CI access stack ({CI_ACCESS_STACK}) will create it"
-        )
+        return Check(name, True, "absent", f"the CI access stack ({ci_access_stack}) creates it")
     (arn,) = arns  # IAM allows one provider per issuer URL
     audiences = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ClientIDList"]
     if GITHUB_OIDC_AUDIENCE not in audiences:
@@ -186,21 +190,21 @@ def check_github_oidc_provider(stage: StageConfig, account: Account) -> Check:
             "aws iam add-client-id-to-open-id-connect-provider "
             f"--open-id-connect-provider-arn {arn} --client-id {GITHUB_OIDC_AUDIENCE}",
         )
-    if arn in _ci_access_stack_providers(account):
-        return Check(name, True, f"{arn}, made by {CI_ACCESS_STACK}")
+    if arn in _providers_of_stack(account, ci_access_stack):
+        return Check(name, True, f"{arn}, made by {ci_access_stack}")
     return Check(
         name,
         True,
-        f"{arn}, made outside {CI_ACCESS_STACK}",
-        f"deploy the CI access stack with -c {OIDC_PROVIDER_CONTEXT}=existing to import it",
+        f"{arn}, made outside {ci_access_stack}",
+        f"deploy the CI access stack with -c {OIDC_PROVIDER_CONTEXT}={arn} to import it",
     )
 
 
-def _ci_access_stack_providers(account: Account) -> set[str]:
+def _providers_of_stack(account: Account, stack: str) -> set[str]:
     try:
-        resources = account.client("cloudformation").describe_stack_resources(
-            StackName=CI_ACCESS_STACK
-        )["StackResources"]
+        resources = account.client("cloudformation").describe_stack_resources(StackName=stack)[
+            "StackResources"
+        ]
     except ClientError as error:
         if _error_code(error) != "ValidationError":
             raise
