@@ -158,7 +158,7 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 
 # Read-only: the credentials' account and region (AWS_PROFILE, AWS_REGION) before a deploy.
 preflight: $(VENV)/.synced ## check an AWS account is ready for a stage's deploy: make preflight STAGE=prod
-	$(BIN)/python -m infra.preflight --stage $(STAGE)
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.preflight --stage $(STAGE)
 
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py

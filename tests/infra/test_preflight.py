@@ -234,8 +234,9 @@ def test_an_administrator_execution_role_fails(
     assert not check.passed
     assert "AdministratorAccess" in check.found
     assert check.todo.startswith(
-        "bootstrap again with --cloudformation-execution-policies "
-        f"arn:aws:iam::{aws.account_id}:policy/coupon-platform-prod-cfn-execution"
+        f"bootstrap again: npx cdk bootstrap aws://{aws.account_id}/{REGION} "
+        "--cloudformation-execution-policies "
+        f"arn:aws:iam::{aws.account_id}:policy/coupon-platform-prod-cfn-execution "
     )
 
 
@@ -437,3 +438,20 @@ def test_the_minimum_bootstrap_version_is_what_synthesized_apps_require(tmp_path
         if "requiresBootstrapStackVersion" in artifact.get("properties", {})
     }
     assert required == {MINIMUM_BOOTSTRAP_VERSION}
+
+
+def test_the_region_is_the_aws_clis(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """AWS_REGION, which boto3 alone would not read, or --region; none is an error."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with mock_aws():
+        assert preflight.main(["--stage", "dev"]) == 2
+        assert "no region" in capsys.readouterr().err
+        monkeypatch.setenv("AWS_REGION", "eu-central-1")
+        preflight.main(["--stage", "dev"])
+        assert "in account 123456789012, eu-central-1\n" in capsys.readouterr().out
+        preflight.main(["--stage", "dev", "--region", "us-east-2"])
+        assert "in account 123456789012, us-east-2\n" in capsys.readouterr().out

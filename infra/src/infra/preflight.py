@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -108,9 +109,19 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _bootstrap_command(stage: StageConfig, account: Account) -> str:
+    """`cdk bootstrap` with the stage's scoped execution policy (the CI access stack's)."""
+    policy = f"arn:{account.partition}:iam::{account.account_id}:policy/"
+    return (
+        f"npx cdk bootstrap aws://{account.account_id}/{account.region} "
+        f"--cloudformation-execution-policies {policy}{execution_policy_name(stage.name)} "
+        "(docs/deploying.md, after the CI access stack)"
+    )
+
+
 def check_cdk_bootstrap(stage: StageConfig, account: Account) -> Check:
     name = "CDK bootstrap"
-    bootstrap = f"npx cdk bootstrap aws://{account.account_id}/{account.region} (docs/deploying.md)"
+    bootstrap = _bootstrap_command(stage, account)
     try:
         (stack,) = account.client("cloudformation").describe_stacks(StackName=TOOLKIT_STACK)[
             "Stacks"
@@ -151,10 +162,7 @@ def check_cdk_execution_policy(stage: StageConfig, account: Account) -> Check:
     name = "CDK execution policy"
     role = f"cdk-{BOOTSTRAP_QUALIFIER}-cfn-exec-role-{account.account_id}-{account.region}"
     scoped = execution_policy_name(stage.name)
-    rebootstrap = (
-        f"bootstrap again with --cloudformation-execution-policies "
-        f"arn:{account.partition}:iam::{account.account_id}:policy/{scoped} (docs/deploying.md)"
-    )
+    rebootstrap = f"bootstrap again: {_bootstrap_command(stage, account)}"
     try:
         attached = account.client("iam").list_attached_role_policies(RoleName=role)[
             "AttachedPolicies"
@@ -277,7 +285,12 @@ def check_operator_secrets(stage: StageConfig, account: Account) -> list[Check]:
                 if _error_code(error) != "ResourceNotFoundException":
                     raise
                 checks.append(
-                    Check(name, False, "absent", "create it: docs/deploying.md, secrets and keys")
+                    Check(
+                        name,
+                        False,
+                        "absent",
+                        "create it: docs/deploying.md, step 8 (Secrets and keys)",
+                    )
                 )
                 continue
             if described.get("DeletedDate"):
@@ -296,7 +309,7 @@ def check_operator_secrets(stage: StageConfig, account: Account) -> list[Check]:
 
 def check_jwks_parameter(stage: StageConfig, account: Account) -> Check:
     name = f"parameter {stage.jwks_parameter}"
-    publish = "publish the signing key's JWKS: docs/deploying.md, secrets and keys"
+    publish = "publish the signing key's JWKS: docs/deploying.md, step 8 (Secrets and keys)"
     try:
         value = account.client("ssm").get_parameter(Name=stage.jwks_parameter)["Parameter"]["Value"]
     except ClientError as error:
@@ -362,7 +375,9 @@ def main(argv: Sequence[str] | None = None, account: Account | None = None) -> i
     if account is None:
         import boto3
 
-        session = boto3.Session(region_name=args.region)
+        # boto3 reads AWS_DEFAULT_REGION and the profile, not AWS_REGION, which the AWS
+        # CLI (and the deploy workflow) also go by.
+        session = boto3.Session(region_name=args.region or os.environ.get("AWS_REGION"))
         if not session.region_name:
             sys.stderr.write("no region: set AWS_REGION or pass --region\n")
             return 2
