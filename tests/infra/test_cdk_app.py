@@ -35,6 +35,9 @@ IDENTITY_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IA
 # Active tracing's two actions support no resource scoping (AWS's service authorization
 # reference): the one statement allowed to name every resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+# What prod keeps when a stack is deleted or a resource replaced, except when the resource's
+# own create failed: a rolled-back first deploy leaves nothing behind to collide with.
+KEPT = "RetainExceptOnCreate"
 # The AWS managed policies the platform's roles attach, and the services they grant.
 MANAGED_POLICY_SERVICES = {
     "AWSLambdaBasicExecutionRole": {"logs"},
@@ -474,7 +477,7 @@ def test_each_service_connects_as_its_own_database_role(synthesized: Any) -> Non
         secret = by_name[f"coupon-platform/{stage.name}/db-{service.name}"]
         template = json.loads(secret["Properties"]["GenerateSecretString"]["SecretStringTemplate"])
         assert template == {"username": f"svc_{service.name}", "dbname": "coupons"}
-        assert secret["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
+        assert secret["DeletionPolicy"] == (KEPT if stage.keep_data else "Delete")
 
     for service in SERVICES:
         stack = platform.services[service.name]
@@ -522,7 +525,7 @@ def test_stages_differ_in_protection_and_size(synthesized: Any) -> None:
     data.has_resource(
         "AWS::RDS::DBInstance",
         {
-            "DeletionPolicy": "Retain" if stage.keep_data else "Delete",
+            "DeletionPolicy": KEPT if stage.keep_data else "Delete",
             "Properties": Match.object_like(
                 {
                     "MultiAZ": stage.database_multi_az,
@@ -539,7 +542,7 @@ def test_stages_differ_in_protection_and_size(synthesized: Any) -> None:
     tables = data.find_resources("AWS::DynamoDB::Table")
     assert len(tables) == 2
     for table in tables.values():
-        assert table["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
+        assert table["DeletionPolicy"] == (KEPT if stage.keep_data else "Delete")
         recovery = table["Properties"]["PointInTimeRecoverySpecification"]
         assert recovery["PointInTimeRecoveryEnabled"] is True
     ttls = [t["Properties"].get("TimeToLiveSpecification") for t in tables.values()]
@@ -557,8 +560,37 @@ def test_stages_differ_in_protection_and_size(synthesized: Any) -> None:
     (master,) = [logical_id for logical_id in secrets if f'"Ref": "{logical_id}"' in password]
     assert set(secrets) - {master}, "and each service's role"
     for secret in secrets.values():
-        assert secret["DeletionPolicy"] == ("Retain" if stage.keep_data else "Delete")
-        assert secret["UpdateReplacePolicy"] == secret["DeletionPolicy"]
+        assert secret["DeletionPolicy"] == (KEPT if stage.keep_data else "Delete")
+        assert secret["UpdateReplacePolicy"] == ("Retain" if stage.keep_data else "Delete")
+
+
+def test_what_prod_keeps_a_failed_first_create_does_not(synthesized: Any) -> None:
+    """Everything kept is kept except on create (so a retried first deploy finds no
+    fixed-name secret or instance left over), and on replacement too."""
+    stage = synthesized.platform.stage
+    kept: dict[str, set[str]] = {}
+    for name, template in _templates(synthesized).items():
+        for logical_id, resource in template["Resources"].items():
+            policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+            if policies == (None, None) or policies == ("Delete", "Delete"):
+                continue
+            assert stage.keep_data, (name, logical_id, policies)
+            assert policies == (KEPT, "Retain"), (name, logical_id, policies)
+            kept.setdefault(resource["Type"], set()).add(logical_id)
+    if not stage.keep_data:
+        return
+    # The instance with its passwords and what it sits in, the tables, the logs.
+    assert {
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBSubnetGroup",
+        "AWS::EC2::SecurityGroup",
+        "AWS::SecretsManager::Secret",
+        "AWS::DynamoDB::Table",
+        "AWS::Logs::LogGroup",
+    } <= set(kept)
+    secrets = kept["AWS::SecretsManager::Secret"]
+    assert len(secrets) == 1 + len(SERVICES) + 1  # master, one per service, bootstrap admin
+    assert [g for g in kept["AWS::EC2::SecurityGroup"] if g.startswith("DatabaseInstance")]
 
 
 def test_the_database_runs_the_postgres_version_the_tests_check(synthesized: Any) -> None:

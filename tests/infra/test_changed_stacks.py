@@ -120,3 +120,57 @@ def test_the_plan_reads_the_commits_and_plans_everything_without_a_base(
     for argv in (["--base", "0" * 40], ["--base", "f" * 40], ["--base", base, "--all"]):
         assert changed_stacks.main([*argv, "--head", head]) == 0
         assert capsys.readouterr().out.split() == list(ALL_TARGETS)
+
+
+@pytest.fixture
+def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """main: first -> second -> third; a branch off first: side. `origin/main` is main, as
+    the deploy jobs' checkout knows it."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "config", "user.email", "ci@example.com")
+    _git(tmp_path, "config", "user.name", "ci")
+    commits = {}
+    for name in ("first", "second", "third"):
+        (tmp_path / "README.md").write_text(f"{name}\n")
+        _git(tmp_path, "add", "README.md")
+        _git(tmp_path, "commit", "-q", "-m", name)
+        commits[name] = _git(tmp_path, "rev-parse", "HEAD")
+    _git(tmp_path, "checkout", "-q", "-b", "side", commits["first"])
+    (tmp_path / "README.md").write_text("side\n")
+    _git(tmp_path, "commit", "-q", "-am", "side")
+    commits["side"] = _git(tmp_path, "rev-parse", "HEAD")
+    _git(tmp_path, "update-ref", "refs/remotes/origin/main", commits["third"])
+    monkeypatch.chdir(tmp_path)
+    return commits
+
+
+def _plan(base: str, head: str) -> int:
+    return changed_stacks.main(
+        ["--base", base, "--head", head, "--deployable-on", changed_stacks.DEPLOY_BRANCH_REF]
+    )
+
+
+def test_the_plan_deploys_main_forward_only(
+    history: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _plan(history["first"], history["third"]) == 0
+    assert _plan(history["third"], history["third"]) == 0  # a re-run of what is live
+    assert _plan("", history["second"]) == 0  # nothing deployed yet
+    capsys.readouterr()
+
+    # A re-run of an old run, or a manual run of an old commit: older than what is live.
+    assert _plan(history["third"], history["second"]) == 1
+    assert "older than the deployed" in capsys.readouterr().err
+    # A branch's commit, whatever was deployed.
+    assert _plan(history["first"], history["side"]) == 1
+    assert "is not on origin/main" in capsys.readouterr().err
+    assert _plan("", history["side"]) == 1
+    # Without the check (a developer's look at what a change touches), any two commits.
+    assert changed_stacks.main(["--base", history["third"], "--head", history["side"]]) == 0
+
+
+def test_a_deployed_commit_missing_from_history_is_refused(history: dict[str, str]) -> None:
+    with pytest.raises(changed_stacks.NotDeployable, match="not in this repository's history"):
+        changed_stacks.check_deployable(
+            history["third"], deployed="e" * 40, branch_ref=changed_stacks.DEPLOY_BRANCH_REF
+        )

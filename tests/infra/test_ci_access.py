@@ -21,6 +21,7 @@ from infra.ci_access_app import (
 from infra.config import STAGES
 from infra.stacks.ci_access import (
     BOOTSTRAP_ROLES,
+    DEPLOY_SESSION,
     OIDC_SUBJECT_CLAIM_KEYS,
     deploy_role_name,
     execution_policy_name,
@@ -113,17 +114,33 @@ def test_an_existing_provider_is_imported_not_created(stage: str) -> None:
     assert statement["Principal"] == {"Federated": existing}
 
 
-def test_the_role_may_only_assume_the_cdk_bootstrap_roles(template: Template) -> None:
+def test_the_role_may_only_assume_the_cdk_bootstrap_roles_and_read_its_stacks(
+    template: Template, stage: str
+) -> None:
     policies = template.find_resources("AWS::IAM::Policy")
     assert len(policies) == 1
     for policy in policies.values():
-        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-        resources = json.dumps(statement["Resource"])
+        assume, describe, deployed = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert assume["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+        resources = json.dumps(assume["Resource"])
         assert "*" not in resources
         for kind in BOOTSTRAP_ROLES:
             assert f"role/cdk-hnb659fds-{kind}-" in resources
-        assert len(statement["Resource"]) == len(BOOTSTRAP_ROLES)
+        assert len(assume["Resource"]) == len(BOOTSTRAP_ROLES)
+        # What infra.stack_states reads before a deploy: the stage's stacks' state.
+        assert describe["Action"] == "cloudformation:DescribeStacks"
+        assert f":stack/coupon-platform-{stage}-*/*" in json.dumps(describe["Resource"])
+        # The commit the stage runs (infra.deployed_commit), and no other parameter.
+        assert deployed["Action"] == ["ssm:GetParameter", "ssm:PutParameter"]
+        parameter = json.dumps(deployed["Resource"])
+        assert f":parameter/coupon-platform/{stage}/deployed-commit" in parameter
+        assert "*" not in parameter
+
+
+def test_a_session_outlasts_a_first_create(template: Template, stage: str) -> None:
+    """deploy-stage.yml asks for this session (tests/infra/test_workflows.py)."""
+    role = _roles(template)[deploy_role_name(stage)]
+    assert role["MaxSessionDuration"] == DEPLOY_SESSION.to_seconds() == 4 * 3600
 
 
 def test_nothing_grants_administrator_access(template: Template) -> None:

@@ -7,6 +7,12 @@ benchmarks, docs, the local stack and the workflows themselves deploy nothing.
 
     python -m infra.changed_stacks --base BEFORE --head AFTER             # data api svc-auth
     python -m infra.changed_stacks --base BEFORE --head AFTER --stage dev # full stack names
+    python -m infra.changed_stacks --base DEPLOYED --head SHA --deployable-on origin/main
+
+With `--deployable-on`, the plan refuses (exit 1) a head that is not on that branch, or
+one older than the base, the commit deployed last: a re-run of an old run, or a manual run
+of an old commit, never puts older code over newer (infra.deployed_commit holds the same
+rule per stage).
 
 Only the standard library and the route table are imported, so the plan needs no
 virtualenv (PYTHONPATH=libs/core/src:infra/src); an unknown or missing base commit (the
@@ -23,7 +29,9 @@ from pathlib import PurePosixPath
 
 from core.routing import SERVICES
 
-STACK_PREFIX = "coupon-platform"  # infra.config.PROJECT; a test holds them equal
+STACK_PREFIX = "coupon-platform"
+# What deploys: commits on main, as the deploy jobs' checkout knows it.
+DEPLOY_BRANCH_REF = "origin/main"  # infra.config.PROJECT; a test holds them equal
 SHARED_TARGETS = ("data", "api")
 SERVICE_TARGETS = tuple(service.directory for service in SERVICES)
 ALL_TARGETS = (*SHARED_TARGETS, *SERVICE_TARGETS)
@@ -76,6 +84,42 @@ def _commit_exists(ref: str) -> bool:
     return found.returncode == 0
 
 
+class NotDeployable(Exception):
+    """The commit must not replace what is deployed."""
+
+
+def is_ancestor(older: str, newer: str) -> bool:
+    """Whether `older` is `newer` or in its history; both must be known commits."""
+    found = subprocess.run(  # noqa: S603
+        ["git", "merge-base", "--is-ancestor", older, newer],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode > 1:  # 1 is "no"; anything else, git could not tell
+        raise NotDeployable(f"git cannot compare {older} and {newer}: {found.stderr.strip()}")
+    return found.returncode == 0
+
+
+def check_deployable(commit: str, *, deployed: str | None, branch_ref: str) -> None:
+    """Raise NotDeployable unless `commit` is on `branch_ref` and `deployed` (the commit
+    running now, if any) is in its history."""
+    if not _commit_exists(commit) or not is_ancestor(commit, branch_ref):
+        raise NotDeployable(f"{commit} is not on {branch_ref}: only its commits deploy")
+    if deployed is None:
+        return
+    if not _commit_exists(deployed):
+        raise NotDeployable(
+            f"the deployed commit {deployed} is not in this repository's history (was "
+            f"{branch_ref} rewritten?): docs/deploying.md says how to accept {commit}"
+        )
+    if not is_ancestor(deployed, commit):
+        raise NotDeployable(
+            f"{commit} is older than the deployed {deployed} (or beside it): deploying it "
+            "would replace newer code; deploy a newer commit of main instead"
+        )
+
+
 def changed_paths(base: str, head: str) -> list[str] | None:
     """Files changed from `base` to `head`; None when `base` is not a known commit."""
     if not _commit_exists(base):
@@ -98,7 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--head", required=True, help="the commit to deploy")
     parser.add_argument("--stage", help="print full stack names for this stage")
     parser.add_argument("--all", action="store_true", help="every stack, whatever changed")
+    parser.add_argument(
+        "--deployable-on",
+        metavar="BRANCH_REF",
+        help="refuse a head not on this branch, or older than the base",
+    )
     args = parser.parse_args(argv)
+    if args.deployable_on:
+        deployed = args.base if _commit_exists(args.base) else None
+        try:
+            check_deployable(args.head, deployed=deployed, branch_ref=args.deployable_on)
+        except NotDeployable as refused:
+            sys.stderr.write(f"::error title=commit not deployable::{refused}\n")
+            return 1
     paths = None if args.all else changed_paths(args.base, args.head)
     targets = ALL_TARGETS if paths is None else targets_for(paths)
     names = stack_names(args.stage, targets) if args.stage else targets

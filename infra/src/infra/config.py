@@ -97,7 +97,13 @@ class StageConfig:
 
     @property
     def removal_policy(self) -> RemovalPolicy:
-        return RemovalPolicy.RETAIN if self.keep_data else RemovalPolicy.DESTROY
+        """What a stack's delete, or a replacement, does with what holds data.
+
+        prod keeps it, except when the resource's own create is what failed: a first
+        deploy that rolls back then leaves no fixed-name secret or billing instance
+        behind, so the retry does not fail on "already exists" (CloudFormation's
+        RetainExceptOnCreate)."""
+        return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if self.keep_data else RemovalPolicy.DESTROY
 
     def resource_name(self, name: str) -> str:
         return f"{PROJECT}-{self.name}-{name}"

@@ -80,6 +80,13 @@ class PostgresBehindProxy(Construct):
         generated = self.instance.node.find_child("Secret")
         assert isinstance(generated, secretsmanager.Secret), generated
         generated.apply_removal_policy(stage.removal_policy)
+        # Nor, for any policy but a plain RETAIN, the subnet group and security group a
+        # kept instance still sits in: they are kept with it.
+        subnet_group = self.instance.node.find_child("SubnetGroup")
+        assert isinstance(subnet_group, rds.SubnetGroup), subnet_group
+        subnet_group.apply_removal_policy(stage.removal_policy)
+        for security_group in self.instance.connections.security_groups:
+            security_group.apply_removal_policy(stage.removal_policy)
         # One per service: its role's name, a generated password, the database. The
         # service's bootstrap step creates the role from it (core.aws_lambda).
         self.service_secrets: dict[str, secretsmanager.ISecret] = {}

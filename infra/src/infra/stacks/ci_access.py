@@ -10,13 +10,13 @@ workflow (`job_workflow_ref`, docs/deploying.md), and the trust matches that sub
 exactly: a branch that declares `environment: dev` in a workflow of its own gets a token
 whose `sub` names its own workflow and ref, which no role trusts.
 
-The role may do one thing: assume the roles `cdk bootstrap` made (deploying through
-CloudFormation, publishing the bundles), so what CI can change is what CloudFormation's
-execution role may change: the execution policy below, passed to `cdk bootstrap
---cloudformation-execution-policies` instead of AdministratorAccess. It allows the
-services the platform is built of, and IAM only on the stage's own roles, each of which
-must carry the stage's permissions boundary, so no role CloudFormation creates can hold
-more than the functions need.
+The role may assume the roles `cdk bootstrap` made (deploying through CloudFormation,
+publishing the bundles) and read the state of its stage's stacks, so what CI can change is
+what CloudFormation's execution role may change: the execution policy below, passed to
+`cdk bootstrap --cloudformation-execution-policies` instead of AdministratorAccess. It
+allows the services the platform is built of, and IAM only on the stage's own roles, each
+of which must carry the stage's permissions boundary, so no role CloudFormation creates
+can hold more than the functions need.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ BOOTSTRAP_QUALIFIER = "hnb659fds"  # `cdk bootstrap`'s default
 # `cdk deploy` and `cdk diff` need these two of the bootstrap roles: the bundles are file
 # assets, and the app looks nothing up.
 BOOTSTRAP_ROLES = ("deploy-role", "file-publishing-role")
-DEPLOY_SESSION = Duration.hours(1)
+# A first prod create (Multi-AZ RDS, its proxy, SnapStart versions) can take well over an
+# hour, and CDK keeps refreshing the bootstrap role's session from this one while it waits:
+# the deploy job asks for this long a session (deploy-stage.yml's role-duration-seconds),
+# longer than the job may run (its timeout-minutes).
+DEPLOY_SESSION = Duration.hours(4)
 
 # What CloudFormation creates for the platform (infra.app's stacks), by service prefix.
 # IAM is not among them: it is granted apart, on the stage's roles only.
@@ -120,6 +124,18 @@ def deploy_subject(repository: str, stage: str) -> str:
     return f"repo:{repository}:environment:{stage}:job_workflow_ref:{workflow_ref}"
 
 
+def deployed_commit_parameter(stage: str) -> str:
+    """The SSM parameter holding the commit the stage runs (infra.deployed_commit)."""
+    return f"/{PROJECT}/{stage}/deployed-commit"
+
+
+def stage_stacks_arn(stage: str) -> str:
+    return (
+        f"arn:{Aws.PARTITION}:cloudformation:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+        f"stack/{PROJECT}-{stage}-*/*"
+    )
+
+
 def bootstrap_role_arn(kind: str, qualifier: str = BOOTSTRAP_QUALIFIER) -> str:
     return (
         f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/"
@@ -175,6 +191,36 @@ class CiAccessStack(Stack):
                 actions=["sts:AssumeRole", "sts:TagSession"],
                 resources=[bootstrap_role_arn(kind) for kind in BOOTSTRAP_ROLES],
             )
+        )
+        # Before deploying, the job waits out the stage's stacks still in progress
+        # (infra.stack_states): it reads their state, and nothing else.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudformation:DescribeStacks"],
+                resources=[stage_stacks_arn(stage)],
+            )
+        )
+
+        # The commit the stage runs (infra.deployed_commit): read before a deploy, written
+        # after it succeeded.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter"
+                    f"{deployed_commit_parameter(stage)}"
+                ],
+            )
+        )
+        accept(
+            self.role,
+            "IAM5",
+            "The stage's stacks are named coupon-platform-<stage>-*, and a stack's ARN ends "
+            "in an id CloudFormation picks: reading their state needs the pattern.",
+            applies_to=[
+                "Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:"
+                f"<AWS::AccountId>:stack/{PROJECT}-{stage}-*/*"
+            ],
         )
 
         self.role_boundary = iam.ManagedPolicy(
