@@ -8,12 +8,13 @@ import os
 import shlex
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import Annotations as Annotations_
-from aws_cdk import App, Stack, Token
+from aws_cdk import App, Duration, Stack, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
@@ -22,6 +23,7 @@ from devstack.services import app_factory
 from infra.app import CDK_JSON, SECRETS_REVISION_CONTEXT, build, cdk_json_context, synthesis_errors
 from infra.bundle import REPO_ROOT
 from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
+from infra.connection_budget import ConnectionBudgetExceeded, TimeoutsDoNotNest
 from infra.constructs.database_role import BOOTSTRAP_HANDLER
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
@@ -51,6 +53,14 @@ def _templates(synthesized: Any) -> dict[str, dict[str, Any]]:
 
 def _service_template(synthesized: Any, service: ServiceRoutes) -> Template:
     return Template.from_stack(synthesized.platform.services[service.name])
+
+
+def _service_function(template: Template) -> tuple[str, dict[str, Any]]:
+    """The function the aliases point at (its logical id and properties): not the
+    migration function, which runs the same bundle and handler."""
+    aliases = template.find_resources("AWS::Lambda::Alias").values()
+    (logical_id,) = {alias["Properties"]["FunctionName"]["Ref"] for alias in aliases}
+    return logical_id, template.find_resources("AWS::Lambda::Function")[logical_id]["Properties"]
 
 
 def _statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -177,8 +187,9 @@ def test_every_role_carries_the_stages_boundary_and_stays_within_it(synthesized:
 def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     template = _service_template(synthesized, service)
     stage = synthesized.platform.stage
-    # The service's, its database bootstrap's, and a provider framework's for each trigger.
-    template.resource_count_is("AWS::Lambda::Function", 4)
+    # The service's, its migrations', its database bootstrap's, and a provider framework's
+    # for each of the two triggers.
+    template.resource_count_is("AWS::Lambda::Function", 5)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -209,11 +220,7 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
             },
         },
     )
-    (function,) = [
-        f["Properties"]
-        for f in template.find_resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] == "main.handler"
-    ]
+    _, function = _service_function(template)
     reserved = function.get("ReservedConcurrentExecutions")
     assert reserved == stage.function_reserved_concurrency
     # SnapStart where the stage turns it on (prod): every published version is a snapshot.
@@ -225,11 +232,7 @@ def test_svc_coupons_calls_svc_merchants_on_the_http_api(synthesized: Any) -> No
     """CouponsSettings.check_for refuses to start deployed without COUPONS_MERCHANTS_API_URL;
     svc-merchants' public endpoints are on the same API as everything else."""
     stack = synthesized.platform.services["coupons"]
-    (function,) = [
-        f["Properties"]
-        for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] == "main.handler"
-    ]
+    _, function = _service_function(Template.from_stack(stack))
     variables = function["Environment"]["Variables"]
     assert variables["COUPONS_MERCHANTS_API_URL"] == variables["JWT_ISSUER"]
     exported = variables["COUPONS_MERCHANTS_API_URL"]["Fn::ImportValue"]
@@ -435,13 +438,27 @@ def test_nothing_serves_before_its_migrations_ran(synthesized: Any, service: Ser
         assert migrations in permission["DependsOn"]
     for integration in template.find_resources("AWS::ApiGatewayV2::Integration").values():
         assert integration["Properties"]["IntegrationUri"] == live
-    # The migrations run the version the aliases then point at.
+    # The migrations run, in the migration function, the code and settings of the version
+    # the aliases then point at.
     (alias_versions,) = {
         json.dumps(alias["Properties"]["FunctionVersion"])
         for alias in template.find_resources("AWS::Lambda::Alias").values()
     }
     (trigger,) = template.find_resources("Custom::ServiceMigrations").values()
-    assert json.dumps(trigger["Properties"]["version"]) == alias_versions
+    assert json.dumps(trigger["Properties"]["serves"]) == alias_versions
+    migration_function = stack.get_logical_id(stack.migrations.function.node.default_child)
+    (migration_version,) = [
+        logical_id
+        for logical_id, version in template.find_resources("AWS::Lambda::Version").items()
+        if version["Properties"]["FunctionName"] == {"Ref": migration_function}
+    ]
+    assert trigger["Properties"]["version"] == {"Fn::GetAtt": [migration_version, "Version"]}
+    functions = template.find_resources("AWS::Lambda::Function")
+    migrating = functions[migration_function]["Properties"]
+    _, serving = _service_function(template)
+    assert migrating["Code"] == serving["Code"]
+    assert migrating["Handler"] == serving["Handler"]
+    assert migrating["Role"] == serving["Role"]
 
 
 def test_each_service_publishes_under_its_own_source_what_the_producers_map_says() -> None:
@@ -682,11 +699,7 @@ def test_network_database_isolated_functions_behind_nat(synthesized: Any) -> Non
         if "Export" in output
     }
     for stack in platform.services.values():
-        (function,) = [
-            f["Properties"]
-            for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-            if f["Properties"]["Handler"] == "main.handler"
-        ]
+        _, function = _service_function(Template.from_stack(stack))
         subnets = {exports[s["Fn::ImportValue"]]["Ref"] for s in function["VpcConfig"]["SubnetIds"]}
         assert subnets == groups["services"]
 
@@ -766,14 +779,12 @@ def test_event_rules_match_the_consumers_the_app_registers(
 
 
 def _versions(template: Template) -> set[str]:
-    """The service function's versions (not its database bootstrap's)."""
-    functions = template.find_resources(
-        "AWS::Lambda::Function", {"Properties": {"Handler": "main.handler"}}
-    )
+    """The service function's versions (not its migration function's or bootstrap's)."""
+    function, _ = _service_function(template)
     return {
         logical_id
         for logical_id, version in template.find_resources("AWS::Lambda::Version").items()
-        if version["Properties"]["FunctionName"]["Ref"] in functions
+        if version["Properties"]["FunctionName"] == {"Ref": function}
     }
 
 
@@ -801,7 +812,7 @@ def test_a_new_secrets_revision_publishes_versions_that_read_the_secrets_again(
     (version,) = _versions(after)
     assert _versions(before) != {version}
     (trigger,) = after.find_resources("Custom::ServiceMigrations").values()
-    assert trigger["Properties"]["version"] == {"Fn::GetAtt": [version, "Version"]}
+    assert trigger["Properties"]["serves"] == {"Fn::GetAtt": [version, "Version"]}
     for alias in after.find_resources("AWS::Lambda::Alias").values():
         assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
 
@@ -924,3 +935,54 @@ def test_the_database_bootstrap_has_time_to_wait_for_a_fresh_proxy(synthesized: 
         Template.from_stack(stack).has_resource_properties(
             "AWS::Lambda::Function", {"Handler": BOOTSTRAP_HANDLER, "Timeout": 300}
         )
+
+
+def test_the_proxy_lends_within_the_budget_and_requests_time_out_in_order(
+    synthesized: Any,
+) -> None:
+    """infra.connection_budget's figures, as deployed: the proxy keeps 10% of the
+    instance's connections for people and RDS, a request waits 10 s at most for one, its
+    statements run 15 s, its function 25 s, all inside API Gateway's 30 s."""
+    data = Template.from_stack(synthesized.platform.data)
+    data.has_resource_properties(
+        "AWS::RDS::DBProxyTargetGroup",
+        {
+            "ConnectionPoolConfigurationInfo": {
+                "ConnectionBorrowTimeout": 10,
+                "MaxConnectionsPercent": 90,
+                "MaxIdleConnectionsPercent": 50,
+            }
+        },
+    )
+    stage = synthesized.platform.stage
+    for stack in synthesized.platform.services.values():
+        template = Template.from_stack(stack)
+        _, serving = _service_function(template)
+        assert serving["Timeout"] == 25
+        assert serving["Environment"]["Variables"]["DATABASE_STATEMENT_TIMEOUT_SECONDS"] == "15"
+        migration_function = stack.get_logical_id(stack.migrations.function.node.default_child)
+        migrating = template.find_resources("AWS::Lambda::Function")[migration_function]
+        properties = migrating["Properties"]
+        assert properties["Timeout"] == 600
+        assert properties["ReservedConcurrentExecutions"] == 1
+        variables = properties["Environment"]["Variables"]
+        assert variables["DATABASE_STATEMENT_TIMEOUT_SECONDS"] == "300"
+        # Otherwise the service function's settings: the same secrets, proxy and pools.
+        for name, value in serving["Environment"]["Variables"].items():
+            if name != "DATABASE_STATEMENT_TIMEOUT_SECONDS":
+                assert variables[name] == value, name
+    expected_reservation = {"dev": 5, "prod": 60}[stage.name]
+    assert stage.function_reserved_concurrency == expected_reservation
+
+
+def test_a_stage_over_its_connection_budget_is_not_synthesized(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    over = replace(stage_config("prod"), function_reserved_concurrency=200)
+    app = App(outdir=str(tmp_path), context={**cdk_json_context(), "stage": "prod"})
+    bundles = {name: bundle.path for name, bundle in lambda_bundles.items()}
+    with pytest.raises(ConnectionBudgetExceeded, match="1815 database connections"):
+        build(app, stage=over, bundles=bundles)
+    slow = replace(stage_config("dev"), function_timeout=Duration.seconds(60))
+    with pytest.raises(TimeoutsDoNotNest, match="API Gateway"):
+        build(App(outdir=str(tmp_path)), stage=slow, bundles=bundles)

@@ -22,7 +22,6 @@ from infra import preflight
 from infra.config import STAGES, StageConfig, stage_config
 from infra.preflight import (
     MINIMUM_BOOTSTRAP_VERSION,
-    UNRESERVED_CONCURRENCY_MINIMUM,
     Account,
     Check,
     reserved_concurrency,
@@ -323,20 +322,22 @@ def test_github_provider_of_the_ci_access_stack_needs_nothing(prod: StageConfig)
 def test_the_concurrency_quota_must_cover_what_the_stage_reserves(
     aws: FakeAccount, prod: StageConfig
 ) -> None:
-    # Read from the stage's config, as the check does: prod reserves for every service.
-    assert prod.function_reserved_concurrency
-    needed = prod.function_reserved_concurrency * len(SERVICES) + UNRESERVED_CONCURRENCY_MINIMUM
-    assert reserved_concurrency(prod) + UNRESERVED_CONCURRENCY_MINIMUM == needed
+    for stage in (prod, stage_config("dev")):
+        # Read from the stage's config, as the check does: each service function and each
+        # migration function reserves, and Lambda keeps 100 unreserved.
+        reserved_per_service = stage.function_reserved_concurrency + 1
+        needed = reserved_per_service * len(SERVICES) + 100
+        assert reserved_concurrency(stage) + 100 == needed
 
-    short = _run(prod, aws.account(quota=needed - 1), "Lambda concurrency quota")
-    assert not short.passed
-    assert f"ask for at least {needed}" in short.todo
-    assert "L-B99A9384" in short.todo
-    assert _run(prod, aws.account(quota=needed), "Lambda concurrency quota").passed
-    # A new account's quota of 10 is enough for a stage that reserves nothing.
-    dev = stage_config("dev")
-    assert reserved_concurrency(dev) == 0
-    assert _run(dev, aws.account(quota=10), "Lambda concurrency quota").passed
+        short = _run(stage, aws.account(quota=needed - 1), "Lambda concurrency quota")
+        assert not short.passed
+        assert short.todo == (
+            f"ask for at least {needed}: Service Quotas, AWS Lambda, Concurrent executions "
+            f"(L-B99A9384), in {REGION}"
+        )
+        assert _run(stage, aws.account(quota=needed), "Lambda concurrency quota").passed
+    # A new account's quota.
+    assert not _run(prod, aws.account(quota=10), "Lambda concurrency quota").passed
 
 
 @pytest.mark.slow

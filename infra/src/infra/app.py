@@ -34,6 +34,7 @@ from infra.config import (
     deployment_for,
     stage_config,
 )
+from infra.connection_budget import check_request_timeouts, stage_budget
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
 from infra.stacks.ci_access import role_boundary_name
@@ -89,6 +90,10 @@ def build(
     """
     stage.require_real_settings()
     secrets_revision = app.node.try_get_context(SECRETS_REVISION_CONTEXT)
+    # Refused before anything is built: a stage that could open more connections than its
+    # proxy lends, or a timeout that outlasts the one around it.
+    stage_budget(stage, services=len(SERVICES)).check()
+    check_request_timeouts(stage.function_timeout)
     data = DataStack(app, stage.resource_name("data"), stage=stage)
     api = ApiStack(app, stage.resource_name("api"), stage=stage, alert_topic=data.alerts.topic)
     platform = PlatformResources(

@@ -16,6 +16,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from core.routing import ServiceRoutes
+from infra.connection_budget import FUNCTION_TIMEOUT
 
 if TYPE_CHECKING:
     from infra.platform import PlatformResources
@@ -46,8 +47,8 @@ def is_reserved_host(host: str) -> bool:
 class StageConfig:
     name: str
     function_memory_mb: int
-    # API Gateway gives up on a request after 30 s; the same function also runs the
-    # deploy-time migrations, which may take a little longer.
+    # Inside API Gateway's 30 s, around the statement timeout (infra.connection_budget);
+    # the migrations run in a function of their own, with minutes.
     function_timeout: Duration
     database_instance_type: str
     database_multi_az: bool
@@ -66,9 +67,9 @@ class StageConfig:
     # one gateway in dev to keep costs down, one per availability zone in prod.
     nat_gateways: int
     # Concurrency reserved for each service function: a ceiling on the connections one
-    # service can open through the proxy, and a floor no other function can take away.
-    # None: unreserved (dev accounts often have too small a quota to reserve from).
-    function_reserved_concurrency: int | None
+    # service can open through the proxy (infra.connection_budget checks their sum), and a
+    # floor no other function can take away.
+    function_reserved_concurrency: int
     # Lambda SnapStart on the published versions (docs/deploying.md, "Cold starts"): a
     # cold start resumes a snapshot taken after init instead of importing everything.
     function_snap_start: bool
@@ -143,7 +144,7 @@ STAGES: Mapping[str, StageConfig] = {
     "dev": StageConfig(
         name="dev",
         function_memory_mb=1024,
-        function_timeout=Duration.seconds(60),
+        function_timeout=FUNCTION_TIMEOUT,
         database_instance_type="t4g.micro",
         database_multi_az=False,
         database_storage_gb=20,
@@ -158,7 +159,9 @@ STAGES: Mapping[str, StageConfig] = {
         event_archive_days=7,
         bootstrap_admin_email="admin@dev.coupon-exchange.example",
         nat_gateways=1,
-        function_reserved_concurrency=None,
+        # Enough for a person clicking through the portals; an account needs a Lambda
+        # concurrency quota of 118 for it (docs/deploying.md).
+        function_reserved_concurrency=5,
         # Deploys often and serves little: a snapshot per version costs more deploy time
         # (and cache) than its few cold starts would.
         function_snap_start=False,
@@ -167,7 +170,7 @@ STAGES: Mapping[str, StageConfig] = {
     "prod": StageConfig(
         name="prod",
         function_memory_mb=1769,  # one full vCPU: argon2 hashing is CPU-bound
-        function_timeout=Duration.seconds(60),
+        function_timeout=FUNCTION_TIMEOUT,
         database_instance_type="m7g.large",
         database_multi_az=True,
         database_storage_gb=100,
@@ -184,10 +187,11 @@ STAGES: Mapping[str, StageConfig] = {
         event_archive_days=90,
         bootstrap_admin_email="platform-admin@coupon-exchange.example",
         nat_gateways=AVAILABILITY_ZONES,
-        # Three connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW, and
-        # DATABASE_READ_POOL_SIZE): three services stay within what the proxy lends out of
-        # an m7g.large.
-        function_reserved_concurrency=200,
+        # Three connections at most per environment: 60 x 3 x 3 services, and a deploy's
+        # migrations, stay within 80% of what the proxy lends out of an m7g.large
+        # (infra.connection_budget). 60 environments of a 25 s function answering in
+        # 100 ms serve about 600 requests a second per service.
+        function_reserved_concurrency=60,
         # Flash claims scale out in bursts, each new environment a cold start.
         function_snap_start=True,
         database_connections_alarm=700,  # m7g.large: 8 GiB, about 900 connections

@@ -31,6 +31,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from core.routing import SERVICES
 from infra.ci_access_app import OIDC_PROVIDER_CONTEXT, stack_name
 from infra.config import DEFAULT_STAGE, SERVICE_DEPLOYMENTS, STAGES, StageConfig, stage_config
+from infra.connection_budget import (
+    LAMBDA_MIN_UNRESERVED_CONCURRENCY,
+    MIGRATION_FUNCTION_CONCURRENCY,
+    required_account_concurrency,
+)
 from infra.stacks.ci_access import (
     BOOTSTRAP_QUALIFIER,
     GITHUB_OIDC_AUDIENCE,
@@ -54,9 +59,6 @@ SETTLED_STACK_STATES = (
 )
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 
-# Lambda keeps this much of the account's concurrency unreserved: a reservation that would
-# leave less is refused, and the deploy fails.
-UNRESERVED_CONCURRENCY_MINIMUM = 100
 LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384"  # Service Quotas: Lambda "Concurrent executions"
 
 # No API tells whether a region offers SnapStart for Python. Lambda's documentation (its
@@ -225,22 +227,22 @@ def _providers_of_stack(account: Account, stack: str) -> set[str]:
 
 
 def reserved_concurrency(stage: StageConfig) -> int:
-    """What the stage's functions reserve out of the account's concurrency, in all."""
-    return (stage.function_reserved_concurrency or 0) * len(SERVICES)
+    """What the stage's functions reserve out of the account's concurrency, in all: each
+    service function and each migration function (infra.connection_budget)."""
+    needed = required_account_concurrency(stage.function_reserved_concurrency, len(SERVICES))
+    return needed - LAMBDA_MIN_UNRESERVED_CONCURRENCY
 
 
 def check_lambda_concurrency(stage: StageConfig, account: Account) -> Check:
     name = "Lambda concurrency quota"
     limits = account.client("lambda").get_account_settings()["AccountLimit"]
     quota = int(limits["ConcurrentExecutions"])
-    reserved = reserved_concurrency(stage)
-    if not reserved:
-        return Check(name, True, f"{quota} concurrent executions; {stage.name} reserves none")
-    needed = reserved + UNRESERVED_CONCURRENCY_MINIMUM
+    needed = required_account_concurrency(stage.function_reserved_concurrency, len(SERVICES))
     found = (
         f"{quota} concurrent executions ({limits['UnreservedConcurrentExecutions']} unreserved); "
-        f"{stage.name} reserves {len(SERVICES)} x {stage.function_reserved_concurrency} = "
-        f"{reserved}, and Lambda keeps {UNRESERVED_CONCURRENCY_MINIMUM} unreserved"
+        f"{stage.name} reserves {len(SERVICES)} x ({stage.function_reserved_concurrency} + "
+        f"{MIGRATION_FUNCTION_CONCURRENCY}) = {reserved_concurrency(stage)}, and Lambda keeps "
+        f"{LAMBDA_MIN_UNRESERVED_CONCURRENCY} unreserved"
     )
     if quota < needed:
         return Check(

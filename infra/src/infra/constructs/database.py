@@ -16,6 +16,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import StageConfig, database_role
+from infra.connection_budget import (
+    PROXY_BORROW_TIMEOUT,
+    PROXY_MAX_CONNECTIONS_PERCENT,
+    PROXY_MAX_IDLE_CONNECTIONS_PERCENT,
+)
 from infra.constructs.network import PlatformNetwork
 from infra.nag import accept
 from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION, RDS_POSTGRES_VERSION
@@ -120,6 +125,12 @@ class PostgresBehindProxy(Construct):
             vpc_subnets=network.database_subnets,
             require_tls=True,
             idle_client_timeout=Duration.minutes(30),
+            # What it may open to the instance, and keep open idle; a request waits this
+            # long for a connection, less than its statements may run (infra.connection_budget
+            # checks the stage's demand against these and the timeouts' nesting).
+            max_connections_percent=PROXY_MAX_CONNECTIONS_PERCENT,
+            max_idle_connections_percent=PROXY_MAX_IDLE_CONNECTIONS_PERCENT,
+            borrow_timeout=PROXY_BORROW_TIMEOUT,
         )
         self.instance.connections.allow_default_port_from(
             self.proxy, "only the proxy talks to the instance"

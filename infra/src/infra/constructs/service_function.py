@@ -16,6 +16,12 @@ from constructs import Construct
 
 from core.routing import ServiceRoutes
 from infra.config import ServiceDeployment, StageConfig
+from infra.connection_budget import (
+    DATABASE_MAX_OVERFLOW,
+    DATABASE_POOL_SIZE,
+    DATABASE_READ_POOL_SIZE,
+    DATABASE_STATEMENT_TIMEOUT,
+)
 from infra.constructs.messaging import event_source
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.nag import accept, managed_policy
@@ -35,9 +41,10 @@ class ServiceFunction(Construct):
     secrets; permissions for exactly the tables, bus and secrets it uses.
 
     Nothing invokes the function's $LATEST but a person: the API and the consumed events
-    invoke the `live` alias, the schedule the `sweep` alias, and the deploy trigger the new
-    version itself. The service stack moves both aliases to a new version only after that
-    version's migrations have run, so new code never serves before its schema exists.
+    invoke the `live` alias, the schedule the `sweep` alias. The deploy's migrations run in
+    a twin function with the same code and settings (constructs/migrations.py); the service
+    stack moves both aliases to a new version only after they have run, so new code never
+    serves before its schema exists.
     """
 
     def __init__(
@@ -87,10 +94,12 @@ class ServiceFunction(Construct):
             "SQS3",
             "This queue is itself the dead-letter queue of the function and its event rules.",
         )
+        # The migration function runs with the same settings (constructs/migrations.py).
+        self.environment = self._environment(service, deployment, stage, platform, secrets_revision)
         self.function = lambda_.Function(
             self,
             "Function",
-            description=f"svc-{service.name}: HTTP API, events, outbox sweep, migrations",
+            description=f"svc-{service.name}: HTTP API, events, outbox sweep",
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
@@ -102,7 +111,7 @@ class ServiceFunction(Construct):
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment=self._environment(service, deployment, stage, platform, secrets_revision),
+            environment=self.environment,
             # Every version keeps it: a failed asynchronous invocation of either alias ends
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,
@@ -190,9 +199,12 @@ class ServiceFunction(Construct):
             # One request at a time per execution environment: one connection, and one spare
             # for the rare path that opens a second transaction while the first is open;
             # a GET's reads take one of their own pool's (core.database.reads).
-            "DATABASE_POOL_SIZE": "1",
-            "DATABASE_MAX_OVERFLOW": "1",
-            "DATABASE_READ_POOL_SIZE": "1",
+            "DATABASE_POOL_SIZE": str(DATABASE_POOL_SIZE),
+            "DATABASE_MAX_OVERFLOW": str(DATABASE_MAX_OVERFLOW),
+            "DATABASE_READ_POOL_SIZE": str(DATABASE_READ_POOL_SIZE),
+            # Inside the function's timeout, itself inside API Gateway's: a statement
+            # that runs too long fails the request before the gateway gives up on it.
+            "DATABASE_STATEMENT_TIMEOUT_SECONDS": f"{DATABASE_STATEMENT_TIMEOUT.to_seconds()}",
             "AUDIT_TABLE": platform.audit_table.table_name,
             "CACHE_TABLE": platform.cache_table.table_name,
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,

@@ -59,7 +59,15 @@ class ServiceStack(Stack):
             bundle=bundle,
             secrets_revision=secrets_revision,
         )
-        self.migrations = MigrationTrigger(self, "Migrations", function=fn, stage=stage)
+        self.migrations = MigrationTrigger(
+            self,
+            "Migrations",
+            service_function=self.function,
+            service_name=service.name,
+            stage=stage,
+            platform=platform,
+            bundle=bundle,
+        )
         self.migrations.resource.node.add_dependency(self.database_role.resource)
         # A version serves only once its migrations have run: on every deploy the aliases
         # move to the new version after the trigger succeeded (until then the previous

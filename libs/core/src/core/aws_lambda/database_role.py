@@ -76,7 +76,7 @@ def _wait_budget(context: Any) -> float:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return WAIT_WITHOUT_CONTEXT_SECONDS
-    return max(0.0, remaining() / 1000 - DEADLINE_MARGIN_SECONDS)
+    return max(0.0, float(remaining()) / 1000 - DEADLINE_MARGIN_SECONDS)
 
 
 async def ensure_service_role(connection: Any, *, role: str, password: str, schema: str) -> str:
@@ -222,8 +222,8 @@ def bootstrap_database_role(
     async def run() -> str:
         import asyncpg
 
-        def connect() -> Awaitable[Any]:
-            return asyncpg.connect(
+        async def connect() -> Any:
+            return await asyncpg.connect(
                 host=environ[DATABASE_PROXY_ENDPOINT],
                 port=int(environ.get("DATABASE_PORT") or RDS_PROXY_POSTGRES_PORT),
                 user=master["username"],
