@@ -70,7 +70,18 @@ def test_the_roles_may_only_assume_the_cdk_bootstrap_roles(template: Template) -
     policies = template.find_resources("AWS::IAM::Policy")
     assert len(policies) == len(STAGES)
     for policy in policies.values():
-        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        (statement, *reads) = policy["Properties"]["PolicyDocument"]["Statement"]
+        # And read what the functions read, for the synthesis's digest (infra.function_inputs).
+        assert [read["Action"] for read in reads] == [
+            "ssm:GetParameter",
+            "secretsmanager:DescribeSecret",
+        ]
+        for read in reads:
+            resource = json.dumps(read["Resource"])
+            assert (
+                ":parameter/coupon-platform/" in resource or ":secret:coupon-platform/" in resource
+            )
+            assert "*" not in resource, resource
         assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
         resources = json.dumps(statement["Resource"])
         assert "*" not in resources

@@ -16,7 +16,8 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from infra.config import PROJECT
+from infra.config import PROJECT, stage_config
+from infra.function_inputs import read_statements
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
@@ -81,4 +82,7 @@ class CiAccessStack(Stack):
                     resources=[bootstrap_role_arn(kind) for kind in BOOTSTRAP_ROLES],
                 )
             )
+            # The synthesis reads what the functions read, to digest it.
+            for statement in read_statements(stage_config(stage)):
+                role.add_to_policy(statement)
             self.roles[stage] = role
