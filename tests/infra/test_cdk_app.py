@@ -20,7 +20,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from core.config import PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
-from infra.app import CDK_JSON, SECRETS_REVISION_CONTEXT, build, cdk_json_context, synthesis_errors
+from infra.app import CDK_JSON, build, cdk_json_context, synthesis_errors
 from infra.bundle import REPO_ROOT
 from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
 from infra.connection_budget import ConnectionBudgetExceeded, TimeoutsDoNotNest
@@ -788,35 +788,6 @@ def _versions(template: Template) -> set[str]:
     }
 
 
-def test_a_new_secrets_revision_publishes_versions_that_read_the_secrets_again(
-    lambda_bundles: dict[str, Any], tmp_path: Path
-) -> None:
-    """Functions read their secrets at cold start, and a redeploy that changes nothing
-    starts no execution environment: `-c secrets_revision=X` is the change that does."""
-    service = SERVICES[0]
-    bundles = {service.name: lambda_bundles[service.name].path}
-    templates = []
-    for revision in (None, "2026-01-15"):
-        context = {**cdk_json_context(), "stage": "dev"}
-        if revision is not None:
-            context[SECRETS_REVISION_CONTEXT] = revision
-        app = App(outdir=str(tmp_path / str(revision)), context=context)
-        platform = build(app, stage=stage_config("dev"), services=[service], bundles=bundles)
-        templates.append(Template.from_stack(platform.services[service.name]))
-    before, after = templates
-    after.has_resource_properties(
-        "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"SECRETS_REVISION": "2026-01-15"})}},
-    )
-    # A new version, which the migrations run and then both aliases serve.
-    (version,) = _versions(after)
-    assert _versions(before) != {version}
-    (trigger,) = after.find_resources("Custom::ServiceMigrations").values()
-    assert trigger["Properties"]["serves"] == {"Fn::GetAtt": [version, "Version"]}
-    for alias in after.find_resources("AWS::Lambda::Alias").values():
-        assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
-
-
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
 def test_each_service_has_a_dashboard_of_its_own(synthesized: Any, service: ServiceRoutes) -> None:
     stack = synthesized.platform.services[service.name]
@@ -986,3 +957,57 @@ def test_a_stage_over_its_connection_budget_is_not_synthesized(
     slow = replace(stage_config("dev"), function_timeout=Duration.seconds(60))
     with pytest.raises(TimeoutsDoNotNest, match="API Gateway"):
         build(App(outdir=str(tmp_path)), stage=slow, bundles=bundles)
+
+
+class _DeployedValues:
+    """An account's values as the synthesis reads them: a JWKS and each secret's version."""
+
+    def __init__(self, jwks: str) -> None:
+        self.jwks = jwks
+
+    def parameter(self, name: str) -> str | None:
+        return self.jwks if name.endswith("/jwt-jwks") else None
+
+    def secret_version(self, name: str) -> str | None:
+        return f"version-of-{name}"
+
+
+def _every_version(template: Template) -> set[str]:
+    return set(template.find_resources("AWS::Lambda::Version"))
+
+
+def test_a_new_jwks_publishes_new_versions_of_every_service(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """Functions read the JWKS and their secrets when an environment starts, and a
+    version's hash covers their names, not their values: the synthesis digests the values
+    (INPUTS_DIGEST), so a rotated key publishes versions that the aliases then serve, and
+    an unchanged account publishes nothing."""
+    bundles = {name: bundle.path for name, bundle in lambda_bundles.items()}
+    synthesized: list[dict[str, Template]] = []
+    for run, jwks in enumerate(('{"keys": ["old"]}', '{"keys": ["old"]}', '{"keys": ["new"]}')):
+        app = App(outdir=str(tmp_path / str(run)), context={**cdk_json_context(), "stage": "dev"})
+        platform = build(
+            app, stage=stage_config("dev"), bundles=bundles, deployed_values=_DeployedValues(jwks)
+        )
+        synthesized.append(
+            {name: Template.from_stack(stack) for name, stack in platform.services.items()}
+        )
+    first, same, rotated = synthesized
+    assert set(first) == {service.name for service in SERVICES}
+    for name in first:
+        # The service function's versions, and its migration function's.
+        assert _versions(first[name]), name
+        assert _every_version(first[name]) == _every_version(same[name]), name
+        assert _versions(first[name]).isdisjoint(_versions(rotated[name])), name
+        assert len(_every_version(rotated[name]) - _every_version(first[name])) >= 2, name
+        # The new version is what the migrations run and the aliases then serve.
+        (version,) = _versions(rotated[name])
+        (trigger,) = rotated[name].find_resources("Custom::ServiceMigrations").values()
+        assert trigger["Properties"]["serves"] == {"Fn::GetAtt": [version, "Version"]}
+        for alias in rotated[name].find_resources("AWS::Lambda::Alias").values():
+            assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
+        # The role bootstrap runs again too (it sets the role's password from its secret).
+        (before,) = first[name].find_resources("Custom::ServiceDatabaseRole").values()
+        (after,) = rotated[name].find_resources("Custom::ServiceDatabaseRole").values()
+        assert before["Properties"]["inputs_digest"] != after["Properties"]["inputs_digest"]

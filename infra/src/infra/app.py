@@ -35,6 +35,12 @@ from infra.config import (
     stage_config,
 )
 from infra.connection_budget import check_request_timeouts, stage_budget
+from infra.function_inputs import (
+    INPUTS_CONTEXT,
+    DeployedValues,
+    deployed_values_from_context,
+    read_inputs,
+)
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
 from infra.stacks.ci_access import role_boundary_name
@@ -67,7 +73,6 @@ def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
     return stage.resource_name(service.directory)
 
 
-SECRETS_REVISION_CONTEXT = "secrets_revision"
 ERROR_METADATA = "aws:cdk:error"  # an error annotation, as the cloud assembly records it
 
 
@@ -77,19 +82,20 @@ def build(
     stage: StageConfig,
     services: Iterable[ServiceRoutes] = SERVICES,
     bundles: Mapping[str, Path] | None = None,
+    deployed_values: DeployedValues | None = None,
 ) -> PlatformApp:
     """Every stack of one stage, checked by cdk-nag's AwsSolutions rules at synthesis.
 
-    `-c secrets_revision=X` puts X in every function's environment: a new value publishes
-    new versions, whose fresh execution environments read the secrets again (a rotated
-    signing key). The functions read secrets only at cold start, and a redeploy that
-    changes nothing starts none.
+    `deployed_values` (by default `-c function_inputs=aws`: the account's) are what the
+    functions read at cold start: their digest in each service's functions publishes new
+    versions whenever one changes (infra.function_inputs). Without them, no digest.
 
     A stage that refuses placeholders (prod) fails here while its portal origins or its
     bootstrap admin's e-mail still name a reserved domain.
     """
     stage.require_real_settings()
-    secrets_revision = app.node.try_get_context(SECRETS_REVISION_CONTEXT)
+    if deployed_values is None:
+        deployed_values = deployed_values_from_context(app.node.try_get_context(INPUTS_CONTEXT))
     # Refused before anything is built: a stage that could open more connections than its
     # proxy lends, or a timeout that outlasts the one around it.
     stage_budget(stage, services=len(SERVICES)).check()
@@ -118,15 +124,21 @@ def build(
             raise FileNotFoundError(
                 f"no Lambda bundle for {service.directory} in {bundle}: run `make package`"
             )
+        deployment = deployment_for(service)
+        inputs = (
+            None
+            if deployed_values is None
+            else read_inputs(deployed_values, stage, service.name, deployment)
+        )
         stacks[service.name] = ServiceStack(
             app,
             service_stack_name(stage, service),
             service=service,
-            deployment=deployment_for(service),
+            deployment=deployment,
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=None if secrets_revision is None else str(secrets_revision),
+            inputs_digest=None if inputs is None else inputs.digest,
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
     # Cost-allocation tags: on each stack, which CloudFormation puts on every resource it

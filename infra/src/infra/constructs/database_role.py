@@ -28,8 +28,9 @@ class ServiceDatabaseRole(Construct):
 
     Its function (the service's bundle, another handler) has a role of its own: the only
     one that may read the master secret. It runs on the first deploy and whenever its
-    properties change: the secret, or `-c secrets_revision` (which also sets the role's
-    password again from its secret, after a rotation by hand).
+    properties change: the secret, or the digest of what the service's functions read
+    (infra.function_inputs), which covers the service's database secret: a new password
+    put in it is set on the role by the next deploy.
     """
 
     def __init__(
@@ -41,7 +42,7 @@ class ServiceDatabaseRole(Construct):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         service_secret = platform.service_database_secrets[service.name]
@@ -122,8 +123,8 @@ class ServiceDatabaseRole(Construct):
             "schema": service.name,
             "secret": service_secret.secret_arn,
         }
-        if secrets_revision is not None:
-            properties["secrets_revision"] = secrets_revision
+        if inputs_digest is not None:
+            properties["inputs_digest"] = inputs_digest
         self.resource = CustomResource(
             self,
             "DatabaseRole",

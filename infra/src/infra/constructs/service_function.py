@@ -24,6 +24,7 @@ from infra.connection_budget import (
 )
 from infra.constructs.messaging import event_source
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
+from infra.function_inputs import INPUTS_DIGEST_VARIABLE
 from infra.nag import accept, managed_policy
 from infra.platform import PlatformResources
 
@@ -57,7 +58,7 @@ class ServiceFunction(Construct):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.generated_secrets: dict[str, secretsmanager.Secret] = {}
@@ -95,7 +96,7 @@ class ServiceFunction(Construct):
             "This queue is itself the dead-letter queue of the function and its event rules.",
         )
         # The migration function runs with the same settings (constructs/migrations.py).
-        self.environment = self._environment(service, deployment, stage, platform, secrets_revision)
+        self.environment = self._environment(service, deployment, stage, platform, inputs_digest)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -169,7 +170,7 @@ class ServiceFunction(Construct):
         deployment: ServiceDeployment,
         stage: StageConfig,
         platform: PlatformResources,
-        secrets_revision: str | None,
+        inputs_digest: str | None,
     ) -> dict[str, str]:
         secrets = self._secrets(deployment, stage)
         for secret in secrets.values():
@@ -219,9 +220,10 @@ class ServiceFunction(Construct):
                 else {}
             ),
             **deployment.environment(stage, platform),
-            # Read by nothing: a new value is a new version, which starts fresh execution
-            # environments that read the secrets again (infra.app.build).
-            **({"SECRETS_REVISION": secrets_revision} if secrets_revision is not None else {}),
+            # Read by nothing: a new JWKS or secret version is a new digest, so a new
+            # version, whose fresh execution environments read them again
+            # (infra.function_inputs).
+            **({INPUTS_DIGEST_VARIABLE: inputs_digest} if inputs_digest is not None else {}),
         }
 
     def _secrets(

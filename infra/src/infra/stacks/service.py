@@ -33,7 +33,7 @@ class ServiceStack(Stack):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -46,7 +46,7 @@ class ServiceStack(Stack):
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=secrets_revision,
+            inputs_digest=inputs_digest,
         )
         fn = self.function.function
         # The service's own login role and schema first: its migrations run as that role.
@@ -57,7 +57,7 @@ class ServiceStack(Stack):
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=secrets_revision,
+            inputs_digest=inputs_digest,
         )
         self.migrations = MigrationTrigger(
             self,
