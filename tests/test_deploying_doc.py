@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC = REPO_ROOT / "docs" / "deploying.md"
@@ -31,7 +32,7 @@ STEPS = (
     ("Secrets and keys", r"secretsmanager create-secret"),
     ("First deploy", r"\bgh workflow run deploy\.yml\b"),
     ("Alerts", r"\bsns subscribe\b"),
-    ("Rotation", r"\bgh workflow run deploy\.yml\b.*rotat"),
+    ("Rotation", r"\bgh workflow run deploy\.yml\b.*-f inputs_changed=true"),
     ("Recovery", r"continue-update-rollback"),
 )
 
@@ -122,6 +123,28 @@ def python_modules(segment: str) -> list[str]:
     return re.findall(r"\bpython3?\s+-m\s+([\w.]+)", segment)
 
 
+def workflow_inputs(workflow: str) -> set[str] | None:
+    """The inputs a manual run of a workflow of .github/workflows takes; None when there
+    is no such workflow or it cannot be run by hand."""
+    path = REPO_ROOT / ".github" / "workflows" / workflow
+    if not path.is_file():
+        return None
+    triggers = yaml.safe_load(path.read_text()).get(True) or {}  # YAML 1.1 reads `on` as True
+    if not isinstance(triggers, dict) or "workflow_dispatch" not in triggers:
+        return None
+    return set((triggers["workflow_dispatch"] or {}).get("inputs") or {})
+
+
+def workflow_runs(segment: str) -> list[tuple[str, list[str]]]:
+    """`gh workflow run W -f name=value ...`: the workflow and the inputs named."""
+    match = re.match(r"gh workflow run\s+(\S+)(.*)", segment)
+    if not match:
+        return []
+    return [
+        (match.group(1), re.findall(r"(?:-f|--raw-field|-F|--field)\s+([\w-]+)=", match.group(2)))
+    ]
+
+
 def problems(text: str, makefile: str) -> list[str]:
     rules = makefile_rules(makefile)
     found: list[str] = []
@@ -150,6 +173,16 @@ def problems(text: str, makefile: str) -> list[str]:
             for path in REPO_PATH.findall(segment):
                 if not (REPO_ROOT / path).exists():
                     found.append(f"{where}: no {path}")
+            for workflow, named in workflow_runs(segment):
+                inputs = workflow_inputs(workflow)
+                if inputs is None:
+                    found.append(f"{where}: no workflow {workflow} to run by hand")
+                    continue
+                found += [
+                    f"{where}: {workflow} has no input {name}"
+                    for name in named
+                    if name not in inputs
+                ]
     return found
 
 
@@ -202,6 +235,8 @@ package: $(VENV)/.synced ## bundles
         ("```sh\nmake deploy-everything\n```", "no make target deploy-everything"),
         ("```sh\nmake setup\n.venv/bin/python -m infra.nothing\n```", "no module infra.nothing"),
         ("```sh\nless infra/src/infra/nothing.py\n```", "no infra/src/infra/nothing.py"),
+        ("```sh\ngh workflow run ci.yml\n```", "no workflow ci.yml to run by hand"),
+        ("```sh\ngh workflow run deploy.yml -f nothing=1\n```", "deploy.yml has no input nothing"),
     ],
 )
 def test_the_checks_catch_what_they_are_for(doc: str, problem: str) -> None:
