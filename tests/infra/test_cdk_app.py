@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
 from infra.app import CDK_JSON, build, cdk_json_context, synthesis_errors
 from infra.bundle import REPO_ROOT
-from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
+from infra.config import EVENT_PRODUCERS, StageConfig, deployment_for, stage_config
 from infra.connection_budget import ConnectionBudgetExceeded, TimeoutsDoNotNest
 from infra.constructs.database_role import BOOTSTRAP_HANDLER
 from infra.constructs.routes import route_paths
@@ -947,9 +948,11 @@ def test_the_proxy_lends_within_the_budget_and_requests_time_out_in_order(
 
 
 def test_a_stage_over_its_connection_budget_is_not_synthesized(
-    lambda_bundles: dict[str, Any], tmp_path: Path
+    lambda_bundles: dict[str, Any],
+    tmp_path: Path,
+    deployable_stage: Callable[[StageConfig], StageConfig],
 ) -> None:
-    over = replace(stage_config("prod"), function_reserved_concurrency=200)
+    over = replace(deployable_stage(stage_config("prod")), function_reserved_concurrency=200)
     app = App(outdir=str(tmp_path), context={**cdk_json_context(), "stage": "prod"})
     bundles = {name: bundle.path for name, bundle in lambda_bundles.items()}
     with pytest.raises(ConnectionBudgetExceeded, match="1815 database connections"):
