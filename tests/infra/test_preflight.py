@@ -216,6 +216,7 @@ def test_a_cdk_bootstrap_in_progress_fails(prod: StageConfig) -> None:
     check = preflight.check_cdk_bootstrap(prod, account)
     assert not check.passed
     assert check.found == "CDKToolkit is UPDATE_ROLLBACK_FAILED"
+    assert "aws cloudformation continue-update-rollback --stack-name CDKToolkit" in check.todo
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from infra.connection_budget import (
     MIGRATION_FUNCTION_CONCURRENCY,
     required_account_concurrency,
 )
+from infra.stack_states import OPERATOR_ACTIONS, READY
 from infra.stacks.ci_access import (
     BOOTSTRAP_QUALIFIER,
     GITHUB_OIDC_AUDIENCE,
@@ -49,14 +50,6 @@ BOOTSTRAP_VERSION_PARAMETER = DefaultStackSynthesizer.DEFAULT_BOOTSTRAP_STACK_VE
 # CheckBootstrapVersion rule, the manifest's requiresBootstrapStackVersion); a test holds
 # this equal to what a synthesized app requires.
 MINIMUM_BOOTSTRAP_VERSION = 6
-# A stack in one of these states can be deployed over; any other is in progress or failed.
-SETTLED_STACK_STATES = (
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
-)
 ADMINISTRATOR_ACCESS = "AdministratorAccess"
 
 LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384"  # Service Quotas: Lambda "Concurrent executions"
@@ -133,13 +126,9 @@ def check_cdk_bootstrap(stage: StageConfig, account: Account) -> Check:
             raise
         return Check(name, False, f"no {TOOLKIT_STACK} stack in {account.region}", bootstrap)
     status = stack["StackStatus"]
-    if status not in SETTLED_STACK_STATES:
-        return Check(
-            name,
-            False,
-            f"{TOOLKIT_STACK} is {status}",
-            f"wait for it to settle, or delete it and run {bootstrap}",
-        )
+    if status not in READY:
+        todo = OPERATOR_ACTIONS.get(status, "wait for CloudFormation to finish with it")
+        return Check(name, False, f"{TOOLKIT_STACK} is {status}", todo.format(stack=TOOLKIT_STACK))
     parameter = BOOTSTRAP_VERSION_PARAMETER.replace("${Qualifier}", BOOTSTRAP_QUALIFIER)
     try:
         value = account.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
