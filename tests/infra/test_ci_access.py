@@ -173,6 +173,18 @@ def test_cloudformation_may_create_only_bounded_roles_of_its_stage(
     statements = policies[execution_policy_name(stage)]["PolicyDocument"]["Statement"]
     role_writes = [s for s in statements if "iam:CreateRole" in json.dumps(s["Action"])]
     (create,) = role_writes
+    # Exactly the actions that carry the role's boundary in their request: a condition on
+    # the key would deny any other (tagging a role, updating its trust).
+    assert sorted(create["Action"]) == sorted(
+        [
+            "iam:AttachRolePolicy",
+            "iam:CreateRole",
+            "iam:DeleteRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:PutRolePolicy",
+        ]
+    )
     assert f":role/coupon-platform-{stage}-*" in json.dumps(create["Resource"])
     boundary = create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]
     assert "RoleBoundary" in json.dumps(boundary)

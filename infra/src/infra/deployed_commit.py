@@ -18,9 +18,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from infra.changed_stacks import DEPLOY_BRANCH_REF, NotDeployable, check_deployable
-from infra.config import PROJECT
-from infra.stacks.ci_access import deployed_commit_parameter as parameter_name
+from infra.changed_stacks import DEPLOY_BRANCH_REF, STACK_PREFIX, NotDeployable, check_deployable
+
+# Like infra.changed_stacks, nothing of the CDK is imported: the check runs in a second.
+PROJECT = STACK_PREFIX
+
+
+def parameter_name(stage: str) -> str:
+    """Where the stage's commit is kept; the stage's deploy role may read and write it
+    (infra.stacks.ci_access)."""
+    return f"/{PROJECT}/{stage}/deployed-commit"
 
 
 def read(ssm: Any, stage: str) -> str | None:

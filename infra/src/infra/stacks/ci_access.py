@@ -27,6 +27,7 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from infra import deployed_commit
 from infra.config import PROJECT, stage_config
 from infra.function_inputs import read_statements
 from infra.nag import accept
@@ -79,26 +80,30 @@ ROLE_BOUNDARY_SERVICES = (
     "sqs",
     "xray",
 )
+# What changes a role's permissions: each of these IAM actions carries the role's boundary
+# in its request (the `iam:PermissionsBoundary` condition key), so the execution policy
+# allows them only with the stage's boundary.
 ROLE_ACTIONS = (
     "iam:CreateRole",
     "iam:PutRolePolicy",
     "iam:AttachRolePolicy",
     "iam:DetachRolePolicy",
     "iam:DeleteRolePolicy",
-    "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
     "iam:PutRolePermissionsBoundary",
 )
-# Reading and passing a role, or deleting it, cannot lift its boundary.
+# The rest CloudFormation does to a role: none can lift its boundary (and none carries the
+# condition key, so a condition on it would deny them all).
 ROLE_READ_ACTIONS = (
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
     "iam:ListRoleTags",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
     "iam:DeleteRole",
     "iam:PassRole",
 )
@@ -123,11 +128,6 @@ def deploy_subject(repository: str, stage: str) -> str:
     `main`, in the stage's environment (the claim keys of OIDC_SUBJECT_CLAIM_KEYS)."""
     workflow_ref = f"{repository}/{DEPLOY_WORKFLOW}@refs/heads/{DEPLOY_BRANCH}"
     return f"repo:{repository}:environment:{stage}:job_workflow_ref:{workflow_ref}"
-
-
-def deployed_commit_parameter(stage: str) -> str:
-    """The SSM parameter holding the commit the stage runs (infra.deployed_commit)."""
-    return f"/{PROJECT}/{stage}/deployed-commit"
 
 
 def stage_stacks_arn(stage: str) -> str:
@@ -209,7 +209,7 @@ class CiAccessStack(Stack):
                 actions=["ssm:GetParameter", "ssm:PutParameter"],
                 resources=[
                     f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter"
-                    f"{deployed_commit_parameter(stage)}"
+                    f"{deployed_commit.parameter_name(stage)}"
                 ],
             )
         )
@@ -264,6 +264,12 @@ class CiAccessStack(Stack):
                     },
                 ),
                 iam.PolicyStatement(actions=list(ROLE_READ_ACTIONS), resources=[stage_roles]),
+                # The interface endpoints' private DNS names (Secrets Manager, EventBridge):
+                # creating one with private DNS associates the VPC with AWS's hosted zone.
+                iam.PolicyStatement(
+                    actions=["route53:AssociateVPCWithHostedZone"],
+                    resources=["*"],
+                ),
                 # RDS's service-linked role, made by the first instance in an account.
                 iam.PolicyStatement(
                     actions=["iam:CreateServiceLinkedRole"],
