@@ -3,11 +3,12 @@ already hold, checked with read-only calls, each answer saying what to do.
 
     make preflight STAGE=prod        # python -m infra.preflight --stage prod
 
-- the CDK bootstrap (the CDKToolkit stack, its version parameter) and its execution role
-  not being AdministratorAccess;
-- GitHub's OIDC provider: absent (the CI access stack creates it), or present (the stack
-  must then import it, or already owns it), with the audience STS expects;
-- the account's Lambda concurrency quota against what the stage reserves;
+- the CDK bootstrap (the CDKToolkit stack, its state and version parameter), and its
+  execution role holding the stage's scoped policy, never AdministratorAccess;
+- GitHub's OIDC provider: absent (the stage's CI access stack creates it), or present (the
+  stack must then import it, or already owns it), with the audience STS expects;
+- the account's Lambda concurrency quota against what the stage reserves
+  (infra.connection_budget);
 - SnapStart for Python in the region, when the stage uses it;
 - the operator's secrets and the JWKS parameter the functions read;
 - the stage's settings: no placeholder origins or admin e-mail where they are refused.
