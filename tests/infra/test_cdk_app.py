@@ -973,9 +973,10 @@ def test_the_proxy_lends_within_the_budget_and_requests_time_out_in_order(
         assert properties["ReservedConcurrentExecutions"] == 1
         variables = properties["Environment"]["Variables"]
         assert variables["DATABASE_STATEMENT_TIMEOUT_SECONDS"] == "300"
+        assert variables["REQUEST_TIMEOUT_SECONDS"] == "600"
         # Otherwise the service function's settings: the same secrets, proxy and pools.
         for name, value in serving["Environment"]["Variables"].items():
-            if name != "DATABASE_STATEMENT_TIMEOUT_SECONDS":
+            if name not in {"DATABASE_STATEMENT_TIMEOUT_SECONDS", "REQUEST_TIMEOUT_SECONDS"}:
                 assert variables[name] == value, name
     expected_reservation = {"dev": 5, "prod": 60}[stage.name]
     assert stage.function_reserved_concurrency == expected_reservation

@@ -71,7 +71,7 @@ def test_a_secret_scheduled_for_deletion_counts_as_absent(clients: tuple[Any, An
     assert values.parameter(STAGE.jwks_parameter) is None
 
 
-def test_a_service_without_secrets_of_its_own_reads_the_jwks_and_its_database_secret() -> None:
+def test_what_a_service_without_operator_secrets_reads() -> None:
     class Recorded:
         def __init__(self) -> None:
             self.read: list[str] = []
@@ -86,7 +86,13 @@ def test_a_service_without_secrets_of_its_own_reads_the_jwks_and_its_database_se
 
     recorded = Recorded()
     read_inputs(recorded, STAGE, "merchants", ServiceDeployment())
-    assert recorded.read == [STAGE.jwks_parameter, "coupon-platform/dev/db-merchants"]
+    assert recorded.read == [
+        STAGE.jwks_parameter,
+        "coupon-platform/dev/db-merchants",
+        # Its SERVER_SECRET and, during a rotation, the one rotated out (core.server_keys).
+        "coupon-platform/dev/merchants-previous-server-secret",
+        "coupon-platform/dev/merchants-server-secret",
+    ]
 
 
 def test_the_context_names_the_source() -> None:

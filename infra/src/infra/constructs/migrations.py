@@ -73,6 +73,7 @@ class MigrationTrigger(Construct):
                 # migration's time too; the migrations themselves run with the runner's
                 # lock_timeout (5 s) and statement_timeout (300 s).
                 "DATABASE_STATEMENT_TIMEOUT_SECONDS": f"{MIGRATION_STATEMENT_TIMEOUT.to_seconds()}",
+                "REQUEST_TIMEOUT_SECONDS": str(int(MIGRATION_FUNCTION_TIMEOUT.to_seconds())),
             },
             reserved_concurrent_executions=MIGRATION_FUNCTION_CONCURRENCY,
             tracing=lambda_.Tracing.ACTIVE,

@@ -128,13 +128,7 @@ class ServiceFunction(Construct):
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment={
-                **self.environment,
-                # What the function may take, told to the code too: an Idempotency-Key
-                # claim older than that (with margin) was left by an invocation that no
-                # longer runs.
-                "REQUEST_TIMEOUT_SECONDS": str(int(stage.function_timeout.to_seconds())),
-            },
+            environment=self.environment,
             # Every version keeps it: a failed asynchronous invocation of either alias ends
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,
@@ -236,6 +230,9 @@ class ServiceFunction(Construct):
             # A sweep delivers a backlog for at most half the function's timeout: the batch
             # in flight when the budget runs out still ends well inside the timeout.
             "OUTBOX_SWEEP_BUDGET_SECONDS": str(sweep_budget_seconds(stage.function_timeout)),
+            # What the function may take, told to the code too: an Idempotency-Key claim
+            # older than that (with margin) was left by an invocation that no longer runs.
+            "REQUEST_TIMEOUT_SECONDS": str(int(stage.function_timeout.to_seconds())),
             "AUDIT_TABLE": platform.audit_table.table_name,
             "CACHE_TABLE": platform.cache_table.table_name,
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,
