@@ -15,7 +15,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth bench-coldstart bench bench-lambda
+.PHONY: help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -34,6 +34,8 @@ $(NODE_MODULES): package.json package-lock.json
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml clients/python/pyproject.toml
 	$(UV) sync --all-packages --frozen --python $(PYTHON)
 	@touch $@
+
+setup: $(VENV)/.synced $(NODE_MODULES) ## the virtualenv from the lock and the Node tools (the CDK CLI): what deploying needs first
 
 run: $(VENV)/.synced ## every service behind one gateway on http://127.0.0.1:$${PORT:-8000}
 	$(BIN)/python -m devstack run
@@ -153,6 +155,10 @@ synth: package ## synthesize every stack offline into cdk.out: make synth STAGE=
 	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' \
 		JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.app
 	@ls cdk.out/*.template.json
+
+# Read-only: the credentials' account and region (AWS_PROFILE, AWS_REGION) before a deploy.
+preflight: $(VENV)/.synced ## check an AWS account is ready for a stage's deploy: make preflight STAGE=prod
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.preflight --stage $(STAGE)
 
 bench-coldstart: $(VENV)/.synced ## import + first request per handler, fresh processes, vs bare FastAPI
 	$(BIN)/python bench/coldstart.py

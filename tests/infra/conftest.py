@@ -7,7 +7,8 @@ offline, with cdk.json's context, as the CDK CLI would run it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from aws_cdk.cx_api import CloudAssembly
 from core.routing import SERVICES
 from infra.app import PlatformApp, build, cdk_json_context
 from infra.bundle import Bundle, build_all
-from infra.config import STAGES, stage_config
+from infra.config import PORTALS, STAGES, StageConfig, stage_config
 
 _built: list[Bundle] = []
 
@@ -31,6 +32,23 @@ def lambda_bundles() -> dict[str, Bundle]:
     if not _built:
         _built.extend(build_all(SERVICES))
     return {bundle.service.name: bundle for bundle in _built}
+
+
+def deployable(stage: StageConfig) -> StageConfig:
+    """The stage with the settings an operator replaces before its first deploy (prod's
+    portal origins and admin e-mail) filled in, so that it synthesizes."""
+    if not stage.refuses_placeholders:
+        return stage
+    return replace(
+        stage,
+        portal_origins=tuple(f"https://{portal}.coupons.acme-retail.com" for portal in PORTALS),
+        bootstrap_admin_email="platform-admin@acme-retail.com",
+    )
+
+
+@pytest.fixture(scope="session")
+def deployable_stage() -> Callable[[StageConfig], StageConfig]:
+    return deployable
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,7 @@ def synthesized(
     lambda_bundles: dict[str, Bundle],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Synthesized:
-    stage = stage_config(request.param)
+    stage = deployable(stage_config(request.param))
     outdir = tmp_path_factory.mktemp(f"cdk.out.{stage.name}")
     app = App(outdir=str(outdir), context={**cdk_json_context(), "stage": stage.name})
     platform = build(app, stage=stage, bundles={name: b.path for name, b in lambda_bundles.items()})

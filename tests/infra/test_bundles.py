@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,16 @@ from infra import bundle as bundle_module
 from infra.bundle import (
     LAMBDA,
     PROVIDED_BY_RUNTIME,
+    REPO_ROOT,
     Bundle,
     BytecodeUnavailable,
+    _bundle_requirements,
+    _install_wheels,
     build_bundle,
     host_target,
     python_for,
     service_dir,
+    uv_executable,
 )
 from infra.constructs.database_role import BOOTSTRAP_HANDLER
 
@@ -162,3 +167,50 @@ def test_a_bundle_built_for_this_machine_runs_alone_in_a_clean_interpreter(
     assert outcome["foreign"] == []
     # Requests need no boto3 at import: the runtime's copy is loaded only where used.
     assert outcome["boto3"] is False
+
+
+def _lock_hashes() -> dict[tuple[str, str], set[str]]:
+    """(name, version) -> the hashes uv.lock records for that package's files."""
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    hashes: dict[tuple[str, str], set[str]] = {}
+    for package in lock["package"]:
+        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+        key = (package["name"], package.get("version", ""))
+        hashes[key] = {file["hash"] for file in files if "hash" in file}
+    return hashes
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
+def test_bundles_install_what_uv_lock_pinned_and_hashed(service: object) -> None:
+    """What a bundle installs is exactly requirements.txt less the runtime's packages, each
+    pinned with the hashes of the files uv.lock recorded."""
+    requirements, excluded = _bundle_requirements(service, uv_executable())  # type: ignore[arg-type]
+    pinned: dict[tuple[str, str], set[str]] = {}
+    current: tuple[str, str] | None = None
+    for line in requirements:
+        text = line.strip().rstrip("\\").strip()
+        if text.startswith("--hash="):
+            assert current is not None, line
+            pinned[current].add(text.removeprefix("--hash="))
+        elif text:
+            name, version = text.split(";")[0].strip().split("==")
+            current = (name, version)
+            pinned[current] = set()
+    lock = _lock_hashes()
+    for package, hashes in pinned.items():
+        assert hashes, f"{package} has no hash"
+        assert hashes <= lock[package], package
+    listed = {
+        line.split(";")[0].strip().split("==")[0]
+        for line in (service_dir(service) / "requirements.txt").read_text().splitlines()  # type: ignore[arg-type]
+    }
+    assert {name for name, _ in pinned} == listed - set(excluded)
+    assert set(PROVIDED_BY_RUNTIME) <= set(excluded)
+
+
+def test_a_wheel_without_a_locked_hash_is_refused(tmp_path: Path) -> None:
+    """Hash checking is required, not only applied to the lines that carry a hash."""
+    unhashed = ["idna==3.20"]
+    with pytest.raises(subprocess.CalledProcessError):
+        _install_wheels(unhashed, LAMBDA, tmp_path / "bundle", uv_executable())
+    assert not list((tmp_path / "bundle").glob("idna*"))

@@ -4,14 +4,19 @@ service's stack holds."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Token
+from aws_cdk import Annotations as Annotations_
+from aws_cdk import App, Duration, Stack, Token
 from aws_cdk.assertions import Annotations, Match, Template
 
 from core.config import PlatformSettings
@@ -19,8 +24,11 @@ from core.database.session_limits import SESSION_LIMITS
 from core.events.relay import CLAIM_LEASE
 from core.routing import SERVICES, ServiceRoutes
 from devstack.services import app_factory
-from infra.app import SECRETS_REVISION_CONTEXT, build, cdk_json_context
-from infra.config import EVENT_PRODUCERS, deployment_for, stage_config
+from infra.app import CDK_JSON, build, cdk_json_context, synthesis_errors
+from infra.bundle import REPO_ROOT
+from infra.config import EVENT_PRODUCERS, StageConfig, deployment_for, stage_config
+from infra.connection_budget import ConnectionBudgetExceeded, TimeoutsDoNotNest
+from infra.constructs.database_role import BOOTSTRAP_HANDLER
 from infra.constructs.routes import route_paths
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
 from infra.postgres_version import RDS_POSTGRES_VERSION
@@ -49,6 +57,14 @@ def _templates(synthesized: Any) -> dict[str, dict[str, Any]]:
 
 def _service_template(synthesized: Any, service: ServiceRoutes) -> Template:
     return Template.from_stack(synthesized.platform.services[service.name])
+
+
+def _service_function(template: Template) -> tuple[str, dict[str, Any]]:
+    """The function the aliases point at (its logical id and properties): not the
+    migration function, which runs the same bundle and handler."""
+    aliases = template.find_resources("AWS::Lambda::Alias").values()
+    (logical_id,) = {alias["Properties"]["FunctionName"]["Ref"] for alias in aliases}
+    return logical_id, template.find_resources("AWS::Lambda::Function")[logical_id]["Properties"]
 
 
 def _statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -181,8 +197,9 @@ def test_every_role_carries_the_stages_boundary_and_stays_within_it(synthesized:
 def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     template = _service_template(synthesized, service)
     stage = synthesized.platform.stage
-    # The service's, its database bootstrap's, and a provider framework's for each trigger.
-    template.resource_count_is("AWS::Lambda::Function", 4)
+    # The service's, its migrations', its database bootstrap's, and a provider framework's
+    # for each of the two triggers.
+    template.resource_count_is("AWS::Lambda::Function", 5)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -213,11 +230,7 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
             },
         },
     )
-    (function,) = [
-        f["Properties"]
-        for f in template.find_resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] == "main.handler"
-    ]
+    _, function = _service_function(template)
     # The code learns how long it may run from the function itself (core.idempotency).
     assert function["Environment"]["Variables"]["REQUEST_TIMEOUT_SECONDS"] == str(
         function["Timeout"]
@@ -238,11 +251,7 @@ def test_svc_coupons_calls_svc_merchants_on_the_http_api(synthesized: Any) -> No
     """CouponsSettings.check_for refuses to start deployed without COUPONS_MERCHANTS_API_URL;
     svc-merchants' public endpoints are on the same API as everything else."""
     stack = synthesized.platform.services["coupons"]
-    (function,) = [
-        f["Properties"]
-        for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] == "main.handler"
-    ]
+    _, function = _service_function(Template.from_stack(stack))
     variables = function["Environment"]["Variables"]
     assert variables["COUPONS_MERCHANTS_API_URL"] == variables["JWT_ISSUER"]
     exported = variables["COUPONS_MERCHANTS_API_URL"]["Fn::ImportValue"]
@@ -449,13 +458,27 @@ def test_nothing_serves_before_its_migrations_ran(synthesized: Any, service: Ser
         assert migrations in permission["DependsOn"]
     for integration in template.find_resources("AWS::ApiGatewayV2::Integration").values():
         assert integration["Properties"]["IntegrationUri"] == live
-    # The migrations run the version the aliases then point at.
+    # The migrations run, in the migration function, the code and settings of the version
+    # the aliases then point at.
     (alias_versions,) = {
         json.dumps(alias["Properties"]["FunctionVersion"])
         for alias in template.find_resources("AWS::Lambda::Alias").values()
     }
     (trigger,) = template.find_resources("Custom::ServiceMigrations").values()
-    assert json.dumps(trigger["Properties"]["version"]) == alias_versions
+    assert json.dumps(trigger["Properties"]["serves"]) == alias_versions
+    migration_function = stack.get_logical_id(stack.migrations.function.node.default_child)
+    (migration_version,) = [
+        logical_id
+        for logical_id, version in template.find_resources("AWS::Lambda::Version").items()
+        if version["Properties"]["FunctionName"] == {"Ref": migration_function}
+    ]
+    assert trigger["Properties"]["version"] == {"Fn::GetAtt": [migration_version, "Version"]}
+    functions = template.find_resources("AWS::Lambda::Function")
+    migrating = functions[migration_function]["Properties"]
+    _, serving = _service_function(template)
+    assert migrating["Code"] == serving["Code"]
+    assert migrating["Handler"] == serving["Handler"]
+    assert migrating["Role"] == serving["Role"]
 
 
 def test_each_service_publishes_under_its_own_source_what_the_producers_map_says() -> None:
@@ -699,11 +722,7 @@ def test_network_database_isolated_functions_behind_nat(synthesized: Any) -> Non
         if "Export" in output
     }
     for stack in platform.services.values():
-        (function,) = [
-            f["Properties"]
-            for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
-            if f["Properties"]["Handler"] == "main.handler"
-        ]
+        _, function = _service_function(Template.from_stack(stack))
         subnets = {exports[s["Fn::ImportValue"]]["Ref"] for s in function["VpcConfig"]["SubnetIds"]}
         assert subnets == groups["services"]
 
@@ -795,44 +814,13 @@ def test_event_rules_match_the_consumers_the_app_registers(
 
 
 def _versions(template: Template) -> set[str]:
-    """The service function's versions (not its database bootstrap's)."""
-    functions = template.find_resources(
-        "AWS::Lambda::Function", {"Properties": {"Handler": "main.handler"}}
-    )
+    """The service function's versions (not its migration function's or bootstrap's)."""
+    function, _ = _service_function(template)
     return {
         logical_id
         for logical_id, version in template.find_resources("AWS::Lambda::Version").items()
-        if version["Properties"]["FunctionName"]["Ref"] in functions
+        if version["Properties"]["FunctionName"] == {"Ref": function}
     }
-
-
-def test_a_new_secrets_revision_publishes_versions_that_read_the_secrets_again(
-    lambda_bundles: dict[str, Any], tmp_path: Path
-) -> None:
-    """Functions read their secrets at cold start, and a redeploy that changes nothing
-    starts no execution environment: `-c secrets_revision=X` is the change that does."""
-    service = SERVICES[0]
-    bundles = {service.name: lambda_bundles[service.name].path}
-    templates = []
-    for revision in (None, "2026-01-15"):
-        context = {**cdk_json_context(), "stage": "dev"}
-        if revision is not None:
-            context[SECRETS_REVISION_CONTEXT] = revision
-        app = App(outdir=str(tmp_path / str(revision)), context=context)
-        platform = build(app, stage=stage_config("dev"), services=[service], bundles=bundles)
-        templates.append(Template.from_stack(platform.services[service.name]))
-    before, after = templates
-    after.has_resource_properties(
-        "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"SECRETS_REVISION": "2026-01-15"})}},
-    )
-    # A new version, which the migrations run and then both aliases serve.
-    (version,) = _versions(after)
-    assert _versions(before) != {version}
-    (trigger,) = after.find_resources("Custom::ServiceMigrations").values()
-    assert trigger["Properties"]["version"] == {"Fn::GetAtt": [version, "Version"]}
-    for alias in after.find_resources("AWS::Lambda::Alias").values():
-        assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
@@ -882,3 +870,182 @@ def test_the_shared_data_alarms_once_per_stage(synthesized: Any) -> None:
     )
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_the_entry_point_cdk_json_runs_synthesizes(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """What `cdk synth` and `make synth` run: cdk.json's command, in a process of its own,
+    the way the CDK CLI starts it (CDK_OUTDIR, CDK_CONTEXT_JSON)."""
+    command = shlex.split(json.loads(CDK_JSON.read_text())["app"])
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path),
+        "CDK_CONTEXT_JSON": json.dumps({"stage": "dev"}),
+    }
+    done = subprocess.run(  # noqa: S603
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "coupon-platform-dev-data.template.json").is_file()
+    assert synthesis_errors(tmp_path) == []
+
+
+def test_an_error_annotation_is_read_back_from_the_cloud_assembly(tmp_path: Path) -> None:
+    """The entry point refuses to finish on these, as the CDK CLI refuses to deploy."""
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Refused")
+    Annotations_.of(stack).add_error("the placeholder origin is still there")
+    Annotations_.of(stack).add_warning("only a warning")
+    app.synth()
+    assert synthesis_errors(tmp_path) == ["Refused /Refused: the placeholder origin is still there"]
+
+
+def test_the_database_stores_on_gp3_and_exports_its_log(synthesized: Any) -> None:
+    data = Template.from_stack(synthesized.platform.data)
+    data.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {"StorageType": "gp3", "EnableCloudwatchLogsExports": ["postgresql"]},
+    )
+
+
+def test_every_stack_and_its_resources_carry_the_cost_allocation_tags(synthesized: Any) -> None:
+    stage = synthesized.platform.stage.name
+    expected = {"project": "coupon-platform", "stage": stage}
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    stacks = {
+        name: artifact
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    assert len(stacks) == len(synthesized.platform.stacks)
+    for name, artifact in stacks.items():
+        # Stack tags: CloudFormation puts them on every resource it creates.
+        assert expected.items() <= artifact["properties"].get("tags", {}).items(), name
+    data = Template.from_stack(synthesized.platform.data)
+    (instance,) = data.find_resources("AWS::RDS::DBInstance").values()
+    tags = {tag["Key"]: tag["Value"] for tag in instance["Properties"]["Tags"]}
+    assert expected.items() <= tags.items()
+
+
+def test_the_alert_topic_is_an_output_to_subscribe_to(synthesized: Any) -> None:
+    data_stack = synthesized.platform.data
+    topic = data_stack.get_logical_id(data_stack.alerts.topic.node.default_child)
+    Template.from_stack(data_stack).has_output("AlertTopicArn", {"Value": {"Ref": topic}})
+
+
+def test_the_database_bootstrap_has_time_to_wait_for_a_fresh_proxy(synthesized: Any) -> None:
+    """connect_when_ready retries for as long as the invocation has time: minutes, since
+    a proxy created by the same deploy registers its target after CloudFormation moved on."""
+    for stack in synthesized.platform.services.values():
+        Template.from_stack(stack).has_resource_properties(
+            "AWS::Lambda::Function", {"Handler": BOOTSTRAP_HANDLER, "Timeout": 300}
+        )
+
+
+def test_the_proxy_lends_within_the_budget_and_requests_time_out_in_order(
+    synthesized: Any,
+) -> None:
+    """infra.connection_budget's figures, as deployed: the proxy keeps 10% of the
+    instance's connections for people and RDS, a request waits 10 s at most for one, its
+    statements run 15 s, its function 25 s, all inside API Gateway's 30 s."""
+    data = Template.from_stack(synthesized.platform.data)
+    data.has_resource_properties(
+        "AWS::RDS::DBProxyTargetGroup",
+        {
+            "ConnectionPoolConfigurationInfo": {
+                "ConnectionBorrowTimeout": 10,
+                "MaxConnectionsPercent": 90,
+                "MaxIdleConnectionsPercent": 50,
+            }
+        },
+    )
+    stage = synthesized.platform.stage
+    for stack in synthesized.platform.services.values():
+        template = Template.from_stack(stack)
+        _, serving = _service_function(template)
+        assert serving["Timeout"] == 25
+        assert serving["Environment"]["Variables"]["DATABASE_STATEMENT_TIMEOUT_SECONDS"] == "15"
+        migration_function = stack.get_logical_id(stack.migrations.function.node.default_child)
+        migrating = template.find_resources("AWS::Lambda::Function")[migration_function]
+        properties = migrating["Properties"]
+        assert properties["Timeout"] == 600
+        assert properties["ReservedConcurrentExecutions"] == 1
+        variables = properties["Environment"]["Variables"]
+        assert variables["DATABASE_STATEMENT_TIMEOUT_SECONDS"] == "300"
+        assert variables["REQUEST_TIMEOUT_SECONDS"] == "600"
+        # Otherwise the service function's settings: the same secrets, proxy and pools.
+        for name, value in serving["Environment"]["Variables"].items():
+            if name not in {"DATABASE_STATEMENT_TIMEOUT_SECONDS", "REQUEST_TIMEOUT_SECONDS"}:
+                assert variables[name] == value, name
+    expected_reservation = {"dev": 5, "prod": 60}[stage.name]
+    assert stage.function_reserved_concurrency == expected_reservation
+
+
+def test_a_stage_over_its_connection_budget_is_not_synthesized(
+    lambda_bundles: dict[str, Any],
+    tmp_path: Path,
+    deployable_stage: Callable[[StageConfig], StageConfig],
+) -> None:
+    over = replace(deployable_stage(stage_config("prod")), function_reserved_concurrency=200)
+    app = App(outdir=str(tmp_path), context={**cdk_json_context(), "stage": "prod"})
+    bundles = {name: bundle.path for name, bundle in lambda_bundles.items()}
+    with pytest.raises(ConnectionBudgetExceeded, match="1815 database connections"):
+        build(app, stage=over, bundles=bundles)
+    slow = replace(stage_config("dev"), function_timeout=Duration.seconds(60))
+    with pytest.raises(TimeoutsDoNotNest, match="API Gateway"):
+        build(App(outdir=str(tmp_path)), stage=slow, bundles=bundles)
+
+
+class _DeployedValues:
+    """An account's values as the synthesis reads them: a JWKS and each secret's version."""
+
+    def __init__(self, jwks: str) -> None:
+        self.jwks = jwks
+
+    def parameter(self, name: str) -> str | None:
+        return self.jwks if name.endswith("/jwt-jwks") else None
+
+    def secret_version(self, name: str) -> str | None:
+        return f"version-of-{name}"
+
+
+def _every_version(template: Template) -> set[str]:
+    return set(template.find_resources("AWS::Lambda::Version"))
+
+
+def test_a_new_jwks_publishes_new_versions_of_every_service(
+    lambda_bundles: dict[str, Any], tmp_path: Path
+) -> None:
+    """Functions read the JWKS and their secrets when an environment starts, and a
+    version's hash covers their names, not their values: the synthesis digests the values
+    (INPUTS_DIGEST), so a rotated key publishes versions that the aliases then serve, and
+    an unchanged account publishes nothing."""
+    bundles = {name: bundle.path for name, bundle in lambda_bundles.items()}
+    synthesized: list[dict[str, Template]] = []
+    for run, jwks in enumerate(('{"keys": ["old"]}', '{"keys": ["old"]}', '{"keys": ["new"]}')):
+        app = App(outdir=str(tmp_path / str(run)), context={**cdk_json_context(), "stage": "dev"})
+        platform = build(
+            app, stage=stage_config("dev"), bundles=bundles, deployed_values=_DeployedValues(jwks)
+        )
+        synthesized.append(
+            {name: Template.from_stack(stack) for name, stack in platform.services.items()}
+        )
+    first, same, rotated = synthesized
+    assert set(first) == {service.name for service in SERVICES}
+    for name in first:
+        # The service function's versions, and its migration function's.
+        assert _versions(first[name]), name
+        assert _every_version(first[name]) == _every_version(same[name]), name
+        assert _versions(first[name]).isdisjoint(_versions(rotated[name])), name
+        assert len(_every_version(rotated[name]) - _every_version(first[name])) >= 2, name
+        # The new version is what the migrations run and the aliases then serve.
+        (version,) = _versions(rotated[name])
+        (trigger,) = rotated[name].find_resources("Custom::ServiceMigrations").values()
+        assert trigger["Properties"]["serves"] == {"Fn::GetAtt": [version, "Version"]}
+        for alias in rotated[name].find_resources("AWS::Lambda::Alias").values():
+            assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version, "Version"]}
+        # The role bootstrap runs again too (it sets the role's password from its secret).
+        (before,) = first[name].find_resources("Custom::ServiceDatabaseRole").values()
+        (after,) = rotated[name].find_resources("Custom::ServiceDatabaseRole").values()
+        assert before["Properties"]["inputs_digest"] != after["Properties"]["inputs_digest"]

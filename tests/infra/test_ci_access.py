@@ -120,7 +120,18 @@ def test_the_role_may_only_assume_the_cdk_bootstrap_roles_and_read_its_stacks(
     policies = template.find_resources("AWS::IAM::Policy")
     assert len(policies) == 1
     for policy in policies.values():
-        assume, describe, deployed = policy["Properties"]["PolicyDocument"]["Statement"]
+        assume, describe, deployed, *reads = policy["Properties"]["PolicyDocument"]["Statement"]
+        # And read what the functions read, for the synthesis's digest (infra.function_inputs).
+        assert [read["Action"] for read in reads] == [
+            "ssm:GetParameter",
+            "secretsmanager:DescribeSecret",
+        ]
+        for read in reads:
+            resource = json.dumps(read["Resource"])
+            assert (
+                ":parameter/coupon-platform/" in resource or ":secret:coupon-platform/" in resource
+            )
+            assert "*" not in resource, resource
         assert assume["Action"] == ["sts:AssumeRole", "sts:TagSession"]
         resources = json.dumps(assume["Resource"])
         assert "*" not in resources

@@ -107,12 +107,14 @@ class Placeholders:
 
 
 def _service_function(template: dict[str, Any]) -> dict[str, Any]:
-    (function,) = [
-        resource["Properties"]
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::Lambda::Function"
-        and resource["Properties"].get("Handler") == "main.handler"
-    ]
+    """The function the aliases point at; the migration function shares its handler."""
+    resources = template["Resources"]
+    (logical_id,) = {
+        resource["Properties"]["FunctionName"]["Ref"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Lambda::Alias"
+    }
+    function: dict[str, Any] = resources[logical_id]["Properties"]
     return function
 
 

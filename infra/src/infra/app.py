@@ -20,14 +20,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Aspects, Stack
+from aws_cdk import App, Aspects, Stack, Tags
 from aws_cdk import aws_iam as iam
-from aws_cdk.cx_api import SynthesisMessageLevel
 from cdk_nag import AwsSolutionsChecks
 
 from core.routing import SERVICES, ServiceRoutes
 from infra.bundle import REPO_ROOT, bundle_path
-from infra.config import DEFAULT_STAGE, StageConfig, deployment_for, stage_config
+from infra.config import (
+    DEFAULT_STAGE,
+    PROJECT,
+    PlaceholderSettings,
+    StageConfig,
+    deployment_for,
+    stage_config,
+)
+from infra.connection_budget import check_request_timeouts, stage_budget
+from infra.function_inputs import (
+    INPUTS_CONTEXT,
+    DeployedValues,
+    deployed_values_from_context,
+    read_inputs,
+)
 from infra.platform import PlatformResources
 from infra.stacks.api import ApiStack
 from infra.stacks.ci_access import role_boundary_name
@@ -60,7 +73,7 @@ def service_stack_name(stage: StageConfig, service: ServiceRoutes) -> str:
     return stage.resource_name(service.directory)
 
 
-SECRETS_REVISION_CONTEXT = "secrets_revision"
+ERROR_METADATA = "aws:cdk:error"  # an error annotation, as the cloud assembly records it
 
 
 def build(
@@ -69,15 +82,24 @@ def build(
     stage: StageConfig,
     services: Iterable[ServiceRoutes] = SERVICES,
     bundles: Mapping[str, Path] | None = None,
+    deployed_values: DeployedValues | None = None,
 ) -> PlatformApp:
     """Every stack of one stage, checked by cdk-nag's AwsSolutions rules at synthesis.
 
-    `-c secrets_revision=X` puts X in every function's environment: a new value publishes
-    new versions, whose fresh execution environments read the secrets again (a rotated
-    signing key). The functions read secrets only at cold start, and a redeploy that
-    changes nothing starts none.
+    `deployed_values` (by default `-c function_inputs=aws`: the account's) are what the
+    functions read at cold start: their digest in each service's functions publishes new
+    versions whenever one changes (infra.function_inputs). Without them, no digest.
+
+    A stage that refuses placeholders (prod) fails here while its portal origins or its
+    bootstrap admin's e-mail still name a reserved domain.
     """
-    secrets_revision = app.node.try_get_context(SECRETS_REVISION_CONTEXT)
+    stage.require_real_settings()
+    if deployed_values is None:
+        deployed_values = deployed_values_from_context(app.node.try_get_context(INPUTS_CONTEXT))
+    # Refused before anything is built: a stage that could open more connections than its
+    # proxy lends, or a timeout that outlasts the one around it.
+    stage_budget(stage, services=len(SERVICES)).check()
+    check_request_timeouts(stage.function_timeout)
     data = DataStack(app, stage.resource_name("data"), stage=stage)
     api = ApiStack(app, stage.resource_name("api"), stage=stage, alert_topic=data.alerts.topic)
     platform = PlatformResources(
@@ -102,21 +124,60 @@ def build(
             raise FileNotFoundError(
                 f"no Lambda bundle for {service.directory} in {bundle}: run `make package`"
             )
+        deployment = deployment_for(service)
+        inputs = (
+            None
+            if deployed_values is None
+            else read_inputs(deployed_values, stage, service.name, deployment)
+        )
         stacks[service.name] = ServiceStack(
             app,
             service_stack_name(stage, service),
             service=service,
-            deployment=deployment_for(service),
+            deployment=deployment,
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=None if secrets_revision is None else str(secrets_revision),
+            inputs_digest=None if inputs is None else inputs.digest,
             description=f"svc-{service.name}: function, routes, migrations, events, alarms",
         )
+    # Cost-allocation tags: on each stack, which CloudFormation puts on every resource it
+    # creates (activate them once in the Billing console: docs/deploying.md).
     for stack in (data, api, *stacks.values()):
+        for key, value in cost_allocation_tags(stage).items():
+            Tags.of(stack).add(key, value)
         _bound_roles(stack, stage)
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return PlatformApp(app, stage, data, api, stacks)
+
+
+def cost_allocation_tags(stage: StageConfig) -> dict[str, str]:
+    return {"project": PROJECT, "stage": stage.name}
+
+
+def synthesis_errors(assembly_directory: Path) -> list[str]:
+    """The error annotations (cdk-nag's findings among them) of every stack in a cloud
+    assembly, read from its manifest and metadata files.
+
+    The assembly's Python objects cannot give them: jsii knows a stack's messages only as
+    `cloud_assembly_schema.MetadataEntry`, an interface a plain run of the app never loads.
+    """
+    manifest = json.loads((assembly_directory / "manifest.json").read_text())
+    errors = []
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        metadata: dict[str, list[dict[str, Any]]] = dict(artifact.get("metadata", {}))
+        if extra := artifact.get("additionalMetadataFile"):
+            for path, entries in json.loads((assembly_directory / extra).read_text()).items():
+                metadata[path] = [*metadata.get(path, []), *entries]
+        errors += [
+            f"{name} {path}: {entry['data']}"
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry.get("type") == ERROR_METADATA
+        ]
+    return list(dict.fromkeys(errors))  # the same entry may be in both places
 
 
 def _bound_roles(stack: Stack, stage: StageConfig) -> None:
@@ -134,17 +195,14 @@ def main() -> None:
     context = {**cdk_json_context(), **json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}")}
     app = App(context=context)
     stage = stage_config(str(app.node.try_get_context("stage") or DEFAULT_STAGE))
-    build(app, stage=stage)
+    try:
+        build(app, stage=stage)
+    except PlaceholderSettings as placeholders:
+        raise SystemExit(str(placeholders)) from None
     assembly = app.synth()
     # The CDK CLI refuses to deploy on error annotations (cdk-nag's findings among them);
     # synthesized without it, fail the same way.
-    errors = [
-        f"{message.id}: {message.entry.data}"
-        for stack in assembly.stacks
-        for message in stack.messages
-        if message.level == SynthesisMessageLevel.ERROR
-    ]
-    if errors:
+    if errors := synthesis_errors(Path(assembly.directory)):
         raise SystemExit("\n".join(errors))
 
 

@@ -1,9 +1,10 @@
 """Lambda bundles without Docker: one folder per service, ready for `Code.from_asset`.
 
 A bundle holds the service's `main.py` (the handler), its package, its Alembic scripts,
-`core`, and the wheels of its generated `requirements.txt` for the target platform,
-installed by uv from PyPI binaries only (`--only-binary :all:`): nothing is compiled, so
-no Docker image of the Lambda platform is needed.
+`core`, and the wheels of its locked requirements (those of its `requirements.txt`) for
+the target platform, installed by uv from PyPI binaries only (`--only-binary :all:`):
+nothing is compiled, so no Docker image of the Lambda platform is needed. Each wheel must
+match a hash uv.lock recorded (`--require-hashes`).
 
 boto3 and botocore, and what only they need (s3transfer, jmespath, urllib3), are left out:
 the Lambda Python runtime provides them, they are most of the size a bundle would have
@@ -160,8 +161,9 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _runtime_pruned_names(service: ServiceRoutes, uv: str) -> set[str]:
-    """The service's locked requirements without the runtime's packages and their own deps."""
+def _locked_requirements(service: ServiceRoutes, uv: str) -> list[str]:
+    """The service's requirements from uv.lock, each with the hashes the lock recorded for
+    its files, without the runtime's packages and what only they depend on."""
     prune = [arg for package in PROVIDED_BY_RUNTIME for arg in ("--prune", package)]
     exported = subprocess.run(  # noqa: S603
         [
@@ -172,7 +174,6 @@ def _runtime_pruned_names(service: ServiceRoutes, uv: str) -> set[str]:
             service.directory,
             "--no-dev",
             "--no-emit-workspace",
-            "--no-hashes",
             "--no-header",
             "--no-annotate",
             *prune,
@@ -182,23 +183,16 @@ def _runtime_pruned_names(service: ServiceRoutes, uv: str) -> set[str]:
         capture_output=True,
         text=True,
     ).stdout
-    return {name for line in exported.splitlines() if (name := _requirement_name(line))}
+    return exported.splitlines()
 
 
 def _bundle_requirements(service: ServiceRoutes, uv: str) -> tuple[list[str], tuple[str, ...]]:
-    """Lines of requirements.txt to install, and the names left to the runtime."""
-    lines = (service_dir(service) / "requirements.txt").read_text().splitlines()
-    keep = _runtime_pruned_names(service, uv)
-    install: list[str] = []
-    excluded: list[str] = []
-    for line in lines:
-        name = _requirement_name(line)
-        if name is None:
-            continue
-        if name in keep:
-            install.append(line)
-        else:
-            excluded.append(name)
+    """Lines of the hash-checked requirements file to install, and the names of
+    requirements.txt left to the runtime."""
+    install = _locked_requirements(service, uv)
+    kept = {name for line in install if (name := _requirement_name(line))}
+    listed = (service_dir(service) / "requirements.txt").read_text().splitlines()
+    excluded = {name for line in listed if (name := _requirement_name(line)) and name not in kept}
     return install, tuple(sorted(excluded))
 
 
@@ -223,8 +217,11 @@ def _install_wheels(requirements: Sequence[str], target: Target, into: Path, uv:
                 target.python_version,
                 "--only-binary",
                 ":all:",
-                # requirements.txt pins the whole closure; the runtime's packages stay out.
+                # The lock pins the whole closure; the runtime's packages stay out.
                 "--no-deps",
+                # Every file installed is the one uv.lock recorded: a registry or mirror
+                # serving anything else fails the build.
+                "--require-hashes",
                 "--no-compile",
                 "--link-mode",
                 "copy",

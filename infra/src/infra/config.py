@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from core.routing import ServiceRoutes
+from infra.connection_budget import FUNCTION_TIMEOUT
 
 if TYPE_CHECKING:
     from infra.platform import PlatformResources
@@ -22,13 +24,31 @@ if TYPE_CHECKING:
 PROJECT = "coupon-platform"
 DEFAULT_STAGE = "dev"
 
+# Names reserved for documentation and testing (RFC 2606, RFC 6761): no portal is served
+# from a host under them and no one reads an inbox there, so a setting that names one is
+# a placeholder still waiting for the real value.
+RESERVED_DOMAINS = (
+    "example",
+    "example.com",
+    "example.net",
+    "example.org",
+    "test",
+    "invalid",
+    "localhost",
+)
+
+
+def is_reserved_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == domain or host.endswith(f".{domain}") for domain in RESERVED_DOMAINS)
+
 
 @dataclass(frozen=True)
 class StageConfig:
     name: str
     function_memory_mb: int
-    # API Gateway gives up on a request after 30 s; the same function also runs the
-    # deploy-time migrations, which may take a little longer.
+    # Inside API Gateway's 30 s, around the statement timeout (infra.connection_budget);
+    # the migrations run in a function of their own, with minutes.
     function_timeout: Duration
     database_instance_type: str
     database_multi_az: bool
@@ -47,15 +67,34 @@ class StageConfig:
     # one gateway in dev to keep costs down, one per availability zone in prod.
     nat_gateways: int
     # Concurrency reserved for each service function: a ceiling on the connections one
-    # service can open through the proxy, and a floor no other function can take away.
-    # None: unreserved (dev accounts often have too small a quota to reserve from).
-    function_reserved_concurrency: int | None
+    # service can open through the proxy (infra.connection_budget checks their sum), and a
+    # floor no other function can take away.
+    function_reserved_concurrency: int
     # Lambda SnapStart on the published versions (docs/deploying.md, "Cold starts"): a
     # cold start resumes a snapshot taken after init instead of importing everything.
     function_snap_start: bool
     # The database connections an alarm reports: about 80% of the instance class's
     # max_connections (LEAST(memory / 9531392, 5000) on RDS for PostgreSQL).
     database_connections_alarm: int
+    # Serves real portals and mails a real administrator: synthesis fails while the portal
+    # origins or the bootstrap admin's e-mail are placeholders (`placeholder_settings`).
+    refuses_placeholders: bool = False
+
+    def placeholder_settings(self) -> list[str]:
+        """The settings that still name a reserved domain, each with its value."""
+        found = [
+            f"portal origin {origin}"
+            for origin in self.portal_origins
+            if is_reserved_host(urlsplit(origin).hostname or "")
+        ]
+        if is_reserved_host(self.bootstrap_admin_email.rpartition("@")[2]):
+            found.append(f"bootstrap admin e-mail {self.bootstrap_admin_email}")
+        return found
+
+    def require_real_settings(self) -> None:
+        """Raise PlaceholderSettings when this stage refuses placeholders and has some."""
+        if self.refuses_placeholders and (placeholders := self.placeholder_settings()):
+            raise PlaceholderSettings(self.name, placeholders)
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -89,6 +128,15 @@ class StageConfig:
         return f"/{PROJECT}/{self.name}/jwt-jwks"
 
 
+class PlaceholderSettings(ValueError):
+    def __init__(self, stage: str, placeholders: list[str]) -> None:
+        super().__init__(
+            f"stage {stage} still has placeholder settings ({'; '.join(placeholders)}): "
+            f"set its portal_origins and bootstrap_admin_email in infra/src/infra/config.py"
+        )
+        self.placeholders = placeholders
+
+
 PORTALS = ("merchant", "customer", "exchange", "admin", "partner")
 AVAILABILITY_ZONES = 2
 
@@ -96,7 +144,7 @@ STAGES: Mapping[str, StageConfig] = {
     "dev": StageConfig(
         name="dev",
         function_memory_mb=1024,
-        function_timeout=Duration.seconds(60),
+        function_timeout=FUNCTION_TIMEOUT,
         database_instance_type="t4g.micro",
         database_multi_az=False,
         database_storage_gb=20,
@@ -111,7 +159,9 @@ STAGES: Mapping[str, StageConfig] = {
         event_archive_days=7,
         bootstrap_admin_email="admin@dev.coupon-exchange.example",
         nat_gateways=1,
-        function_reserved_concurrency=None,
+        # Enough for a person clicking through the portals; an account needs a Lambda
+        # concurrency quota of 118 for it (docs/deploying.md).
+        function_reserved_concurrency=5,
         # Deploys often and serves little: a snapshot per version costs more deploy time
         # (and cache) than its few cold starts would.
         function_snap_start=False,
@@ -120,13 +170,16 @@ STAGES: Mapping[str, StageConfig] = {
     "prod": StageConfig(
         name="prod",
         function_memory_mb=1769,  # one full vCPU: argon2 hashing is CPU-bound
-        function_timeout=Duration.seconds(60),
+        function_timeout=FUNCTION_TIMEOUT,
         database_instance_type="m7g.large",
         database_multi_az=True,
         database_storage_gb=100,
         database_backup_days=14,
         keep_data=True,
         log_retention=logs.RetentionDays.THREE_MONTHS,
+        # Placeholders (a reserved domain): replace them with the portals' real origins and
+        # the real administrator's address before the first deploy; until then prod's
+        # synthesis fails (`refuses_placeholders`).
         portal_origins=tuple(f"https://{portal}.coupon-exchange.example" for portal in PORTALS),
         api_rate_limit=1000,
         api_burst_limit=2000,
@@ -134,13 +187,15 @@ STAGES: Mapping[str, StageConfig] = {
         event_archive_days=90,
         bootstrap_admin_email="platform-admin@coupon-exchange.example",
         nat_gateways=AVAILABILITY_ZONES,
-        # Three connections at most per environment (DATABASE_POOL_SIZE + MAX_OVERFLOW, and
-        # DATABASE_READ_POOL_SIZE): three services stay within what the proxy lends out of
-        # an m7g.large.
-        function_reserved_concurrency=200,
+        # Three connections at most per environment: 60 x 3 x 3 services, and a deploy's
+        # migrations, stay within 80% of what the proxy lends out of an m7g.large
+        # (infra.connection_budget). 60 environments of a 25 s function answering in
+        # 100 ms serve about 600 requests a second per service.
+        function_reserved_concurrency=60,
         # Flash claims scale out in bursts, each new environment a cold start.
         function_snap_start=True,
         database_connections_alarm=700,  # m7g.large: 8 GiB, about 900 connections
+        refuses_placeholders=True,
     ),
 }
 

@@ -16,6 +16,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import StageConfig, database_role
+from infra.connection_budget import (
+    PROXY_BORROW_TIMEOUT,
+    PROXY_MAX_CONNECTIONS_PERCENT,
+    PROXY_MAX_IDLE_CONNECTIONS_PERCENT,
+)
 from infra.constructs.network import PlatformNetwork
 from infra.nag import accept
 from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION, RDS_POSTGRES_VERSION
@@ -23,6 +28,7 @@ from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION, RDS_POSTGRES_VERS
 DATABASE_NAME = "coupons"  # one database, one schema per service
 ADMIN_USER = "platform_admin"
 PROXY_PORT = 5432  # an RDS Proxy for PostgreSQL always listens here
+POSTGRES_LOG = "postgresql"  # RDS for PostgreSQL's one exportable log (besides "upgrade")
 
 
 class PostgresBehindProxy(Construct):
@@ -59,6 +65,11 @@ class PostgresBehindProxy(Construct):
             multi_az=stage.database_multi_az,
             allocated_storage=stage.database_storage_gb,
             max_allocated_storage=stage.database_storage_gb * 5,
+            # gp3: 3,000 IOPS whatever the size, for less than gp2's size-bound baseline.
+            storage_type=rds.StorageType.GP3,
+            # The server's log (errors, lock waits, slow statements) in CloudWatch Logs,
+            # where the functions' logs are, instead of only in the RDS console.
+            cloudwatch_logs_exports=[POSTGRES_LOG],
             storage_encrypted=True,
             backup_retention=Duration.days(stage.database_backup_days),
             deletion_protection=stage.keep_data,
@@ -114,6 +125,12 @@ class PostgresBehindProxy(Construct):
             vpc_subnets=network.database_subnets,
             require_tls=True,
             idle_client_timeout=Duration.minutes(30),
+            # What it may open to the instance, and keep open idle; a request waits this
+            # long for a connection, less than its statements may run (infra.connection_budget
+            # checks the stage's demand against these and the timeouts' nesting).
+            max_connections_percent=PROXY_MAX_CONNECTIONS_PERCENT,
+            max_idle_connections_percent=PROXY_MAX_IDLE_CONNECTIONS_PERCENT,
+            borrow_timeout=PROXY_BORROW_TIMEOUT,
         )
         self.instance.connections.allow_default_port_from(
             self.proxy, "only the proxy talks to the instance"

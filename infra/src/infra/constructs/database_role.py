@@ -19,6 +19,7 @@ from infra.platform import PlatformResources
 
 BOOTSTRAP_HANDLER = "core.aws_lambda.database_role.bootstrap_database_role"
 VPC_ACCESS_POLICY = "AWSLambdaVPCAccessExecutionRole"
+BOOTSTRAP_TIMEOUT = Duration.minutes(5)
 
 
 class ServiceDatabaseRole(Construct):
@@ -29,8 +30,10 @@ class ServiceDatabaseRole(Construct):
 
     Its function (the service's bundle, another handler) has a role of its own: the only
     one that may read the master secret. It runs on the first deploy and whenever its
-    properties change: the secret, the session limits, or `-c secrets_revision` (which
-    also sets the role's password again from its secret, after a rotation by hand).
+    properties change: the secret, the session limits (a change sets them on the existing role),
+    or the digest of what the service's functions read
+    (infra.function_inputs), which covers the service's database secret: a new password
+    put in it is set on the role by the next deploy.
     """
 
     def __init__(
@@ -42,7 +45,7 @@ class ServiceDatabaseRole(Construct):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         service_secret = platform.service_database_secrets[service.name]
@@ -77,7 +80,10 @@ class ServiceDatabaseRole(Construct):
             handler=BOOTSTRAP_HANDLER,
             code=lambda_.Code.from_asset(str(bundle)),  # the service's: one asset
             memory_size=256,
-            timeout=Duration.seconds(60),
+            # On a first deploy the proxy may still be registering its target: the
+            # bootstrap keeps trying to connect for as long as this allows
+            # (core.aws_lambda.database_role.connect_when_ready).
+            timeout=BOOTSTRAP_TIMEOUT,
             role=self.role,
             log_group=logs_group,
             vpc=platform.vpc,
@@ -123,8 +129,8 @@ class ServiceDatabaseRole(Construct):
             # and sets them on the existing role.
             "session_limits": dict(SESSION_LIMITS),
         }
-        if secrets_revision is not None:
-            properties["secrets_revision"] = secrets_revision
+        if inputs_digest is not None:
+            properties["inputs_digest"] = inputs_digest
         self.resource = CustomResource(
             self,
             "DatabaseRole",

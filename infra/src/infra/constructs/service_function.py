@@ -23,8 +23,15 @@ from infra.config import (
     stage_previous_server_secret,
     stage_server_secret,
 )
+from infra.connection_budget import (
+    DATABASE_MAX_OVERFLOW,
+    DATABASE_POOL_SIZE,
+    DATABASE_READ_POOL_SIZE,
+    DATABASE_STATEMENT_TIMEOUT,
+)
 from infra.constructs.messaging import event_source
 from infra.constructs.tables import AUDIT_ACTIONS, CACHE_ACTIONS
+from infra.function_inputs import INPUTS_DIGEST_VARIABLE
 from infra.nag import accept, managed_policy
 from infra.platform import PlatformResources
 
@@ -51,9 +58,10 @@ class ServiceFunction(Construct):
     secrets; permissions for exactly the tables, bus and secrets it uses.
 
     Nothing invokes the function's $LATEST but a person: the API and the consumed events
-    invoke the `live` alias, the schedule the `sweep` alias, and the deploy trigger the new
-    version itself. The service stack moves both aliases to a new version only after that
-    version's migrations have run, so new code never serves before its schema exists.
+    invoke the `live` alias, the schedule the `sweep` alias. The deploy's migrations run in
+    a twin function with the same code and settings (constructs/migrations.py); the service
+    stack moves both aliases to a new version only after they have run, so new code never
+    serves before its schema exists.
     """
 
     def __init__(
@@ -66,7 +74,7 @@ class ServiceFunction(Construct):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.generated_secrets: dict[str, secretsmanager.Secret] = {}
@@ -103,28 +111,24 @@ class ServiceFunction(Construct):
             "SQS3",
             "This queue is itself the dead-letter queue of the function and its event rules.",
         )
-        # What the function may take, told to the code too: an Idempotency-Key claim older
-        # than that (with margin) was left by an invocation that no longer runs.
-        timeout = stage.function_timeout
+        # The migration function runs with the same settings (constructs/migrations.py).
+        self.environment = self._environment(service, deployment, stage, platform, inputs_digest)
         self.function = lambda_.Function(
             self,
             "Function",
-            description=f"svc-{service.name}: HTTP API, events, outbox sweep, migrations",
+            description=f"svc-{service.name}: HTTP API, events, outbox sweep",
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(bundle)),
             memory_size=stage.function_memory_mb,
-            timeout=timeout,
+            timeout=stage.function_timeout,
             role=self.role,
             log_group=self.log_group,
             vpc=platform.vpc,
             vpc_subnets=platform.services_subnets,
             security_groups=[platform.services_security_group],
-            environment={
-                **self._environment(service, deployment, stage, platform, secrets_revision),
-                "REQUEST_TIMEOUT_SECONDS": str(int(timeout.to_seconds())),
-            },
+            environment=self.environment,
             # Every version keeps it: a failed asynchronous invocation of either alias ends
             # here after that alias's retries.
             dead_letter_queue=self.dead_letters,
@@ -182,7 +186,7 @@ class ServiceFunction(Construct):
         deployment: ServiceDeployment,
         stage: StageConfig,
         platform: PlatformResources,
-        secrets_revision: str | None,
+        inputs_digest: str | None,
     ) -> dict[str, str]:
         secrets = self._secrets(deployment, stage)
         secrets[SERVER_SECRET] = self._server_secret(service, stage)
@@ -217,12 +221,18 @@ class ServiceFunction(Construct):
             # One request at a time per execution environment: one connection, and one spare
             # for the rare path that opens a second transaction while the first is open;
             # a GET's reads take one of their own pool's (core.database.reads).
-            "DATABASE_POOL_SIZE": "1",
-            "DATABASE_MAX_OVERFLOW": "1",
-            "DATABASE_READ_POOL_SIZE": "1",
+            "DATABASE_POOL_SIZE": str(DATABASE_POOL_SIZE),
+            "DATABASE_MAX_OVERFLOW": str(DATABASE_MAX_OVERFLOW),
+            "DATABASE_READ_POOL_SIZE": str(DATABASE_READ_POOL_SIZE),
+            # Inside the function's timeout, itself inside API Gateway's: a statement
+            # that runs too long fails the request before the gateway gives up on it.
+            "DATABASE_STATEMENT_TIMEOUT_SECONDS": f"{DATABASE_STATEMENT_TIMEOUT.to_seconds()}",
             # A sweep delivers a backlog for at most half the function's timeout: the batch
             # in flight when the budget runs out still ends well inside the timeout.
             "OUTBOX_SWEEP_BUDGET_SECONDS": str(sweep_budget_seconds(stage.function_timeout)),
+            # What the function may take, told to the code too: an Idempotency-Key claim
+            # older than that (with margin) was left by an invocation that no longer runs.
+            "REQUEST_TIMEOUT_SECONDS": str(int(stage.function_timeout.to_seconds())),
             "AUDIT_TABLE": platform.audit_table.table_name,
             "CACHE_TABLE": platform.cache_table.table_name,
             "EVENT_BUS_NAME": platform.event_bus.event_bus_name,
@@ -237,9 +247,10 @@ class ServiceFunction(Construct):
                 else {}
             ),
             **deployment.environment(stage, platform),
-            # Read by nothing: a new value is a new version, which starts fresh execution
-            # environments that read the secrets again (infra.app.build).
-            **({"SECRETS_REVISION": secrets_revision} if secrets_revision is not None else {}),
+            # Read by nothing: a new JWKS or secret version is a new digest, so a new
+            # version, whose fresh execution environments read them again
+            # (infra.function_inputs).
+            **({INPUTS_DIGEST_VARIABLE: inputs_digest} if inputs_digest is not None else {}),
         }
 
     def _server_secret(self, service: ServiceRoutes, stage: StageConfig) -> secretsmanager.Secret:

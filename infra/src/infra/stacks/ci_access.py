@@ -28,7 +28,8 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import deployed_commit
-from infra.config import PROJECT
+from infra.config import PROJECT, stage_config
+from infra.function_inputs import read_statements
 from infra.nag import accept
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -212,6 +213,9 @@ class CiAccessStack(Stack):
                 ],
             )
         )
+        # The synthesis reads what the functions read, to digest it (infra.function_inputs).
+        for statement in read_statements(stage_config(stage)):
+            self.role.add_to_policy(statement)
         accept(
             self.role,
             "IAM5",

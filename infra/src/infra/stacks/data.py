@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from core.routing import SERVICES
@@ -15,6 +15,8 @@ from infra.constructs.messaging import AlertTopic, PlatformEventBus
 from infra.constructs.network import PlatformNetwork
 from infra.constructs.tables import PlatformTables
 from infra.metrics import SharedMetrics
+
+ALERT_TOPIC_OUTPUT = "AlertTopicArn"
 
 
 class DataStack(Stack):
@@ -34,6 +36,13 @@ class DataStack(Stack):
         self.tables = PlatformTables(self, "Tables", stage=stage)
         self.events = PlatformEventBus(self, "Events", stage=stage)
         self.alerts = AlertTopic(self, "Alerts")
+        # What an operator subscribes to (docs/deploying.md, "Alerts").
+        CfnOutput(
+            self,
+            ALERT_TOPIC_OUTPUT,
+            value=self.alerts.topic.topic_arn,
+            description="Every alarm of the stage notifies this topic: subscribe to it",
+        )
         self.shared_metrics = SharedMetrics(
             database=self.database.instance,
             proxy=self.database.proxy,

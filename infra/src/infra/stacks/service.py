@@ -33,7 +33,7 @@ class ServiceStack(Stack):
         stage: StageConfig,
         platform: PlatformResources,
         bundle: Path,
-        secrets_revision: str | None = None,
+        inputs_digest: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -46,7 +46,7 @@ class ServiceStack(Stack):
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=secrets_revision,
+            inputs_digest=inputs_digest,
         )
         fn = self.function.function
         # The service's own login role and schema first: its migrations run as that role.
@@ -57,9 +57,17 @@ class ServiceStack(Stack):
             stage=stage,
             platform=platform,
             bundle=bundle,
-            secrets_revision=secrets_revision,
+            inputs_digest=inputs_digest,
         )
-        self.migrations = MigrationTrigger(self, "Migrations", function=fn, stage=stage)
+        self.migrations = MigrationTrigger(
+            self,
+            "Migrations",
+            service_function=self.function,
+            service_name=service.name,
+            stage=stage,
+            platform=platform,
+            bundle=bundle,
+        )
         self.migrations.resource.node.add_dependency(self.database_role.resource)
         # A version serves only once its migrations have run: on every deploy the aliases
         # move to the new version after the trigger succeeded (until then the previous

@@ -9,7 +9,11 @@
 A service's main.py imports `lambda_handler` and `load_secret_environment` from here.
 """
 
-from core.aws_lambda.database_role import bootstrap_database_role, ensure_service_role
+from core.aws_lambda.database_role import (
+    bootstrap_database_role,
+    connect_when_ready,
+    ensure_service_role,
+)
 from core.aws_lambda.handler import (
     MIGRATE,
     REPLAY_OUTBOX,
@@ -30,6 +34,7 @@ __all__ = [
     "ServiceLambdaHandler",
     "UnknownEventError",
     "bootstrap_database_role",
+    "connect_when_ready",
     "ensure_service_role",
     "lambda_handler",
     "load_secret_environment",

@@ -7,8 +7,9 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any, TypeVar
 
 from core.aws_lambda.secret_environment import DATABASE_PROXY_ENDPOINT, RDS_PROXY_POSTGRES_PORT
 from core.database.session_limits import SESSION_LIMITS, set_session_limits
@@ -16,6 +17,67 @@ from core.database.session_limits import SESSION_LIMITS, set_session_limits
 logger = logging.getLogger(__name__)
 
 BOOTSTRAP_LOCK = 0x636F75706F6E  # pg_advisory_xact_lock key: one role bootstrap at a time
+
+# A proxy created by the same deploy exists before its target is registered (minutes on a
+# first create): its name may not resolve yet, it may refuse the connection, or answer
+# with an error until the instance is available. The bootstrap waits, within its timeout.
+CONNECT_TIMEOUT_SECONDS = 10.0
+FIRST_RETRY_DELAY_SECONDS = 1.0
+MAX_RETRY_DELAY_SECONDS = 15.0
+# Kept back from the function's remaining time: the last attempt's own timeout, and
+# answering CloudFormation.
+DEADLINE_MARGIN_SECONDS = CONNECT_TIMEOUT_SECONDS + 5.0
+WAIT_WITHOUT_CONTEXT_SECONDS = 120.0
+
+Connection = TypeVar("Connection")
+
+
+async def connect_when_ready(
+    connect: Callable[[], Awaitable[Connection]],
+    *,
+    give_up_after: float,
+    first_delay: float = FIRST_RETRY_DELAY_SECONDS,
+    max_delay: float = MAX_RETRY_DELAY_SECONDS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Connection:
+    """`connect()`, tried again with doubling delays (up to `max_delay`) while the
+    database is not reachable yet, for `give_up_after` seconds at most; then its last
+    error is raised.
+
+    Network errors, timeouts and the server's (or the proxy's) refusals are retried: a
+    fresh proxy answers each of them while its target registers. Anything else is a bug
+    and raised at once.
+    """
+    import asyncpg
+
+    deadline = clock() + give_up_after
+    delay = first_delay
+    attempt = 1
+    while True:
+        try:
+            return await connect()
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            if clock() + delay > deadline:
+                raise
+            logger.warning(
+                "database not reachable yet (attempt %d: %s: %s); next attempt in %.0f s",
+                attempt,
+                type(error).__name__,
+                error,
+                delay,
+            )
+            await sleep(delay)
+            delay = min(delay * 2, max_delay)
+            attempt += 1
+
+
+def _wait_budget(context: Any) -> float:
+    """How long connecting may keep trying: the invocation's remaining time, less a margin."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return WAIT_WITHOUT_CONTEXT_SECONDS
+    return max(0.0, float(remaining()) / 1000 - DEADLINE_MARGIN_SECONDS)
 
 
 async def ensure_service_role(
@@ -146,7 +208,9 @@ def bootstrap_database_role(
 
     The only code that reads the master secret; its function's role is the only one
     allowed to. The service's own secret names the role and its password. Delete leaves
-    the role and its schema: the data outlives the stack.
+    the role and its schema: the data outlives the stack. On a first deploy the proxy may
+    still be registering its target: connecting is retried (`connect_when_ready`) for as
+    long as the invocation has time.
     """
     environ = os.environ if environ is None else environ
     physical_id = event.get("PhysicalResourceId") or f"{environ[DATABASE_SCHEMA]}-database-role"
@@ -167,15 +231,19 @@ def bootstrap_database_role(
     async def run() -> str:
         import asyncpg
 
-        connection = await asyncpg.connect(
-            host=environ[DATABASE_PROXY_ENDPOINT],
-            port=int(environ.get("DATABASE_PORT") or RDS_PROXY_POSTGRES_PORT),
-            user=master["username"],
-            password=master["password"],
-            database=service.get("dbname") or master.get("dbname", "postgres"),
-            ssl=ssl,
-            statement_cache_size=0,  # through the proxy
-        )
+        async def connect() -> Any:
+            return await asyncpg.connect(
+                host=environ[DATABASE_PROXY_ENDPOINT],
+                port=int(environ.get("DATABASE_PORT") or RDS_PROXY_POSTGRES_PORT),
+                user=master["username"],
+                password=master["password"],
+                database=service.get("dbname") or master.get("dbname", "postgres"),
+                ssl=ssl,
+                statement_cache_size=0,  # through the proxy
+                timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+
+        connection = await connect_when_ready(connect, give_up_after=_wait_budget(context))
         try:
             return await ensure_service_role(
                 connection,

@@ -10,7 +10,8 @@ environment restored from a snapshot must not share with the others restored fro
   endpoint, which botocore refreshes on its own; a client made before the snapshot
   (reading the secrets at init) keeps working.
 - Secrets read at init are in the snapshot, encrypted as it is: a rotated secret reaches
-  the functions by a new version (`-c secrets_revision`), which takes a new snapshot.
+  the functions by a new version (the deploy's INPUTS_DIGEST, infra.function_inputs),
+  which takes a new snapshot.
 """
 
 from __future__ import annotations
