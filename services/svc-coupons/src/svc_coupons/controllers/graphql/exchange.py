@@ -271,7 +271,9 @@ class ExchangeQuery:
 class ExchangeMutation:
     @strawberry.mutation(
         description="Give a coupon away; a retry with the same Idempotency-Key header finds "
-        "the same transfer and answers the same claim token (derived, never stored)"
+        "the same transfer and answers the same claim token (derived, never stored). With "
+        "that header it must be the document's only root mutation field, else 400 "
+        "`invalid_query` (its answer is not stored, so a retry would run the others again)"
     )
     async def give_coupon(self, info: CouponsInfo, code: str) -> NewTransferType:
         from svc_coupons.controllers.dto.exchange import CouponCodeIn
