@@ -61,6 +61,52 @@ async def test_every_service_goes_down_to_base_and_back(empty_database_url: str)
         await engine.dispose()
 
 
+# The release that seals stored answers and keys fingerprints: the revision before its
+# migration, for each service, and the service's schema.
+BEFORE_SEALED_ANSWERS = {"svc-auth": "0004", "svc-merchants": "0004", "svc-coupons": "0006"}
+
+
+async def test_idempotency_keys_kept_before_sealed_answers_are_forgotten(
+    empty_database_url: str,
+) -> None:
+    """Rows kept before the release hold answers in the clear and unkeyed fingerprints:
+    its migration deletes them rather than keep them until the purge."""
+    directories = {d.name: d for d in all_service_dirs()}
+    engine = create_async_engine(empty_database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await upgrade_services(connection, list(directories.values()))
+    finally:
+        await engine.dispose()
+    for name, previous in BEFORE_SEALED_ANSWERS.items():
+        schema = name.removeprefix("svc-")
+
+        def down_to_previous(connection: Connection, name: str = name, rev: str = previous) -> None:
+            config = alembic_config(directories[name])
+            config.attributes["connection"] = connection
+            command.downgrade(config, rev)
+
+        engine = create_async_engine(empty_database_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(down_to_previous)
+        finally:
+            await engine.dispose()
+        await execute(
+            empty_database_url,
+            f"INSERT INTO {schema}.idempotency_keys (caller, key, request_hash, state,"  # noqa: S608
+            " response_status, response_body, response_media_type, locked_at, created_at)"
+            " VALUES ('someone', 'before', repeat('a', 64), 'completed', 201,"
+            " convert_to('{\"code\": \"LIVE-CODE\"}', 'UTF8'), 'application/json',"
+            " now(), now())",
+        )
+
+        await migrate(empty_database_url, directories[name])
+
+        kept = await fetch(empty_database_url, f"SELECT key FROM {schema}.idempotency_keys")  # noqa: S608
+        assert kept == [], name
+
+
 async def migrate(url: str, service: Path, timeouts: MigrationTimeouts | None = None) -> None:
     engine = create_async_engine(url, poolclass=NullPool)
     try:

@@ -20,6 +20,8 @@ SCHEMAS = ("auth", "merchants", "coupons")
 # The one place a live code belongs: its own coupon's row, which lookups and redemptions
 # find it by (and a merchant's export of unassigned codes reads).
 HOME_OF_CODES = ("coupons", "coupons", "code")
+# Idempotency-Keys the traffic sent with requests whose answer holds a claim token.
+SECRET_ANSWER_KEYS = ("gift-1", "rotate-1", "gql-rotate-1")
 
 
 def keyed(headers: dict[str, str], key: str) -> dict[str, str]:
@@ -102,10 +104,26 @@ async def a_days_traffic(gateway: httpx.AsyncClient, scene: Scene) -> set[str]:
         201,
     )
     secrets.add(gift["claim_token"])
+    # A link shared with the wrong person: new tokens, REST then GraphQL, keyed.
+    rotated = expect(
+        await gateway.post(
+            f"/api/v1/transfers/{gift['transfer_id']}/claim-token",
+            headers=keyed(sender, "rotate-1"),
+        )
+    )
+    secrets.add(rotated["claim_token"])
+    rotated_again = await graphql(
+        gateway,
+        keyed(sender, "gql-rotate-1"),
+        "mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken } }",
+        id=gift["transfer_id"],
+    )
+    latest_token = rotated_again["rotateClaimToken"]["claimToken"]
+    secrets.add(latest_token)
     accepted = expect(
         await gateway.post(
             f"/api/v1/transfers/{gift['transfer_id']}/accept",
-            json={"claim_token": gift["claim_token"]},
+            json={"claim_token": latest_token},
             headers=keyed(recipient, "accept-1"),
         )
     )
@@ -166,3 +184,6 @@ async def test_no_table_keeps_a_live_code_token_secret_or_password(
         if secret in value and not (place == HOME_OF_CODES and value == secret)
     }
     assert found == set()
+    # An answer holding a token is not kept at all, not even sealed.
+    keys = kept[("coupons", "idempotency_keys", "key")]
+    assert set(SECRET_ANSWER_KEYS).isdisjoint(keys), keys

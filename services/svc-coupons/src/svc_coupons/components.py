@@ -6,8 +6,10 @@ This is the composition root: the one place that ties services to their reposito
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -40,8 +42,17 @@ from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
 from svc_coupons.services.transfers import TransferService
 
-# Rows a sweep chore closes per transaction; it runs batches until one comes back short.
+# Rows a sweep chore closes per transaction; it runs batches until one comes back short
+# or its share of the sweep's time is spent.
 SWEEP_BATCH = 100
+# Each draining chore's time, as a share of OUTBOX_SWEEP_BUDGET_SECONDS (deployed: half the
+# function's timeout). The two chores take a quarter of the timeout at most, the outbox its
+# half after them, and what is left covers the batch in flight at each deadline, the
+# retention chore and the report: a backlog waits for the next run instead of keeping the
+# function busy until it times out with the outbox undelivered.
+DRAIN_SHARE_OF_SWEEP_BUDGET = 0.25
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import httpx
@@ -86,6 +97,8 @@ class CouponsComponents:
     code_export: UnassignedCodeExport
     claim_tokens: ClaimTokens
     caller_limits: CallerLimits
+    # Seconds, for the sweep chores' deadline; a test moves it on by hand.
+    clock: Callable[[], float] = field(default=time.monotonic)
 
     @classmethod
     def build(
@@ -194,14 +207,23 @@ class CouponsComponents:
 
     async def _drain(self, one_batch: Callable[[AsyncSession], Awaitable[int]]) -> int:
         """Batches of a sweep chore, each in its own transaction (its locks held briefly,
-        its work kept if a later one fails), until a batch comes back short: a backlog
-        (a sweep that did not run for a while) is drained in one run, not a batch per run."""
+        its work kept if a later one fails), until a batch comes back short or the chore's
+        share of the sweep budget is spent: a backlog (a sweep that did not run for a while)
+        is drained in as few runs as fit, not a batch per run, and never at the cost of the
+        outbox sweep that follows the chores."""
+        budget = self.runtime.settings.outbox_sweep_budget_seconds * DRAIN_SHARE_OF_SWEEP_BUDGET
+        deadline = self.clock() + budget
         total = 0
         while True:
             async with self.runtime.unit_of_work() as uow:
                 closed = await one_batch(uow.session)
             total += closed
             if closed < SWEEP_BATCH:
+                return total
+            if self.clock() >= deadline:
+                logger.info(
+                    "sweep chore stopped at its %.1f s budget; the next run goes on", budget
+                )
                 return total
 
     async def release_lapsed_transfers(self) -> int:

@@ -116,6 +116,71 @@ async def test_gift_through_graphql(world: World, connection: AsyncConnection) -
     assert (cancelled["code"], cancelled["status"]) == (other["code"], "active")
 
 
+GIVE_AND_CLAIM = """
+mutation ($code: String!, $campaignId: UUID!) {
+  giveCoupon(code: $code) { claimToken transfer { transferId } }
+  claimCoupon(campaignId: $campaignId) { id }
+}"""
+
+
+async def test_keyed_secret_answer_must_be_alone(world: World, connection: AsyncConnection) -> None:
+    # A secret answer is not kept for replay, so a retry would run the document again: a
+    # mutation beside it would run twice (two coupons claimed). Refused before anything runs.
+    shop = world.shop()
+    coupon, owner = await world.coupon(shop)
+    campaign = await world.campaign(shop, title="Beside a gift")
+    keyed = owner | {"Idempotency-Key": "gql-gift-and-claim"}
+    for _ in range(2):
+        refused = await world.http.post(
+            URL,
+            json={
+                "query": GIVE_AND_CLAIM,
+                "variables": {"code": coupon["code"], "campaignId": campaign["id"]},
+            },
+            headers=keyed,
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "invalid_query"
+    # Also through a fragment, and with the same secret field twice (aliases).
+    for query in (
+        "mutation ($code: String!) { ...Both }\n"
+        "fragment Both on Mutation { giveCoupon(code: $code) { claimToken } "
+        'cancelTransfer(id: "00000000-0000-0000-0000-000000000000") { id } }',
+        "mutation ($code: String!) { a: giveCoupon(code: $code) { claimToken } "
+        "b: giveCoupon(code: $code) { claimToken } }",
+    ):
+        twice = await world.http.post(
+            URL, json={"query": query, "variables": {"code": coupon["code"]}}, headers=keyed
+        )
+        assert twice.status_code == 400, twice.text
+    claimed = await connection.execute(
+        text("SELECT count(*) FROM coupons.coupons WHERE campaign_id = :id"),
+        {"id": campaign["id"]},
+    )
+    assert claimed.scalar_one() == 0
+    # Without a key nothing is replayed, so nothing can run twice: the document runs.
+    both = (
+        await gql(world, GIVE_AND_CLAIM, owner, code=coupon["code"], campaignId=campaign["id"])
+    )["data"]
+    assert both["giveCoupon"]["claimToken"]
+    assert both["claimCoupon"]["id"]
+    # Alone, the keyed gift still answers a retry with the same token.
+    other, other_owner = await world.coupon(shop)
+    alone = other_owner | {"Idempotency-Key": "gql-gift-alone"}
+    first = (await gql(world, GIVE, alone, code=other["code"]))["data"]["giveCoupon"]
+    assert (await gql(world, GIVE, alone, code=other["code"]))["data"]["giveCoupon"] == first
+    # REST keeps one operation a request: its keyed gift is unaffected.
+    third, third_owner = await world.coupon(shop)
+    rest_keyed = third_owner | {"Idempotency-Key": "rest-gift"}
+    given = [
+        await world.http.post(f"/api/v1/coupons/{third['code']}/transfers", headers=rest_keyed)
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in given] == [201, 201], given[1].text
+    assert given[1].json() == given[0].json()
+
+
 async def test_swap_through_graphql(world: World) -> None:
     shop = world.shop()
     listed, lister = await world.coupon(shop)

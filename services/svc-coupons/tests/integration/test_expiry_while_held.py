@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from svc_coupons.components import SWEEP_BATCH
+
 if TYPE_CHECKING:
     from conftest import Headers, Shop, World
 
@@ -139,9 +141,8 @@ async def test_a_listing_whose_coupon_expired_is_not_open_and_not_accepted(
 BACKLOG = 150  # more than one batch of the sweep
 
 
-async def test_the_sweep_drains_a_backlog_of_lapsed_gifts_and_expired_listings(
-    world: World, connection: AsyncConnection, coupons_app: FastAPI
-) -> None:
+async def a_backlog(world: World, connection: AsyncConnection) -> str:
+    """BACKLOG lapsed gifts and BACKLOG listings of expired coupons; their campaign's id."""
     shop = world.shop()
     campaign = await world.campaign(shop, per_customer_limit=2 * BACKLOG)
     owner_id, _ = world.customer()
@@ -179,7 +180,12 @@ async def test_the_sweep_drains_a_backlog_of_lapsed_gifts_and_expired_listings(
         ),
         {"campaign": campaign["id"]},
     )
-    await coupons_app.state.runtime.sweep()
+    campaign_id: str = campaign["id"]
+    return campaign_id
+
+
+async def still_held(connection: AsyncConnection, campaign_id: str) -> tuple[int, ...]:
+    """Pending gifts, open listings and reserved coupons of the campaign."""
     left = await connection.execute(
         text(
             "SELECT (SELECT count(*) FROM coupons.transfers t JOIN coupons.coupons c"
@@ -190,9 +196,59 @@ async def test_the_sweep_drains_a_backlog_of_lapsed_gifts_and_expired_listings(
             "       (SELECT count(*) FROM coupons.coupons WHERE campaign_id = :campaign"
             "        AND status = 'reserved')"
         ),
-        {"campaign": campaign["id"]},
+        {"campaign": campaign_id},
     )
-    assert tuple(left.one()) == (0, 0, 0)
+    return tuple(left.one())
+
+
+async def test_the_sweep_drains_a_backlog_of_lapsed_gifts_and_expired_listings(
+    world: World, connection: AsyncConnection, coupons_app: FastAPI
+) -> None:
+    campaign_id = await a_backlog(world, connection)
+    await coupons_app.state.runtime.sweep()
+    assert await still_held(connection, campaign_id) == (0, 0, 0)
+
+
+async def test_a_backlog_stops_at_the_chores_budget_and_the_outbox_is_swept(
+    world: World,
+    connection: AsyncConnection,
+    coupons_app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backlog larger than a run can close must not keep the sweep from the outbox (in
+    Lambda: until the function times out, nothing delivered)."""
+    campaign_id = await a_backlog(world, connection)
+    runtime = coupons_app.state.runtime
+    budget = runtime.settings.outbox_sweep_budget_seconds
+    now = [0.0]
+
+    def clock() -> float:
+        # Each batch seems to take the whole sweep budget: every chore's runs out after one.
+        seconds = now[0]
+        now[0] += budget
+        return seconds
+
+    monkeypatch.setattr(coupons_app.state.coupons, "clock", clock)
+    outbox_sweeps: list[float] = []
+    sweep_outbox = runtime.relay.sweep
+
+    async def recorded(**kwargs: Any) -> Any:
+        outbox_sweeps.append(now[0])
+        return await sweep_outbox(**kwargs)
+
+    monkeypatch.setattr(runtime.relay, "sweep", recorded)
+
+    await runtime.sweep()
+
+    # One batch of each, the rest left for the next run; then the outbox, all the same.
+    assert await still_held(connection, campaign_id) == (
+        BACKLOG - SWEEP_BATCH,
+        BACKLOG - SWEEP_BATCH,
+        2 * BACKLOG - 2 * SWEEP_BATCH,
+    )
+    assert len(outbox_sweeps) == 1
+    await runtime.sweep()
+    assert await still_held(connection, campaign_id) == (0, 0, 0)
 
 
 async def test_a_gift_whose_coupon_expired_is_not_rotated_nor_replayed(

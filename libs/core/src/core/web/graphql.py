@@ -221,9 +221,13 @@ def graphql_router(
     context_getter: Callable[..., Any],
     *,
     credential_fields: frozenset[str] = frozenset(),
+    secret_answer_fields: frozenset[str] = frozenset(),
 ) -> Any:
     """`credential_fields`: fields whose arguments hold a credential (svc-auth's `register`
-    takes a password); a document naming one does not honour Idempotency-Key."""
+    takes a password); a document naming one does not honour Idempotency-Key.
+    `secret_answer_fields`: root mutations whose answer holds a secret
+    (answer_holds_a_secret), so no answer of their document is stored for replay; with an
+    Idempotency-Key such a field must be its document's only root mutation field."""
     from strawberry.fastapi import GraphQLRouter
 
     from core.web.graphql_expansion import QueryTooComplex
@@ -232,6 +236,18 @@ def graphql_router(
     class GraphQLRoute(TransactionalRoute):
         def bears_credentials(self, body: bytes) -> bool:
             return bool(credential_fields) and names_a_field(body, credential_fields)
+
+        def check_keyed_body(self, body: bytes) -> None:
+            # A secret answer is not stored and its key is released after commit, so a
+            # retry runs the whole document again: any other mutation next to it would run
+            # twice. Such documents are refused before anything runs.
+            if secret_answer_fields and secret_answer_beside_others(body, secret_answer_fields):
+                raise SecretAnswerNotAlone(
+                    "With an Idempotency-Key, a mutation whose answer holds a secret ("
+                    + ", ".join(sorted(secret_answer_fields))
+                    + ") must be the document's only root mutation field: send the others "
+                    "in their own requests."
+                )
 
     class PlatformGraphQLRouter(GraphQLRouter[Any, None]):
         async def process_result(self, request: Request, result: Any) -> Any:
@@ -272,6 +288,67 @@ def names_a_field(body: bytes, fields: frozenset[str]) -> bool:
 
     visit(document, FieldFinder())
     return found
+
+
+class SecretAnswerNotAlone(PlatformError):
+    """A keyed GraphQL document selects a secret-answer mutation beside other mutations."""
+
+    status = 400
+    code = "invalid_query"
+    title = "A mutation whose answer holds a secret must be alone in a keyed document"
+
+
+def secret_answer_beside_others(body: bytes, secret_fields: frozenset[str]) -> bool:
+    """Whether a mutation of the body's document selects one of `secret_fields` at its root
+    next to any other root field (fragments spread; `__typename` runs nothing and does not
+    count). A body that does not parse is left to GraphQL, which refuses it itself."""
+    import json
+
+    from graphql import GraphQLError, parse
+    from graphql.language import (
+        FieldNode,
+        FragmentDefinitionNode,
+        FragmentSpreadNode,
+        InlineFragmentNode,
+        OperationDefinitionNode,
+        OperationType,
+        SelectionSetNode,
+    )
+
+    try:
+        document = parse(json.loads(body)["query"])
+    except (ValueError, KeyError, TypeError, GraphQLError):
+        return False
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+
+    def root_fields(selection_set: SelectionSetNode, spread: frozenset[str]) -> list[str]:
+        names: list[str] = []
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value != "__typename":
+                    names.append(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                names += root_fields(selection.selection_set, spread)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in spread:  # a cycle: GraphQL refuses it
+                    names += root_fields(fragment.selection_set, spread | {name})
+        return names
+
+    for definition in document.definitions:
+        if (
+            isinstance(definition, OperationDefinitionNode)
+            and definition.operation == OperationType.MUTATION
+        ):
+            names = root_fields(definition.selection_set, frozenset())
+            if len(names) > 1 and secret_fields.intersection(names):
+                return True
+    return False
 
 
 def principal_of(request: Request) -> Any:

@@ -50,6 +50,8 @@ class TransactionalRoute(APIRoute):
             key = request.headers.get("idempotency-key") if idempotent else None
             if key is not None and self.bears_credentials(await request.body()):
                 key = None  # a credential is never fingerprinted nor its answer kept
+            if key is not None:
+                self.check_keyed_body(await request.body())
             if key is None:
                 uow = runtime.unit_of_work(reads_only=reads_only)
                 return await _run(endpoint, request, uow)
@@ -62,6 +64,10 @@ class TransactionalRoute(APIRoute):
         Idempotency-Key is ignored, so nothing of it reaches the idempotency table. A route
         class says so for all its routes (CredentialRoute); GraphQL per operation."""
         return False
+
+    def check_keyed_body(self, body: bytes) -> None:
+        """Refuses (PlatformError) a body this route cannot replay safely under an
+        Idempotency-Key; GraphQL refuses per document, REST routes accept every body."""
 
     @staticmethod
     def _without_status_rollback(endpoint: Handler) -> Handler:

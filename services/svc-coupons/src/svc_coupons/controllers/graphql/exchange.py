@@ -271,7 +271,9 @@ class ExchangeQuery:
 class ExchangeMutation:
     @strawberry.mutation(
         description="Give a coupon away; a retry with the same Idempotency-Key header finds "
-        "the same transfer and answers the same claim token (derived, never stored)"
+        "the same transfer and answers the same claim token (derived, never stored). With "
+        "that header it must be the document's only root mutation field, else 400 "
+        "`invalid_query` (its answer is not stored, so a retry would run the others again)"
     )
     async def give_coupon(self, info: CouponsInfo, code: str) -> NewTransferType:
         from svc_coupons.controllers.dto.exchange import CouponCodeIn
@@ -287,10 +289,13 @@ class ExchangeMutation:
 
     @strawberry.mutation(
         description="The sender: a new claim token for a pending gift; the previous one "
-        "stops working (an accept with it answers invalid_claim_token)"
+        "stops working (an accept with it answers invalid_claim_token). Its answer is not kept "
+        "for Idempotency-Key replay: a retry rotates again. With that header it must be the "
+        "document's only root mutation field, else 400 `invalid_query`"
     )
     async def rotate_claim_token(self, info: CouponsInfo, id: UUID) -> NewTransferType:
         ctx = info.context
+        answer_holds_a_secret(ctx.http_request)  # the new token: a retry rotates again
         new = await ctx.transfers.rotate_token(principal=ctx.principal(), transfer_id=id)
         return NewTransferType(transfer=TransferType.of(new.details), claim_token=new.claim_token)
 

@@ -81,11 +81,18 @@ async def give(
         "For a gift link shared with the wrong person. The answer is the gift with its new "
         "token (shown here only); an accept with the old token, even one racing this "
         "request, is refused 403 `invalid_claim_token`. Recorded in the coupon's history "
-        "as `transfer.token_rotated`."
+        "as `transfer.token_rotated`. The answer is not kept for Idempotency-Key replay: a "
+        "retry with the same key rotates again and answers the newer token, the only one that "
+        "then works."
     ),
 )
 async def rotate_claim_token(
-    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep, response: Response
+    transfer_id: UUID,
+    principal: CurrentPrincipal,
+    transfers: TransfersDep,
+    response: Response,
+    # The answer holds the new token, so it is not kept for replay: a retry rotates again.
+    _secret_answer: SecretAnswerKeyDep,
 ) -> NewTransferOut:
     rotated = await transfers.rotate_token(principal=principal, transfer_id=transfer_id)
     response.headers["Cache-Control"] = "no-store"
