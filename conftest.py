@@ -1,1 +1,1 @@
-pytest_plugins = ["devstack.pytest_plugin", "devstack.documented_problems"]
+pytest_plugins = ["devstack.testing.pytest_plugin", "devstack.contracts.documented_problems"]

@@ -34,9 +34,9 @@ import tempfile
 from pathlib import Path
 
 from core.routing import SERVICES, ServiceRoutes
-from devstack.embedded import EmbeddedPostgres
-from devstack.lambda_harness import http_event
-from devstack.services import REPO_ROOT, service_dir
+from devstack.stack.embedded import EmbeddedPostgres
+from devstack.stack.services import REPO_ROOT, service_dir
+from devstack.testing.lambda_harness import http_event
 from infra.bundle import Bundle, build_bundle, host_target
 from svc_auth.utils.signing import SigningKey
 

@@ -111,11 +111,11 @@ from seeding import seed_active_coupons, seed_refresh_tokens
 from sqlalchemy import make_url
 
 from core.config import PlatformSettings
-from devstack.api import AuthApi, bearer
-from devstack.embedded import EmbeddedPostgres, free_port
-from devstack.services import REPO_ROOT
-from devstack.stack import migrate
-from devstack.tokens import TestTokens
+from devstack.stack.bring_up import migrate
+from devstack.stack.embedded import EmbeddedPostgres, free_port
+from devstack.stack.services import REPO_ROOT
+from devstack.testing.api import AuthApi, bearer
+from devstack.testing.tokens import TestTokens
 from svc_auth.utils.signing import LOCAL_PRIVATE_KEY_FILE, KeyRing, SigningKey
 from svc_coupons.repositories.coupons import COPY_COLUMNS
 from svc_coupons.utils.codes import new_codes

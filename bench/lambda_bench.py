@@ -4,7 +4,7 @@
 
 What a warm Lambda invocation costs: API Gateway HTTP API (payload 2.0) events for lookup,
 claim and redeem, fed in a loop to `handler(event, context)` of svc-coupons' main.py,
-loaded by devstack.lambda_harness as the Lambda runtime loads it (its own thread, one event
+loaded by devstack.testing.lambda_harness as the Lambda runtime loads it (its own thread, one event
 loop and one small pool across invocations; a deployed environment: ENVIRONMENT=dev, pool
 1 + 1, a ping for a connection idle 5 s or more, events delivered inline, to the DynamoDB
 audit trail, before the invocation returns). The baseline is `Mangum(bare_app.app,
@@ -65,11 +65,11 @@ from profiling import Sampler, ensure_py_spy, table
 from seeding import seed_active_coupons
 from sqlalchemy import make_url
 
-from devstack.api import bearer
-from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres
-from devstack.lambda_harness import LambdaContext, LambdaHarness, http_event
-from devstack.services import REPO_ROOT
-from devstack.stack import migrate
+from devstack.stack.bring_up import migrate
+from devstack.stack.embedded import EmbeddedDynamo, EmbeddedPostgres
+from devstack.stack.services import REPO_ROOT
+from devstack.testing.api import bearer
+from devstack.testing.lambda_harness import LambdaContext, LambdaHarness, http_event
 
 MAIN_PY = REPO_ROOT / "services" / "svc-coupons" / "main.py"
 TARGET = 1.5  # platform ms per invocation <= 1.5x the bare handler's

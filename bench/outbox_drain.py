@@ -34,7 +34,7 @@ from core.database.platform_tables import PlatformTables
 from core.dynamo import DynamoClientFactory, ensure_tables
 from core.events.relay import OutboxRelay
 from core.events.sinks import AuditTrail
-from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres
+from devstack.stack.embedded import EmbeddedDynamo, EmbeddedPostgres
 
 SCHEMA = "outbox_drain_bench"
 INSERT_BATCH = 1000

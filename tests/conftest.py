@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.events.sinks import InProcessBus
-from devstack.api import AuthApi, MerchantsApi, bearer
-from devstack.api import expect as ok
-from devstack.gateway import LocalGateway
-from devstack.tokens import TestTokens
+from devstack.stack.gateway import LocalGateway
+from devstack.testing.api import AuthApi, MerchantsApi, bearer
+from devstack.testing.api import expect as ok
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app as create_auth_app
 from svc_auth.config import AuthSettings
 from svc_coupons.app import create_app as create_coupons_app

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from devstack.api import bearer
-from devstack.api import expect as ok
-from devstack.tokens import TestTokens
+from devstack.testing.api import bearer
+from devstack.testing.api import expect as ok
+from devstack.testing.tokens import TestTokens
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from devstack.demo import World, build_world, report, wallet
-from devstack.demo_world import CUSTOMERS
-from devstack.tokens import TestTokens
+from devstack.demo.fill import World, build_world, report, wallet
+from devstack.demo.world import CUSTOMERS
+from devstack.testing.tokens import TestTokens
 from platform_client import PlatformClient
 
 

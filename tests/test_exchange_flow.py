@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from devstack.api import expect
+from devstack.testing.api import expect
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from devstack.api import DEFAULT_PASSWORD
-from devstack.spawned import spawned_stack
+from devstack.stack.spawned import spawned_stack
+from devstack.testing.api import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.slow  # starts a whole stack of its own
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from devstack.api import bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import bearer
+from devstack.testing.tokens import TestTokens
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import jwt
 
-from devstack.api import AuthApi, MerchantsApi, bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import AuthApi, MerchantsApi, bearer
+from devstack.testing.tokens import TestTokens
 
 
 async def test_verification_makes_the_applicant_the_owner(

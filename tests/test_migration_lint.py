@@ -1,5 +1,5 @@
 """make lint-migrations: Squawk over each migration newer than the baseline, as the runner
-sends it (devstack.migration_lint)."""
+sends it (devstack.stack.migration_lint)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from core.routing import SERVICES
-from devstack.migration_lint import (
+from devstack.stack.migration_lint import (
     BASELINE,
     SQUAWK_CONFIG,
     LintError,
@@ -22,7 +22,7 @@ from devstack.migration_lint import (
     main,
     problems,
 )
-from devstack.services import service_dir
+from devstack.stack.services import service_dir
 from infra.postgres_version import RDS_POSTGRES_MAJOR_VERSION
 
 SHOP = {"shop": "0001"}

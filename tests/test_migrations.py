@@ -23,8 +23,8 @@ from sqlalchemy.pool import NullPool
 
 from core.database.migrations import MigrationTimeouts, alembic_config, upgrade_services
 from core.routing import SERVICES
-from devstack.embedded import connect
-from devstack.services import all_service_dirs, service_dir
+from devstack.stack.embedded import connect
+from devstack.stack.services import all_service_dirs, service_dir
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=[s.name for s in SERVICES])

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import make_url
 
 from core.routing import SERVICES
-from devstack.migration_lint import applied_heads, new_migrations
-from devstack.new_service import uv_command
-from devstack.services import REPO_ROOT, service_dir
+from devstack.scaffold.new_service import uv_command
+from devstack.stack.migration_lint import applied_heads, new_migrations
+from devstack.stack.services import REPO_ROOT, service_dir
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,8 @@ def test_a_new_service_is_registered_and_passes_its_tests(
         env,
         python,
         "-c",
-        "from pathlib import Path; from devstack.new_service import NewService, create, lock; "
+        "from pathlib import Path; "
+        "from devstack.scaffold.new_service import NewService, create, lock; "
         f"create('loyalty', Path('{copy}')); "
         f"lock(NewService('loyalty'), Path('{copy}'), '{uv_command(REPO_ROOT)}')",
     )
@@ -114,7 +115,7 @@ def test_a_new_service_is_registered_and_passes_its_tests(
     run(copy, env, str(bin_dir / "mypy"), str(service / "src"), "clients/python/src")
     # Not in the baseline: every migration of the new service is checked, with those of
     # the other services not yet applied.
-    linted = run(copy, env, python, "-m", "devstack.migration_lint")
+    linted = run(copy, env, python, "-m", "devstack.stack.migration_lint")
     applied = applied_heads()
     pending = sum(
         len(new_migrations(s.name, service_dir(s), applied.get(s.name))) for s in SERVICES

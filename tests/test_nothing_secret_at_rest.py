@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from devstack.api import DEFAULT_PASSWORD, bearer, expect
+from devstack.testing.api import DEFAULT_PASSWORD, bearer, expect
 
 if TYPE_CHECKING:
     from conftest import Scene

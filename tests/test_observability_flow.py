@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.logging import JsonFormatter
 from core.metrics import emf
-from devstack.api import bearer
-from devstack.api import expect as ok
-from devstack.tokens import TestTokens
+from devstack.testing.api import bearer
+from devstack.testing.api import expect as ok
+from devstack.testing.tokens import TestTokens
 
 if TYPE_CHECKING:
     from conftest import Scene

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from devstack.api import DEFAULT_PASSWORD
-from devstack.tokens import TestTokens
+from devstack.testing.api import DEFAULT_PASSWORD
+from devstack.testing.tokens import TestTokens
 from platform_client import PlatformClient, ProblemError
 
 

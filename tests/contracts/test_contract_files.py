@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from core.auth.scopes import TOKEN_PATH
-from devstack.contracts import ServiceContract, build_contracts, stale_files
+from devstack.contracts.files import ServiceContract, build_contracts, stale_files
 
 METHODS = ("get", "put", "post", "delete", "patch")
 MAX_DIFF_LINES = 120

@@ -16,7 +16,7 @@ from sqlalchemy import make_url
 
 from core.routing import SERVICES
 from devstack.__main__ import STOP_GRACE_SECONDS
-from devstack.spawned import SpawnedStack, spawned_stack
+from devstack.stack.spawned import SpawnedStack, spawned_stack
 
 pytestmark = pytest.mark.slow  # starts whole stacks of its own
 

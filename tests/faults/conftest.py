@@ -34,10 +34,10 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.api import AuthApi, bearer
-from devstack.embedded import EmbeddedDynamo, connect, free_port
-from devstack.services import REPO_ROOT
-from devstack.tokens import TestTokens
+from devstack.stack.embedded import EmbeddedDynamo, connect, free_port
+from devstack.stack.services import REPO_ROOT
+from devstack.testing.api import AuthApi, bearer
+from devstack.testing.tokens import TestTokens
 from svc_auth.utils.signing import LOCAL_PRIVATE_KEY_FILE, KeyRing, SigningKey
 
 STACK_START_SECONDS = 90

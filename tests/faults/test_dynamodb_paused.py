@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from devstack.api import DEFAULT_PASSWORD, AuthApi, bearer
-from devstack.embedded import EmbeddedDynamo
+from devstack.stack.embedded import EmbeddedDynamo
+from devstack.testing.api import DEFAULT_PASSWORD, AuthApi, bearer
 
 from .conftest import Postgres, Stack, eventually, expect, open_shop
 

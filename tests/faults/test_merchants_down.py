@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from devstack.api import bearer
+from devstack.testing.api import bearer
 
 from .conftest import Postgres, Relay, Stack, expect, open_shop
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from devstack.api import bearer
+from devstack.testing.api import bearer
 
 from .conftest import Postgres, Stack, eventually, expect, open_shop
 

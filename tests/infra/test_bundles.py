@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.routing import SERVICES
-from devstack.lambda_harness import http_event
+from devstack.testing.lambda_harness import http_event
 from infra import bundle as bundle_module
 from infra.bundle import (
     LAMBDA,

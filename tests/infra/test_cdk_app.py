@@ -23,7 +23,7 @@ from core.config import PlatformSettings
 from core.database.session_limits import SESSION_LIMITS
 from core.events.relay import CLAIM_LEASE
 from core.routing import SERVICES, ServiceRoutes
-from devstack.services import app_factory
+from devstack.stack.services import app_factory
 from infra.app import CDK_JSON, build, cdk_json_context, synthesis_errors
 from infra.bundle import REPO_ROOT
 from infra.config import EVENT_PRODUCERS, StageConfig, deployment_for, stage_config

@@ -35,7 +35,14 @@ from infra.config import PROJECT, STAGES
         # What no bundle or template holds.
         (["services/svc-coupons/tests/unit/test_codes.py"], ()),
         (["services/svc-coupons/README.md"], ()),
-        (["libs/devstack/src/devstack/stack.py", "bench/coldstart.py", "docs/deploying.md"], ()),
+        (
+            [
+                "libs/devstack/src/devstack/stack/bring_up.py",
+                "bench/coldstart.py",
+                "docs/deploying.md",
+            ],
+            (),
+        ),
         ([".github/workflows/deploy.yml", "tests/infra/test_cdk_app.py", "Makefile"], ()),
     ],
 )

@@ -28,9 +28,9 @@ from core.database import Database
 from core.database.migrations import upgrade_services
 from core.database.session_limits import SESSION_LIMITS
 from core.routing import SERVICES, ServiceRoutes
-from devstack.services import service_dir
-from devstack.stack import limit_sessions
-from devstack.tokens import TestTokens
+from devstack.stack.bring_up import limit_sessions
+from devstack.stack.services import service_dir
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.bootstrap import ensure_bootstrap_admin
 from svc_auth.config import AuthSettings

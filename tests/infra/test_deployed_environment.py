@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.routing import SERVICES, ServiceRoutes
-from devstack.services import REPO_ROOT, service_dir
+from devstack.stack.services import REPO_ROOT, service_dir
 from svc_auth.utils.signing import KeyRing, SigningKey
 
 pytestmark = pytest.mark.slow

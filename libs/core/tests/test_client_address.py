@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.web.addresses import address_of
-from devstack.lambda_harness import http_event
+from devstack.testing.lambda_harness import http_event
 
 FORGED = (b"x-forwarded-for", b"203.0.113.66")
 

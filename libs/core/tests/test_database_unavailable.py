@@ -23,7 +23,7 @@ from core.database.engine import Database
 from core.database.errors import DatabaseUnavailable, caller_error
 from core.database.unit_of_work import UnitOfWork
 from core.web.problems import install_problem_handlers
-from devstack.embedded import connect
+from devstack.stack.embedded import connect
 
 pytestmark = pytest.mark.integration
 

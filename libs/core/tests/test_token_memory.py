@@ -14,7 +14,7 @@ from core.auth.keys import PublicKeySet
 from core.auth.tokens import REMEMBER_SECONDS, TokenVerifier
 from core.config import Environment, PlatformSettings
 from core.errors import Unauthenticated
-from devstack.tokens import TestTokens
+from devstack.testing.tokens import TestTokens
 
 
 class Clock:

@@ -16,7 +16,7 @@ from core.database import reads as reads_module
 from core.database.engine import read_pool
 from core.tracing import current_trace, subsegment
 from core.tracing import database as traced_database
-from devstack.xray import SAMPLED_TRACE, XRayDaemon, sampled_invocation
+from devstack.testing.xray import SAMPLED_TRACE, XRayDaemon, sampled_invocation
 
 SECRET_CODE = "SECRET-CODE-42"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.routing import SERVICES
-from devstack.banner import StackFacts, banner
-from devstack.services import REPO_ROOT
+from devstack.stack.banner import StackFacts, banner
+from devstack.stack.services import REPO_ROOT
 
 
 def facts(password_file: bool) -> StackFacts:

@@ -6,7 +6,7 @@ import copy
 import json
 from typing import Any
 
-from devstack.breaking_changes import graphql_breaking_changes, openapi_breaking_changes
+from devstack.contracts.breaking_changes import graphql_breaking_changes, openapi_breaking_changes
 
 BASE: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from core.logging import request_id
-from devstack.console_logs import ConsoleFormatter, wants_console
+from devstack.stack.console_logs import ConsoleFormatter, wants_console
 
 
 def record(message: str, level: int = logging.INFO, **extra: object) -> logging.LogRecord:

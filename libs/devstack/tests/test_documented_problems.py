@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devstack.documented_problems import undocumented
+from devstack.contracts.documented_problems import undocumented
 
 DOCUMENT: dict[str, Any] = {
     "paths": {

@@ -17,13 +17,13 @@ from typing import Any
 import boto3
 import pytest
 
-from devstack.embedded import EmbeddedDynamo, _answers_http
+from devstack.stack.embedded import EmbeddedDynamo, _answers_http
 
 SIGTERMED_STACK = """
 import contextlib, os, signal, sys, time
 from pathlib import Path
 from devstack.__main__ import _stop_like_ctrl_c
-from devstack.stack import LocalStack
+from devstack.stack.bring_up import LocalStack
 
 signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 stack = LocalStack(state_dir=Path(sys.argv[1]))
@@ -39,7 +39,7 @@ finally:
 
 KILLED_STACK = """
 import os, sys
-from devstack.embedded import EmbeddedDynamo
+from devstack.stack.embedded import EmbeddedDynamo
 dynamo = EmbeddedDynamo()
 dynamo.start()
 print(dynamo.process.pid, flush=True)

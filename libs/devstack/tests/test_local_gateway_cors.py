@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from devstack.cors import expand_origins, with_cors
-from devstack.gateway import LocalGateway
+from devstack.stack.cors import expand_origins, with_cors
+from devstack.stack.gateway import LocalGateway
 
 
 async def _hello(scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,7 +10,7 @@ from typing import Literal, get_type_hints
 
 import pytest
 
-from devstack.python_client import ModuleWriter
+from devstack.contracts.python_client import ModuleWriter
 
 DOCUMENT = {
     "info": {"title": "svc-things"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from devstack.stack import sweeping
+from devstack.stack.bring_up import sweeping
 
 
 class Recorder:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
-from devstack.api import AuthApi
-from devstack.tokens import TestTokens
+from devstack.testing.api import AuthApi
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.config import AuthSettings
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.clock import utcnow
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
-from devstack.tokens import TestTokens
+from devstack.testing.tokens import TestTokens
 from svc_coupons.app import create_app
 from svc_coupons.config import CouponsSettings
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.events import DomainEvent
-from devstack.api import MerchantsApi
-from devstack.tokens import TestTokens
+from devstack.testing.api import MerchantsApi
+from devstack.testing.tokens import TestTokens
 from svc_merchants.app import create_app
 from svc_merchants.config import MerchantsSettings
 from svc_merchants.services import events

@@ -70,7 +70,7 @@ class ApiStack(Stack):
             cors_preflight=apigwv2.CorsPreflightOptions(
                 allow_origins=list(stage.portal_origins),
                 allow_methods=[apigwv2.CorsHttpMethod.ANY],
-                # The local gateway allows the same (devstack.cors).
+                # The local gateway allows the same (devstack.stack.cors).
                 allow_headers=list(ALLOWED_HEADERS),
                 expose_headers=list(EXPOSED_HEADERS),
                 max_age=Duration.seconds(PREFLIGHT_MAX_AGE_SECONDS),

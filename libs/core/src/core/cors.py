@@ -1,7 +1,7 @@
 """What a portal's browser may send to the API and read from its answers (CORS).
 
 The HTTP API allows these in AWS (infra.stacks.api); the local gateway allows the same
-(devstack.cors). The origins differ: each stage names its portals'.
+(devstack.stack.cors). The origins differ: each stage names its portals'.
 """
 
 from __future__ import annotations

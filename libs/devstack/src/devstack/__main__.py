@@ -19,12 +19,8 @@ from core.events.sinks import InProcessBus
 from core.heap import settle_heap
 from core.logging import configure_logging
 from core.routing import SERVICES, ServiceRoutes
-from devstack.banner import StackFacts, banner, database_description, dynamodb_description
-from devstack.console_logs import use_console_logs
-from devstack.cors import expand_origins, portal_origins_spec, with_cors
-from devstack.gateway import LocalGateway
-from devstack.services import by_name
-from devstack.stack import (
+from devstack.stack.banner import StackFacts, banner, database_description, dynamodb_description
+from devstack.stack.bring_up import (
     LOCAL_ADMIN_EMAIL,
     LocalStack,
     autogenerate,
@@ -36,6 +32,10 @@ from devstack.stack import (
     replay_dead_letters,
     sweeping,
 )
+from devstack.stack.console_logs import use_console_logs
+from devstack.stack.cors import expand_origins, portal_origins_spec, with_cors
+from devstack.stack.gateway import LocalGateway
+from devstack.stack.services import by_name
 
 # How long a stop waits for the requests in flight before it cancels them: a request that
 # never ends (a client that never sends its body) must not keep the stack from stopping.
@@ -157,7 +157,7 @@ def main() -> None:
             asyncio.run(_prepare_one(service))
             os.environ["DEVSTACK_SERVICE"] = service.name
             uvicorn.run(
-                "devstack.single:create",
+                "devstack.stack.single:create",
                 factory=True,
                 host="127.0.0.1",
                 port=port,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import core.dynamo
 from core.aws_clients import DependencyResting
-from devstack.api import AuthApi
+from devstack.testing.api import AuthApi
 from svc_auth.config import AuthSettings
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from devstack.api import AuthApi as Accounts
+from devstack.testing.api import AuthApi as Accounts
 
 
 async def test_register_returns_the_new_user(client: httpx.AsyncClient) -> None:

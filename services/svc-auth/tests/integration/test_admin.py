@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from devstack.api import AuthApi, bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import AuthApi, bearer
+from devstack.testing.tokens import TestTokens
 
 
 async def make_admin(accounts: AuthApi, tokens: TestTokens, email: str) -> str:

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
-from devstack.api import AuthApi, bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import AuthApi, bearer
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.config import AuthSettings
 

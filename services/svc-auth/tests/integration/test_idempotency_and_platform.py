@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.idempotency import Claim, IdempotencyKeyInFlight, IdempotencyStore, StoredResponse
-from devstack.api import bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import bearer
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.bootstrap import ensure_bootstrap_admin
 from svc_auth.config import AuthSettings

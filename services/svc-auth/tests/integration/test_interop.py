@@ -7,7 +7,7 @@ import jwt
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import FastAPI
 
-from devstack.api import AuthApi
+from devstack.testing.api import AuthApi
 
 
 async def test_authlib_token_verified_by_pyjwt_against_jwks(

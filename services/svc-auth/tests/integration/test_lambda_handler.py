@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.aws_lambda import OutboxDeliveryFailed, UnknownEventError
 from core.events.model import DomainEvent
 from core.runtime import ChoresFailed
-from devstack.embedded import connect
-from devstack.lambda_harness import (
+from devstack.stack.embedded import connect
+from devstack.testing.lambda_harness import (
     LambdaContext,
     LambdaHarness,
     eventbridge_event,
@@ -37,7 +37,7 @@ from devstack.lambda_harness import (
     lambda_harness,
     scheduled_event,
 )
-from devstack.tokens import TestTokens
+from devstack.testing.tokens import TestTokens
 
 MAIN_PY = Path(__file__).resolve().parents[2] / "main.py"
 PASSWORD = "correct horse battery"

@@ -9,8 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from core.events import DomainEvent
-from devstack.api import AuthApi, bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import AuthApi, bearer
+from devstack.testing.tokens import TestTokens
 
 
 def verified(merchant_id: UUID, owner_user_id: str, event_id: UUID | None = None) -> DomainEvent:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from devstack.api import AuthApi, bearer
+from devstack.testing.api import AuthApi, bearer
 
 
 async def test_password_grant_answers_a_bearer_token_with_no_store(

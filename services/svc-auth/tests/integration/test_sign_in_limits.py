@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.config import PlatformSettings
 from core.database import Database
-from devstack.api import DEFAULT_PASSWORD, AuthApi
-from devstack.tokens import TestTokens
+from devstack.testing.api import DEFAULT_PASSWORD, AuthApi
+from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.config import AuthSettings
 

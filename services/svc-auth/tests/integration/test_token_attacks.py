@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.tokens import TestTokens
+from devstack.testing.tokens import TestTokens
 from svc_auth.utils.signing import SigningKey
 
 

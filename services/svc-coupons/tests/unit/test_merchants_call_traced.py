@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from core import correlation
-from devstack.xray import sampled_invocation
+from devstack.testing.xray import sampled_invocation
 from svc_coupons.repositories.merchant_directory import MerchantsHttp
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from core.events import DomainEvent
-from devstack.api import MerchantsApi, bearer
+from devstack.testing.api import MerchantsApi, bearer
 from svc_merchants.app import create_app
 from svc_merchants.repositories.schema_model import platform_tables
 from svc_merchants.services import events

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import httpx
 
 from core.events import DomainEvent
-from devstack.api import MerchantsApi, bearer
+from devstack.testing.api import MerchantsApi, bearer
 
 GRAPHQL = "/graphql/merchants"
 MERCHANT_FIELDS = "id name status ownerUserId country currency timezone category createdAt"

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
-from devstack.api import MerchantsApi, bearer
-from devstack.tokens import TestTokens
+from devstack.testing.api import MerchantsApi, bearer
+from devstack.testing.tokens import TestTokens
 
 OUTLET = {
     "name": "Station kiosk",

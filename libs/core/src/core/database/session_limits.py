@@ -9,7 +9,7 @@ core.database.errors), and a transaction left idle is ended by the server after
 
 Deployed, the role bootstrap sets them (core.aws_lambda.database_role); locally,
 `make run` and `make migrate` set them on DATABASE_URL's role in DATABASE_URL's database
-(devstack.stack), the role being perhaps a server's superuser that other databases share.
+(devstack.stack.bring_up), the role being perhaps a server's superuser that other databases share.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""`python -m devstack.new_service NAME` (make new-service NAME=loyalty): a new service.
+"""`python -m devstack.scaffold.new_service NAME` (make new-service NAME=loyalty): a new service.
 
-Writes services/svc-NAME from devstack/service_template (the CSR layout with one
+Writes services/svc-NAME from devstack/scaffold/service_template (the CSR layout with one
 resource over REST and GraphQL, its migration, settings prefixed NAME_, unit and
 integration tests, README), then registers it where the platform lists its services:
 the route table (core.routing: the local gateway and the CDK app, which gives it a stack
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devstack.services import REPO_ROOT
+from devstack.stack.services import REPO_ROOT
 
 TEMPLATE = Path(__file__).parent / "service_template"
 NAME = re.compile(r"^[a-z][a-z0-9]{1,29}$")
@@ -242,7 +242,7 @@ def create(name: str, root: Path = REPO_ROOT) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstack.new_service")
+    parser = argparse.ArgumentParser(prog="python -m devstack.scaffold.new_service")
     parser.add_argument("name", help="the bounded context, e.g. loyalty: services/svc-loyalty")
     parser.add_argument(
         "--no-finish", action="store_true", help="skip the lock, requirements and contracts"

@@ -1,10 +1,10 @@
 """The contract files: each service's OpenAPI document and GraphQL schema, kept in the repo,
-and the Python client generated from them (devstack.python_client).
+and the Python client generated from them (devstack.contracts.python_client).
 
 `python -m devstack.contracts write` (make contracts) writes them from the code;
 `check` fails, showing the difference, when one is stale (tests/contracts run it in make
 test); `breaking --base REF` (make contracts-breaking) lists the changes since REF that
-break a client (devstack.breaking_changes).
+break a client (devstack.contracts.breaking_changes).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from core.config import Environment, PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from core.web.graphql import LazyGraphQLEndpoint
-from devstack.services import REPO_ROOT, app_factory
+from devstack.stack.services import REPO_ROOT, app_factory
 
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 
@@ -75,7 +75,7 @@ def build_contracts(services: Sequence[ServiceRoutes] = SERVICES) -> list[Servic
 
 
 def expected_files(root: Path = CONTRACTS_DIR) -> dict[Path, str]:
-    from devstack.python_client import client_files
+    from devstack.contracts.python_client import client_files
 
     contracts = build_contracts()
     files = {path: text for c in contracts for path, text in c.files(root).items()}
@@ -123,7 +123,10 @@ def file_at(ref: str, path: Path) -> str | None:
 
 def breaking_since(ref: str) -> tuple[list[str], list[str]]:
     """(breaking changes, notes) of the contract files in the work tree against `ref`."""
-    from devstack.breaking_changes import graphql_breaking_changes, openapi_breaking_changes
+    from devstack.contracts.breaking_changes import (
+        graphql_breaking_changes,
+        openapi_breaking_changes,
+    )
 
     found: list[str] = []
     notes: list[str] = []

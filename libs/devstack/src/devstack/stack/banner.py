@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.routing import ServiceRoutes
-from devstack.services import REPO_ROOT
+from devstack.stack.services import REPO_ROOT
 
 
 @dataclass(frozen=True)

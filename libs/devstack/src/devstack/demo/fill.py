@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from devstack.demo_world import (
+from devstack.demo.world import (
     CUSTOMERS,
     DEMO_PASSWORD,
     MERCHANTS,
@@ -31,8 +31,8 @@ from devstack.demo_world import (
     DemoCampaign,
     DemoMerchant,
 )
-from devstack.services import REPO_ROOT
-from devstack.stack import LOCAL_ADMIN_EMAIL
+from devstack.stack.bring_up import LOCAL_ADMIN_EMAIL
+from devstack.stack.services import REPO_ROOT
 from platform_client import PlatformClient, ProblemError
 
 OWNERSHIP_WAIT_SECONDS = 10.0

@@ -22,9 +22,9 @@ from core.config import Environment, PlatformSettings
 from core.database.engine import asyncpg_url
 from core.database.migrations import upgrade_services
 from core.dynamo import ensure_tables
-from devstack.embedded import EmbeddedPostgres, connect
-from devstack.services import REPO_ROOT, all_service_dirs
-from devstack.tokens import TestTokens
+from devstack.stack.embedded import EmbeddedPostgres, connect
+from devstack.stack.services import REPO_ROOT, all_service_dirs
+from devstack.testing.tokens import TestTokens
 
 for name, value in {
     "AWS_ACCESS_KEY_ID": "testing",

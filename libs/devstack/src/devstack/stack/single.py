@@ -13,9 +13,9 @@ from core.config import PlatformSettings
 from core.events.sinks import InProcessBus
 from core.heap import settle_heap
 from core.logging import configure_logging
-from devstack.console_logs import use_console_logs
-from devstack.services import by_name
-from devstack.stack import build_apps
+from devstack.stack.bring_up import build_apps
+from devstack.stack.console_logs import use_console_logs
+from devstack.stack.services import by_name
 
 
 def create() -> Any:

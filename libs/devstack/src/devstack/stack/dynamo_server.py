@@ -1,8 +1,9 @@
-"""`python -m devstack.dynamo_server -H HOST -p PORT`: moto's server as the local stack runs it.
+"""`python -m devstack.stack.dynamo_server -H HOST -p PORT`: moto's server as the local stack
+runs it.
 
 moto.server's own command line, with two changes: werkzeug's banner and per-request log
 are off (warnings and errors still reach stderr), and the server exits once the process
-that started it is gone, since it runs in a session of its own (devstack.embedded) and
+that started it is gone, since it runs in a session of its own (devstack.stack.embedded) and
 would otherwise outlive a killed stack.
 """
 

@@ -71,7 +71,7 @@ def undocumented(seen: set[Seen], documents: list[dict[str, Any]]) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not _seen or exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return
-    from devstack.contracts import build_contracts
+    from devstack.contracts.files import build_contracts
 
     missing = undocumented(_seen, [contract.openapi for contract in build_contracts()])
     if missing:

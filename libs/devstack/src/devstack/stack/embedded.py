@@ -94,7 +94,7 @@ def free_port() -> int:
 class EmbeddedDynamo:
     """A moto server on loopback, speaking the DynamoDB API; its data lives in memory.
 
-    It runs in a process of its own (devstack.dynamo_server): in the platform's process its
+    It runs in a process of its own (devstack.stack.dynamo_server): in the platform's process its
     request handling would compete with the services' requests for the GIL. That process
     starts in a session of its own, so that Ctrl-C in the terminal reaches only the stack,
     which stops this server after the services delivered what they still held; and it
@@ -109,7 +109,7 @@ class EmbeddedDynamo:
 
     def start(self) -> str:
         self.port = self.port or free_port()
-        command = [sys.executable, "-m", "devstack.dynamo_server"]
+        command = [sys.executable, "-m", "devstack.stack.dynamo_server"]
         command += ["-H", "127.0.0.1", "-p", str(self.port)]
         with contextlib.ExitStack() as files:
             log: Any = subprocess.DEVNULL
@@ -163,7 +163,7 @@ class EmbeddedDynamo:
             process.wait()
 
 
-PARENT_PID = "DEVSTACK_PARENT_PID"  # devstack.dynamo_server exits when this process is gone
+PARENT_PID = "DEVSTACK_PARENT_PID"  # devstack.stack.dynamo_server exits when this process is gone
 
 
 def _answers_http(port: int) -> bool:

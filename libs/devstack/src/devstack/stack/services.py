@@ -9,7 +9,7 @@ from typing import Any
 
 from core.routing import SERVICES, ServiceRoutes
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[5]
 
 
 def service_dir(service: ServiceRoutes) -> Path:

@@ -1,4 +1,4 @@
-"""`python -m devstack.spawned -- COMMAND...`: run COMMAND against a whole stack of its own.
+"""`python -m devstack.stack.spawned -- COMMAND...`: run COMMAND against a whole stack of its own.
 
 The stack is `python -m devstack run` on a free loopback port, over a fresh database
 (on TEST_DATABASE_URL's server, else an embedded one in .local/clients-pgdata) with its
@@ -26,8 +26,8 @@ import httpx
 from sqlalchemy import make_url
 
 from core.routing import SERVICES
-from devstack.embedded import EmbeddedPostgres, connect, free_port
-from devstack.services import REPO_ROOT
+from devstack.stack.embedded import EmbeddedPostgres, connect, free_port
+from devstack.stack.services import REPO_ROOT
 
 START_TIMEOUT_SECONDS = 120
 ADMIN_EMAIL = "admin@spawned.localhost.test"
@@ -151,7 +151,7 @@ def spawned_stack(
 def main(argv: Sequence[str]) -> int:
     command = list(argv[1:] if argv and argv[0] == "--" else argv)
     if not command:
-        sys.stderr.write("usage: python -m devstack.spawned -- COMMAND [ARGS...]\n")
+        sys.stderr.write("usage: python -m devstack.stack.spawned -- COMMAND [ARGS...]\n")
         return 2
     with spawned_stack() as stack:
         sys.stderr.write(f"stack at {stack.base_url}: {' '.join(command)}\n")

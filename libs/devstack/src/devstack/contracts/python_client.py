@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack.services import REPO_ROOT
+from devstack.stack.services import REPO_ROOT
 
 CLIENT_PACKAGE = REPO_ROOT / "clients" / "python" / "src" / "platform_client"
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -23,8 +23,8 @@ from core.database.session_limits import set_session_limits
 from core.dynamo import ensure_tables
 from core.events.sinks import InProcessBus
 from core.routing import SERVICES, ServiceRoutes
-from devstack.embedded import EmbeddedDynamo, EmbeddedPostgres, connect
-from devstack.services import REPO_ROOT, app_factory, service_dir
+from devstack.stack.embedded import EmbeddedDynamo, EmbeddedPostgres, connect
+from devstack.stack.services import REPO_ROOT, app_factory, service_dir
 
 logger = logging.getLogger("devstack")
 

@@ -15,7 +15,7 @@ there:
 An exception the migration does not need (a misspelt rule, or one left after the SQL changed)
 is a problem too.
 
-`python -m devstack.migration_lint` (make lint-migrations) checks the services of the route
+`python -m devstack.stack.migration_lint` (make lint-migrations) checks the services of the route
 table and exits 1 on any problem.
 """
 
@@ -38,7 +38,7 @@ from alembic.script import Script, ScriptDirectory
 
 from core.database.migrations import MigrationTimeouts, alembic_config
 from core.routing import SERVICES
-from devstack.services import REPO_ROOT, service_dir
+from devstack.stack.services import REPO_ROOT, service_dir
 
 SQUAWK_CONFIG = REPO_ROOT / ".squawk.toml"
 BASELINE = REPO_ROOT / "migrations-baseline.toml"

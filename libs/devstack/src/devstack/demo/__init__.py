@@ -1,0 +1,1 @@
+"""The demo: the world `make demo` builds in a running stack."""

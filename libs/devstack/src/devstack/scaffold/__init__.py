@@ -1,0 +1,1 @@
+"""The scaffold: a new service written from the template, wired into the workspace."""
