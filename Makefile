@@ -131,8 +131,10 @@ contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that
 	$(BIN)/python -m devstack.contracts breaking --base $(BASE)
 
 # The TypeScript client (clients/typescript): its packages from the committed lock, cached
-# in .local/npm-cache; types generated from contracts/openapi, compiled, then its tests run
-# against a whole stack of their own (devstack.spawned).
+# in .local/npm-cache; types generated from contracts/ (OpenAPI and GraphQL), its version
+# from contracts/CHANGELOG.md, compiled; then its tests: the packed tarball installed and
+# type-checked in a throwaway project, and calls against a whole stack of their own
+# (devstack.spawned).
 TS_CLIENT := clients/typescript
 $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
 	npm ci --prefix $(TS_CLIENT) --ignore-scripts --no-audit --no-fund --cache .local/npm-cache
