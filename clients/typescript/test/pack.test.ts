@@ -4,7 +4,7 @@
 // does not allow must fail to compile, or a passing check would prove nothing.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
@@ -123,7 +123,7 @@ test("a portal installs the packed client and type-checks its calls against it",
     assert.deepEqual(shipped.filter((file) => file.startsWith("dist/test") || file.startsWith("src/")), []);
 
     const project = join(scratch, "portal");
-    await run("mkdir", [project]);
+    await mkdir(project);
     await writeFile(join(project, "package.json"), JSON.stringify(consumerManifest));
     await writeFile(join(project, "tsconfig.json"), JSON.stringify(consumerTsconfig));
     await run(
