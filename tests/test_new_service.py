@@ -40,6 +40,7 @@ COPIED = (
     "tests/conftest.py",
     "tests/migration_fixture",
     "tests/test_migrations.py",
+    ".github/CODEOWNERS",
 )
 NOT_COPIED = shutil.ignore_patterns("__pycache__", ".mypy_cache", "*.pyc", "node_modules")
 
@@ -101,6 +102,10 @@ def test_a_new_service_is_registered_and_passes_its_tests(
     service = copy / "services" / "svc-loyalty"
     env = environment(copy, server)  # its sources now exist
     assert (service / "requirements.txt").read_text().startswith("alembic==")
+    assert (
+        "/services/svc-loyalty/ @coupon-platform/loyalty-team\n"
+        in (copy / ".github/CODEOWNERS").read_text()
+    )
     run(copy, env, uv_command(REPO_ROOT), "lock", "--locked")
     run(copy, env, python, "-m", "devstack.contracts", "write")
     assert (copy / "contracts/openapi/loyalty.json").exists()

@@ -1,5 +1,7 @@
 // Typed clients of the platform's three REST APIs, one per service, over one base URL
-// (the API in AWS, or `make run`'s gateway). Types come from contracts/openapi.
+// (the API in AWS, or `make run`'s gateway). Types come from contracts/openapi; the
+// schemas' short names (`Coupon`, `Campaign`, ...) from generated/models.ts, the GraphQL
+// schemas' types (`CouponsGraphQL.Query`, ...) from generated/graphql.ts.
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 
 import type { components as AuthComponents, paths as AuthPaths } from "./generated/auth.js";
@@ -14,10 +16,14 @@ import type {
 
 export type { AuthComponents, AuthPaths, CouponsComponents, CouponsPaths };
 export type { MerchantsComponents, MerchantsPaths };
+export type * from "./generated/models.js";
+export type * from "./generated/graphql.js";
 
 /** An error answer (RFC 9457); `code` is the stable machine code to branch on. */
 export type Problem = CouponsComponents["schemas"]["Problem"];
-export type Token = AuthComponents["schemas"]["TokenOut"];
+/** The token endpoint's answer, named by its path: a schema rename leaves it in place. */
+export type Token =
+  AuthPaths["/api/v1/auth/token"]["post"]["responses"][200]["content"]["application/json"];
 export type PortalClientId = "customer-portal" | "merchant-portal" | "admin-portal";
 
 export interface PlatformClientOptions {

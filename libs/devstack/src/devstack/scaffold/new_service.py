@@ -5,7 +5,8 @@ resource over REST and GraphQL, its migration, settings prefixed NAME_, unit and
 integration tests, README), then registers it where the platform lists its services:
 the route table (core.routing: the local gateway and the CDK app, which gives it a stack
 of its own, read it), the workspace and import-linter contracts (pyproject.toml),
-devstack's dependencies, the lock and the service's requirements.txt, and contracts/.
+devstack's dependencies, the lock and the service's requirements.txt, contracts/, and
+.github/CODEOWNERS (its team owns the service and its contracts).
 """
 
 from __future__ import annotations
@@ -141,6 +142,25 @@ def _append_to_list(path: Path, pattern: str, item: str) -> None:
     path.write_text(f'{content[:at]}, "{item}"{content[at:]}')
 
 
+def code_owners_lines(service: NewService) -> str:
+    """The service's block of .github/CODEOWNERS: its team owns its code and contracts."""
+    team = f"@coupon-platform/{service.name}-team"
+    paths = (
+        f"/services/{service.directory}/",
+        f"/contracts/openapi/{service.name}.json",
+        f"/contracts/graphql/{service.name}.graphql",
+    )
+    return "".join(f"{path} {team}\n" for path in paths)
+
+
+def register_code_owners(service: NewService, root: Path) -> None:
+    owners = root / ".github" / "CODEOWNERS"
+    content = owners.read_text()
+    if f"/services/{service.directory}/ " in content:
+        raise SystemExit(f"{owners}: services/{service.directory} has owners already")
+    owners.write_text(f"{content.rstrip()}\n\n{code_owners_lines(service)}")
+
+
 def register(service: NewService, root: Path) -> None:
     name, package, directory = service.name, service.package, service.directory
     _insert_before(
@@ -185,6 +205,7 @@ forbidden_modules = ["fastapi", "strawberry", "starlette"]
     devstack = root / "libs/devstack/pyproject.toml"
     _replace_once(devstack, '    "svc-merchants",\n', f'    "svc-merchants",\n    "{directory}",\n')
     _insert_before(devstack, "\n[build-system]", f"{directory} = {{ workspace = true }}\n")
+    register_code_owners(service, root)
 
 
 def _run(command: Sequence[str], root: Path, *, quiet: bool = False) -> None:
