@@ -11,7 +11,7 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
-from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.controllers.dto.coupons import Coupon
 from svc_coupons.services.errors import InvalidStatusFilter
 
 router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
@@ -19,7 +19,7 @@ router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
 
 @router.get(
     "",
-    response_model=PageOut[CouponOut],
+    response_model=PageOut[Coupon],
     summary="Own coupons: ?status=active (usable now) or history (redeemed, expired, void)",
     operation_id="listWallet",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -29,6 +29,6 @@ async def wallet(
     coupons: CouponsDep,
     page: PageDep,
     status: Literal["active", "history"] | None = None,
-) -> PageOut[CouponOut]:
+) -> PageOut[Coupon]:
     found = await coupons.wallet(principal=principal, status=status, page=page)
-    return PageOut(items=[CouponOut.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Coupon.of(c) for c in found.items], next_cursor=found.next_cursor)
