@@ -44,7 +44,7 @@ mutation ($id: UUID!, $code: String!) {
 CANCEL_LISTING = "mutation ($id: UUID!) { cancelListing(id: $id) { id status } }"
 ALLOCATE = """
 mutation ($campaignId: UUID!, $partner: UUID!, $quantity: Long!) {
-  allocate(campaignId: $campaignId, partnerMerchantId: $partner, quantity: $quantity) {
+  createAllocation(campaignId: $campaignId, partnerMerchantId: $partner, quantity: $quantity) {
     id quantity issued partnerMerchantId
   }
 }"""
@@ -220,7 +220,7 @@ async def test_allocations_through_graphql(world: World) -> None:
             partner=str(partner.merchant_id),
             quantity=2,
         )
-    )["data"]["allocate"]
+    )["data"]["createAllocation"]
     assert (allocation["quantity"], allocation["issued"]) == (2, 0)
     too_many = await gql(
         world,

@@ -94,8 +94,19 @@ class ExchangeQuery:
         ctx = info.context
         return _listing(await ctx.listings.get(principal=ctx.principal(), listing_id=id))
 
+    @strawberry.field(description="Owner, staff: the campaign's shares, newest first")
+    async def campaign_allocations(
+        self, info: CouponsInfo, campaign_id: UUID, limit: int = 20, cursor: str | None = None
+    ) -> objects.Page[objects.Allocation]:
+        ctx = info.context
+        page = await ctx.allocations.of_campaign(
+            principal=ctx.principal(), campaign_id=campaign_id, page=checked_page(limit, cursor)
+        )
+        return _allocations(page)
+
     @strawberry.field(
-        description="Shares: of a campaign (its owner and staff) or held by a partner merchant"
+        description="Shares held by a partner merchant (its people), or of a campaign (its "
+        "owner and staff, as campaignAllocations): name exactly one of the two"
     )
     async def allocations(
         self,
@@ -212,7 +223,7 @@ class ExchangeMutation:
     @strawberry.mutation(
         description="Owner: hand a share of the campaign's quantity to a verified partner"
     )
-    async def allocate(
+    async def create_allocation(
         self, info: CouponsInfo, campaign_id: UUID, partner_merchant_id: UUID, quantity: Long
     ) -> objects.Allocation:
         body = exchange_dto.AllocationIn.model_validate(
