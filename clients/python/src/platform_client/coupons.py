@@ -411,6 +411,7 @@ Refusal = Literal[
     "min_spend_not_met",
 ]
 TransferStatus = Literal["pending", "accepted", "cancelled", "expired"]
+WalletFilter = Literal["active", "history"]
 
 
 class CouponsApi(Transport):
@@ -560,7 +561,7 @@ class CouponsApi(Transport):
     async def list_wallet(
         self,
         *,
-        status: Literal["active", "history"] | None = None,
+        status: WalletFilter | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> PageOutCoupon:

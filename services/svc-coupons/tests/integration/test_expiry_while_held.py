@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from conftest import Headers, Shop, World
 
 GQL = "/graphql/coupons"
-WALLET = 'query { wallet(status: "history") { items { id status } } }'
+WALLET = "query { wallet(status: history) { items { id status } } }"
 TRANSFER = "query ($id: UUID!) { transfer(id: $id) { status coupon { status } } }"
 LISTING = "query ($id: UUID!) { listing(id: $id) { status coupon { status } } }"
 

@@ -16,7 +16,7 @@ from svc_coupons.controllers.graphql import objects
 from svc_coupons.controllers.graphql.context import CouponsContext
 from svc_coupons.schemas.numbers import Long
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignAction
-from svc_coupons.services.data_model.coupons import CouponDetails
+from svc_coupons.services.data_model.coupons import CouponDetails, WalletFilter
 
 CouponsInfo = Info[CouponsContext, None]
 
@@ -66,7 +66,7 @@ class CouponsQuery:
     async def wallet(
         self,
         info: CouponsInfo,
-        status: str | None = None,
+        status: WalletFilter | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> objects.Page[objects.Coupon]:

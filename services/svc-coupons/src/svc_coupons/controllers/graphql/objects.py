@@ -22,11 +22,19 @@ from svc_coupons.controllers.dto import campaigns as campaign_dto
 from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.dto import exchange as exchange_dto
 from svc_coupons.services.data_model.campaigns import CampaignStatus, DiscountType
-from svc_coupons.services.data_model.coupons import CouponStatus
+from svc_coupons.services.data_model.coupons import CouponStatus, WalletFilter
 from svc_coupons.services.data_model.exchange import ListingStatus, TransferStatus
 from svc_coupons.services.data_model.redemption import Refusal
 
-for _enum in (CampaignStatus, DiscountType, CouponStatus, TransferStatus, ListingStatus, Refusal):
+for _enum in (
+    CampaignStatus,
+    DiscountType,
+    CouponStatus,
+    TransferStatus,
+    ListingStatus,
+    Refusal,
+    WalletFilter,
+):
     strawberry.enum(_enum, graphql_name_from="value")
 
 T = TypeVar("T")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
 from core.pagination import PageOut
@@ -12,6 +10,7 @@ from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
 from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.services.data_model.coupons import WalletFilter
 from svc_coupons.services.errors import InvalidStatusFilter
 
 router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
@@ -28,7 +27,7 @@ async def wallet(
     principal: CurrentPrincipal,
     coupons: CouponsDep,
     page: PageDep,
-    status: Literal["active", "history"] | None = None,
+    status: WalletFilter | None = None,
 ) -> PageOut[Coupon]:
     found = await coupons.wallet(principal=principal, status=status, page=page)
     return PageOut(items=[Coupon.of(c) for c in found.items], next_cursor=found.next_cursor)
