@@ -410,6 +410,7 @@ Refusal = Literal[
     "outlet_not_allowed",
     "min_spend_not_met",
 ]
+TransferRole = Literal["sent", "received"]
 TransferStatus = Literal["pending", "accepted", "cancelled", "expired"]
 WalletFilter = Literal["active", "history"]
 
@@ -577,7 +578,7 @@ class CouponsApi(Transport):
         self,
         *,
         merchant_id: str | None = None,
-        status: str | None = None,
+        status: CampaignStatus | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> PageOutCampaign:
@@ -731,7 +732,7 @@ class CouponsApi(Transport):
     async def list_transfers(
         self,
         *,
-        role: Literal["sent", "received"] | None = None,
+        role: TransferRole | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> PageOutTransfer:

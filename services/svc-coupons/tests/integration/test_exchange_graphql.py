@@ -24,7 +24,7 @@ mutation ($id: UUID!, $token: String!) {
 ROTATE = """
 mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken id } }"""
 CANCEL_TRANSFER = "mutation ($id: UUID!) { cancelTransfer(id: $id) { id code status } }"
-TRANSFERS = 'query { transfers(role: "sent") { items { id status } nextCursor } }'
+TRANSFERS = "query { transfers(role: sent) { items { id status } nextCursor } }"
 LIST = """
 mutation ($code: String!, $wants: WantsInput) {
   createListing(couponCode: $code, wants: $wants) {

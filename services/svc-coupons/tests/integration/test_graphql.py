@@ -135,7 +135,7 @@ async def test_campaign_queries(world: World) -> None:
     assert one["data"]["campaign"] == {"id": active["id"], "status": "active"}
     hidden = await gql(world, "query ($id: UUID!) { campaign(id: $id) { id } }", id=draft["id"])
     assert hidden["errors"][0]["extensions"]["code"] == "campaign_not_found"
-    listing = """query ($merchant: UUID, $status: String) {
+    listing = """query ($merchant: UUID, $status: CampaignStatus) {
       campaigns(merchantId: $merchant, status: $status, limit: 10) { items { id } nextCursor }
     }"""
     public = await gql(world, listing, merchant=str(shop.merchant_id))

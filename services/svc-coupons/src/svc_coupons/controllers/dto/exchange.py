@@ -6,6 +6,7 @@ swap gave away show a summary without one."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
@@ -31,6 +32,13 @@ CouponCode = Annotated[
     Field(min_length=1, max_length=64, description="Any case; spaces, dashes ignored"),
     STORABLE,
 ]
+
+
+class TransferRole(StrEnum):
+    """Which of the caller's gifts a list shows: those they sent or those they received."""
+
+    SENT = "sent"
+    RECEIVED = "received"
 
 
 class CouponCodeIn(BaseModel):

@@ -15,7 +15,7 @@ from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.graphql import objects
 from svc_coupons.controllers.graphql.context import CouponsContext
 from svc_coupons.schemas.numbers import Long
-from svc_coupons.services.data_model.campaigns import Campaign, CampaignAction
+from svc_coupons.services.data_model.campaigns import Campaign, CampaignAction, CampaignStatus
 from svc_coupons.services.data_model.coupons import CouponDetails, WalletFilter
 
 CouponsInfo = Info[CouponsContext, None]
@@ -43,7 +43,7 @@ class CouponsQuery:
         self,
         info: CouponsInfo,
         merchant_id: UUID | None = None,
-        status: str | None = None,
+        status: CampaignStatus | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> objects.Page[objects.Campaign]:

@@ -51,7 +51,11 @@ def _allocations(page: Page[domain.Allocation]) -> objects.Page[objects.Allocati
 class ExchangeQuery:
     @strawberry.field(description="The caller's gifts: role sent, received, or both")
     async def transfers(
-        self, info: CouponsInfo, role: str | None = None, limit: int = 20, cursor: str | None = None
+        self,
+        info: CouponsInfo,
+        role: exchange_dto.TransferRole | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
     ) -> objects.Page[objects.Transfer]:
         ctx = info.context
         page = await ctx.transfers.list(

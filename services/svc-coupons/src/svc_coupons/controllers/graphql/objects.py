@@ -34,6 +34,7 @@ for _enum in (
     ListingStatus,
     Refusal,
     WalletFilter,
+    exchange_dto.TransferRole,
 ):
     strawberry.enum(_enum, graphql_name_from="value")
 

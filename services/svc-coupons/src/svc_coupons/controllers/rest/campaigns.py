@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from core.errors import Conflict, Forbidden
@@ -21,7 +20,7 @@ from svc_coupons.controllers.dto.campaigns import (
     CampaignStats,
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK, TERMS_VIOLATIONS
-from svc_coupons.services.data_model.campaigns import CampaignAction
+from svc_coupons.services.data_model.campaigns import CampaignAction, CampaignStatus
 from svc_coupons.services.errors import (
     CampaignNotDraft,
     CampaignNotFound,
@@ -65,7 +64,7 @@ async def list_campaigns(
     campaigns: CampaignsDep,
     page: PageDep,
     merchant_id: UUID | None = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: CampaignStatus | None = None,
 ) -> PageOut[Campaign]:
     found = await campaigns.list(
         principal=principal, merchant_id=merchant_id, status=status, page=page

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from fastapi import Response, status
@@ -15,7 +14,12 @@ from core.web.pagination import PageDep
 from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
 from svc_coupons.controllers.dto.coupons import Coupon
-from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransfer, Transfer
+from svc_coupons.controllers.dto.exchange import (
+    AcceptTransferIn,
+    NewTransfer,
+    Transfer,
+    TransferRole,
+)
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponExpired,
@@ -149,7 +153,7 @@ async def list_transfers(
     principal: CurrentPrincipal,
     transfers: TransfersDep,
     page: PageDep,
-    role: Literal["sent", "received"] | None = None,
+    role: TransferRole | None = None,
 ) -> PageOut[Transfer]:
     found = await transfers.list(principal=principal, role=role, page=page)
     return PageOut(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
