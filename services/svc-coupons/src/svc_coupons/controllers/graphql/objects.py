@@ -55,7 +55,11 @@ class Campaign:
     pass
 
 
-@pydantic_type(model=campaign_dto.CampaignSummary, all_fields=True)
+@pydantic_type(
+    model=campaign_dto.CampaignSummary,
+    all_fields=True,
+    description=campaign_dto.CampaignSummary.__doc__,
+)
 class CampaignSummary:
     pass
 
@@ -100,12 +104,16 @@ class GeneratedCodes:
     pass
 
 
-@pydantic_type(model=coupon_dto.Code, all_fields=True)
+@pydantic_type(model=coupon_dto.Code, all_fields=True, description=coupon_dto.Code.__doc__)
 class Code:
     pass
 
 
-@pydantic_type(model=exchange_dto.CouponSummary, all_fields=True)
+@pydantic_type(
+    model=exchange_dto.CouponSummary,
+    all_fields=True,
+    description=exchange_dto.CouponSummary.__doc__,
+)
 class CouponSummary:
     pass
 
@@ -115,7 +123,9 @@ class Transfer:
     pass
 
 
-@pydantic_type(model=exchange_dto.NewTransfer, all_fields=True)
+@pydantic_type(
+    model=exchange_dto.NewTransfer, all_fields=True, description=exchange_dto.NewTransfer.__doc__
+)
 class NewTransfer:
     pass
 
@@ -130,7 +140,7 @@ class Listing:
     pass
 
 
-@pydantic_type(model=exchange_dto.Swap, all_fields=True)
+@pydantic_type(model=exchange_dto.Swap, all_fields=True, description=exchange_dto.Swap.__doc__)
 class Swap:
     pass
 
