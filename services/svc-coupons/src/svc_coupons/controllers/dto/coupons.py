@@ -170,9 +170,10 @@ class HistoryEvent(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.HISTORY_EVENT))
 
     event_id: str
-    type: str
-    actor: str | None
-    at: str
+    # Event types are an open set: a new kind of event is not a break for a reader.
+    type: str = Field(description="What happened: coupon.claimed, transfer.created, ...")
+    actor: str | None = Field(description="The user or client who did it; null: the platform")
+    at: datetime
     data: dict[str, Any]
 
     @classmethod
@@ -181,6 +182,6 @@ class HistoryEvent(BaseModel):
             event_id=entry.event_id,
             type=entry.type,
             actor=entry.actor,
-            at=entry.at,
+            at=datetime.fromisoformat(entry.at),
             data=dict(entry.data),
         )
