@@ -582,7 +582,7 @@ async def give_coupons(
         expect=201,
     )
     gifts = [
-        Gift(coupon, body["transfer_id"], body["claim_token"], recipient)
+        Gift(coupon, body["id"], body["claim_token"], recipient)
         for coupon, body, recipient in zip(
             coupons, bodies, islice(cycle(recipients), len(coupons)), strict=True
         )

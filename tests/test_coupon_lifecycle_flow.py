@@ -56,7 +56,7 @@ async def test_claim_redeem_history_and_stats(
     )
     assert (again.status_code, again.json()["code"]) == (409, "already_redeemed")
 
-    history = ok(await gateway.get(f"/api/v1/coupons/{code}/history", headers=customer))
+    history = ok(await gateway.get(f"/api/v1/coupons/{code}/history", headers=customer))["items"]
     assert [entry["type"] for entry in history] == ["coupon.claimed", "coupon.redeemed"]
     staff_id = (ok(await gateway.get("/api/v1/auth/me", headers=scene.staff)))["id"]
     customer_id = (ok(await gateway.get("/api/v1/auth/me", headers=customer)))["id"]

@@ -24,7 +24,7 @@ async def redeem(scene: Scene, code: str) -> httpx.Response:
 
 async def history_types(scene: Scene, code: str, headers: dict[str, str]) -> list[str]:
     history = expect(await scene.http.get(f"/api/v1/coupons/{code}/history", headers=headers))
-    return [entry["type"] for entry in history]
+    return [entry["type"] for entry in history["items"]]
 
 
 async def test_gift_accept_and_redeem_by_the_recipient(
@@ -39,7 +39,7 @@ async def test_gift_accept_and_redeem_by_the_recipient(
     # The gift link carries the transfer id and the token; the recipient accepts it.
     received = expect(
         await gateway.post(
-            f"/api/v1/transfers/{gift['transfer_id']}/accept",
+            f"/api/v1/transfers/{gift['id']}/accept",
             json={"claim_token": gift["claim_token"]},
             headers=recipient,
         )

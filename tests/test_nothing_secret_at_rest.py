@@ -107,7 +107,7 @@ async def a_days_traffic(gateway: httpx.AsyncClient, scene: Scene) -> set[str]:
     # A link shared with the wrong person: new tokens, REST then GraphQL, keyed.
     rotated = expect(
         await gateway.post(
-            f"/api/v1/transfers/{gift['transfer_id']}/claim-token",
+            f"/api/v1/transfers/{gift['id']}/claim-token",
             headers=keyed(sender, "rotate-1"),
         )
     )
@@ -116,13 +116,13 @@ async def a_days_traffic(gateway: httpx.AsyncClient, scene: Scene) -> set[str]:
         gateway,
         keyed(sender, "gql-rotate-1"),
         "mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken } }",
-        id=gift["transfer_id"],
+        id=gift["id"],
     )
     latest_token = rotated_again["rotateClaimToken"]["claimToken"]
     secrets.add(latest_token)
     accepted = expect(
         await gateway.post(
-            f"/api/v1/transfers/{gift['transfer_id']}/accept",
+            f"/api/v1/transfers/{gift['id']}/accept",
             json={"claim_token": latest_token},
             headers=keyed(recipient, "accept-1"),
         )

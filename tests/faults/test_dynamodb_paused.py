@@ -170,7 +170,7 @@ async def history_types(http: httpx.AsyncClient, code: str, headers: dict[str, s
     response = await http.get(f"/api/v1/coupons/{code}/history", headers=headers)
     if response.status_code != 200:
         return []
-    types = [entry["type"] for entry in response.json()]
+    types = [entry["type"] for entry in response.json()["items"]]
     return types if "coupon.redeemed" in types else []
 
 

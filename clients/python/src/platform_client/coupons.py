@@ -19,15 +19,8 @@ class AcceptTransferIn(TypedDict):
     claim_token: str
 
 
-class AllocationIn(TypedDict):
-    """AllocationIn"""
-
-    partner_merchant_id: str
-    quantity: int
-
-
-class AllocationOut(TypedDict):
-    """AllocationOut"""
+class Allocation(TypedDict):
+    """Allocation"""
 
     id: str
     campaign_id: str
@@ -38,8 +31,41 @@ class AllocationOut(TypedDict):
     created_at: str
 
 
-class CampaignIn(TypedDict):
-    """CampaignIn"""
+class AllocationIn(TypedDict):
+    """AllocationIn"""
+
+    partner_merchant_id: str
+    quantity: int
+
+
+class Campaign(TypedDict):
+    """Campaign"""
+
+    id: str
+    merchant_id: str
+    status: CampaignStatus
+    title: str
+    description: str | None
+    discount_type: DiscountType
+    discount_value: int
+    currency: str | None
+    min_spend: int | None
+    total_quantity: int | None
+    per_customer_limit: int
+    starts_at: str
+    ends_at: str
+    validity_days: int | None
+    outlet_ids: list[str]
+    transferable: bool
+    tradable: bool
+    issued_count: int
+    redeemed_count: int
+    created_at: str
+    updated_at: str
+
+
+class CampaignInput(TypedDict):
+    """CampaignInput"""
 
     merchant_id: str
     title: str
@@ -58,59 +84,48 @@ class CampaignIn(TypedDict):
     tradable: NotRequired[bool]
 
 
-class CampaignOut(TypedDict):
-    """CampaignOut"""
-
-    id: str
-    merchant_id: str
-    status: str
-    title: str
-    description: str | None
-    discount_type: str
-    discount_value: int
-    currency: str | None
-    min_spend: int | None
-    total_quantity: int | None
-    per_customer_limit: int
-    starts_at: str
-    ends_at: str
-    validity_days: int | None
-    outlet_ids: list[str]
-    transferable: bool
-    tradable: bool
-    issued_count: int
-    redeemed_count: int
-    created_at: str
-    updated_at: str
-
-
 class CampaignPatch(TypedDict):
     """CampaignPatch"""
 
-    title: NotRequired[str | None]
+    title: NotRequired[str]
     description: NotRequired[str | None]
-    discount_type: NotRequired[DiscountType | None]
-    discount_value: NotRequired[int | None]
+    discount_type: NotRequired[DiscountType]
+    discount_value: NotRequired[int]
     currency: NotRequired[str | None]
     min_spend: NotRequired[int | None]
     total_quantity: NotRequired[int | None]
-    per_customer_limit: NotRequired[int | None]
-    starts_at: NotRequired[str | None]
-    ends_at: NotRequired[str | None]
+    per_customer_limit: NotRequired[int]
+    starts_at: NotRequired[str]
+    ends_at: NotRequired[str]
     validity_days: NotRequired[int | None]
-    outlet_ids: NotRequired[list[str] | None]
-    transferable: NotRequired[bool | None]
-    tradable: NotRequired[bool | None]
+    outlet_ids: NotRequired[list[str]]
+    transferable: NotRequired[bool]
+    tradable: NotRequired[bool]
 
 
-class CampaignSummaryOut(TypedDict):
-    """CampaignSummaryOut"""
+class CampaignStats(TypedDict):
+    """CampaignStats"""
+
+    issued: int
+    redeemed: int
+    active: int
+    expired: int
+    voided: int
+    reserved: int
+    unassigned: int
+    redemption_rate: float
+    by_outlet: list[OutletRedemptions]
+    by_distributor: list[DistributorStats]
+
+
+class CampaignSummary(TypedDict):
+    """What a coupon shows of its campaign, whatever the campaign's status."""
 
     id: str
     merchant_id: str
     title: str
-    status: str
-    discount_type: str
+    status: CampaignStatus
+    discount_type: DiscountType
     discount_value: int
     currency: str | None
     min_spend: int | None
@@ -126,8 +141,8 @@ class ClaimCodeIn(TypedDict):
     code: str
 
 
-class CodeOut(TypedDict):
-    """CodeOut"""
+class Code(TypedDict):
+    """An unassigned code of a campaign, for offline distribution."""
 
     code: str
     created_at: str
@@ -139,49 +154,49 @@ class CodesIn(TypedDict):
     count: int
 
 
-class CodesOut(TypedDict):
-    """CodesOut"""
-
-    generated: int
-
-
-class CouponOut(TypedDict):
-    """CouponOut"""
+class Coupon(TypedDict):
+    """Coupon"""
 
     id: str
     code: str
     campaign_id: str
     merchant_id: str
     owner_user_id: str | None
-    status: str
+    status: CouponStatus
     issued_at: str | None
     expires_at: str | None
     redeemed_at: str | None
-    campaign: CampaignSummaryOut
+    campaign: CampaignSummary
 
 
-class CouponSummaryOut(TypedDict):
+class CouponSummary(TypedDict):
     """A coupon without its code."""
 
     id: str
     campaign_id: str
     merchant_id: str
-    status: str
+    status: CouponStatus
     issued_at: str | None
     expires_at: str | None
-    campaign: CampaignSummaryOut
+    campaign: CampaignSummary
 
 
-class DistributorOut(TypedDict):
-    """DistributorOut"""
+class DistributorStats(TypedDict):
+    """DistributorStats"""
 
     merchant_id: str
     issued: int
     redeemed: int
 
 
-class HistoryEventOut(TypedDict):
-    """HistoryEventOut"""
+class GeneratedCodes(TypedDict):
+    """GeneratedCodes"""
+
+    generated: int
+
+
+class HistoryEvent(TypedDict):
+    """HistoryEvent"""
 
     event_id: str
     type: str
@@ -196,85 +211,92 @@ class IssueIn(TypedDict):
     user_id: str
 
 
-class ListingIn(TypedDict):
-    """ListingIn"""
-
-    coupon_code: str
-    wants: NotRequired[WantsIn]
-
-
-class ListingOut(TypedDict):
-    """ListingOut"""
+class Listing(TypedDict):
+    """Listing"""
 
     id: str
-    status: str
+    status: ListingStatus
     owner_user_id: str
-    coupon: CouponSummaryOut
-    wants: WantsOut
+    coupon: CouponSummary
+    wants: Wants
     created_at: str
     closed_at: str | None
 
 
-class NewTransferOut(TypedDict):
-    """NewTransferOut"""
+class ListingIn(TypedDict):
+    """ListingIn"""
 
-    transfer_id: str
-    status: str
+    coupon_code: str
+    wants: NotRequired[WantsInput]
+
+
+class NewTransfer(TypedDict):
+    """A gift just made, or its claim token just rotated."""
+
+    id: str
+    status: TransferStatus
     sender_user_id: str
     recipient_user_id: str | None
     created_at: str
     expires_at: str
     closed_at: str | None
-    coupon: CouponSummaryOut
+    coupon: CouponSummary
     claim_token: str
 
 
-class OutletRedemptionsOut(TypedDict):
-    """OutletRedemptionsOut"""
+class OutletRedemptions(TypedDict):
+    """OutletRedemptions"""
 
     outlet_id: str
     redeemed: int
 
 
-class PageOutAllocationOut(TypedDict):
-    """PageOut[AllocationOut]"""
+class PageOutAllocation(TypedDict):
+    """PageOut[Allocation]"""
 
-    items: list[AllocationOut]
+    items: list[Allocation]
     next_cursor: str | None
 
 
-class PageOutCampaignOut(TypedDict):
-    """PageOut[CampaignOut]"""
+class PageOutCampaign(TypedDict):
+    """PageOut[Campaign]"""
 
-    items: list[CampaignOut]
+    items: list[Campaign]
     next_cursor: str | None
 
 
-class PageOutCodeOut(TypedDict):
-    """PageOut[CodeOut]"""
+class PageOutCode(TypedDict):
+    """PageOut[Code]"""
 
-    items: list[CodeOut]
+    items: list[Code]
     next_cursor: str | None
 
 
-class PageOutCouponOut(TypedDict):
-    """PageOut[CouponOut]"""
+class PageOutCoupon(TypedDict):
+    """PageOut[Coupon]"""
 
-    items: list[CouponOut]
+    items: list[Coupon]
     next_cursor: str | None
 
 
-class PageOutListingOut(TypedDict):
-    """PageOut[ListingOut]"""
+class PageOutHistoryEvent(TypedDict):
+    """PageOut[HistoryEvent]"""
 
-    items: list[ListingOut]
+    items: list[HistoryEvent]
     next_cursor: str | None
 
 
-class PageOutTransferOut(TypedDict):
-    """PageOut[TransferOut]"""
+class PageOutListing(TypedDict):
+    """PageOut[Listing]"""
 
-    items: list[TransferOut]
+    items: list[Listing]
+    next_cursor: str | None
+
+
+class PageOutTransfer(TypedDict):
+    """PageOut[Transfer]"""
+
+    items: list[Transfer]
     next_cursor: str | None
 
 
@@ -311,11 +333,11 @@ class RedeemIn(TypedDict):
     order_amount: NotRequired[int | None]
 
 
-class RedemptionOut(TypedDict):
-    """RedemptionOut"""
+class Redemption(TypedDict):
+    """Redemption"""
 
     redemption_id: str
-    coupon: CouponOut
+    coupon: Coupon
     discount_amount: int | None
     redeemed_at: str
     outlet_id: str
@@ -323,40 +345,25 @@ class RedemptionOut(TypedDict):
     order_amount: int | None
 
 
-class StatsOut(TypedDict):
-    """StatsOut"""
+class Swap(TypedDict):
+    """An accepted listing: the caller received one coupon and gave the other."""
 
-    issued: int
-    redeemed: int
-    active: int
-    expired: int
-    voided: int
-    reserved: int
-    unassigned: int
-    redemption_rate: float
-    by_outlet: list[OutletRedemptionsOut]
-    by_distributor: list[DistributorOut]
+    received: Coupon
+    given: CouponSummary
+    listing: Listing
 
 
-class SwapOut(TypedDict):
-    """SwapOut"""
+class Transfer(TypedDict):
+    """Transfer"""
 
-    received: CouponOut
-    given: CouponSummaryOut
-    listing: ListingOut
-
-
-class TransferOut(TypedDict):
-    """TransferOut"""
-
-    transfer_id: str
-    status: str
+    id: str
+    status: TransferStatus
     sender_user_id: str
     recipient_user_id: str | None
     created_at: str
     expires_at: str
     closed_at: str | None
-    coupon: CouponSummaryOut
+    coupon: CouponSummary
 
 
 class ValidateIn(TypedDict):
@@ -366,29 +373,46 @@ class ValidateIn(TypedDict):
     order_amount: NotRequired[int | None]
 
 
-class ValidationOut(TypedDict):
-    """ValidationOut"""
+class Validation(TypedDict):
+    """Validation"""
 
     valid: bool
-    reason: str | None
+    reason: Refusal | None
     discount_amount: int | None
 
 
-class WantsIn(TypedDict):
-    """WantsIn"""
-
-    campaign_id: NotRequired[str | None]
-    merchant_id: NotRequired[str | None]
-
-
-class WantsOut(TypedDict):
-    """WantsOut"""
+class Wants(TypedDict):
+    """Wants"""
 
     campaign_id: str | None
     merchant_id: str | None
 
 
+class WantsInput(TypedDict):
+    """WantsInput"""
+
+    campaign_id: NotRequired[str | None]
+    merchant_id: NotRequired[str | None]
+
+
+CampaignStatus = Literal["draft", "active", "paused", "ended"]
+CouponStatus = Literal["unassigned", "active", "reserved", "redeemed", "expired", "void"]
 DiscountType = Literal["percentage", "fixed_amount"]
+ListingStatus = Literal["open", "accepted", "cancelled", "expired"]
+Refusal = Literal[
+    "already_redeemed",
+    "coupon_expired",
+    "coupon_void",
+    "coupon_locked",
+    "coupon_not_claimed",
+    "campaign_not_active",
+    "merchant_not_verified",
+    "outlet_not_allowed",
+    "min_spend_not_met",
+]
+TransferRole = Literal["sent", "received"]
+TransferStatus = Literal["pending", "accepted", "cancelled", "expired"]
+WalletFilter = Literal["active", "history"]
 
 
 class CouponsApi(Transport):
@@ -398,16 +422,16 @@ class CouponsApi(Transport):
         """Liveness and database reachability"""
         return cast("dict[str, str]", await self._call("GET", "/api/v1/coupons/health"))
 
-    async def get_coupon(self, code: str) -> CouponOut:
+    async def get_coupon(self, code: str) -> Coupon:
         """The coupon's owner, its merchant"""
-        return cast("CouponOut", await self._call("GET", f"/api/v1/coupons/{_path(code)}"))
+        return cast("Coupon", await self._call("GET", f"/api/v1/coupons/{_path(code)}"))
 
     async def validate_coupon(
         self, code: str, body: ValidateIn, *, idempotency_key: str | None = None
-    ) -> ValidationOut:
+    ) -> Validation:
         """Owner, staff, partner client: would redeem succeed? Changes nothing"""
         return cast(
-            "ValidationOut",
+            "Validation",
             await self._call(
                 "POST",
                 f"/api/v1/coupons/{_path(code)}/validate",
@@ -418,10 +442,10 @@ class CouponsApi(Transport):
 
     async def redeem_coupon(
         self, code: str, body: RedeemIn, *, idempotency_key: str | None = None
-    ) -> RedemptionOut:
+    ) -> Redemption:
         """Owner, staff, partner client with coupons:redeem: use the coupon"""
         return cast(
-            "RedemptionOut",
+            "Redemption",
             await self._call(
                 "POST",
                 f"/api/v1/coupons/{_path(code)}/redeem",
@@ -432,10 +456,10 @@ class CouponsApi(Transport):
 
     async def reverse_redemption(
         self, code: str, body: ReasonIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """Owner: undo a redemption of the last 24 hours"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/coupons/{_path(code)}/reverse-redemption",
@@ -446,10 +470,10 @@ class CouponsApi(Transport):
 
     async def void_coupon(
         self, code: str, body: ReasonIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """Owner, admin: make the coupon unusable for good"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/coupons/{_path(code)}/void",
@@ -458,19 +482,23 @@ class CouponsApi(Transport):
             ),
         )
 
-    async def get_coupon_history(self, code: str) -> list[HistoryEventOut]:
+    async def get_coupon_history(
+        self, code: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> PageOutHistoryEvent:
         """Coupon owner, merchant members, admin: its audit events, oldest first"""
         return cast(
-            "list[HistoryEventOut]",
-            await self._call("GET", f"/api/v1/coupons/{_path(code)}/history"),
+            "PageOutHistoryEvent",
+            await self._call(
+                "GET",
+                f"/api/v1/coupons/{_path(code)}/history",
+                params={"limit": limit, "cursor": cursor},
+            ),
         )
 
-    async def claim_coupon(
-        self, campaign_id: str, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    async def claim_coupon(self, campaign_id: str, *, idempotency_key: str | None = None) -> Coupon:
         """Customer: take a coupon of an active campaign"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/claim",
@@ -480,10 +508,10 @@ class CouponsApi(Transport):
 
     async def issue_coupon(
         self, campaign_id: str, body: IssueIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """Owner, staff: give a customer a coupon"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/issue",
@@ -494,10 +522,10 @@ class CouponsApi(Transport):
 
     async def list_codes(
         self, campaign_id: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutCodeOut:
+    ) -> PageOutCode:
         """Owner: the unassigned codes"""
         return cast(
-            "PageOutCodeOut",
+            "PageOutCode",
             await self._call(
                 "GET",
                 f"/api/v1/campaigns/{_path(campaign_id)}/codes",
@@ -507,10 +535,10 @@ class CouponsApi(Transport):
 
     async def generate_codes(
         self, campaign_id: str, body: CodesIn, *, idempotency_key: str | None = None
-    ) -> CodesOut:
+    ) -> GeneratedCodes:
         """Owner: unassigned codes for offline distribution, all or none"""
         return cast(
-            "CodesOut",
+            "GeneratedCodes",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/codes",
@@ -519,12 +547,10 @@ class CouponsApi(Transport):
             ),
         )
 
-    async def claim_code(
-        self, body: ClaimCodeIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    async def claim_code(self, body: ClaimCodeIn, *, idempotency_key: str | None = None) -> Coupon:
         """Customer: claim an unassigned code"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 "/api/v1/coupons/claim",
@@ -536,13 +562,13 @@ class CouponsApi(Transport):
     async def list_wallet(
         self,
         *,
-        status: Literal["active", "history"] | None = None,
+        status: WalletFilter | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutCouponOut:
+    ) -> PageOutCoupon:
         """Own coupons: ?status=active (usable now) or history (redeemed, expired, void)"""
         return cast(
-            "PageOutCouponOut",
+            "PageOutCoupon",
             await self._call(
                 "GET", "/api/v1/wallet", params={"status": status, "limit": limit, "cursor": cursor}
             ),
@@ -552,13 +578,13 @@ class CouponsApi(Transport):
         self,
         *,
         merchant_id: str | None = None,
-        status: str | None = None,
+        status: CampaignStatus | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutCampaignOut:
+    ) -> PageOutCampaign:
         """Active campaigns; a merchant's members also list its other statuses"""
         return cast(
-            "PageOutCampaignOut",
+            "PageOutCampaign",
             await self._call(
                 "GET",
                 "/api/v1/campaigns",
@@ -572,35 +598,33 @@ class CouponsApi(Transport):
         )
 
     async def create_campaign(
-        self, body: CampaignIn, *, idempotency_key: str | None = None
-    ) -> CampaignOut:
+        self, body: CampaignInput, *, idempotency_key: str | None = None
+    ) -> Campaign:
         """Owner: a new campaign, in draft"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call(
                 "POST", "/api/v1/campaigns", json=body, headers={"Idempotency-Key": idempotency_key}
             ),
         )
 
-    async def get_campaign(self, campaign_id: str) -> CampaignOut:
+    async def get_campaign(self, campaign_id: str) -> Campaign:
         """An active campaign; the merchant's members see any status"""
-        return cast(
-            "CampaignOut", await self._call("GET", f"/api/v1/campaigns/{_path(campaign_id)}")
-        )
+        return cast("Campaign", await self._call("GET", f"/api/v1/campaigns/{_path(campaign_id)}"))
 
-    async def update_campaign(self, campaign_id: str, body: CampaignPatch) -> CampaignOut:
+    async def update_campaign(self, campaign_id: str, body: CampaignPatch) -> Campaign:
         """Owner: change a draft"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call("PATCH", f"/api/v1/campaigns/{_path(campaign_id)}", json=body),
         )
 
     async def publish_campaign(
         self, campaign_id: str, *, idempotency_key: str | None = None
-    ) -> CampaignOut:
+    ) -> Campaign:
         """Owner: draft -> active"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/publish",
@@ -610,10 +634,10 @@ class CouponsApi(Transport):
 
     async def pause_campaign(
         self, campaign_id: str, *, idempotency_key: str | None = None
-    ) -> CampaignOut:
+    ) -> Campaign:
         """Owner: active -> paused"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/pause",
@@ -623,10 +647,10 @@ class CouponsApi(Transport):
 
     async def resume_campaign(
         self, campaign_id: str, *, idempotency_key: str | None = None
-    ) -> CampaignOut:
+    ) -> Campaign:
         """Owner: paused -> active"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/resume",
@@ -636,10 +660,10 @@ class CouponsApi(Transport):
 
     async def end_campaign(
         self, campaign_id: str, *, idempotency_key: str | None = None
-    ) -> CampaignOut:
+    ) -> Campaign:
         """Owner: active or paused -> ended"""
         return cast(
-            "CampaignOut",
+            "Campaign",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/end",
@@ -647,16 +671,17 @@ class CouponsApi(Transport):
             ),
         )
 
-    async def get_campaign_stats(self, campaign_id: str) -> StatsOut:
+    async def get_campaign_stats(self, campaign_id: str) -> CampaignStats:
         """Owner, staff: the numbers"""
         return cast(
-            "StatsOut", await self._call("GET", f"/api/v1/campaigns/{_path(campaign_id)}/stats")
+            "CampaignStats",
+            await self._call("GET", f"/api/v1/campaigns/{_path(campaign_id)}/stats"),
         )
 
-    async def give_coupon(self, code: str, *, idempotency_key: str | None = None) -> NewTransferOut:
+    async def give_coupon(self, code: str, *, idempotency_key: str | None = None) -> NewTransfer:
         """Coupon owner: give the coupon away; it is held until accepted or cancelled"""
         return cast(
-            "NewTransferOut",
+            "NewTransfer",
             await self._call(
                 "POST",
                 f"/api/v1/coupons/{_path(code)}/transfers",
@@ -666,10 +691,10 @@ class CouponsApi(Transport):
 
     async def rotate_claim_token(
         self, transfer_id: str, *, idempotency_key: str | None = None
-    ) -> NewTransferOut:
+    ) -> NewTransfer:
         """The sender: a new claim token for a pending gift; the previous one stops working"""
         return cast(
-            "NewTransferOut",
+            "NewTransfer",
             await self._call(
                 "POST",
                 f"/api/v1/transfers/{_path(transfer_id)}/claim-token",
@@ -679,10 +704,10 @@ class CouponsApi(Transport):
 
     async def accept_transfer(
         self, transfer_id: str, body: AcceptTransferIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """Any other customer, with the claim token: the coupon becomes theirs, new code"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/transfers/{_path(transfer_id)}/accept",
@@ -693,10 +718,10 @@ class CouponsApi(Transport):
 
     async def cancel_transfer(
         self, transfer_id: str, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """The sender: take the coupon back, active again"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/transfers/{_path(transfer_id)}/cancel",
@@ -707,23 +732,21 @@ class CouponsApi(Transport):
     async def list_transfers(
         self,
         *,
-        role: Literal["sent", "received"] | None = None,
+        role: TransferRole | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutTransferOut:
+    ) -> PageOutTransfer:
         """Own transfers, newest first: ?role=sent or received (default both)"""
         return cast(
-            "PageOutTransferOut",
+            "PageOutTransfer",
             await self._call(
                 "GET", "/api/v1/transfers", params={"role": role, "limit": limit, "cursor": cursor}
             ),
         )
 
-    async def get_transfer(self, transfer_id: str) -> TransferOut:
+    async def get_transfer(self, transfer_id: str) -> Transfer:
         """Its sender and recipient: the transfer, its coupon without the code"""
-        return cast(
-            "TransferOut", await self._call("GET", f"/api/v1/transfers/{_path(transfer_id)}")
-        )
+        return cast("Transfer", await self._call("GET", f"/api/v1/transfers/{_path(transfer_id)}"))
 
     async def list_listings(
         self,
@@ -733,10 +756,10 @@ class CouponsApi(Transport):
         mine: bool | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutListingOut:
+    ) -> PageOutListing:
         """Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true"""
         return cast(
-            "PageOutListingOut",
+            "PageOutListing",
             await self._call(
                 "GET",
                 "/api/v1/exchange/listings",
@@ -752,10 +775,10 @@ class CouponsApi(Transport):
 
     async def create_listing(
         self, body: ListingIn, *, idempotency_key: str | None = None
-    ) -> ListingOut:
+    ) -> Listing:
         """Coupon owner: offer a coupon of a tradable campaign for one matching `wants`"""
         return cast(
-            "ListingOut",
+            "Listing",
             await self._call(
                 "POST",
                 "/api/v1/exchange/listings",
@@ -764,18 +787,18 @@ class CouponsApi(Transport):
             ),
         )
 
-    async def get_listing(self, listing_id: str) -> ListingOut:
+    async def get_listing(self, listing_id: str) -> Listing:
         """An open listing; own ones always"""
         return cast(
-            "ListingOut", await self._call("GET", f"/api/v1/exchange/listings/{_path(listing_id)}")
+            "Listing", await self._call("GET", f"/api/v1/exchange/listings/{_path(listing_id)}")
         )
 
     async def accept_listing(
         self, listing_id: str, body: AcceptListingIn, *, idempotency_key: str | None = None
-    ) -> SwapOut:
+    ) -> Swap:
         """Another customer: swap one of their coupons matching `wants`; both get new codes"""
         return cast(
-            "SwapOut",
+            "Swap",
             await self._call(
                 "POST",
                 f"/api/v1/exchange/listings/{_path(listing_id)}/accept",
@@ -786,10 +809,10 @@ class CouponsApi(Transport):
 
     async def cancel_listing(
         self, listing_id: str, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """The listing's owner: take the coupon back, active again"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/exchange/listings/{_path(listing_id)}/cancel",
@@ -799,10 +822,10 @@ class CouponsApi(Transport):
 
     async def list_campaign_allocations(
         self, campaign_id: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutAllocationOut:
+    ) -> PageOutAllocation:
         """Owner, staff: the campaign's shares, newest first"""
         return cast(
-            "PageOutAllocationOut",
+            "PageOutAllocation",
             await self._call(
                 "GET",
                 f"/api/v1/campaigns/{_path(campaign_id)}/allocations",
@@ -812,10 +835,10 @@ class CouponsApi(Transport):
 
     async def create_allocation(
         self, campaign_id: str, body: AllocationIn, *, idempotency_key: str | None = None
-    ) -> AllocationOut:
+    ) -> Allocation:
         """Owner: hand a share of the campaign's quantity to a verified partner merchant"""
         return cast(
-            "AllocationOut",
+            "Allocation",
             await self._call(
                 "POST",
                 f"/api/v1/campaigns/{_path(campaign_id)}/allocations",
@@ -826,10 +849,10 @@ class CouponsApi(Transport):
 
     async def list_allocations(
         self, *, merchant_id: str, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutAllocationOut:
+    ) -> PageOutAllocation:
         """A partner merchant's people: the shares it holds, ?merchant_id= (required)"""
         return cast(
-            "PageOutAllocationOut",
+            "PageOutAllocation",
             await self._call(
                 "GET",
                 "/api/v1/allocations",
@@ -837,18 +860,18 @@ class CouponsApi(Transport):
             ),
         )
 
-    async def get_allocation(self, allocation_id: str) -> AllocationOut:
+    async def get_allocation(self, allocation_id: str) -> Allocation:
         """Both merchants' people: the share and what was issued from it"""
         return cast(
-            "AllocationOut", await self._call("GET", f"/api/v1/allocations/{_path(allocation_id)}")
+            "Allocation", await self._call("GET", f"/api/v1/allocations/{_path(allocation_id)}")
         )
 
     async def issue_from_allocation(
         self, allocation_id: str, body: IssueIn, *, idempotency_key: str | None = None
-    ) -> CouponOut:
+    ) -> Coupon:
         """Partner merchant's owner, staff, or partner client with coupons:write"""
         return cast(
-            "CouponOut",
+            "Coupon",
             await self._call(
                 "POST",
                 f"/api/v1/allocations/{_path(allocation_id)}/issue",

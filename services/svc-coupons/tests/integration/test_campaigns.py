@@ -256,7 +256,7 @@ async def test_members_list_other_statuses(world: World) -> None:
         "/api/v1/campaigns", params={**params, "status": "sleeping"}, headers=shop.owner
     )
     assert bad.status_code == 422
-    assert bad.json()["code"] == "invalid_status"
+    assert bad.json()["code"] == "invalid_input"
 
 
 async def test_patch_a_draft(world: World) -> None:

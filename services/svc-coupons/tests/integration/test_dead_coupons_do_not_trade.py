@@ -123,7 +123,7 @@ async def test_a_paused_campaigns_coupon_still_changes_hands(world: World) -> No
     _, friend = world.customer()
     taken = await post(
         world,
-        f"/api/v1/transfers/{gift.json()['transfer_id']}/accept",
+        f"/api/v1/transfers/{gift.json()['id']}/accept",
         friend,
         claim_token=gift.json()["claim_token"],
     )
@@ -154,18 +154,18 @@ async def test_a_pending_gift_is_not_accepted_once_its_coupon_is_dead(
     if api == "rest":
         response = await post(
             world,
-            f"/api/v1/transfers/{gift['transfer_id']}/accept",
+            f"/api/v1/transfers/{gift['id']}/accept",
             friend,
             claim_token=gift["claim_token"],
         )
         assert problem(response) == (409, refusal)
     else:
         code = await gql_code(
-            world, ACCEPT_TRANSFER, friend, id=gift["transfer_id"], token=gift["claim_token"]
+            world, ACCEPT_TRANSFER, friend, id=gift["id"], token=gift["claim_token"]
         )
         assert code == refusal
     assert await stored(connection, coupon["id"]) == (coupon["owner_user_id"], "reserved")
-    seen = await world.http.get(f"/api/v1/transfers/{gift['transfer_id']}", headers=owner)
+    seen = await world.http.get(f"/api/v1/transfers/{gift['id']}", headers=owner)
     assert seen.json()["status"] == "pending"
 
 
@@ -261,7 +261,7 @@ async def test_the_gift_accept_statement_itself_refuses_an_ended_campaign(
     _, friend = world.customer()
     response = await post(
         world,
-        f"/api/v1/transfers/{gift['transfer_id']}/accept",
+        f"/api/v1/transfers/{gift['id']}/accept",
         friend,
         claim_token=gift["claim_token"],
     )

@@ -15,16 +15,16 @@ URL = "/graphql/coupons"
 
 GIVE = """
 mutation ($code: String!) {
-  giveCoupon(code: $code) { claimToken transfer { transferId status coupon { id status } } }
+  giveCoupon(code: $code) { claimToken id status coupon { id status } }
 }"""
 ACCEPT_TRANSFER = """
 mutation ($id: UUID!, $token: String!) {
   acceptTransfer(id: $id, claimToken: $token) { id code ownerUserId status }
 }"""
 ROTATE = """
-mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken transfer { transferId } } }"""
+mutation ($id: UUID!) { rotateClaimToken(id: $id) { claimToken id } }"""
 CANCEL_TRANSFER = "mutation ($id: UUID!) { cancelTransfer(id: $id) { id code status } }"
-TRANSFERS = 'query { transfers(role: "sent") { items { transferId status } nextCursor } }'
+TRANSFERS = "query { transfers(role: sent) { items { id status } nextCursor } }"
 LIST = """
 mutation ($code: String!, $wants: WantsInput) {
   createListing(couponCode: $code, wants: $wants) {
@@ -44,7 +44,7 @@ mutation ($id: UUID!, $code: String!) {
 CANCEL_LISTING = "mutation ($id: UUID!) { cancelListing(id: $id) { id status } }"
 ALLOCATE = """
 mutation ($campaignId: UUID!, $partner: UUID!, $quantity: Long!) {
-  allocate(campaignId: $campaignId, partnerMerchantId: $partner, quantity: $quantity) {
+  createAllocation(campaignId: $campaignId, partnerMerchantId: $partner, quantity: $quantity) {
     id quantity issued partnerMerchantId
   }
 }"""
@@ -75,9 +75,9 @@ async def test_gift_through_graphql(world: World, connection: AsyncConnection) -
     shop = world.shop()
     coupon, sender = await world.coupon(shop)
     given = (await gql(world, GIVE, sender, code=coupon["code"]))["data"]["giveCoupon"]
-    assert given["transfer"]["status"] == "pending"
-    assert given["transfer"]["coupon"] == {"id": coupon["id"], "status": "reserved"}
-    transfer_id = given["transfer"]["transferId"]
+    assert given["status"] == "pending"
+    assert given["coupon"] == {"id": coupon["id"], "status": "reserved"}
+    transfer_id = given["id"]
     again = await gql(world, GIVE, sender, code=coupon["code"])
     assert error_code(again) == "coupon_locked"
     recipient_id, recipient = world.customer()
@@ -89,7 +89,7 @@ async def test_gift_through_graphql(world: World, connection: AsyncConnection) -
     assert (taken["ownerUserId"], taken["status"]) == (str(recipient_id), "active")
     assert taken["code"] != coupon["code"]
     sent = (await gql(world, TRANSFERS, sender))["data"]["transfers"]["items"]
-    assert sent == [{"transferId": transfer_id, "status": "accepted"}]
+    assert sent == [{"id": transfer_id, "status": "accepted"}]
     closed = await gql(world, CANCEL_TRANSFER, sender, id=transfer_id)
     assert error_code(closed) == "transfer_closed"
     # With an Idempotency-Key, the GraphQL answer is not stored either: no table has a token.
@@ -103,22 +103,20 @@ async def test_gift_through_graphql(world: World, connection: AsyncConnection) -
         text("SELECT count(*) FROM coupons.idempotency_keys WHERE key = 'gql-gift'")
     )
     assert stored.scalar_one() == 0
-    transfer = first["transfer"]["transferId"]
+    transfer = first["id"]
     rotated = (await gql(world, ROTATE, owner, id=transfer))["data"]["rotateClaimToken"]
-    assert rotated["transfer"]["transferId"] == transfer
+    assert rotated["id"] == transfer
     assert rotated["claimToken"] != first["claimToken"]
     stale = await gql(world, ACCEPT_TRANSFER, recipient, id=transfer, token=first["claimToken"])
     assert error_code(stale) == "invalid_claim_token"
     assert error_code(await gql(world, ROTATE, recipient, id=transfer)) == "transfer_not_found"
-    cancelled = (await gql(world, CANCEL_TRANSFER, owner, id=first["transfer"]["transferId"]))[
-        "data"
-    ]["cancelTransfer"]
+    cancelled = (await gql(world, CANCEL_TRANSFER, owner, id=first["id"]))["data"]["cancelTransfer"]
     assert (cancelled["code"], cancelled["status"]) == (other["code"], "active")
 
 
 GIVE_AND_CLAIM = """
 mutation ($code: String!, $campaignId: UUID!) {
-  giveCoupon(code: $code) { claimToken transfer { transferId } }
+  giveCoupon(code: $code) { claimToken id }
   claimCoupon(campaignId: $campaignId) { id }
 }"""
 
@@ -222,7 +220,7 @@ async def test_allocations_through_graphql(world: World) -> None:
             partner=str(partner.merchant_id),
             quantity=2,
         )
-    )["data"]["allocate"]
+    )["data"]["createAllocation"]
     assert (allocation["quantity"], allocation["issued"]) == (2, 0)
     too_many = await gql(
         world,

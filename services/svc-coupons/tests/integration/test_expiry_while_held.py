@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from conftest import Headers, Shop, World
 
 GQL = "/graphql/coupons"
-WALLET = 'query { wallet(status: "history") { items { id status } } }'
+WALLET = "query { wallet(status: history) { items { id status } } }"
 TRANSFER = "query ($id: UUID!) { transfer(id: $id) { status coupon { status } } }"
 LISTING = "query ($id: UUID!) { listing(id: $id) { status coupon { status } } }"
 
@@ -44,7 +44,7 @@ async def hold(world: World, kind: str, coupon: dict[str, Any], owner: Headers) 
     if kind == "gift":
         gift = await world.http.post(f"/api/v1/coupons/{coupon['code']}/transfers", headers=owner)
         assert gift.status_code == 201, gift.text
-        transfer_id: str = gift.json()["transfer_id"]
+        transfer_id: str = gift.json()["id"]
         return transfer_id
     listing = await world.http.post(
         "/api/v1/exchange/listings", json={"coupon_code": coupon["code"]}, headers=owner
@@ -264,7 +264,7 @@ async def test_a_gift_whose_coupon_expired_is_not_rotated_nor_replayed(
     assert gift.status_code == 201, gift.text
     await expire(connection, coupon["id"])
     rotated = await world.http.post(
-        f"/api/v1/transfers/{gift.json()['transfer_id']}/claim-token", headers=sender
+        f"/api/v1/transfers/{gift.json()['id']}/claim-token", headers=sender
     )
     assert (rotated.status_code, rotated.json()["code"]) == (409, "transfer_expired")
     retried = await world.http.post(
@@ -297,7 +297,7 @@ async def test_the_rotation_statement_itself_refuses_a_gift_whose_coupon_expired
     await expire(connection, coupon["id"])
     session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
     rotated = await TransferRepository(session).rotate_token(
-        transfer_id=UUID(gift.json()["transfer_id"]),
+        transfer_id=UUID(gift.json()["id"]),
         from_generation=0,
         claim_token_hash="a hash no token has",
         now=utcnow(),
@@ -305,13 +305,13 @@ async def test_the_rotation_statement_itself_refuses_a_gift_whose_coupon_expired
             "transfer.token_rotated",
             coupon_id=UUID(coupon["id"]),
             actor=None,
-            data={"transfer_id": gift.json()["transfer_id"], "generation": 1},
+            data={"transfer_id": gift.json()["id"], "generation": 1},
         ),
     )
     await session.close()
     assert rotated is False
     generation = await connection.execute(
         text("SELECT claim_token_generation FROM coupons.transfers WHERE id = :id"),
-        {"id": gift.json()["transfer_id"]},
+        {"id": gift.json()["id"]},
     )
     assert generation.scalar_one() == 0

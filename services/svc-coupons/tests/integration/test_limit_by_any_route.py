@@ -70,18 +70,18 @@ async def test_a_gift_past_the_limit_is_refused_and_stays_pending(
     code = await refusal(
         world,
         api,
-        (f"/api/v1/transfers/{gift['transfer_id']}/accept", {"claim_token": gift["claim_token"]}),
-        (ACCEPT_TRANSFER, {"id": gift["transfer_id"], "token": gift["claim_token"]}, collector),
+        (f"/api/v1/transfers/{gift['id']}/accept", {"claim_token": gift["claim_token"]}),
+        (ACCEPT_TRANSFER, {"id": gift["id"], "token": gift["claim_token"]}, collector),
     )
     assert code == "limit_reached"
     assert await owner_and_status(connection, coupon["id"]) == (coupon["owner_user_id"], "reserved")
-    seen = await world.http.get(f"/api/v1/transfers/{gift['transfer_id']}", headers=mule)
+    seen = await world.http.get(f"/api/v1/transfers/{gift['id']}", headers=mule)
     assert seen.json()["status"] == "pending"
     # Someone under the limit still takes it.
     _, friend = world.customer()
     taken = await post(
         world,
-        f"/api/v1/transfers/{gift['transfer_id']}/accept",
+        f"/api/v1/transfers/{gift['id']}/accept",
         friend,
         claim_token=gift["claim_token"],
     )
@@ -97,7 +97,7 @@ async def test_a_gift_received_counts_against_a_later_claim(world: World) -> Non
     _, friend = world.customer()
     taken = await post(
         world,
-        f"/api/v1/transfers/{gift['transfer_id']}/accept",
+        f"/api/v1/transfers/{gift['id']}/accept",
         friend,
         claim_token=gift["claim_token"],
     )

@@ -40,7 +40,7 @@ async def test_the_exchange_logs_no_code_and_no_claim_token(
         ).json()
         taken = (
             await world.http.post(
-                f"/api/v1/transfers/{gift['transfer_id']}/accept",
+                f"/api/v1/transfers/{gift['id']}/accept",
                 json={"claim_token": gift["claim_token"]},
                 headers=world.customer()[1],
             )

@@ -12,11 +12,11 @@ if TYPE_CHECKING:
     from conftest import Headers, Shop, World
 
 GQL = "/graphql/coupons"
-TRANSFER = "query ($id: UUID!) { transfer(id: $id) { transferId status } }"
+TRANSFER = "query ($id: UUID!) { transfer(id: $id) { id status } }"
 LISTING = "query ($id: UUID!) { listing(id: $id) { id status } }"
 COUPON = "query ($code: String!) { coupon(code: $code) { id } }"
 WALLET = "query { wallet { items { id } } }"
-TRANSFERS = "query { transfers { items { transferId } } }"
+TRANSFERS = "query { transfers { items { id } } }"
 MY_LISTINGS = "query { listings(mine: true) { items { id } } }"
 CANCEL_TRANSFER = "mutation ($id: UUID!) { cancelTransfer(id: $id) { id } }"
 CANCEL_LISTING = "mutation ($id: UUID!) { cancelListing(id: $id) { id } }"
@@ -54,10 +54,10 @@ async def _objects(world: World) -> Objects:
 
     pending = await post(f"/api/v1/coupons/{coupons[0]['code']}/transfers", owner)
     cancelled = await post(f"/api/v1/coupons/{coupons[1]['code']}/transfers", owner)
-    await post(f"/api/v1/transfers/{cancelled['transfer_id']}/cancel", owner)
+    await post(f"/api/v1/transfers/{cancelled['id']}/cancel", owner)
     accepted = await post(f"/api/v1/coupons/{coupons[2]['code']}/transfers", owner)
     await post(
-        f"/api/v1/transfers/{accepted['transfer_id']}/accept",
+        f"/api/v1/transfers/{accepted['id']}/accept",
         friend,
         claim_token=accepted["claim_token"],
     )
@@ -74,9 +74,9 @@ async def _objects(world: World) -> Objects:
         shop=shop,
         owner=owner,
         code=coupons[5]["code"],
-        pending_transfer=pending["transfer_id"],
-        cancelled_transfer=cancelled["transfer_id"],
-        accepted_transfer=accepted["transfer_id"],
+        pending_transfer=pending["id"],
+        cancelled_transfer=cancelled["id"],
+        accepted_transfer=accepted["id"],
         cancelled_listing=listing["id"],
         accepted_listing=swapped["id"],
     )

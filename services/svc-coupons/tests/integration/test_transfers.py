@@ -49,7 +49,7 @@ async def test_a_gift_is_taken_under_a_new_code_and_the_old_one_is_gone(
     response = await give(world, coupon["code"], sender)
     assert response.status_code == 201, response.text
     gift = response.json()
-    assert {"transfer_id", "claim_token", "expires_at"} <= set(gift)
+    assert {"id", "claim_token", "expires_at"} <= set(gift)
     assert gift["status"] == "pending"
     assert gift["coupon"]["status"] == "reserved"
     assert "code" not in gift["coupon"]
@@ -60,7 +60,7 @@ async def test_a_gift_is_taken_under_a_new_code_and_the_old_one_is_gone(
     stored = (
         await connection.execute(
             text("SELECT claim_token_hash FROM coupons.transfers WHERE id = :id"),
-            {"id": gift["transfer_id"]},
+            {"id": gift["id"]},
         )
     ).scalar_one()
     assert stored == hashlib.sha256(gift["claim_token"].encode()).hexdigest()
@@ -70,7 +70,7 @@ async def test_a_gift_is_taken_under_a_new_code_and_the_old_one_is_gone(
     assert (refused.status_code, refused.json()["code"]) == (409, "coupon_locked")
 
     recipient_id, recipient = world.customer()
-    response = await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
+    response = await accept(world, gift["id"], gift["claim_token"], recipient)
     assert response.status_code == 200, response.text
     taken = response.json()
     assert taken["id"] == coupon["id"]
@@ -107,12 +107,12 @@ async def test_a_gift_is_taken_under_a_new_code_and_the_old_one_is_gone(
         assert gift["claim_token"] not in document
     # Both ends see the transfer, without the code.
     for headers in (sender, recipient):
-        seen = await world.http.get(f"/api/v1/transfers/{gift['transfer_id']}", headers=headers)
+        seen = await world.http.get(f"/api/v1/transfers/{gift['id']}", headers=headers)
         assert seen.status_code == 200
         assert seen.json()["status"] == "accepted"
         assert "code" not in seen.json()["coupon"]
     stranger = world.customer()[1]
-    hidden = await world.http.get(f"/api/v1/transfers/{gift['transfer_id']}", headers=stranger)
+    hidden = await world.http.get(f"/api/v1/transfers/{gift['id']}", headers=stranger)
     assert hidden.status_code == 404
 
 
@@ -123,11 +123,11 @@ async def test_refusals_change_nothing(world: World, connection: AsyncConnection
     recipient = world.customer()[1]
     cases = [
         (
-            accept(world, gift["transfer_id"], "not the token", recipient),
+            accept(world, gift["id"], "not the token", recipient),
             403,
             "invalid_claim_token",
         ),
-        (accept(world, gift["transfer_id"], gift["claim_token"], sender), 409, "own_transfer"),
+        (accept(world, gift["id"], gift["claim_token"], sender), 409, "own_transfer"),
         (give(world, coupon["code"], sender), 409, "coupon_locked"),
         (
             world.http.post(
@@ -142,7 +142,7 @@ async def test_refusals_change_nothing(world: World, connection: AsyncConnection
             "transfer_not_found",
         ),
         (
-            world.http.post(f"/api/v1/transfers/{gift['transfer_id']}/cancel", headers=recipient),
+            world.http.post(f"/api/v1/transfers/{gift['id']}/cancel", headers=recipient),
             404,
             "transfer_not_found",
         ),
@@ -158,16 +158,14 @@ async def test_the_sender_cancels_and_the_token_then_fails(world: World) -> None
     shop = world.shop()
     coupon, sender = await world.coupon(shop)
     gift = (await give(world, coupon["code"], sender)).json()
-    response = await world.http.post(
-        f"/api/v1/transfers/{gift['transfer_id']}/cancel", headers=sender
-    )
+    response = await world.http.post(f"/api/v1/transfers/{gift['id']}/cancel", headers=sender)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "active"
     assert response.json()["code"] == coupon["code"]
     assert await wallet_ids(world, sender) == {coupon["id"]: "active"}
-    late = await accept(world, gift["transfer_id"], gift["claim_token"], world.customer()[1])
+    late = await accept(world, gift["id"], gift["claim_token"], world.customer()[1])
     assert (late.status_code, late.json()["code"]) == (409, "transfer_closed")
-    again = await world.http.post(f"/api/v1/transfers/{gift['transfer_id']}/cancel", headers=sender)
+    again = await world.http.post(f"/api/v1/transfers/{gift['id']}/cancel", headers=sender)
     assert (again.status_code, again.json()["code"]) == (409, "transfer_closed")
 
 
@@ -181,14 +179,14 @@ async def test_a_lapsed_gift_is_refused_and_the_sweep_gives_the_coupon_back(
         text(
             "UPDATE coupons.transfers SET expires_at = now() - interval '1 second' WHERE id = :id"
         ),
-        {"id": gift["transfer_id"]},
+        {"id": gift["id"]},
     )
-    late = await accept(world, gift["transfer_id"], gift["claim_token"], world.customer()[1])
+    late = await accept(world, gift["id"], gift["claim_token"], world.customer()[1])
     assert (late.status_code, late.json()["code"]) == (409, "transfer_expired")
     assert await wallet_ids(world, sender) == {coupon["id"]: "reserved"}
     await coupons_app.state.runtime.sweep()
     assert await wallet_ids(world, sender) == {coupon["id"]: "active"}
-    seen = (await world.http.get(f"/api/v1/transfers/{gift['transfer_id']}", headers=sender)).json()
+    seen = (await world.http.get(f"/api/v1/transfers/{gift['id']}", headers=sender)).json()
     assert seen["status"] == "expired"
     assert (await outbox_types(connection, coupon["id"]))[-1] == "transfer.expired"
     # The coupon can be given again.
@@ -253,7 +251,7 @@ async def test_a_retried_gift_answers_the_same_transfer_and_token(
     assert stored.scalar_one() == 0
     assert "transfer.token_rotated" not in await outbox_types(connection, coupon["id"])
     recipient = world.customer()[1]
-    taken = await accept(world, first.json()["transfer_id"], first.json()["claim_token"], recipient)
+    taken = await accept(world, first.json()["id"], first.json()["claim_token"], recipient)
     assert taken.status_code == 200
     # The key named another coupon: refused.
     other, _ = await world.coupon(shop)
@@ -267,7 +265,7 @@ async def test_a_gifts_key_expires_with_the_idempotency_retention(
     coupon, sender = await world.coupon(world.shop())
     key = {"Idempotency-Key": "gift-old"}
     first = (await give(world, coupon["code"], sender | key)).json()
-    cancel = f"/api/v1/transfers/{first['transfer_id']}/cancel"
+    cancel = f"/api/v1/transfers/{first['id']}/cancel"
     assert (await world.http.post(cancel, headers=sender)).status_code == 200
     # A day and more later (IDEMPOTENCY_KEY_RETENTION_HOURS: 24), the key is free again.
     await connection.execute(
@@ -276,7 +274,7 @@ async def test_a_gifts_key_expires_with_the_idempotency_retention(
     again = await give(world, coupon["code"], sender | key)
     assert again.status_code == 201, again.text
     assert "idempotent-replayed" not in again.headers
-    assert again.json()["transfer_id"] != first["transfer_id"]
+    assert again.json()["id"] != first["id"]
 
 
 async def rotate(world: World, transfer_id: str, headers: Headers) -> Any:
@@ -290,25 +288,23 @@ async def test_the_sender_rotates_the_claim_token(
     coupon, sender = await world.coupon(shop)
     gift = (await give(world, coupon["code"], sender | {"Idempotency-Key": "g"})).json()
     stranger = world.customer()[1]
-    assert (await rotate(world, gift["transfer_id"], stranger)).json()["code"] == (
-        "transfer_not_found"
-    )
-    rotated = await rotate(world, gift["transfer_id"], sender)
+    assert (await rotate(world, gift["id"], stranger)).json()["code"] == ("transfer_not_found")
+    rotated = await rotate(world, gift["id"], sender)
     assert rotated.status_code == 200, rotated.text
     assert rotated.headers["cache-control"] == "no-store"
     fresh = rotated.json()
-    assert fresh["transfer_id"] == gift["transfer_id"]
+    assert fresh["id"] == gift["id"]
     assert fresh["claim_token"] != gift["claim_token"]
     assert "transfer.token_rotated" in await outbox_types(connection, coupon["id"])
     # A retry of the gift now answers the current token, not the one rotated out.
     retried = (await give(world, coupon["code"], sender | {"Idempotency-Key": "g"})).json()
     assert retried["claim_token"] == fresh["claim_token"]
     recipient = world.customer()[1]
-    stale = await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
+    stale = await accept(world, gift["id"], gift["claim_token"], recipient)
     assert (stale.status_code, stale.json()["code"]) == (403, "invalid_claim_token")
-    taken = await accept(world, gift["transfer_id"], fresh["claim_token"], recipient)
+    taken = await accept(world, gift["id"], fresh["claim_token"], recipient)
     assert taken.status_code == 200
-    closed = await rotate(world, gift["transfer_id"], sender)
+    closed = await rotate(world, gift["id"], sender)
     assert (closed.status_code, closed.json()["code"]) == (409, "transfer_closed")
 
 
@@ -317,8 +313,8 @@ async def test_accept_and_cancel_take_an_idempotency_key(world: World) -> None:
     coupon, sender = await world.coupon(shop)
     gift = (await give(world, coupon["code"], sender)).json()
     recipient = world.customer()[1] | {"Idempotency-Key": "take-it"}
-    first = await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
-    second = await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
+    first = await accept(world, gift["id"], gift["claim_token"], recipient)
+    second = await accept(world, gift["id"], gift["claim_token"], recipient)
     assert first.status_code == second.status_code == 200
     assert second.headers["idempotent-replayed"] == "true"
     assert first.json() == second.json()
@@ -329,11 +325,11 @@ async def test_lists_of_sent_and_received(world: World) -> None:
     coupon, sender = await world.coupon(shop)
     gift = (await give(world, coupon["code"], sender)).json()
     recipient = world.customer()[1]
-    await accept(world, gift["transfer_id"], gift["claim_token"], recipient)
+    await accept(world, gift["id"], gift["claim_token"], recipient)
     sent = (await world.http.get("/api/v1/transfers?role=sent", headers=sender)).json()
     received = (await world.http.get("/api/v1/transfers?role=received", headers=recipient)).json()
-    assert [t["transfer_id"] for t in sent["items"]] == [gift["transfer_id"]]
-    assert [t["transfer_id"] for t in received["items"]] == [gift["transfer_id"]]
+    assert [t["id"] for t in sent["items"]] == [gift["id"]]
+    assert [t["id"] for t in received["items"]] == [gift["id"]]
     assert (await world.http.get("/api/v1/transfers?role=received", headers=sender)).json()[
         "items"
     ] == []

@@ -90,11 +90,11 @@ async def test_accept_against_cancel_of_one_gift(
         *(
             asyncio.gather(
                 world.http.post(
-                    f"/api/v1/transfers/{gift['transfer_id']}/accept",
+                    f"/api/v1/transfers/{gift['id']}/accept",
                     json={"claim_token": gift["claim_token"]},
                     headers=recipient[1],
                 ),
-                world.http.post(f"/api/v1/transfers/{gift['transfer_id']}/cancel", headers=sender),
+                world.http.post(f"/api/v1/transfers/{gift['id']}/cancel", headers=sender),
             )
             for _, sender, gift, recipient in rounds
         )
@@ -133,13 +133,11 @@ async def test_accept_against_a_rotation_of_the_claim_token(
         *(
             asyncio.gather(
                 world.http.post(
-                    f"/api/v1/transfers/{gift['transfer_id']}/accept",
+                    f"/api/v1/transfers/{gift['id']}/accept",
                     json={"claim_token": gift["claim_token"]},
                     headers=recipient,
                 ),
-                world.http.post(
-                    f"/api/v1/transfers/{gift['transfer_id']}/claim-token", headers=sender
-                ),
+                world.http.post(f"/api/v1/transfers/{gift['id']}/claim-token", headers=sender),
             )
             for _, sender, gift, recipient in rounds
         )
@@ -311,7 +309,7 @@ async def test_gifts_and_claims_racing_into_one_wallet_stop_at_the_limit(
         gifts.append(gift.json())
     accepts = [
         world.http.post(
-            f"/api/v1/transfers/{gift['transfer_id']}/accept",
+            f"/api/v1/transfers/{gift['id']}/accept",
             json={"claim_token": gift["claim_token"]},
             headers=collector,
         )
@@ -346,7 +344,7 @@ async def test_gifts_and_claims_racing_into_one_wallet_stop_at_the_limit(
             text(
                 "SELECT count(*) FROM coupons.transfers WHERE id = ANY(:ids) AND status = 'pending'"
             ),
-            {"ids": [gift["transfer_id"] for gift in gifts]},
+            {"ids": [gift["id"] for gift in gifts]},
         )
         accepted_gifts = sum(1 for r in responses[: len(gifts)] if r.status_code == 200)
         assert pending.scalar_one() == len(gifts) - accepted_gifts

@@ -40,7 +40,7 @@ def _request_models() -> list[type[BaseModel]]:
             if (
                 issubclass(model, BaseModel)
                 and model.__module__ == module.__name__
-                and model.__name__.endswith(("In", "Patch"))
+                and model.__name__.endswith(("In", "Input", "Patch"))
             ):
                 found.append(model)
     return found
@@ -61,7 +61,7 @@ def _string_fields(model: type[BaseModel]) -> list[str]:
 
 def test_the_request_models_are_all_found() -> None:
     names = {model.__name__ for model in _request_models()}
-    assert names >= {"CampaignIn", "CampaignPatch", "ClaimCodeIn", "RedeemIn", "ReasonIn"}
+    assert names >= {"CampaignInput", "CampaignPatch", "ClaimCodeIn", "RedeemIn", "ReasonIn"}
 
 
 @pytest.mark.parametrize("model", _request_models(), ids=lambda m: m.__name__)
@@ -187,7 +187,7 @@ def test_dates_inside_the_range_are_fine() -> None:
 
 
 def test_the_dto_keeps_a_moment_without_a_utc_equivalent_for_the_terms_to_refuse() -> None:
-    body = campaign_dtos.CampaignIn.model_validate(
+    body = campaign_dtos.CampaignInput.model_validate(
         {
             "merchant_id": "6f1c1d2e-0000-4000-8000-000000000000",
             "title": "Ten off",

@@ -166,7 +166,7 @@ async def coupon_scenes(world: World) -> None:
         gift = await alice.coupons.claim_coupon(coffee20["id"])
         transfer = await alice.coupons.give_coupon(gift["code"])
         world.notes.append(
-            f"alice's gift: POST /api/v1/transfers/{transfer['transfer_id']}/accept "
+            f"alice's gift: POST /api/v1/transfers/{transfer['id']}/accept "
             f'{{"claim_token": "{transfer["claim_token"]}"}} (as another customer)'
         )
 

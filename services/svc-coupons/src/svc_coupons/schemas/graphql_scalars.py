@@ -8,10 +8,12 @@ counts that the database keeps as bigint; every amount and count here is a `Long
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NewType
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, IntValueNode, ValueNode
+
+from svc_coupons.schemas.numbers import Long
 
 LONG_MIN = -(2**63)
 LONG_MAX = 2**63 - 1
@@ -31,10 +33,7 @@ def long_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> in
     return long_value(int(node.value))
 
 
-if TYPE_CHECKING:
-    Long = int  # to the type checker an amount is an int; to GraphQL it is a Long
-else:
-    Long = NewType("Long", int)
+__all__ = ["SCALARS", "Long"]
 
 SCALARS: dict[Any, Any] = {
     Long: strawberry.scalar(

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from core.auth import Principal
 from core.clock import utcnow
-from core.pagination import Page, PageRequest
+from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.services.access import customer_id, may_read_coupon
 from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.data_model.campaigns import Campaign
@@ -105,19 +105,34 @@ class CouponService:
             coupon=coupon, campaign=campaign, status=coupon.status_at(self._clock())
         )
 
-    async def history(self, *, principal: Principal, code: str) -> list[AuditEntry]:
+    async def history(
+        self, *, principal: Principal, code: str, page: PageRequest
+    ) -> Page[AuditEntry]:
         """The coupon's audit events, oldest first, as the audit trail recorded them; for
         whoever may look the coupon up. AuditUnavailable (503) when the trail cannot be
-        read."""
+        read. A page's cursor is its last event's id: the trail is read whole (a coupon's
+        events are few) and the page begins after that event."""
         coupon, _ = await self._readable(principal, code)
         entries = await self._audit.history("coupon", str(coupon.id))
-        return [
-            AuditEntry(
-                event_id=entry["event_id"],
-                type=entry["type"],
-                actor=entry.get("actor"),
-                at=entry["at"],
-                data=entry.get("data") or {},
-            )
-            for entry in entries
-        ]
+        start = 0
+        if page.cursor is not None:
+            (after,) = decode_cursor(page.cursor, 1)
+            positions = [i for i, entry in enumerate(entries) if entry["event_id"] == after]
+            if not positions:
+                raise InvalidCursor()
+            start = positions[0] + 1
+        chosen = entries[start : start + page.limit]
+        more = start + page.limit < len(entries)
+        return Page(
+            items=[
+                AuditEntry(
+                    event_id=entry["event_id"],
+                    type=entry["type"],
+                    actor=entry.get("actor"),
+                    at=entry["at"],
+                    data=entry.get("data") or {},
+                )
+                for entry in chosen
+            ],
+            next_cursor=encode_cursor(chosen[-1]["event_id"]) if more and chosen else None,
+        )

@@ -7,20 +7,22 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from svc_coupons.controllers.dto import examples as ex
+from svc_coupons.schemas.numbers import Long
 from svc_coupons.schemas.text import STORABLE
-from svc_coupons.services.data_model.campaigns import Campaign, CampaignTerms, DiscountType
-from svc_coupons.services.data_model.coupons import CampaignStats
+from svc_coupons.services.data_model import campaigns as domain
+from svc_coupons.services.data_model.campaigns import CampaignStatus, CampaignTerms, DiscountType
+from svc_coupons.services.data_model.coupons import CampaignStats as CampaignStatsData
 
 # The shapes of the fields; the business rules (discount range, currency, period, the
 # years dates may be in, outlets) are the domain's, so REST and GraphQL refuse the same
 # things the same way. Every string is STORABLE: no NUL, no lone surrogate.
 Title = Annotated[str, Field(min_length=3, max_length=100), STORABLE]
 Description = Annotated[str, Field(max_length=2000), STORABLE]
-Amount = Annotated[int, Field(ge=1, le=10**12)]
-DiscountValue = Annotated[int, Field(ge=-(10**12), le=10**12)]
+Amount = Annotated[Long, Field(ge=1, le=10**12)]
+DiscountValue = Annotated[Long, Field(ge=-(10**12), le=10**12)]
 Currency = Annotated[str, Field(min_length=3, max_length=3), STORABLE]
-Quantity = Annotated[int, Field(ge=1, le=10**9)]
-PerCustomer = Annotated[int, Field(ge=1, le=10_000)]
+Quantity = Annotated[Long, Field(ge=1, le=10**9)]
+PerCustomer = Annotated[Long, Field(ge=1, le=10_000)]
 Days = Annotated[int, Field(ge=1, le=3650)]
 OutletIds = Annotated[list[UUID], Field(max_length=500)]
 
@@ -35,7 +37,7 @@ def _utc(moment: datetime) -> datetime:
         return moment
 
 
-class CampaignIn(BaseModel):
+class CampaignInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CAMPAIGN_IN)
     )
@@ -79,9 +81,25 @@ class CampaignIn(BaseModel):
 NULLABLE = frozenset({"description", "currency", "min_spend", "total_quantity", "validity_days"})
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """The patch as a client may send it: every field may be left out, and only the
+    NULLABLE ones may be null. The model types the others `T | None` for "left out"; the
+    contract says `T`, as the validator below enforces."""
+    for name, field in schema.get("properties", {}).items():
+        field.pop("default", None)
+        if name in NULLABLE:
+            continue
+        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
+        if len(branches) == 1:
+            field.update(branches[0])
+        elif branches:
+            field["anyOf"] = branches
+    schema.update(ex.example(ex.CAMPAIGN_PATCH))
+
+
 class CampaignPatch(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CAMPAIGN_PATCH)
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_patch_schema
     )
 
     title: Title | None = None
@@ -121,41 +139,41 @@ class CampaignPatch(BaseModel):
         return changes
 
 
-class CampaignOut(BaseModel):
+class Campaign(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.CAMPAIGN))
 
     id: UUID
     merchant_id: UUID
-    status: str
+    status: CampaignStatus
     title: str
     description: str | None
-    discount_type: str
-    discount_value: int
+    discount_type: DiscountType
+    discount_value: Long = Field(description="Percent, or minor units of currency")
     currency: str | None
-    min_spend: int | None
-    total_quantity: int | None
-    per_customer_limit: int
+    min_spend: Long | None
+    total_quantity: Long | None = Field(description="null: unlimited")
+    per_customer_limit: Long
     starts_at: datetime
     ends_at: datetime
     validity_days: int | None
-    outlet_ids: list[UUID]
+    outlet_ids: list[UUID] = Field(description="empty: every outlet")
     transferable: bool
     tradable: bool
-    issued_count: int = Field(description="Units taken from total_quantity, codes included")
-    redeemed_count: int
+    issued_count: Long = Field(description="Units taken from total_quantity, codes included")
+    redeemed_count: Long
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, campaign: Campaign) -> CampaignOut:
+    def of(cls, campaign: domain.Campaign) -> Campaign:
         terms = campaign.terms
         return cls(
             id=campaign.id,
             merchant_id=campaign.merchant_id,
-            status=campaign.status.value,
+            status=campaign.status,
             title=terms.title,
             description=terms.description,
-            discount_type=terms.discount_type.value,
+            discount_type=terms.discount_type,
             discount_value=terms.discount_value,
             currency=terms.currency,
             min_spend=terms.min_spend,
@@ -174,31 +192,33 @@ class CampaignOut(BaseModel):
         )
 
 
-class CampaignSummaryOut(BaseModel):
+class CampaignSummary(BaseModel):
+    """What a coupon shows of its campaign, whatever the campaign's status."""
+
     model_config = ConfigDict(json_schema_extra=ex.example(ex.CAMPAIGN_SUMMARY))
 
     id: UUID
     merchant_id: UUID
     title: str
-    status: str
-    discount_type: str
-    discount_value: int
+    status: CampaignStatus
+    discount_type: DiscountType
+    discount_value: Long
     currency: str | None
-    min_spend: int | None
+    min_spend: Long | None
     ends_at: datetime
     outlet_ids: list[UUID]
     transferable: bool
     tradable: bool
 
     @classmethod
-    def of(cls, campaign: Campaign) -> CampaignSummaryOut:
+    def of(cls, campaign: domain.Campaign) -> CampaignSummary:
         terms = campaign.terms
         return cls(
             id=campaign.id,
             merchant_id=campaign.merchant_id,
             title=terms.title,
-            status=campaign.status.value,
-            discount_type=terms.discount_type.value,
+            status=campaign.status,
+            discount_type=terms.discount_type,
             discount_value=terms.discount_value,
             currency=terms.currency,
             min_spend=terms.min_spend,
@@ -209,35 +229,35 @@ class CampaignSummaryOut(BaseModel):
         )
 
 
-class OutletRedemptionsOut(BaseModel):
+class OutletRedemptions(BaseModel):
     outlet_id: UUID
-    redeemed: int
+    redeemed: Long
 
 
-class DistributorOut(BaseModel):
+class DistributorStats(BaseModel):
     merchant_id: UUID = Field(description="The campaign's own merchant, or a partner's")
-    issued: int
-    redeemed: int
+    issued: Long
+    redeemed: Long
 
 
-class StatsOut(BaseModel):
+class CampaignStats(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.STATS))
 
-    issued: int = Field(description="Coupons given to customers (codes once claimed)")
-    redeemed: int
-    active: int
-    expired: int
-    voided: int
-    reserved: int
-    unassigned: int = Field(description="Generated codes nobody has claimed")
+    issued: Long = Field(description="Coupons given to customers (codes once claimed)")
+    redeemed: Long
+    active: Long
+    expired: Long
+    voided: Long
+    reserved: Long
+    unassigned: Long = Field(description="Generated codes nobody has claimed")
     redemption_rate: float = Field(description="redeemed / issued, 0 when none were issued")
-    by_outlet: list[OutletRedemptionsOut]
-    by_distributor: list[DistributorOut] = Field(
+    by_outlet: list[OutletRedemptions]
+    by_distributor: list[DistributorStats] = Field(
         description="Per merchant that gave coupons out: the campaign's own and each partner"
     )
 
     @classmethod
-    def of(cls, stats: CampaignStats) -> StatsOut:
+    def of(cls, stats: CampaignStatsData) -> CampaignStats:
         return cls(
             issued=stats.issued,
             redeemed=stats.redeemed,
@@ -248,11 +268,11 @@ class StatsOut(BaseModel):
             unassigned=stats.unassigned,
             redemption_rate=stats.redemption_rate,
             by_outlet=[
-                OutletRedemptionsOut(outlet_id=outlet_id, redeemed=count)
+                OutletRedemptions(outlet_id=outlet_id, redeemed=count)
                 for outlet_id, count in stats.by_outlet
             ],
             by_distributor=[
-                DistributorOut(merchant_id=d.merchant_id, issued=d.issued, redeemed=d.redeemed)
+                DistributorStats(merchant_id=d.merchant_id, issued=d.issued, redeemed=d.redeemed)
                 for d in stats.by_distributor
             ],
         )

@@ -7,21 +7,24 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from svc_coupons.controllers.dto import examples as ex
-from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
+from svc_coupons.controllers.dto.campaigns import CampaignSummary
+from svc_coupons.schemas.numbers import Long
 from svc_coupons.schemas.text import STORABLE
+from svc_coupons.services import redemption as redemption_service
 from svc_coupons.services.data_model.coupons import (
     AuditEntry,
     CodeRecord,
     CouponDetails,
+    CouponStatus,
     RedemptionReceipt,
 )
+from svc_coupons.services.data_model.redemption import Refusal
 from svc_coupons.services.issuing import MAX_CODES
-from svc_coupons.services.redemption import Validation
 
 OrderAmount = Field(default=None, ge=0, le=10**12, description="Minor units")
 
 
-class CouponOut(BaseModel):
+class Coupon(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.COUPON))
 
     id: UUID
@@ -29,14 +32,14 @@ class CouponOut(BaseModel):
     campaign_id: UUID
     merchant_id: UUID
     owner_user_id: UUID | None
-    status: str = Field(description="unassigned, active, reserved, redeemed, expired or void")
+    status: CouponStatus
     issued_at: datetime | None
     expires_at: datetime | None
     redeemed_at: datetime | None
-    campaign: CampaignSummaryOut
+    campaign: CampaignSummary
 
     @classmethod
-    def of(cls, details: CouponDetails) -> CouponOut:
+    def of(cls, details: CouponDetails) -> Coupon:
         coupon = details.coupon
         return cls(
             id=coupon.id,
@@ -44,11 +47,11 @@ class CouponOut(BaseModel):
             campaign_id=coupon.campaign_id,
             merchant_id=coupon.merchant_id,
             owner_user_id=coupon.owner_user_id,
-            status=details.status.value,
+            status=details.status,
             issued_at=coupon.issued_at,
             expires_at=coupon.expires_at,
             redeemed_at=coupon.redeemed_at,
-            campaign=CampaignSummaryOut.of(details.campaign),
+            campaign=CampaignSummary.of(details.campaign),
         )
 
 
@@ -64,20 +67,22 @@ class CodesIn(BaseModel):
     count: int = Field(ge=1, le=MAX_CODES)
 
 
-class CodesOut(BaseModel):
+class GeneratedCodes(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.CODES_OUT))
 
-    generated: int
+    generated: Long
 
 
-class CodeOut(BaseModel):
+class Code(BaseModel):
+    """An unassigned code of a campaign, for offline distribution."""
+
     model_config = ConfigDict(json_schema_extra=ex.example(ex.CODE_OUT))
 
     code: str
     created_at: datetime
 
     @classmethod
-    def of(cls, record: CodeRecord) -> CodeOut:
+    def of(cls, record: CodeRecord) -> Code:
         return cls(code=record.code, created_at=record.created_at)
 
 
@@ -95,23 +100,23 @@ class ValidateIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.VALIDATE_IN))
 
     outlet_id: UUID
-    order_amount: int | None = OrderAmount
+    order_amount: Long | None = OrderAmount
 
 
-class ValidationOut(BaseModel):
+class Validation(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.VALIDATION))
 
     valid: bool
-    reason: str | None = Field(description="The error code redeem would answer, if any")
-    discount_amount: int | None = Field(
+    reason: Refusal | None = Field(description="The error code redeem would answer, if any")
+    discount_amount: Long | None = Field(
         description="Minor units; null for a percentage without order_amount"
     )
 
     @classmethod
-    def of(cls, validation: Validation) -> ValidationOut:
+    def of(cls, validation: redemption_service.Validation) -> Validation:
         return cls(
             valid=validation.valid,
-            reason=validation.reason.value if validation.reason else None,
+            reason=validation.reason,
             discount_amount=validation.discount_amount,
         )
 
@@ -123,28 +128,28 @@ class RedeemIn(BaseModel):
 
     outlet_id: UUID
     order_reference: Annotated[str, Field(max_length=100), STORABLE] | None = None
-    order_amount: int | None = OrderAmount
+    order_amount: Long | None = OrderAmount
 
 
-class RedemptionOut(BaseModel):
+class Redemption(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.REDEMPTION))
 
     redemption_id: UUID
-    coupon: CouponOut
-    discount_amount: int | None = Field(
+    coupon: Coupon
+    discount_amount: Long | None = Field(
         description="Minor units; null for a percentage without order_amount"
     )
     redeemed_at: datetime
     outlet_id: UUID
     order_reference: str | None
-    order_amount: int | None
+    order_amount: Long | None
 
     @classmethod
-    def of(cls, receipt: RedemptionReceipt) -> RedemptionOut:
+    def of(cls, receipt: RedemptionReceipt) -> Redemption:
         redemption = receipt.redemption
         return cls(
             redemption_id=redemption.id,
-            coupon=CouponOut.of(receipt.coupon),
+            coupon=Coupon.of(receipt.coupon),
             discount_amount=redemption.discount_amount,
             redeemed_at=redemption.redeemed_at,
             outlet_id=redemption.outlet_id,
@@ -161,21 +166,22 @@ class ReasonIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500), STORABLE]
 
 
-class HistoryEventOut(BaseModel):
+class HistoryEvent(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.HISTORY_EVENT))
 
     event_id: str
-    type: str
-    actor: str | None
-    at: str
+    # Event types are an open set: a new kind of event is not a break for a reader.
+    type: str = Field(description="What happened: coupon.claimed, transfer.created, ...")
+    actor: str | None = Field(description="The user or client who did it; null: the platform")
+    at: datetime
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, entry: AuditEntry) -> HistoryEventOut:
+    def of(cls, entry: AuditEntry) -> HistoryEvent:
         return cls(
             event_id=entry.event_id,
             type=entry.type,
             actor=entry.actor,
-            at=entry.at,
+            at=datetime.fromisoformat(entry.at),
             data=dict(entry.data),
         )

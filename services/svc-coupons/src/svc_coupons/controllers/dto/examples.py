@@ -141,7 +141,7 @@ HISTORY_EVENT: dict[str, Any] = {
     "data": {"campaign_id": CAMPAIGN_ID, "merchant_id": MERCHANT_ID},
 }
 TRANSFER: dict[str, Any] = {
-    "transfer_id": TRANSFER_ID,
+    "id": TRANSFER_ID,
     "status": "pending",
     "sender_user_id": CUSTOMER_ID,
     "recipient_user_id": None,

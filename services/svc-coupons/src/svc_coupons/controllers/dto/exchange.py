@@ -6,24 +6,25 @@ swap gave away show a summary without one."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from svc_coupons.controllers.dto import examples as ex
-from svc_coupons.controllers.dto.campaigns import CampaignSummaryOut
-from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.controllers.dto.campaigns import CampaignSummary
+from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.schemas.numbers import Long
 from svc_coupons.schemas.text import STORABLE
 from svc_coupons.services.allocations import MAX_ALLOCATION
-from svc_coupons.services.data_model.coupons import CouponDetails
+from svc_coupons.services.data_model import exchange as domain
+from svc_coupons.services.data_model.coupons import CouponDetails, CouponStatus
 from svc_coupons.services.data_model.exchange import (
-    Allocation,
     ListingDetails,
-    NewTransfer,
-    Swap,
+    ListingStatus,
     TransferDetails,
-    Wants,
+    TransferStatus,
 )
 
 CouponCode = Annotated[
@@ -33,13 +34,20 @@ CouponCode = Annotated[
 ]
 
 
+class TransferRole(StrEnum):
+    """Which of the caller's gifts a list shows: those they sent or those they received."""
+
+    SENT = "sent"
+    RECEIVED = "received"
+
+
 class CouponCodeIn(BaseModel):
     """A code given as an argument (GraphQL's, REST's path): checked like a body's."""
 
     code: CouponCode
 
 
-class CouponSummaryOut(BaseModel):
+class CouponSummary(BaseModel):
     """A coupon without its code."""
 
     model_config = ConfigDict(json_schema_extra=ex.example(ex.COUPON_SUMMARY))
@@ -47,62 +55,64 @@ class CouponSummaryOut(BaseModel):
     id: UUID
     campaign_id: UUID
     merchant_id: UUID
-    status: str
+    status: CouponStatus
     issued_at: datetime | None
     expires_at: datetime | None
-    campaign: CampaignSummaryOut
+    campaign: CampaignSummary
 
     @classmethod
-    def of(cls, details: CouponDetails) -> CouponSummaryOut:
+    def of(cls, details: CouponDetails) -> CouponSummary:
         coupon = details.coupon
         return cls(
             id=coupon.id,
             campaign_id=coupon.campaign_id,
             merchant_id=coupon.merchant_id,
-            status=details.status.value,
+            status=details.status,
             issued_at=coupon.issued_at,
             expires_at=coupon.expires_at,
-            campaign=CampaignSummaryOut.of(details.campaign),
+            campaign=CampaignSummary.of(details.campaign),
         )
 
 
-class TransferOut(BaseModel):
+class Transfer(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.TRANSFER))
 
-    transfer_id: UUID
-    status: str = Field(description="pending, accepted, cancelled or expired")
+    id: UUID
+    status: TransferStatus
     sender_user_id: UUID
     recipient_user_id: UUID | None
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
-    coupon: CouponSummaryOut
+    coupon: CouponSummary
 
     @classmethod
-    def of(cls, details: TransferDetails) -> TransferOut:
+    def of(cls, details: TransferDetails) -> Transfer:
         transfer = details.transfer
         return cls(
-            transfer_id=transfer.id,
-            status=details.status.value,
+            id=transfer.id,
+            status=details.status,
             sender_user_id=transfer.sender_user_id,
             recipient_user_id=transfer.recipient_user_id,
             created_at=transfer.created_at,
             expires_at=transfer.expires_at,
             closed_at=transfer.closed_at,
-            coupon=CouponSummaryOut.of(details.coupon),
+            coupon=CouponSummary.of(details.coupon),
         )
 
 
-class NewTransferOut(TransferOut):
+class NewTransfer(Transfer):
+    """A gift just made, or its claim token just rotated."""
+
     model_config = ConfigDict(json_schema_extra=ex.example(ex.NEW_TRANSFER))
 
     claim_token: str = Field(
-        description="Shown only here: whoever brings it (with transfer_id) takes the coupon"
+        description="Shown only here: whoever brings it (with the transfer's id) takes the coupon"
     )
 
     @classmethod
-    def created(cls, new: NewTransfer) -> NewTransferOut:
-        return cls(**TransferOut.of(new.details).model_dump(), claim_token=new.claim_token)
+    def created(cls, new: domain.NewTransfer) -> NewTransfer:
+        return cls(**Transfer.of(new.details).model_dump(), claim_token=new.claim_token)
 
 
 class AcceptTransferIn(BaseModel):
@@ -111,17 +121,17 @@ class AcceptTransferIn(BaseModel):
     claim_token: Annotated[str, Field(min_length=1, max_length=200), STORABLE]
 
 
-class WantsIn(BaseModel):
+class WantsInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     campaign_id: UUID | None = None
     merchant_id: UUID | None = None
 
-    def wants(self) -> Wants:
-        return Wants(campaign_id=self.campaign_id, merchant_id=self.merchant_id)
+    def wants(self) -> domain.Wants:
+        return domain.Wants(campaign_id=self.campaign_id, merchant_id=self.merchant_id)
 
 
-class WantsOut(BaseModel):
+class Wants(BaseModel):
     campaign_id: UUID | None
     merchant_id: UUID | None
 
@@ -130,29 +140,29 @@ class ListingIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.LISTING_IN))
 
     coupon_code: CouponCode
-    wants: WantsIn = Field(default_factory=WantsIn, description="Nothing named: any offer")
+    wants: WantsInput = Field(default_factory=WantsInput, description="Nothing named: any offer")
 
 
-class ListingOut(BaseModel):
+class Listing(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.LISTING))
 
     id: UUID
-    status: str = Field(description="open, accepted, cancelled or expired (its coupon ran out)")
+    status: ListingStatus = Field(description="expired: its coupon ran out")
     owner_user_id: UUID
-    coupon: CouponSummaryOut
-    wants: WantsOut
+    coupon: CouponSummary
+    wants: Wants
     created_at: datetime
     closed_at: datetime | None
 
     @classmethod
-    def of(cls, details: ListingDetails) -> ListingOut:
+    def of(cls, details: ListingDetails) -> Listing:
         listing = details.listing
         return cls(
             id=listing.id,
-            status=details.status.value,
+            status=details.status,
             owner_user_id=listing.owner_user_id,
-            coupon=CouponSummaryOut.of(details.coupon),
-            wants=WantsOut(
+            coupon=CouponSummary.of(details.coupon),
+            wants=Wants(
                 campaign_id=listing.wants.campaign_id, merchant_id=listing.wants.merchant_id
             ),
             created_at=listing.created_at,
@@ -166,19 +176,21 @@ class AcceptListingIn(BaseModel):
     offered_coupon_code: CouponCode
 
 
-class SwapOut(BaseModel):
+class Swap(BaseModel):
+    """An accepted listing: the caller received one coupon and gave the other."""
+
     model_config = ConfigDict(json_schema_extra=ex.example(ex.SWAP))
 
-    received: CouponOut = Field(description="The listed coupon, now the caller's, new code")
-    given: CouponSummaryOut = Field(description="The offered coupon, now the lister's")
-    listing: ListingOut
+    received: Coupon = Field(description="The listed coupon, now the caller's, new code")
+    given: CouponSummary = Field(description="The offered coupon, now the lister's")
+    listing: Listing
 
     @classmethod
-    def of(cls, swap: Swap) -> SwapOut:
+    def of(cls, swap: domain.Swap) -> Swap:
         return cls(
-            received=CouponOut.of(swap.received),
-            given=CouponSummaryOut.of(swap.given),
-            listing=ListingOut.of(swap.listing),
+            received=Coupon.of(swap.received),
+            given=CouponSummary.of(swap.given),
+            listing=Listing.of(swap.listing),
         )
 
 
@@ -186,22 +198,22 @@ class AllocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ALLOCATION_IN))
 
     partner_merchant_id: UUID
-    quantity: int = Field(ge=1, le=MAX_ALLOCATION)
+    quantity: Long = Field(ge=1, le=MAX_ALLOCATION)
 
 
-class AllocationOut(BaseModel):
+class Allocation(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.ALLOCATION))
 
     id: UUID
     campaign_id: UUID
     merchant_id: UUID
     partner_merchant_id: UUID
-    quantity: int
-    issued: int
+    quantity: Long
+    issued: Long
     created_at: datetime
 
     @classmethod
-    def of(cls, allocation: Allocation) -> AllocationOut:
+    def of(cls, allocation: domain.Allocation) -> Allocation:
         return cls(
             id=allocation.id,
             campaign_id=allocation.campaign_id,

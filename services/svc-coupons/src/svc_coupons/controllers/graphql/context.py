@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-from uuid import UUID
-
 from fastapi import Request
-from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from core.auth import Principal
@@ -14,7 +11,6 @@ from svc_coupons.components import CouponsComponents
 from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
-from svc_coupons.services.data_model.campaigns import Campaign
 from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.listings import ListingService
 from svc_coupons.services.redemption import RedemptionService
@@ -22,8 +18,7 @@ from svc_coupons.services.transfers import TransferService
 
 
 class CouponsContext(BaseContext):
-    """Per request: the caller, the services over the request's unit of work, and the
-    DataLoaders (never shared between requests: their cache is one caller's view)."""
+    """Per request: the caller and the services over the request's unit of work."""
 
     def __init__(self, request: Request) -> None:
         super().__init__()
@@ -41,9 +36,6 @@ class CouponsContext(BaseContext):
         self.listings: ListingService = parts.listings(session, authorization=authorization)
         self.allocations: AllocationService = parts.allocations(
             session, authorization=authorization
-        )
-        self.campaign_loader: DataLoader[UUID, Campaign | None] = DataLoader(
-            load_fn=self.campaigns.campaigns_by_ids
         )
 
     @property

@@ -13,8 +13,8 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import AllocationsDep
-from svc_coupons.controllers.dto.coupons import CouponOut, IssueIn
-from svc_coupons.controllers.dto.exchange import AllocationIn, AllocationOut
+from svc_coupons.controllers.dto.coupons import Coupon, IssueIn
+from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.services.errors import (
     AllocationExhausted,
@@ -32,7 +32,7 @@ router = service_router(tags=["allocations"])
 @router.post(
     "/api/v1/campaigns/{campaign_id}/allocations",
     status_code=status.HTTP_201_CREATED,
-    response_model=AllocationOut,
+    response_model=Allocation,
     summary="Owner: hand a share of the campaign's quantity to a verified partner merchant",
     operation_id="createAllocation",
     responses=problems(
@@ -41,63 +41,63 @@ router = service_router(tags=["allocations"])
 )
 async def allocate(
     campaign_id: UUID, body: AllocationIn, principal: CurrentPrincipal, allocations: AllocationsDep
-) -> AllocationOut:
+) -> Allocation:
     allocation = await allocations.create(
         principal=principal,
         campaign_id=campaign_id,
         partner_merchant_id=body.partner_merchant_id,
         quantity=body.quantity,
     )
-    return AllocationOut.of(allocation)
+    return Allocation.of(allocation)
 
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/allocations",
-    response_model=PageOut[AllocationOut],
+    response_model=PageOut[Allocation],
     summary="Owner, staff: the campaign's shares, newest first",
     operation_id="listCampaignAllocations",
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_allocations(
     campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[AllocationOut]:
+) -> PageOut[Allocation]:
     found = await allocations.of_campaign(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[AllocationOut.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
     "/api/v1/allocations",
-    response_model=PageOut[AllocationOut],
+    response_model=PageOut[Allocation],
     summary="A partner merchant's people: the shares it holds, ?merchant_id= (required)",
     operation_id="listAllocations",
     responses=problems(Forbidden),
 )
 async def partner_allocations(
     merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[AllocationOut]:
+) -> PageOut[Allocation]:
     found = await allocations.of_partner(
         principal=principal, partner_merchant_id=merchant_id, page=page
     )
-    return PageOut(items=[AllocationOut.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
     "/api/v1/allocations/{allocation_id}",
-    response_model=AllocationOut,
+    response_model=Allocation,
     summary="Both merchants' people: the share and what was issued from it",
     operation_id="getAllocation",
     responses=problems(AllocationNotFound),
 )
 async def get_allocation(
     allocation_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep
-) -> AllocationOut:
-    return AllocationOut.of(await allocations.get(principal=principal, allocation_id=allocation_id))
+) -> Allocation:
+    return Allocation.of(await allocations.get(principal=principal, allocation_id=allocation_id))
 
 
 @router.post(
     "/api/v1/allocations/{allocation_id}/issue",
     status_code=status.HTTP_201_CREATED,
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="Partner merchant's owner, staff, or partner client with coupons:write",
     operation_id="issueFromAllocation",
     responses=problems(
@@ -112,8 +112,8 @@ async def get_allocation(
 )
 async def issue_from_allocation(
     allocation_id: UUID, body: IssueIn, principal: CurrentPrincipal, allocations: AllocationsDep
-) -> CouponOut:
+) -> Coupon:
     details = await allocations.issue(
         principal=principal, allocation_id=allocation_id, user_id=body.user_id
     )
-    return CouponOut.of(details)
+    return Coupon.of(details)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import Query, status
+from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from core.errors import Conflict, Forbidden
@@ -14,9 +13,14 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CampaignsDep
-from svc_coupons.controllers.dto.campaigns import CampaignIn, CampaignOut, CampaignPatch, StatsOut
+from svc_coupons.controllers.dto.campaigns import (
+    Campaign,
+    CampaignInput,
+    CampaignPatch,
+    CampaignStats,
+)
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK, TERMS_VIOLATIONS
-from svc_coupons.services.data_model.campaigns import CampaignAction
+from svc_coupons.services.data_model.campaigns import CampaignAction, CampaignStatus
 from svc_coupons.services.errors import (
     CampaignNotDraft,
     CampaignNotFound,
@@ -34,23 +38,23 @@ LIFECYCLE_ERRORS = (CampaignNotFound, Forbidden, InvalidTransition)
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: a new campaign, in draft",
     operation_id="createCampaign",
     responses=problems(Forbidden, *TERMS_VIOLATIONS, UnknownOutlet, *MERCHANT_CHECK),
 )
 async def create_campaign(
-    body: CampaignIn, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+    body: CampaignInput, principal: CurrentPrincipal, campaigns: CampaignsDep
+) -> Campaign:
     campaign = await campaigns.create(
         principal=principal, merchant_id=body.merchant_id, terms=body.terms()
     )
-    return CampaignOut.of(campaign)
+    return Campaign.of(campaign)
 
 
 @router.get(
     "",
-    response_model=PageOut[CampaignOut],
+    response_model=PageOut[Campaign],
     summary="Active campaigns; a merchant's members also list its other statuses",
     operation_id="listCampaigns",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -60,30 +64,30 @@ async def list_campaigns(
     campaigns: CampaignsDep,
     page: PageDep,
     merchant_id: UUID | None = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-) -> PageOut[CampaignOut]:
+    status: CampaignStatus | None = None,
+) -> PageOut[Campaign]:
     found = await campaigns.list(
         principal=principal, merchant_id=merchant_id, status=status, page=page
     )
-    return PageOut(items=[CampaignOut.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Campaign.of(c) for c in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
     "/{campaign_id}",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="An active campaign; the merchant's members see any status",
     operation_id="getCampaign",
     responses=problems(CampaignNotFound),
 )
 async def get_campaign(
     campaign_id: UUID, principal: OptionalPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
-    return CampaignOut.of(await campaigns.get(principal=principal, campaign_id=campaign_id))
+) -> Campaign:
+    return Campaign.of(await campaigns.get(principal=principal, campaign_id=campaign_id))
 
 
 @router.patch(
     "/{campaign_id}",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: change a draft",
     operation_id="updateCampaign",
     responses=problems(
@@ -99,82 +103,82 @@ async def get_campaign(
 )
 async def update_campaign(
     campaign_id: UUID, body: CampaignPatch, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+) -> Campaign:
     campaign = await campaigns.update(
         principal=principal, campaign_id=campaign_id, changes=body.changes()
     )
-    return CampaignOut.of(campaign)
+    return Campaign.of(campaign)
 
 
 async def _transition(
     campaigns: CampaignsDep, principal: CurrentPrincipal, campaign_id: UUID, action: CampaignAction
-) -> CampaignOut:
+) -> Campaign:
     campaign = await campaigns.transition(
         principal=principal, campaign_id=campaign_id, action=action
     )
-    return CampaignOut.of(campaign)
+    return Campaign.of(campaign)
 
 
 @router.post(
     "/{campaign_id}/publish",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: draft -> active",
     operation_id="publishCampaign",
     responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
 )
 async def publish_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PUBLISH)
 
 
 @router.post(
     "/{campaign_id}/pause",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: active -> paused",
     operation_id="pauseCampaign",
     responses=problems(*LIFECYCLE_ERRORS),
 )
 async def pause_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PAUSE)
 
 
 @router.post(
     "/{campaign_id}/resume",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: paused -> active",
     operation_id="resumeCampaign",
     responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
 )
 async def resume_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.RESUME)
 
 
 @router.post(
     "/{campaign_id}/end",
-    response_model=CampaignOut,
+    response_model=Campaign,
     summary="Owner: active or paused -> ended",
     operation_id="endCampaign",
     responses=problems(*LIFECYCLE_ERRORS),
 )
 async def end_campaign(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> CampaignOut:
+) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.END)
 
 
 @router.get(
     "/{campaign_id}/stats",
-    response_model=StatsOut,
+    response_model=CampaignStats,
     summary="Owner, staff: the numbers",
     operation_id="getCampaignStats",
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_stats(
     campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
-) -> StatsOut:
-    return StatsOut.of(await campaigns.stats(principal=principal, campaign_id=campaign_id))
+) -> CampaignStats:
+    return CampaignStats.of(await campaigns.stats(principal=principal, campaign_id=campaign_id))

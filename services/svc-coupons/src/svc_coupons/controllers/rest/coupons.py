@@ -6,17 +6,19 @@ from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
+from core.pagination import PageOut
 from core.web.openapi import problems
+from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
 from svc_coupons.controllers.dto.coupons import (
-    CouponOut,
-    HistoryEventOut,
+    Coupon,
+    HistoryEvent,
     ReasonIn,
     RedeemIn,
-    RedemptionOut,
+    Redemption,
     ValidateIn,
-    ValidationOut,
+    Validation,
 )
 from svc_coupons.controllers.rest.errors import REDEMPTION_REFUSALS
 from svc_coupons.services.errors import (
@@ -34,18 +36,18 @@ router = service_router(prefix="/api/v1/coupons", tags=["coupons"])
 
 @router.get(
     "/{code}",
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="The coupon's owner, its merchant",
     operation_id="getCoupon",
     responses=problems(TooManyRequests, CouponNotFound),
 )
-async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> CouponOut:
-    return CouponOut.of(await coupons.lookup(principal=principal, code=code))
+async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> Coupon:
+    return Coupon.of(await coupons.lookup(principal=principal, code=code))
 
 
 @router.post(
     "/{code}/validate",
-    response_model=ValidationOut,
+    response_model=Validation,
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client: would redeem succeed? Changes nothing",
     operation_id="validateCoupon",
@@ -53,16 +55,16 @@ async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) ->
 )
 async def validate(
     code: str, body: ValidateIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
-) -> ValidationOut:
+) -> Validation:
     validation = await redemptions.validate(
         principal=principal, code=code, outlet_id=body.outlet_id, order_amount=body.order_amount
     )
-    return ValidationOut.of(validation)
+    return Validation.of(validation)
 
 
 @router.post(
     "/{code}/redeem",
-    response_model=RedemptionOut,
+    response_model=Redemption,
     status_code=status.HTTP_200_OK,
     summary="Owner, staff, partner client with coupons:redeem: use the coupon",
     operation_id="redeemCoupon",
@@ -72,7 +74,7 @@ async def validate(
 )
 async def redeem(
     code: str, body: RedeemIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
-) -> RedemptionOut:
+) -> Redemption:
     receipt = await redemptions.redeem(
         principal=principal,
         code=code,
@@ -80,12 +82,12 @@ async def redeem(
         order_reference=body.order_reference,
         order_amount=body.order_amount,
     )
-    return RedemptionOut.of(receipt)
+    return Redemption.of(receipt)
 
 
 @router.post(
     "/{code}/reverse-redemption",
-    response_model=CouponOut,
+    response_model=Coupon,
     status_code=status.HTTP_200_OK,
     summary="Owner: undo a redemption of the last 24 hours",
     operation_id="reverseRedemption",
@@ -93,14 +95,14 @@ async def redeem(
 )
 async def reverse_redemption(
     code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
-) -> CouponOut:
+) -> Coupon:
     details = await redemptions.reverse(principal=principal, code=code, reason=body.reason)
-    return CouponOut.of(details)
+    return Coupon.of(details)
 
 
 @router.post(
     "/{code}/void",
-    response_model=CouponOut,
+    response_model=Coupon,
     status_code=status.HTTP_200_OK,
     summary="Owner, admin: make the coupon unusable for good",
     operation_id="voidCoupon",
@@ -108,19 +110,19 @@ async def reverse_redemption(
 )
 async def void(
     code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
-) -> CouponOut:
-    return CouponOut.of(await redemptions.void(principal=principal, code=code, reason=body.reason))
+) -> Coupon:
+    return Coupon.of(await redemptions.void(principal=principal, code=code, reason=body.reason))
 
 
 @router.get(
     "/{code}/history",
-    response_model=list[HistoryEventOut],
+    response_model=PageOut[HistoryEvent],
     summary="Coupon owner, merchant members, admin: its audit events, oldest first",
     operation_id="getCouponHistory",
     responses=problems(CouponNotFound, AuditUnavailable),
 )
 async def history(
-    code: str, principal: CurrentPrincipal, coupons: CouponsDep
-) -> list[HistoryEventOut]:
-    entries = await coupons.history(principal=principal, code=code)
-    return [HistoryEventOut.of(e) for e in entries]
+    code: str, principal: CurrentPrincipal, coupons: CouponsDep, page: PageDep
+) -> PageOut[HistoryEvent]:
+    found = await coupons.history(principal=principal, code=code, page=page)
+    return PageOut(items=[HistoryEvent.of(e) for e in found.items], next_cursor=found.next_cursor)

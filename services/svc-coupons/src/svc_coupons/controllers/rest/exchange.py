@@ -13,8 +13,8 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import ListingsDep
-from svc_coupons.controllers.dto.coupons import CouponOut
-from svc_coupons.controllers.dto.exchange import AcceptListingIn, ListingIn, ListingOut, SwapOut
+from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.controllers.dto.exchange import AcceptListingIn, Listing, ListingIn, Swap
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponNotFound,
@@ -33,7 +33,7 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=ListingOut,
+    response_model=Listing,
     summary="Coupon owner: offer a coupon of a tradable campaign for one matching `wants`",
     operation_id="createListing",
     responses=problems(
@@ -49,16 +49,16 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
 )
 async def create_listing(
     body: ListingIn, principal: CurrentPrincipal, listings: ListingsDep
-) -> ListingOut:
+) -> Listing:
     details = await listings.create(
         principal=principal, code=body.coupon_code, wants=body.wants.wants()
     )
-    return ListingOut.of(details)
+    return Listing.of(details)
 
 
 @router.get(
     "",
-    response_model=PageOut[ListingOut],
+    response_model=PageOut[Listing],
     summary="Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true",
     operation_id="listListings",
     responses=problems(Forbidden),
@@ -70,32 +70,32 @@ async def list_listings(
     campaign_id: UUID | None = None,
     merchant_id: UUID | None = None,
     mine: bool = False,
-) -> PageOut[ListingOut]:
+) -> PageOut[Listing]:
     if mine:
         found = await listings.list_own(principal=principal, page=page)
     else:
         found = await listings.list_open(
             principal=principal, campaign_id=campaign_id, merchant_id=merchant_id, page=page
         )
-    return PageOut(items=[ListingOut.of(x) for x in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Listing.of(x) for x in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
     "/{listing_id}",
-    response_model=ListingOut,
+    response_model=Listing,
     summary="An open listing; own ones always",
     operation_id="getListing",
     responses=problems(ListingNotFound),
 )
 async def get_listing(
     listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
-) -> ListingOut:
-    return ListingOut.of(await listings.get(principal=principal, listing_id=listing_id))
+) -> Listing:
+    return Listing.of(await listings.get(principal=principal, listing_id=listing_id))
 
 
 @router.post(
     "/{listing_id}/accept",
-    response_model=SwapOut,
+    response_model=Swap,
     summary="Another customer: swap one of their coupons matching `wants`; both get new codes",
     operation_id="acceptListing",
     responses=problems(
@@ -114,21 +114,21 @@ async def get_listing(
 )
 async def accept_listing(
     listing_id: UUID, body: AcceptListingIn, principal: CurrentPrincipal, listings: ListingsDep
-) -> SwapOut:
+) -> Swap:
     swap = await listings.accept(
         principal=principal, listing_id=listing_id, offered_code=body.offered_coupon_code
     )
-    return SwapOut.of(swap)
+    return Swap.of(swap)
 
 
 @router.post(
     "/{listing_id}/cancel",
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="The listing's owner: take the coupon back, active again",
     operation_id="cancelListing",
     responses=problems(ListingNotFound, ListingClosed),
 )
 async def cancel_listing(
     listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
-) -> CouponOut:
-    return CouponOut.of(await listings.cancel(principal=principal, listing_id=listing_id))
+) -> Coupon:
+    return Coupon.of(await listings.cancel(principal=principal, listing_id=listing_id))

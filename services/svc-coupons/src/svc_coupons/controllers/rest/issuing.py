@@ -18,10 +18,10 @@ from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import IssuingDep
 from svc_coupons.controllers.dto.coupons import (
     ClaimCodeIn,
-    CodeOut,
+    Code,
     CodesIn,
-    CodesOut,
-    CouponOut,
+    Coupon,
+    GeneratedCodes,
     IssueIn,
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
@@ -52,20 +52,20 @@ TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitR
 @router.post(
     "/api/v1/campaigns/{campaign_id}/claim",
     status_code=status.HTTP_201_CREATED,
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="Customer: take a coupon of an active campaign",
     tags=["coupons"],
     operation_id="claimCoupon",
     responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
-async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> CouponOut:
-    return CouponOut.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
+async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> Coupon:
+    return Coupon.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
 
 
 @router.post(
     "/api/v1/campaigns/{campaign_id}/issue",
     status_code=status.HTTP_201_CREATED,
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="Owner, staff: give a customer a coupon",
     tags=["coupons"],
     operation_id="issueCoupon",
@@ -73,17 +73,17 @@ async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: Issuing
 )
 async def issue(
     campaign_id: UUID, body: IssueIn, principal: CurrentPrincipal, issuing: IssuingDep
-) -> CouponOut:
+) -> Coupon:
     details = await issuing.issue(
         principal=principal, campaign_id=campaign_id, user_id=body.user_id
     )
-    return CouponOut.of(details)
+    return Coupon.of(details)
 
 
 @router.post(
     "/api/v1/campaigns/{campaign_id}/codes",
     status_code=status.HTTP_201_CREATED,
-    response_model=CodesOut,
+    response_model=GeneratedCodes,
     summary="Owner: unassigned codes for offline distribution, all or none",
     tags=["codes"],
     operation_id="generateCodes",
@@ -91,11 +91,11 @@ async def issue(
 )
 async def generate_codes(
     campaign_id: UUID, body: CodesIn, principal: CurrentPrincipal, issuing: IssuingDep
-) -> CodesOut:
+) -> GeneratedCodes:
     generated = await issuing.generate_codes(
         principal=principal, campaign_id=campaign_id, count=body.count
     )
-    return CodesOut(generated=generated)
+    return GeneratedCodes(generated=generated)
 
 
 async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
@@ -106,7 +106,7 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/codes",
-    response_model=PageOut[CodeOut],
+    response_model=PageOut[Code],
     responses={**CSV_RESPONSE, **problems(CampaignNotFound, Forbidden, NotAcceptable)},
     summary="Owner: the unassigned codes",
     tags=["codes"],
@@ -118,7 +118,7 @@ async def list_codes(
     principal: CurrentPrincipal,
     issuing: IssuingDep,
     page: PageDep,
-) -> PageOut[CodeOut] | StreamingResponse:
+) -> PageOut[Code] | StreamingResponse:
     # Real negotiation: q-values count ("text/csv;q=0" is a refusal, not a request).
     representation = negotiate(request.headers.get("accept"), (JSON, CSV))
     if representation is None:
@@ -131,13 +131,13 @@ async def list_codes(
             headers={"Content-Disposition": f'attachment; filename="codes-{campaign_id}.csv"'},
         )
     codes = await issuing.list_codes(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[CodeOut.of(c) for c in codes.items], next_cursor=codes.next_cursor)
+    return PageOut(items=[Code.of(c) for c in codes.items], next_cursor=codes.next_cursor)
 
 
 @router.post(
     "/api/v1/coupons/claim",
     status_code=status.HTTP_201_CREATED,
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="Customer: claim an unassigned code",
     tags=["codes"],
     operation_id="claimCode",
@@ -152,7 +152,5 @@ async def list_codes(
         *MERCHANT_CHECK,
     ),
 )
-async def claim_code(
-    body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep
-) -> CouponOut:
-    return CouponOut.of(await issuing.claim_code(principal=principal, code=body.code))
+async def claim_code(body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep) -> Coupon:
+    return Coupon.of(await issuing.claim_code(principal=principal, code=body.code))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from fastapi import Response, status
@@ -14,8 +13,13 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import SecretAnswerKeyDep, service_router
 from svc_coupons.controllers.dependencies import TransfersDep
-from svc_coupons.controllers.dto.coupons import CouponOut
-from svc_coupons.controllers.dto.exchange import AcceptTransferIn, NewTransferOut, TransferOut
+from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.controllers.dto.exchange import (
+    AcceptTransferIn,
+    NewTransfer,
+    Transfer,
+    TransferRole,
+)
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponExpired,
@@ -37,7 +41,7 @@ router = service_router(tags=["transfers"])
 @router.post(
     "/api/v1/coupons/{code}/transfers",
     status_code=status.HTTP_201_CREATED,
-    response_model=NewTransferOut,
+    response_model=NewTransfer,
     summary="Coupon owner: give the coupon away; it is held until accepted or cancelled",
     operation_id="giveCoupon",
     responses=problems(
@@ -63,17 +67,17 @@ async def give(
     transfers: TransfersDep,
     idempotency_key: SecretAnswerKeyDep,
     response: Response,
-) -> NewTransferOut:
+) -> NewTransfer:
     new = await transfers.create(principal=principal, code=code, idempotency_key=idempotency_key)
     response.headers["Cache-Control"] = "no-store"
     if new.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return NewTransferOut.created(new)
+    return NewTransfer.created(new)
 
 
 @router.post(
     "/api/v1/transfers/{transfer_id}/claim-token",
-    response_model=NewTransferOut,
+    response_model=NewTransfer,
     summary="The sender: a new claim token for a pending gift; the previous one stops working",
     operation_id="rotateClaimToken",
     responses=problems(TransferNotFound, Forbidden, TransferExpired, TransferClosed),
@@ -93,15 +97,15 @@ async def rotate_claim_token(
     response: Response,
     # The answer holds the new token, so it is not kept for replay: a retry rotates again.
     _secret_answer: SecretAnswerKeyDep,
-) -> NewTransferOut:
+) -> NewTransfer:
     rotated = await transfers.rotate_token(principal=principal, transfer_id=transfer_id)
     response.headers["Cache-Control"] = "no-store"
-    return NewTransferOut.created(rotated)
+    return NewTransfer.created(rotated)
 
 
 @router.post(
     "/api/v1/transfers/{transfer_id}/accept",
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="Any other customer, with the claim token: the coupon becomes theirs, new code",
     operation_id="acceptTransfer",
     responses=problems(
@@ -120,29 +124,27 @@ async def rotate_claim_token(
 )
 async def accept(
     transfer_id: UUID, body: AcceptTransferIn, principal: CurrentPrincipal, transfers: TransfersDep
-) -> CouponOut:
+) -> Coupon:
     details = await transfers.accept(
         principal=principal, transfer_id=transfer_id, claim_token=body.claim_token
     )
-    return CouponOut.of(details)
+    return Coupon.of(details)
 
 
 @router.post(
     "/api/v1/transfers/{transfer_id}/cancel",
-    response_model=CouponOut,
+    response_model=Coupon,
     summary="The sender: take the coupon back, active again",
     operation_id="cancelTransfer",
     responses=problems(TransferNotFound, TransferClosed),
 )
-async def cancel(
-    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
-) -> CouponOut:
-    return CouponOut.of(await transfers.cancel(principal=principal, transfer_id=transfer_id))
+async def cancel(transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep) -> Coupon:
+    return Coupon.of(await transfers.cancel(principal=principal, transfer_id=transfer_id))
 
 
 @router.get(
     "/api/v1/transfers",
-    response_model=PageOut[TransferOut],
+    response_model=PageOut[Transfer],
     summary="Own transfers, newest first: ?role=sent or received (default both)",
     operation_id="listTransfers",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -151,20 +153,20 @@ async def list_transfers(
     principal: CurrentPrincipal,
     transfers: TransfersDep,
     page: PageDep,
-    role: Literal["sent", "received"] | None = None,
-) -> PageOut[TransferOut]:
+    role: TransferRole | None = None,
+) -> PageOut[Transfer]:
     found = await transfers.list(principal=principal, role=role, page=page)
-    return PageOut(items=[TransferOut.of(t) for t in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
     "/api/v1/transfers/{transfer_id}",
-    response_model=TransferOut,
+    response_model=Transfer,
     summary="Its sender and recipient: the transfer, its coupon without the code",
     operation_id="getTransfer",
     responses=problems(TransferNotFound),
 )
 async def get_transfer(
     transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
-) -> TransferOut:
-    return TransferOut.of(await transfers.get(principal=principal, transfer_id=transfer_id))
+) -> Transfer:
+    return Transfer.of(await transfers.get(principal=principal, transfer_id=transfer_id))

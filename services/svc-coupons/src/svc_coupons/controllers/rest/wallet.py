@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
 from core.pagination import PageOut
@@ -11,7 +9,8 @@ from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
-from svc_coupons.controllers.dto.coupons import CouponOut
+from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.services.data_model.coupons import WalletFilter
 from svc_coupons.services.errors import InvalidStatusFilter
 
 router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
@@ -19,7 +18,7 @@ router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
 
 @router.get(
     "",
-    response_model=PageOut[CouponOut],
+    response_model=PageOut[Coupon],
     summary="Own coupons: ?status=active (usable now) or history (redeemed, expired, void)",
     operation_id="listWallet",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -28,7 +27,7 @@ async def wallet(
     principal: CurrentPrincipal,
     coupons: CouponsDep,
     page: PageDep,
-    status: Literal["active", "history"] | None = None,
-) -> PageOut[CouponOut]:
+    status: WalletFilter | None = None,
+) -> PageOut[Coupon]:
     found = await coupons.wallet(principal=principal, status=status, page=page)
-    return PageOut(items=[CouponOut.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return PageOut(items=[Coupon.of(c) for c in found.items], next_cursor=found.next_cursor)
