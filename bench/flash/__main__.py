@@ -1,0 +1,96 @@
+"""make bench-flash: see the package's docstring and bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from platform import python_version
+
+from devstack.embedded import EmbeddedPostgres
+
+from .designs import DESIGNS, same_statements
+from .exactness import NotExact
+from .pgbench import PgbenchError, pgbench_binary
+from .report import client_note, markdown
+from .run import Settings, measure, progress
+from .server import MAX_CONNECTIONS, create_database, drop_database, start_embedded
+
+ROOM_FOR_OTHERS = 10  # connections besides the clients and bystanders (ours, the admin's)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="A flash sale on one campaign, by pgbench")
+    parser.add_argument("--clients", default="64,256", help="comma-separated client counts")
+    parser.add_argument("--rtt", default="0,0.5,1,2", help="comma-separated round trips, ms")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each run")
+    parser.add_argument("--designs", default=",".join(DESIGNS), help=f"of {','.join(DESIGNS)}")
+    parser.add_argument("--no-key", action="store_true", help="skip the Idempotency-Key runs")
+    args = parser.parse_args()
+    unknown = set(args.designs.split(",")) - set(DESIGNS)
+    if unknown:
+        parser.error(f"unknown designs {sorted(unknown)}")
+    return args
+
+
+async def bench(server_url: str, args: argparse.Namespace) -> int:
+    database = await create_database(server_url)
+    try:
+        room = database.max_connections - ROOM_FOR_OTHERS
+        settings = Settings(
+            clients=(), rtts_ms=[float(r) for r in args.rtt.split(",")], seconds=args.seconds
+        )
+        fitting = []
+        for clients in (int(c) for c in args.clients.split(",")):
+            if clients + settings.bystander_clients > room:
+                print(f"skipped {clients} clients: max_connections is {database.max_connections}")
+            else:
+                fitting.append(clients)
+        settings = Settings(**{**settings.__dict__, "clients": tuple(fitting)})
+        designs = [DESIGNS[name] for name in args.designs.split(",")]
+        print(
+            f"flash bench: {os.cpu_count()} CPUs shared by pgbench and PostgreSQL; Python "
+            f"{python_version()}; {pgbench_binary()}; database {database.name} "
+            f"(max_connections {database.max_connections}); {settings.seconds} s a run; "
+            f"load average {os.getloadavg()[0]:.2f} at start"
+        )
+        print(
+            "the platform's claim statements are "
+            + ("still today's" if same_statements() else "NOT today's: the designs differ")
+        )
+        rows, checks = await measure(database.url, designs, settings)
+    finally:
+        await drop_database(database)
+    print()
+    for line in checks:
+        print(f"exact: {line}")
+    print()
+    print(markdown(rows))
+    print()
+    print(client_note(rows))
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    embedded: EmbeddedPostgres | None = None
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        progress(f"starting the embedded PostgreSQL (max_connections >= {MAX_CONNECTIONS})")
+        embedded, server_url = start_embedded()
+    try:
+        return asyncio.run(bench(server_url, args))
+    except (NotExact, PgbenchError) as exc:
+        print(f"flash bench FAILED: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("flash bench interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

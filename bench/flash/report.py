@@ -1,0 +1,40 @@
+"""The flash bench's table, in markdown (bench/README.md keeps one)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .run import Row
+
+HEADER = (
+    "| design | clients | RTT ms | hot claims/s | hot p50 / p99 ms | with Idempotency-Key "
+    "claims/s | spread over 64 claims/s | hot / spread | sold-out answers/s | sold-out / "
+    "claims | bystander p99 ms alone (lookup / claim) | during the sale | during / alone "
+    "| issued = claims = rows |"
+)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def markdown(rows: Sequence[Row]) -> str:
+    lines = [HEADER, "|" + " --- |" * HEADER.count(" | ") + " --- |"]
+    for row in rows:
+        keyed = f"{row.with_key.rate:,.0f}" if row.with_key else "-"
+        alone, sale = row.bystanders_alone, row.bystanders_sale
+        lines.append(
+            f"| {row.design} | {row.clients} | {row.rtt_ms:g} | {row.hot.rate:,.0f} "
+            f"| {_ms(row.hot.p50)} / {_ms(row.hot.p99)} | {keyed} | {row.spread.rate:,.0f} "
+            f"| {row.hot_vs_spread:.2f}x | {row.sold_out.rate:,.0f} | {row.sold_out_vs_hot:.1f}x "
+            f"| {_ms(alone['lookup'])} / {_ms(alone['claim'])} "
+            f"| {_ms(sale['lookup'])} / {_ms(sale['claim'])} | {row.bystander_slowdown:.1f}x "
+            f"| {row.hot_issued:,} |"
+        )
+    return "\n".join(lines)
+
+
+def client_note(rows: Sequence[Row]) -> str:
+    busiest = max(row.client_cpu_share for row in rows)
+    verdict = "not the bottleneck" if busiest < 0.9 else "SATURATED: the figures are its own"
+    return f"pgbench's busiest run used {busiest:.0%} of a core: {verdict}"
