@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
+import time
 from platform import python_version
 
 from devstack.embedded import EmbeddedPostgres
@@ -13,7 +15,7 @@ from devstack.embedded import EmbeddedPostgres
 from .designs import DESIGNS, same_statements
 from .exactness import NotExact
 from .pgbench import PgbenchError, pgbench_binary
-from .report import client_note, markdown
+from .report import README, client_note, markdown, write_into_readme
 from .run import Settings, measure, progress
 from .server import MAX_CONNECTIONS, create_database, drop_database, start_embedded
 
@@ -27,6 +29,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5, help="length of each run")
     parser.add_argument("--designs", default=",".join(DESIGNS), help=f"of {','.join(DESIGNS)}")
     parser.add_argument("--no-key", action="store_true", help="skip the Idempotency-Key runs")
+    parser.add_argument(
+        "--readme", action="store_true", help="write the table into bench/README.md's flash section"
+    )
     args = parser.parse_args()
     unknown = set(args.designs.split(",")) - set(DESIGNS)
     if unknown:
@@ -37,27 +42,30 @@ def parse_args() -> argparse.Namespace:
 async def bench(server_url: str, args: argparse.Namespace) -> int:
     database = await create_database(server_url)
     try:
-        room = database.max_connections - ROOM_FOR_OTHERS
         settings = Settings(
-            clients=(), rtts_ms=[float(r) for r in args.rtt.split(",")], seconds=args.seconds
+            rtts_ms=tuple(float(r) for r in args.rtt.split(",")),
+            seconds=args.seconds,
+            idempotency=not args.no_key,
         )
+        room = database.max_connections - ROOM_FOR_OTHERS - settings.bystander_clients
         fitting = []
         for clients in (int(c) for c in args.clients.split(",")):
-            if clients + settings.bystander_clients > room:
+            if clients > room:
                 print(f"skipped {clients} clients: max_connections is {database.max_connections}")
             else:
                 fitting.append(clients)
-        settings = Settings(**{**settings.__dict__, "clients": tuple(fitting)})
+        settings = dataclasses.replace(settings, clients=tuple(fitting))
         designs = [DESIGNS[name] for name in args.designs.split(",")]
-        print(
-            f"flash bench: {os.cpu_count()} CPUs shared by pgbench and PostgreSQL; Python "
-            f"{python_version()}; {pgbench_binary()}; database {database.name} "
-            f"(max_connections {database.max_connections}); {settings.seconds} s a run; "
-            f"load average {os.getloadavg()[0]:.2f} at start"
-        )
-        print(
-            "the platform's claim statements are "
+        heading = (
+            f"flash bench: {os.cpu_count()} CPUs shared by pgbench and PostgreSQL "
+            f"{database.server_version}; {settings.seconds} s a run; load average "
+            f"{os.getloadavg()[0]:.2f} at start; the platform's claim statements "
             + ("still today's" if same_statements() else "NOT today's: the designs differ")
+        )
+        print(heading)
+        print(
+            f"pgbench: {pgbench_binary()}; database {database.name}, max_connections "
+            f"{database.max_connections}; Python {python_version()}"
         )
         rows, checks = await measure(database.url, designs, settings)
     finally:
@@ -65,10 +73,18 @@ async def bench(server_url: str, args: argparse.Namespace) -> int:
     print()
     for line in checks:
         print(f"exact: {line}")
+    table = markdown(rows)
+    note = client_note(rows)
     print()
-    print(markdown(rows))
+    print(table)
     print()
-    print(client_note(rows))
+    print(note)
+    if args.readme:
+        stamp = time.strftime("%d %B %Y, %H:%M UTC", time.gmtime())
+        given = [arg for arg in sys.argv[1:] if arg != "--readme"]
+        command = "make bench-flash" + (f' FLASH_ARGS="{" ".join(given)}"' if given else "")
+        write_into_readme(README, f"Run of {stamp} (`{command}`): {heading}. {note}.", table)
+        print(f"written into {README.relative_to(README.parents[1])}")
     return 0
 
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from .run import Row
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# The flash section's latest run, between these two lines (--readme rewrites it).
+BEGIN, END = (
+    "<!-- make bench-flash --readme: from here -->",
+    "<!-- make bench-flash --readme: to here -->",
+)
 
 HEADER = (
     "| design | clients | RTT ms | hot claims/s | hot p50 / p99 ms | with Idempotency-Key "
@@ -38,3 +46,13 @@ def client_note(rows: Sequence[Row]) -> str:
     busiest = max(row.client_cpu_share for row in rows)
     verdict = "not the bottleneck" if busiest < 0.9 else "SATURATED: the figures are its own"
     return f"pgbench's busiest run used {busiest:.0%} of a core: {verdict}"
+
+
+def write_into_readme(readme: Path, heading: str, table: str) -> None:
+    """Replace what stands between BEGIN and END in `readme` with the run's heading and table."""
+    text = readme.read_text()
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no {BEGIN!r} ... {END!r} section to write into")
+    body = f"{BEGIN}\n{heading}\n\n{table}\n{END}"
+    readme.write_text(text[:start] + body + text[end + len(END) :])

@@ -31,6 +31,7 @@ class Database:
     name: str
     server_url: str
     max_connections: int
+    server_version: str
 
 
 def plain(url: str) -> str:
@@ -67,6 +68,7 @@ async def create_database(server_url: str) -> Database:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         limit = int(await admin.fetchval("SHOW max_connections"))
+        version = str(await admin.fetchval("SHOW server_version"))
     finally:
         await admin.close()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
@@ -80,7 +82,7 @@ async def create_database(server_url: str) -> Database:
             os.environ.pop("DATABASE_URL", None)
         else:
             os.environ["DATABASE_URL"] = previous
-    return Database(url, name, server_url, limit)
+    return Database(url, name, server_url, limit, version)
 
 
 async def drop_database(database: Database) -> None:

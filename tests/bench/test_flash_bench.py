@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 from flash.designs import MERCHANT_ID, PLATFORM_NOW, TODAY
 from flash.exactness import NotExact, check_exact
 from flash.pgbench import Pgbench, PgbenchError, bind
-from flash.report import markdown
+from flash.report import BEGIN, END, markdown, write_into_readme
 from flash.run import Runner, Settings, measure
 from flash.server import Database, create_database, drop_database
 from flash.today import ISSUE as FROZEN_ISSUE
@@ -102,3 +103,16 @@ async def test_a_count_that_disagrees_fails_the_run(
             await runner.exact("sale", successes, block)
     finally:
         await db.close()
+
+
+def test_the_table_is_written_between_its_markers_and_nowhere_else(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Bench\n\nbefore\n{BEGIN}\nold table\n{END}\nafter\n")
+    write_into_readme(readme, "Run of today.", "| a |\n| --- |")
+    assert readme.read_text() == (
+        f"# Bench\n\nbefore\n{BEGIN}\nRun of today.\n\n| a |\n| --- |\n{END}\nafter\n"
+    )
+    readme.write_text("# Bench without a flash section\n")
+    with pytest.raises(ValueError, match="no"):
+        write_into_readme(readme, "Run of today.", "| a |")
+    assert readme.read_text() == "# Bench without a flash section\n"
