@@ -10,7 +10,25 @@ are measured side by side:
 
 Wiring in a new claim path (the unit taken from counter shards or a pool, the statement its
 own transaction with the idempotency record in it) is a new `Design`: its set-up SQL, and a
-`claim` that strings the new statements together with `Script`.
+`claim` that strings the new statements together with `Script`. For a claim statement that
+commits by itself, with the unit from a campaign's counter shards (names as that branch
+gives them):
+
+    def claim(idempotency: bool) -> Script:
+        return claim_script().statement(
+            bind(campaign_statements.SELECT_CAMPAIGN, {1: CAMPAIGN})
+        ).statement(bind(coupon_statements.CLAIM, issue_values(CLAIM_ARGUMENTS)))
+
+    PLATFORM_NOW = Design(
+        "platform now",
+        claim,
+        sold_out=None,  # answered from what the service knows, no statement
+        campaign_setup=lambda first, count: [SHARDS_FOR_BLOCK.format(first, count)],
+    )
+
+`issue_values` binds the arguments by name (CLAIM_VALUES) and the event after them; a value
+the new statement takes that no claim had yet (a shard number, the idempotency key) goes
+into CLAIM_VALUES as an SQL expression over the script's variables.
 """
 
 from __future__ import annotations
@@ -114,8 +132,8 @@ class Design:
     # A claim's script; True: the request carries an Idempotency-Key.
     claim: Callable[[bool], Script]
     # The database side of a claim on a sold-out campaign (what the platform's sold-out
-    # answer costs the database).
-    sold_out: Callable[[], Script]
+    # answer costs the database); None: the design answers it without the database.
+    sold_out: Callable[[], Script] | None
     # Statements run once a block of campaigns exists (their ids: campaign_id(first..)).
     campaign_setup: Callable[[int, int], Sequence[str]] = field(default=lambda first, count: ())
 

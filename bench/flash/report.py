@@ -31,10 +31,13 @@ def markdown(rows: Sequence[Row]) -> str:
     for row in rows:
         keyed = f"{row.with_key.rate:,.0f}" if row.with_key else "-"
         alone, sale = row.bystanders_alone, row.bystanders_sale
+        sold_out, versus = "no statement", "-"
+        if row.sold_out is not None and row.sold_out_vs_hot is not None:
+            sold_out, versus = f"{row.sold_out.rate:,.0f}", f"{row.sold_out_vs_hot:.1f}x"
         lines.append(
             f"| {row.design} | {row.clients} | {row.rtt_ms:g} | {row.hot.rate:,.0f} "
             f"| {_ms(row.hot.p50)} / {_ms(row.hot.p99)} | {keyed} | {row.spread.rate:,.0f} "
-            f"| {row.hot_vs_spread:.2f}x | {row.sold_out.rate:,.0f} | {row.sold_out_vs_hot:.1f}x "
+            f"| {row.hot_vs_spread:.2f}x | {sold_out} | {versus} "
             f"| {_ms(alone['lookup'])} / {_ms(alone['claim'])} "
             f"| {_ms(sale['lookup'])} / {_ms(sale['claim'])} | {row.bystander_slowdown:.1f}x "
             f"| {row.hot_issued:,} |"

@@ -13,7 +13,7 @@ from flash.designs import MERCHANT_ID, PLATFORM_NOW, TODAY
 from flash.exactness import NotExact, check_exact
 from flash.pgbench import Pgbench, PgbenchError, bind
 from flash.report import BEGIN, END, markdown, write_into_readme
-from flash.run import Runner, Settings, measure
+from flash.run import Latency, Row, Runner, Settings, measure
 from flash.server import Database, create_database, drop_database
 from flash.today import ISSUE as FROZEN_ISSUE
 from flash.world import Counts
@@ -116,3 +116,23 @@ def test_the_table_is_written_between_its_markers_and_nowhere_else(tmp_path: Pat
     with pytest.raises(ValueError, match="no"):
         write_into_readme(readme, "Run of today.", "| a |")
     assert readme.read_text() == "# Bench without a flash section\n"
+
+
+def test_a_design_without_a_sold_out_statement_says_so_in_the_table() -> None:
+    latency = Latency(rate=100.0, p50=1.0, p99=2.0)
+    row = Row(
+        design="answers sold-out from memory",
+        clients=64,
+        rtt_ms=1.0,
+        hot=latency,
+        hot_issued=500,
+        spread=Latency(rate=200.0, p50=1.0, p99=2.0),
+        with_key=None,
+        sold_out=None,
+        bystanders_alone={"lookup": 1.0, "claim": 2.0},
+        bystanders_sale={"lookup": 2.0, "claim": 3.0},
+        client_cpu_share=0.1,
+    )
+    line = markdown([row]).splitlines()[-1]
+    assert "| 0.50x | no statement | - |" in line
+    assert "| 2.0x | 500 |" in line  # the worse of lookup (2x) and claim (1.5x)
