@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -347,6 +348,13 @@ def main() -> int:
                     "COUPONS_MERCHANTS_API_URL": platform_server.base_url,
                     "LOCAL_STATE_DIR": str(state),
                     "AWS_LAMBDA_FUNCTION_NAME": "svc-coupons",
+                    # A deployed environment refuses the local secret; this run's own.
+                    "SERVER_SECRET": secrets.token_hex(32),
+                    # One customer makes every claim: per-caller ceilings still counted (as
+                    # in coupons_bench.py, BENCH_CALLER_LIMITS=0 turns them off), never reached.
+                    "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+                    "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
+                    "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
                 }
                 platform = LambdaHarness(MAIN_PY, environment)
                 harnesses.append(platform)
