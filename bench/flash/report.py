@@ -18,7 +18,7 @@ HEADER = (
     "| design | clients | RTT ms | hot claims/s | hot p50 / p99 ms | with Idempotency-Key "
     "claims/s | spread over 64 claims/s | hot / spread | sold-out answers/s | sold-out / "
     "claims | bystander p99 ms alone (lookup / claim) | during the sale | during / alone "
-    "| issued = claims = rows |"
+    "| issued = claims = rows | claims past lock_timeout |"
 )
 
 
@@ -40,7 +40,7 @@ def markdown(rows: Sequence[Row]) -> str:
             f"| {row.hot_vs_spread:.2f}x | {sold_out} | {versus} "
             f"| {_ms(alone['lookup'])} / {_ms(alone['claim'])} "
             f"| {_ms(sale['lookup'])} / {_ms(sale['claim'])} | {row.bystander_slowdown:.1f}x "
-            f"| {row.hot_issued:,} |"
+            f"| {row.hot_issued:,} | {row.lock_timeouts} |"
         )
     return "\n".join(lines)
 

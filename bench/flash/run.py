@@ -66,6 +66,7 @@ class Row:
     bystanders_alone: dict[str, float]  # p99 ms by script (lookup, claim)
     bystanders_sale: dict[str, float]
     client_cpu_share: float  # pgbench's busiest share of a core in the row's runs
+    lock_timeouts: int = 0  # claims of the row's runs that waited past lock_timeout (503s)
 
     @property
     def hot_vs_spread(self) -> float:
@@ -218,6 +219,7 @@ class Runner:
             bystanders_alone={s: alone.percentile(s, 0.99) for s in ("lookup", "claim")},
             bystanders_sale={s: beside.percentile(s, 0.99) for s in ("lookup", "claim")},
             client_cpu_share=max(run.cpu_share for run in runs),
+            lock_timeouts=sum(run.lock_timeouts for run in runs),
         )
 
 

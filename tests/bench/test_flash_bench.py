@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from flash.designs import MERCHANT_ID, PLATFORM_NOW, TODAY
 from flash.exactness import NotExact, check_exact
-from flash.pgbench import Pgbench, PgbenchError, bind
+from flash.pgbench import Pgbench, PgbenchError, bind, lock_timeouts_of
 from flash.report import BEGIN, END, markdown, write_into_readme
 from flash.run import Latency, Row, Runner, Settings, measure
 from flash.server import Database, create_database, drop_database
@@ -66,6 +66,7 @@ async def test_a_tiny_flash_sale_is_measured_with_exact_counts(flash_database: D
     (row,) = rows
     assert row.hot.rate > 0
     assert row.spread.rate > 0
+    assert row.sold_out is not None
     assert row.sold_out.rate > 0
     assert row.with_key is not None
     assert row.with_key.rate > 0
@@ -136,3 +137,20 @@ def test_a_design_without_a_sold_out_statement_says_so_in_the_table() -> None:
     line = markdown([row]).splitlines()[-1]
     assert "| 0.50x | no statement | - |" in line
     assert "| 2.0x | 500 |" in line  # the worse of lookup (2x) and claim (1.5x)
+
+
+def test_only_lock_timeouts_end_clients_without_failing_the_run() -> None:
+    timeout = (
+        "pgbench: error: client {n} script 0 aborted in command 6 query 0: ERROR:  "
+        "canceling statement due to lock timeout\n"
+    )
+    other = (
+        "pgbench: error: client 9 script 0 aborted in command 6 query 0: ERROR:  "
+        'duplicate key value violates unique constraint "coupons_code_key"\n'
+    )
+    assert lock_timeouts_of(0, "tps = 10\n") == 0
+    assert lock_timeouts_of(2, timeout.format(n=1) + timeout.format(n=2)) == 2
+    with pytest.raises(PgbenchError, match="exited with 2"):
+        lock_timeouts_of(2, timeout.format(n=1) + other)
+    with pytest.raises(PgbenchError, match="exited with 1"):
+        lock_timeouts_of(1, "pgbench: error: connection to server failed\n")
