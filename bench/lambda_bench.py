@@ -16,10 +16,10 @@ invocations after a warm-up; per invocation the median round's wall time and the
 the process (both handlers run in this process, one at a time), and their ratio. Target:
 the platform's wall time per invocation <= 1.5x the bare handler's.
 
-Set-up as in coupons_bench.py: a fresh database on DATABASE_URL's server (else an embedded
-one), migrated; the whole platform started on a free port to make the merchant, its outlet,
-campaigns and coupons through its API (and to answer svc-coupons' merchant checks, as
-svc-merchants would); coupons to redeem are seeded straight into their table
+Set-up as in coupons_bench.py (bench/hotpaths/): a fresh database on DATABASE_URL's server
+(else an embedded one), migrated; the whole platform started on a free port to make the
+merchant, its outlet, campaigns and coupons through its API (and to answer svc-coupons'
+merchant checks, as svc-merchants would); coupons to redeem are seeded straight into their table
 (bench/seeding.py). One moto DynamoDB server, in a process of its own, serves both the
 platform and the handler (DYNAMODB_ENDPOINT_URL when set). The CPU per invocation of what
 the handlers call (the PostgreSQL backends of the bench's database, the DynamoDB server)
@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -47,19 +48,10 @@ from typing import Any
 
 import asyncpg
 import httpx
-from coupons_bench import (
-    PGDATA_DIR,
-    STATE_ROOT,
-    BenchError,
-    World,
-    build_world,
-    create_database,
-    drop_database,
-    progress,
-    seed_coupons,
-    start_platform,
-    wait_ready,
-)
+from hotpaths.base import PGDATA_DIR, STATE_ROOT, BenchError, progress
+from hotpaths.database import create_database, drop_database
+from hotpaths.servers import start_platform, wait_ready
+from hotpaths.world import World, build_world, seed_coupons
 from loadgen import children_of, database_backends, machine_busy_seconds, process_cpu_seconds
 from profiling import Sampler, ensure_py_spy, table
 from seeding import seed_active_coupons
@@ -356,6 +348,13 @@ def main() -> int:
                     "COUPONS_MERCHANTS_API_URL": platform_server.base_url,
                     "LOCAL_STATE_DIR": str(state),
                     "AWS_LAMBDA_FUNCTION_NAME": "svc-coupons",
+                    # A deployed environment refuses the local secret; this run's own.
+                    "SERVER_SECRET": secrets.token_hex(32),
+                    # One customer makes every claim: per-caller ceilings still counted (as
+                    # in coupons_bench.py, BENCH_CALLER_LIMITS=0 turns them off), never reached.
+                    "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+                    "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
+                    "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
                 }
                 platform = LambdaHarness(MAIN_PY, environment)
                 harnesses.append(platform)

@@ -1,0 +1,77 @@
+"""The flash crowd: many distinct customers at a small campaign, exactly its quantity issued."""
+
+from __future__ import annotations
+
+import uuid
+
+from loadgen import HttpRequest, WrkRun
+
+from devstack.testing.api import bearer
+from hotpaths.database import issued_counts
+from hotpaths.harness import Batch, Bench, Result, Side, ratio_verdict, result_of
+from hotpaths.servers import Server
+from hotpaths.world import World
+
+FLASH_TARGET = 0.5
+FLASH_CONNECTIONS = 200
+FLASH_QUANTITY = 50
+FLASH_CUSTOMERS = 2000
+
+
+async def scenario_flash(bench: Bench, world: World) -> Result:
+    """200 connections of distinct customers at a fresh campaign of 50 each run."""
+    accept = frozenset({"201", "409 sold_out", "409 limit_reached"})
+    notes: list[str] = []
+
+    def side(server: Server) -> Side:
+        async def batch(_: int) -> Batch:
+            campaign_id = await world.campaign(
+                f"Flash {server.name}",
+                total_quantity=FLASH_QUANTITY,
+                per_customer_limit=1,
+                publish=True,
+            )
+            if server is bench.platform:
+                path = f"/api/v1/campaigns/{campaign_id}/claim"
+                requests = [
+                    HttpRequest("POST", path, bearer(c.token), b"")
+                    for c in world.customers(FLASH_CUSTOMERS)
+                ]
+            else:
+                path = f"/campaigns/{campaign_id}/claim"
+                requests = [
+                    HttpRequest("POST", path, {"X-User-Id": str(uuid.uuid4())}, b"")
+                    for _ in range(FLASH_CUSTOMERS)
+                ]
+
+            async def check(run: WrkRun) -> list[str]:
+                issued, rows = await issued_counts(bench.db, campaign_id)
+                claimed = run.outcomes["201"]
+                if claimed == issued == rows == FLASH_QUANTITY:
+                    return []
+                return [f"flash: {claimed} x 201; DB issued_count {issued}, rows {rows}"]
+
+            return Batch(requests, accept, check)
+
+        return Side(server, batch)
+
+    runs = await bench.measure(
+        "flash crowd",
+        {"platform": side(bench.platform), "bare": side(bench.bare)},
+        mode="cycle",
+        connections=FLASH_CONNECTIONS,
+    )
+    notes.append(
+        f"every run: exactly {FLASH_QUANTITY} x 201 = issued_count = coupon rows; the rest "
+        "409 sold_out or limit_reached"
+    )
+    return result_of(
+        9,
+        f"Flash crowd: {FLASH_CONNECTIONS} connections of distinct customers at a campaign "
+        f"of {FLASH_QUANTITY}, a fresh one each run",
+        "answers/s",
+        runs,
+        target=f">= {FLASH_TARGET:.2f}x bare, exact",
+        verdict=ratio_verdict(FLASH_TARGET),
+        notes=notes,
+    )
