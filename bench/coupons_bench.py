@@ -3,7 +3,7 @@
     make bench            # or: .venv/bin/python bench/coupons_bench.py [--help]
 
 This file is the run (arguments, set-up, the order of scenarios); its parts are in
-bench/hotpaths/: `servers` (the three servers), `database`, `world` (set-up through the
+bench/hotpaths/: `servers` (the four servers), `database`, `world` (set-up through the
 API), `harness` (wrk runs, rounds, figures), `scenarios/` (one module per kind) and `report`.
 
 Three servers, each its own process on a free loopback port, one uvicorn worker each:
@@ -49,7 +49,7 @@ alternating who goes first; the median round's rate counts, and latency and CPU 
 medians of the rounds. Server CPU is the server process's (from /proc), until the
 platform's events of the round are delivered (it delivers them in the background, after
 answering): every round starts with the outbox delivered. "Other processes" is what the
-rest of the machine used meanwhile: everything but wrk, the three servers, this process,
+rest of the machine used meanwhile: everything but wrk, the servers, this process,
 the platform's DynamoDB (moto, a process of its own) and the database backends serving
 the benchmark's database.
 
@@ -59,11 +59,14 @@ concurrent runs); either way the run gets a fresh database, migrated by
 devstack.stack.migrate and dropped at the end. The platform keeps its state (signing key,
 logs) in a directory of the run's own under .local/bench-state, removed at the end unless
 --keep-state: two runs at once do not clash. A run waits (up to 15 minutes) while the
-database server has too few connections free for its servers' pools: two runs on one
-server with the default max_connections of 100 do not fit side by side. The token
-endpoint's per-address limit is raised for the platform under test (all load comes from
-one address), and svc-coupons' per-caller ceilings too: still counted, never reached
-(BENCH_CALLER_LIMITS=0 runs the platform without them, to see what counting costs).
+database server has too few connections free for its servers' pools (the embedded server
+is set to 300 on first use; two runs on a server with the default 100 do not fit side by
+side). The token endpoint's per-address limit is raised for the platform under test (all
+load comes from one address), and svc-coupons' per-caller ceilings too: still counted,
+never reached. Lookup and claim also run, for five rounds, on a fourth server: the
+platform without per-caller limits (COUPONS_CALLER_LIMITS=0), same database, key and
+issuer. What the limits cost is the median over rounds of the platform's CPU per request
+against that server's in the same round; target under 5%.
 The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the
 exchange's scenarios use are made through the platform's API; the coupons redeemed and
 the refresh tokens refreshed (tens of thousands, one per request) are written straight
@@ -75,7 +78,7 @@ each one's CPU per request went, phase by phase, side by side; sampling costs th
 CPU, so a profiled run's rates are not the ones to compare. --hold sets the world up and
 waits, printing the servers' addresses, pids and tokens, for a profiler of one's own.
 
-Two cores: wrk, the three servers, PostgreSQL and the other work on the machine share
+Two cores: wrk, the four servers, PostgreSQL and the other work on the machine share
 them; read the ratios, and the other processes' share next to them. Exit status: 0 when
 every scenario ran, met or not (a measurement, not a test); 1 on any unexpected answer,
 wrong count or failed set-up.
@@ -107,7 +110,7 @@ from hotpaths.database import (
     enough_connections,
     events_delivered,
 )
-from hotpaths.harness import CONNECTIONS, ROUNDS, Bench, Result
+from hotpaths.harness import CONNECTIONS, LIMITS_ROUNDS, ROUNDS, Bench, Result
 from hotpaths.report import print_codes, print_result, print_summary
 from hotpaths.scenarios.codes import scenario_codes
 from hotpaths.scenarios.exchange import scenario_swap, scenario_transfer
@@ -134,6 +137,7 @@ from devstack.stack.services import REPO_ROOT
 from devstack.testing.api import AuthApi
 
 ME_USERS = 4
+EMBEDDED_MAX_CONNECTIONS = 300  # two platforms and two baselines, each with full pools
 
 
 SCENARIOS = (
@@ -282,7 +286,7 @@ async def run(args: argparse.Namespace) -> int:
         where = "PostgreSQL at DATABASE_URL"
     else:
         progress(f"starting the embedded PostgreSQL in {PGDATA_DIR.relative_to(REPO_ROOT)}")
-        embedded = EmbeddedPostgres(PGDATA_DIR)
+        embedded = EmbeddedPostgres(PGDATA_DIR, max_connections=EMBEDDED_MAX_CONNECTIONS)
         server_url = embedded.start()
         where = f"embedded PostgreSQL ({PGDATA_DIR.relative_to(REPO_ROOT)})"
     # A state directory of the run's own: two runs at once must not share keys or logs.
@@ -310,11 +314,19 @@ async def run(args: argparse.Namespace) -> int:
             f"minimal app on :{minimal.port}"
         )
         await asyncio.gather(*(wait_ready(server) for server in servers))
+        # Once the platform has made the run's signing key: the same key and issuer, so the
+        # world's tokens hold on both.
+        unlimited = start_platform(
+            state, database.url, platform.base_url, name="unlimited", caller_limits=False
+        )
+        servers.append(unlimited)
+        progress(f"starting the platform without per-caller limits on :{unlimited.port}")
+        await wait_ready(unlimited)
         db = await asyncpg.connect(database.url)
         try:
             version = await db.fetchval("SHOW server_version")
             print(
-                f"coupons bench: {os.cpu_count()} CPUs shared by wrk, three servers and "
+                f"coupons bench: {os.cpu_count()} CPUs shared by wrk, four servers and "
                 f"PostgreSQL {version}; Python {python_version()}; {database.description}; "
                 f"load average {os.getloadavg()[0]:.2f} at start"
             )
@@ -325,12 +337,15 @@ async def run(args: argparse.Namespace) -> int:
             )
             print(
                 f"platform: python -m devstack run (all services behind the gateway, {dynamo}); "
+                "unlimited: the same without per-caller limits (lookup and claim); "
                 "bare: uvicorn bench/bare_app.py; minimal: uvicorn bench/minimal_app.py; each "
                 f"one worker, no access log. Load: {wrk} -t1 -c{CONNECTIONS} (flash crowd "
-                f"-c{FLASH_CONNECTIONS}), {ROUNDS} rounds of {args.seconds:g} s per server, "
-                "alternating; medians"
+                f"-c{FLASH_CONNECTIONS}), {ROUNDS} rounds ({LIMITS_ROUNDS} for lookup and "
+                f"claim) of {args.seconds:g} s per server, alternating; medians"
             )
-            bench = Bench(db, database.name, platform, bare, minimal, args.seconds, state)
+            bench = Bench(
+                db, database.name, platform, bare, minimal, unlimited, args.seconds, state
+            )
             if args.profile:
                 bench.py_spy = ensure_py_spy()
             await benchmark(args, bench, state)

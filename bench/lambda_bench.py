@@ -351,8 +351,8 @@ def main() -> int:
                     # A deployed environment refuses the local secret; this run's own.
                     "SERVER_SECRET": secrets.token_hex(32),
                     # One customer makes every claim: per-caller ceilings still counted (as
-                    # in coupons_bench.py, BENCH_CALLER_LIMITS=0 turns them off), never reached.
-                    "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+                    # in coupons_bench.py), never reached.
+                    "COUPONS_CALLER_LIMITS": "1",
                     "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
                     "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
                 }

@@ -40,25 +40,8 @@ def plain(url: str) -> str:
 
 def start_embedded() -> tuple[EmbeddedPostgres, str]:
     """The bench's embedded server, max_connections at least MAX_CONNECTIONS."""
-    import asyncio
-
-    embedded = EmbeddedPostgres(PGDATA_DIR)
-    url = embedded.start()
-
-    async def current() -> int:
-        admin = await asyncpg.connect(url)
-        try:
-            limit = int(await admin.fetchval("SHOW max_connections"))
-            if limit < MAX_CONNECTIONS:
-                await admin.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
-            return limit
-        finally:
-            await admin.close()
-
-    if asyncio.run(current()) < MAX_CONNECTIONS:
-        embedded.stop()  # a restart applies it (unless another run still uses the server)
-        url = embedded.start()
-    return embedded, url
+    embedded = EmbeddedPostgres(PGDATA_DIR, max_connections=MAX_CONNECTIONS)
+    return embedded, embedded.start()
 
 
 async def create_database(server_url: str, *, wait_for_flush: bool = True) -> Database:

@@ -25,6 +25,10 @@ WARMUP_SECONDS = 1
 WARMUP_WRITES = 200
 EXCHANGE_WARMUP = 32
 ROUNDS = 3
+# Lookup and claim also run on the platform without per-caller limits, for more rounds: the
+# limits' cost is the median of each round's CPU per request with them over without.
+LIMITS_ROUNDS = 5
+LIMITS_COST_TARGET = 0.05
 MAX_ITEMS = 40_000  # a write round's requests, at most
 
 
@@ -54,6 +58,7 @@ class Bench:
     platform: Server
     bare: Server
     minimal: Server
+    unlimited: Server  # the platform without per-caller limits
     seconds: float
     state: Path
     py_spy: str | None = None  # --profile: the platform's rounds are sampled
@@ -70,7 +75,8 @@ class Bench:
         seconds: float,
         profile_as: str | None = None,
     ) -> WrkRun:
-        settle = (lambda: events_delivered(self.db)) if server is self.platform else None
+        platforms = (self.platform, self.unlimited)
+        settle = (lambda: events_delivered(self.db)) if server in platforms else None
         sampler = None
         if self.py_spy and profile_as and server is not self.minimal:
             output = self.state / f"profile-{len(self.samples)}-{uuid.uuid4().hex[:6]}.txt"
@@ -112,8 +118,9 @@ class Bench:
         mode: str,
         connections: int = CONNECTIONS,
         fixed: int | None = None,
+        rounds: int = ROUNDS,
     ) -> dict[str, list[WrkRun]]:
-        """A warm-up, then ROUNDS rounds per server, who goes first rotating. Write runs
+        """A warm-up, then `rounds` rounds per server, who goes first rotating. Write runs
         (`once`) send about `seconds` worth of requests at the rate last seen, or `fixed`."""
         runs: dict[str, list[WrkRun]] = {key: [] for key in sides}
         rate: dict[str, float] = {}
@@ -137,7 +144,7 @@ class Bench:
                 )
             ).per_second
         keys = list(sides)
-        for round_ in range(ROUNDS):
+        for round_ in range(rounds):
             order = keys[round_ % len(keys) :] + keys[: round_ % len(keys)]
             for key in order:
                 side = sides[key]
@@ -253,6 +260,42 @@ def minimal_side(bench: Bench, *, write: bool) -> Side:
         )
 
     return Side(bench.minimal, batch)
+
+
+@dataclass(frozen=True)
+class LimitsCost:
+    """What svc-coupons' per-caller limits cost a scenario: each round pairs the platform's
+    run with the limit-free platform's run of the same round (the two go one after the
+    other in most rounds), so a load the machine had meanwhile weighs on both."""
+
+    cpu: list[float]  # per round: CPU per request with limits / without, minus one
+    rate: list[float]  # per round: requests/s with limits / without
+
+    @classmethod
+    def of(cls, runs: Mapping[str, Sequence[WrkRun]]) -> LimitsCost:
+        pairs = list(zip(runs["platform"], runs["unlimited"], strict=True))
+        return cls(
+            [on.server_ms_per_request / off.server_ms_per_request - 1 for on, off in pairs],
+            [on.per_second / off.per_second for on, off in pairs],
+        )
+
+    @property
+    def met(self) -> bool:
+        return statistics.median(self.cpu) < LIMITS_COST_TARGET
+
+    def note(self) -> str:
+        rounds = ", ".join(f"{c:+.1%}" for c in self.cpu)
+        return (
+            f"per-caller limits: server CPU/request {statistics.median(self.cpu):+.1%} "
+            f"(median of {len(self.cpu)} paired rounds: {rounds}), requests/s "
+            f"x{statistics.median(self.rate):.2f}; target < {LIMITS_COST_TARGET:.0%}: "
+            + ("PASS" if self.met else "MISS")
+        )
+
+
+def with_unlimited(sides: Mapping[str, Side], unlimited: Side) -> dict[str, Side]:
+    """A scenario's sides with the limit-free platform right after the platform."""
+    return {"platform": sides["platform"], "unlimited": unlimited} | dict(sides)
 
 
 def ratio_verdict(target: float) -> Callable[[dict[str, Figures]], bool]:

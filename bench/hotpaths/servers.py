@@ -86,8 +86,17 @@ def _inherited_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
 
 
-def start_platform(state: Path, database_url: str, issuer: str | None = None) -> Server:
-    """`issuer`: the tokens' (default: the platform's own address, as `make run` has it)."""
+def start_platform(
+    state: Path,
+    database_url: str,
+    issuer: str | None = None,
+    *,
+    name: str = "platform",
+    caller_limits: bool = True,
+) -> Server:
+    """`issuer`: the tokens' (default: the platform's own address, as `make run` has it).
+    `caller_limits=False`: the same platform without svc-coupons' per-caller limits, which
+    lookup and claim run beside it to show what counting costs."""
     port = free_port()
     env = _inherited_env() | {
         "PORT": str(port),
@@ -97,14 +106,13 @@ def start_platform(state: Path, database_url: str, issuer: str | None = None) ->
         "COUPONS_MERCHANTS_API_URL": f"http://{LOOPBACK}:{port}",
         # Every request of the load comes from one address.
         "AUTH_TOKEN_PER_ADDRESS": "1000000000",
-        # A scenario's load is one caller, or a few: limits still counted, never reached
-        # (BENCH_CALLER_LIMITS=0 runs without them, to measure what counting costs).
-        "COUPONS_CALLER_LIMITS": os.environ.get("BENCH_CALLER_LIMITS", "1"),
+        # A scenario's load is one caller, or a few: limits still counted, never reached.
+        "COUPONS_CALLER_LIMITS": "1" if caller_limits else "0",
         "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
         "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
     }
     args = [sys.executable, "-m", "devstack", "run"]
-    return _spawn(state, "platform", args, env, port, "/api/v1/coupons/health")
+    return _spawn(state, name, args, env, port, "/api/v1/coupons/health")
 
 
 def start_baseline(state: Path, name: str, module: str, database_url: str) -> Server:

@@ -41,8 +41,21 @@ class EmbeddedPostgres:
 
     data_dir: Path
     stop_on_exit: bool = True
+    # At least this many connections (a benchmark's servers and clients): raised with ALTER
+    # SYSTEM, and the server restarted once, when it has fewer.
+    max_connections: int | None = None
 
     def start(self) -> str:
+        self._start()
+        if self.max_connections is not None and self._max_connections() < self.max_connections:
+            self._server.psql(f"ALTER SYSTEM SET max_connections = {self.max_connections};")
+            self.stop()  # a restart applies it (unless another process still uses the server)
+            self._start()
+        uri: str = self._server.get_uri()
+        logger.info("embedded PostgreSQL at %s", self.data_dir)
+        return uri
+
+    def _start(self) -> None:
         import pgserver  # ships its own PostgreSQL binaries; nothing is downloaded
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -50,9 +63,12 @@ class EmbeddedPostgres:
         self._server: Any = pgserver.get_server(  # type: ignore[attr-defined]
             self.data_dir, cleanup_mode="stop" if self.stop_on_exit else None
         )
-        uri: str = self._server.get_uri()
-        logger.info("embedded PostgreSQL at %s", self.data_dir)
-        return uri
+
+    def _max_connections(self) -> int:
+        shown = self._server.psql(
+            "\\pset tuples_only on\n\\pset format unaligned\nSHOW max_connections;"
+        )
+        return int(shown.split()[-1])
 
     def _forget_dead_handles(self) -> None:
         """pgserver stops the server when its last user exits, counting users in a file; a
