@@ -23,6 +23,7 @@ from typing import Any
 from core.config import Environment, PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from core.web.graphql import LazyGraphQLEndpoint
+from devstack.contracts.breaking_changes import Changes, graphql_changes, openapi_changes
 from devstack.stack.services import REPO_ROOT, app_factory
 
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -121,19 +122,14 @@ def file_at(ref: str, path: Path) -> str | None:
     return shown.stdout if shown.returncode == 0 else None
 
 
-def breaking_since(ref: str) -> tuple[list[str], list[str]]:
-    """(breaking changes, notes) of the contract files in the work tree against `ref`."""
-    from devstack.contracts.breaking_changes import (
-        graphql_breaking_changes,
-        openapi_breaking_changes,
-    )
-
-    found: list[str] = []
+def changes_since(ref: str) -> tuple[Changes, list[str]]:
+    """(changes, notes) of the contract files in the work tree against `ref`."""
+    found = Changes()
     notes: list[str] = []
     for service in SERVICES:
         for path, compare in (
-            (openapi_file(service), openapi_breaking_changes),
-            (graphql_file(service), graphql_breaking_changes),
+            (openapi_file(service), openapi_changes),
+            (graphql_file(service), graphql_changes),
         ):
             before = file_at(ref, path)
             name = path.relative_to(REPO_ROOT).as_posix()
@@ -141,9 +137,11 @@ def breaking_since(ref: str) -> tuple[list[str], list[str]]:
                 notes.append(f"{name}: not in {ref}, nothing to compare")
                 continue
             if not path.exists():
-                found.append(f"{name}: removed")
+                found.breaking.append(f"{name}: removed")
                 continue
-            found += [f"{name}: {change}" for change in compare(before, path.read_text())]
+            changes = compare(before, path.read_text())
+            found.breaking += [f"{name}: {change}" for change in changes.breaking]
+            found.dangerous += [f"{name}: {change}" for change in changes.dangerous]
     return found, notes
 
 
@@ -171,13 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if diffs:
             _say(f"{len(diffs)} contract file(s) stale: run `make contracts` and commit them")
         return 1 if diffs else 0
-    found, notes = breaking_since(args.base)
+    found, notes = changes_since(args.base)
     for note in notes:
         _say(note)
-    for change in found:
+    for change in found.dangerous:
+        _say(f"DANGEROUS {change}")
+    for change in found.breaking:
         _say(f"BREAKING {change}")
-    _say(f"{len(found)} breaking change(s) since {args.base}")
-    return 1 if found else 0
+    _say(
+        f"{len(found.breaking)} breaking and {len(found.dangerous)} dangerous change(s) "
+        f"since {args.base}"
+    )
+    return 1 if found.breaking else 0
 
 
 if __name__ == "__main__":
