@@ -215,6 +215,13 @@ BREAKS = {
         lambda d: parameter_schema(d, "listWallet", "limit").update(type="string"),
         "{route} query parameter limit: type integer -> string",
     ),
+    "parameter serialization changed": Break(
+        "coupons",
+        "listWallet",
+        lambda d: parameter(d, "listWallet", "status").update(style="pipeDelimited"),
+        "{route} query parameter status: serialized style=form explode=true -> "
+        "style=pipeDelimited explode=false",
+    ),
     "query parameter removed": Break(
         "coupons",
         "listWallet",
@@ -426,3 +433,13 @@ def test_graphql_dangerous_changes_are_reported_beside_them() -> None:
 def test_an_unchanged_schema_has_no_change() -> None:
     for path in sorted(SDL.glob("*.graphql")):
         assert graphql_changes(path.read_text(), path.read_text()) == Changes(), path.name
+
+
+def test_a_changed_default_is_dangerous_not_breaking() -> None:
+    doc, changes = changes_after(
+        "coupons", lambda d: parameter_schema(d, "listWallet", "limit").update(default=50)
+    )
+    assert changes.breaking == []
+    assert changes.dangerous == [
+        f"{route(doc, 'listWallet')} query parameter limit: default 20 -> 50"
+    ]

@@ -7,7 +7,7 @@ neither enums, constraints nor security. So the comparison is this module's, one
 break class (libs/devstack/tests/test_breaking_changes.py feeds each its edit):
 
 - operations: a removed path or operation, a changed operationId (generated method names);
-- parameters: removed, newly required, or accepting less than before (below);
+- parameters: removed, newly required, serialized another way, or accepting less (below);
 - request bodies: newly required, a content type no longer accepted, a schema accepting less;
 - responses: a documented status removed (a 2xx changed, an error response deleted), a
   content type or a response header no longer answered, a schema answering more;
@@ -20,7 +20,8 @@ value removed, a constraint tightened (maxLength lowered, minimum raised, patter
 A schema the client reads (response) breaks it by answering more: a type or union member it
 does not know, null, a field missing that was always there, an enum value added (a client
 switching on the values has no branch for it) or removed, a constraint loosened. Error answers
-(4xx, 5xx) carry open sets of problem codes: a code added or removed there is dangerous.
+(4xx, 5xx) carry open sets of problem codes: a code added or removed there is dangerous, as
+are a newly documented error status and a changed default of a value the client may omit.
 
 GraphQL: graphql-core's find_breaking_changes and find_dangerous_changes (an enum value or a
 union member added, an argument's default changed).
@@ -211,6 +212,11 @@ class SchemaComparison:
         if self._types_break(old_schema, new_schema, where, sent=sent):
             return
         self._compare_enums(old_schema, new_schema, where, sent=sent, error=error)
+        if sent and "default" in old_schema and old_schema["default"] != new_schema.get("default"):
+            # What the server assumes when the client leaves the value out.
+            before = json.dumps(old_schema["default"])
+            after = json.dumps(new_schema["default"]) if "default" in new_schema else "none"
+            found.add(where, f"default {before} -> {after}", breaking=False)
         self._compare_constraints(old_schema, new_schema, where, sent=sent)
         if "items" in old_schema and "items" in new_schema:
             self.compare(
@@ -350,6 +356,15 @@ def _parameters(
     return found
 
 
+def _serialization(parameter: dict[str, Any]) -> str:
+    """How a parameter's value is written into the request (OpenAPI's defaults spelt out)."""
+    style = parameter.get(
+        "style", "form" if parameter.get("in") in ("query", "cookie") else "simple"
+    )
+    explode = parameter.get("explode", style == "form")
+    return f"style={style} explode={str(explode).lower()}"
+
+
 def _security(document: dict[str, Any], operation: dict[str, Any]) -> list[dict[str, set[str]]]:
     """The alternatives a caller may satisfy: each a scheme -> required scopes mapping."""
     requirements = operation.get("security", document.get("security", []))
@@ -409,6 +424,9 @@ class OperationComparison:
                 continue
             if parameter.get("required") and not known.get("required"):
                 self.changes.add(here, "newly required")
+            old_style, new_style = _serialization(known), _serialization(parameter)
+            if old_style != new_style:
+                self.changes.add(here, f"serialized {old_style} -> {new_style}")
             self.schemas.compare(
                 known.get("schema", {}), parameter.get("schema", {}), here, sent=True
             )
@@ -430,6 +448,8 @@ class OperationComparison:
             if replacement is None:
                 if new.get("content"):
                     self.changes.add(here, f"{media} no longer accepted")
+                else:
+                    self.changes.add(here, "no longer read", breaking=False)
                 continue
             self.schemas.compare(
                 content.get("schema", {}), replacement.get("schema", {}), here, sent=True
