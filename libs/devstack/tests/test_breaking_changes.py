@@ -364,6 +364,10 @@ HARMLESS = {
         "coupons",
         lambda d: answer(d, "getCoupon")["required"].extend(answer(d, "getCoupon")["properties"]),
     ),
+    "schema renamed": (
+        "coupons",
+        lambda d: d.update(json.loads(json.dumps(d).replace("CouponOut", "Coupon"))),
+    ),
     "description reworded": (
         "coupons",
         lambda d: operation(d, "getCoupon").update(summary="One coupon, by its code"),
@@ -442,4 +446,29 @@ def test_a_changed_default_is_dangerous_not_breaking() -> None:
     assert changes.breaking == []
     assert changes.dangerous == [
         f"{route(doc, 'listWallet')} query parameter limit: default 20 -> 50"
+    ]
+
+
+def test_a_union_member_renamed_is_the_same_member_and_a_new_one_is_not() -> None:
+    def union(*members: str) -> str:
+        answer = {"anyOf": [{"$ref": f"#/components/schemas/{m}"} for m in members]}
+        shapes = {
+            m: {"type": "object", "properties": {m.lower(): {"type": "string"}}} for m in members
+        }
+        return json.dumps(
+            {
+                "paths": {
+                    "/x": {"get": {"responses": {"200": {"content": {JSON: {"schema": answer}}}}}}
+                },
+                "components": {"schemas": shapes},
+            }
+        )
+
+    before = union("Coupon", "Listing")
+    after = before.replace('"Listing"', '"Offer"').replace('Listing"', 'Offer"')
+    assert "schemas/Offer" in after
+    assert "Listing" not in after
+    assert openapi_changes(before, after) == Changes()
+    assert openapi_changes(before, union("Coupon", "Listing", "Transfer")).breaking == [
+        "GET /x 200 response application/json: may now be Transfer"
     ]

@@ -230,14 +230,31 @@ class SchemaComparison:
     ) -> None:
         old_members = {_signature(self.old, m): m for m in old.variants or (old.schema,)}
         new_members = {_signature(self.new, m): m for m in new.variants or (new.schema,)}
-        if sent:
-            for name in sorted(old_members.keys() - new_members.keys()):
-                self.changes.add(where, f"{name} no longer accepted")
-        else:
-            for name in sorted(new_members.keys() - old_members.keys()):
-                self.changes.add(where, f"may now be {name}")
-        for name in sorted(old_members.keys() & new_members.keys()):
-            self.compare(old_members[name], new_members[name], where, sent=sent, error=error)
+        pairs = [(name, name) for name in sorted(old_members.keys() & new_members.keys())]
+        gone = sorted(old_members.keys() - new_members.keys())
+        came = sorted(new_members.keys() - old_members.keys())
+        # A member under a new name (a renamed component) is the member it stands for when
+        # it breaks nothing of it.
+        for old_name in list(gone):
+            for new_name in came:
+                if not self._breaks(old_members[old_name], new_members[new_name], sent, error):
+                    pairs.append((old_name, new_name))
+                    gone.remove(old_name)
+                    came.remove(new_name)
+                    break
+        for name in gone if sent else ():
+            self.changes.add(where, f"{name} no longer accepted")
+        for name in came if not sent else ():
+            self.changes.add(where, f"may now be {name}")
+        for old_name, new_name in pairs:
+            self.compare(
+                old_members[old_name], new_members[new_name], where, sent=sent, error=error
+            )
+
+    def _breaks(self, old: dict[str, Any], new: dict[str, Any], sent: bool, error: bool) -> bool:
+        trial = SchemaComparison(self.old, self.new, Changes(), set(self._entered))
+        trial.compare(old, new, "", sent=sent, error=error)
+        return bool(trial.changes.breaking)
 
     def _types_break(
         self, old: dict[str, Any], new: dict[str, Any], where: str, *, sent: bool
