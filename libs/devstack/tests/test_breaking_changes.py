@@ -388,7 +388,7 @@ def test_an_unchanged_contract_has_no_change() -> None:
 
 
 def test_new_problem_codes_and_error_statuses_are_dangerous_not_breaking() -> None:
-    """Problem codes are an open set a client must expect to grow (API.md)."""
+    """A client reads a problem by its status first; its `code` set grows with the rules."""
 
     def new_code(d: Doc) -> None:
         code = operation(d, "getCoupon")["responses"]["404"]["content"]["application/problem+json"]
@@ -471,4 +471,16 @@ def test_a_union_member_renamed_is_the_same_member_and_a_new_one_is_not() -> Non
     assert openapi_changes(before, after) == Changes()
     assert openapi_changes(before, union("Coupon", "Listing", "Transfer")).breaking == [
         "GET /x 200 response application/json: may now be Transfer"
+    ]
+
+
+def test_a_field_removed_from_an_open_request_body_is_only_dangerous() -> None:
+    def reopen_and_drop(d: Doc) -> None:
+        body(d, "redeemCoupon").pop("additionalProperties")  # unknown fields ignored, not refused
+        body(d, "redeemCoupon")["properties"].pop("order_reference")
+
+    doc, changes = changes_after("coupons", reopen_and_drop)
+    assert changes.breaking == []
+    assert changes.dangerous == [
+        f"{route(doc, 'redeemCoupon')} request body.order_reference: field removed"
     ]

@@ -340,7 +340,10 @@ class SchemaComparison:
         for name, old_property in old_properties.items():
             path = f"{where}.{name}"
             if name not in new_properties:
-                self.changes.add(path, "field removed")
+                # A request naming a field its schema no longer has is refused only where
+                # the schema is closed (every body of ours is); elsewhere it is ignored.
+                closed = new.get("additionalProperties") is False
+                self.changes.add(path, "field removed", breaking=closed or not sent)
                 continue
             if not sent and name in old_required and name not in new_required:
                 self.changes.add(path, "no longer always present")
