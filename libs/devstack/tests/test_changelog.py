@@ -17,7 +17,7 @@ from devstack.contracts.changelog import (
     released,
     releases,
 )
-from devstack.contracts.files import CHANGELOG, judge
+from devstack.contracts.files import CHANGELOG, judge, main
 from devstack.stack.services import REPO_ROOT
 
 COUPONS = REPO_ROOT / "contracts" / "openapi" / "coupons.json"
@@ -42,6 +42,13 @@ def test_the_committed_changelog_is_well_formed_and_versions_the_contracts() -> 
     text = CHANGELOG.read_text()
     assert releases(text)[-1].version == (1, 0, 0)
     assert newest_version(text) == str(releases(text)[0])
+
+
+def test_the_version_command_prints_the_newest_release(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out == f"{newest_version(CHANGELOG.read_text())}\n"
 
 
 def test_an_unacknowledged_break_fails(changelog: Path, capsys: pytest.CaptureFixture[str]) -> None:

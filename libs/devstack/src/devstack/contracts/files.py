@@ -6,7 +6,7 @@ and the Python client generated from them (devstack.contracts.python_client).
 test); `breaking --base REF` (make contracts-breaking) lists the changes since REF that
 break a client (devstack.contracts.breaking_changes) and fails on those contracts/CHANGELOG.md
 does not acknowledge (devstack.contracts.changelog); `--accept` writes them there. `release`
-makes the changelog's Unreleased section the next version.
+makes the changelog's Unreleased section the next version; `version` prints the newest.
 """
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--accept", action="store_true", help=f"acknowledge every break in {CHANGELOG.name}"
     )
     commands.add_parser("release", help=f"make {CHANGELOG.name}'s Unreleased the next version")
+    commands.add_parser("version", help=f"the contracts' version: {CHANGELOG.name}'s newest")
     args = parser.parse_args(argv)
 
     if args.command == "write":
@@ -185,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if diffs:
             _say(f"{len(diffs)} contract file(s) stale: run `make contracts` and commit them")
         return 1 if diffs else 0
+    if args.command == "version":
+        _say(newest_version(CHANGELOG.read_text()))
+        return 0
     if args.command == "release":
         text = released(CHANGELOG.read_text(), datetime.now(UTC).date())
         CHANGELOG.write_text(text)
