@@ -92,7 +92,9 @@ def test_a_break_named_elsewhere_than_unreleased_breaking_is_not_acknowledged(
     assert judge(found, "main", changelog, accept=False) == 1
 
 
-def test_a_release_after_a_break_is_a_new_major_and_otherwise_a_minor(changelog: Path) -> None:
+def test_a_release_after_a_break_is_a_major_after_an_addition_a_minor_else_a_patch(
+    changelog: Path,
+) -> None:
     judge(error_response_deleted(), "main", changelog, accept=True)
     major = released(changelog.read_text(), date(2026, 12, 8))
     assert newest_version(major) == "2.0.0"
@@ -100,6 +102,10 @@ def test_a_release_after_a_break_is_a_new_major_and_otherwise_a_minor(changelog:
     assert acknowledged(major) == set()
     minor = major.replace("\n## 2.0.0", "\n## Unreleased\n\n### Added\n\n- `listNotes`\n\n## 2.0.0")
     assert newest_version(released(minor, date(2026, 12, 9))) == "2.1.0"
+    patch = major.replace(
+        "\n## 2.0.0", "\n## Unreleased\n\n### Fixed\n\n- a summary reworded\n\n## 2.0.0"
+    )
+    assert newest_version(released(patch, date(2026, 12, 9))) == "2.0.1"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ Unreleased section's `### Breaking` list (a reason may follow after the closing 
 
 `python -m devstack.contracts breaking --accept` writes the breaks not yet named there;
 `python -m devstack.contracts release` turns Unreleased into the next version: a break
-bumps the major, anything else the minor.
+bumps the major, an entry under `### Added` (a new operation, field or value) the minor,
+anything else the patch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import date
 
 UNRELEASED = "## Unreleased"
 BREAKING = "### Breaking"
+ADDED = "### Added"
 RELEASE = re.compile(r"^## (\d+)\.(\d+)\.(\d+) - (\d{4}-\d{2}-\d{2})$")
 ACKNOWLEDGED = re.compile(r"^- `([^`]+)`")
 
@@ -78,7 +80,8 @@ def _unreleased_bounds(lines: list[str]) -> tuple[int, int] | None:
     return first, end
 
 
-def _breaking_entries(lines: list[str]) -> list[str]:
+def _entries(lines: list[str], heading: str) -> list[str]:
+    """The bullets under `heading` in the Unreleased section."""
     bounds = _unreleased_bounds(lines)
     if bounds is None:
         return []
@@ -86,15 +89,16 @@ def _breaking_entries(lines: list[str]) -> list[str]:
     inside = False
     for line in lines[bounds[0] : bounds[1]]:
         if line.startswith("### "):
-            inside = line == BREAKING
-        elif inside and (match := ACKNOWLEDGED.match(line)):
-            entries.append(match.group(1))
+            inside = line == heading
+        elif inside and line.startswith("- "):
+            entries.append(line)
     return entries
 
 
 def acknowledged(text: str) -> set[str]:
     """The breaks the Unreleased section names."""
-    return set(_breaking_entries(text.splitlines()))
+    bullets = _entries(text.splitlines(), BREAKING)
+    return {match.group(1) for line in bullets if (match := ACKNOWLEDGED.match(line))}
 
 
 def unacknowledged(breaks: list[str], text: str) -> list[str]:
@@ -139,8 +143,12 @@ def released(text: str, on: date) -> str:
     if bounds is None or not any(line.strip() for line in lines[bounds[0] : bounds[1]]):
         raise ChangelogError("nothing unreleased to release")
     found = releases(text)
-    major, minor, _ = found[0].version if found else (0, 0, 0)
-    breaking = bool(_breaking_entries(lines))
-    version = f"{major + 1}.0.0" if breaking or not found else f"{major}.{minor + 1}.0"
+    major, minor, patch = found[0].version if found else (0, 0, 0)
+    if _entries(lines, BREAKING) or not found:
+        version = f"{major + 1}.0.0"
+    elif _entries(lines, ADDED):
+        version = f"{major}.{minor + 1}.0"
+    else:
+        version = f"{major}.{minor}.{patch + 1}"
     lines[lines.index(UNRELEASED)] = f"## {version} - {on.isoformat()}"
     return "\n".join(lines) + "\n"
