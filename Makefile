@@ -115,7 +115,7 @@ check-requirements: $(UV) ## fail when a requirements.txt is stale against the l
 			|| { echo "services/$$svc/requirements.txt is stale: run make requirements"; exit 1; }; \
 	done
 
-.PHONY: contracts contracts-breaking test-clients demo new-service
+.PHONY: contracts contracts-breaking contracts-release test-clients demo new-service
 new-service: $(VENV)/.synced ## a new service in the platform's layout, registered: make new-service NAME=loyalty
 	@test -n "$(NAME)" || { echo "usage: make new-service NAME=loyalty"; exit 1; }
 	$(BIN)/python -m devstack.scaffold.new_service $(NAME)
@@ -126,10 +126,14 @@ demo: $(VENV)/.synced ## fill the running stack (make run) with demo merchants, 
 contracts: $(VENV)/.synced ## write contracts/ (OpenAPI and GraphQL of each service) from the code
 	$(BIN)/python -m devstack.contracts write
 
-# Pull requests: make contracts-breaking BASE=origin/main (the target branch).
+# Pull requests: make contracts-breaking BASE=origin/main (the target branch). It fails on a
+# break contracts/CHANGELOG.md does not acknowledge; ACCEPT=1 acknowledges them there.
 BASE ?= HEAD~1
 contracts-breaking: $(VENV)/.synced ## contract changes since BASE (HEAD~1) that break clients
-	$(BIN)/python -m devstack.contracts breaking --base $(BASE)
+	$(BIN)/python -m devstack.contracts breaking --base $(BASE) $(if $(ACCEPT),--accept)
+
+contracts-release: $(VENV)/.synced ## make contracts/CHANGELOG.md's Unreleased the next version
+	$(BIN)/python -m devstack.contracts release
 
 # The TypeScript client (clients/typescript): its packages from the committed lock, cached
 # in .local/npm-cache; types generated from contracts/ (OpenAPI and GraphQL), its version

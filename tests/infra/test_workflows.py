@@ -85,6 +85,20 @@ def test_ci_runs_on_every_push_to_main_too() -> None:
     assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
 
 
+def test_the_contract_check_runs_on_pull_requests_and_pushes_against_what_came_before() -> None:
+    job = _workflow("ci.yml")["jobs"]["contracts"]
+    assert "if" not in job  # both events: a break pushed straight to main fails as well
+    steps = _steps(job)
+    check = steps[_index(steps, "make contracts-breaking")]
+    assert 'BASE="$BASE"' in check["run"]
+    assert check["env"]["BASE"] == (
+        "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref)"
+        " || github.event.before }}"
+    )
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base must be in the clone
+
+
 def test_deploys_start_only_from_ci_passing_on_main_or_by_hand_on_main() -> None:
     deploy = _workflow("deploy.yml")
     triggers = _on(deploy)

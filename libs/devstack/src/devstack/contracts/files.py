@@ -4,7 +4,9 @@ and the Python client generated from them (devstack.contracts.python_client).
 `python -m devstack.contracts write` (make contracts) writes them from the code;
 `check` fails, showing the difference, when one is stale (tests/contracts run it in make
 test); `breaking --base REF` (make contracts-breaking) lists the changes since REF that
-break a client (devstack.contracts.breaking_changes).
+break a client (devstack.contracts.breaking_changes) and fails on those contracts/CHANGELOG.md
+does not acknowledge (devstack.contracts.changelog); `--accept` writes them there. `release`
+makes the changelog's Unreleased section the next version; `version` prints the newest.
 """
 
 from __future__ import annotations
@@ -17,15 +19,26 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core.config import Environment, PlatformSettings
 from core.routing import SERVICES, ServiceRoutes
 from core.web.graphql import LazyGraphQLEndpoint
+from devstack.contracts.breaking_changes import Changes, graphql_changes, openapi_changes
+from devstack.contracts.changelog import (
+    BREAKING,
+    UNRELEASED,
+    newest_version,
+    released,
+    unacknowledged,
+    with_accepted,
+)
 from devstack.stack.services import REPO_ROOT, app_factory
 
 CONTRACTS_DIR = REPO_ROOT / "contracts"
+CHANGELOG = CONTRACTS_DIR / "CHANGELOG.md"
 
 
 def openapi_file(service: ServiceRoutes, root: Path = CONTRACTS_DIR) -> Path:
@@ -121,19 +134,14 @@ def file_at(ref: str, path: Path) -> str | None:
     return shown.stdout if shown.returncode == 0 else None
 
 
-def breaking_since(ref: str) -> tuple[list[str], list[str]]:
-    """(breaking changes, notes) of the contract files in the work tree against `ref`."""
-    from devstack.contracts.breaking_changes import (
-        graphql_breaking_changes,
-        openapi_breaking_changes,
-    )
-
-    found: list[str] = []
+def changes_since(ref: str) -> tuple[Changes, list[str]]:
+    """(changes, notes) of the contract files in the work tree against `ref`."""
+    found = Changes()
     notes: list[str] = []
     for service in SERVICES:
         for path, compare in (
-            (openapi_file(service), openapi_breaking_changes),
-            (graphql_file(service), graphql_breaking_changes),
+            (openapi_file(service), openapi_changes),
+            (graphql_file(service), graphql_changes),
         ):
             before = file_at(ref, path)
             name = path.relative_to(REPO_ROOT).as_posix()
@@ -141,9 +149,11 @@ def breaking_since(ref: str) -> tuple[list[str], list[str]]:
                 notes.append(f"{name}: not in {ref}, nothing to compare")
                 continue
             if not path.exists():
-                found.append(f"{name}: removed")
+                found.breaking.append(f"{name}: removed")
                 continue
-            found += [f"{name}: {change}" for change in compare(before, path.read_text())]
+            changes = compare(before, path.read_text())
+            found.breaking += [f"{name}: {change}" for change in changes.breaking]
+            found.dangerous += [f"{name}: {change}" for change in changes.dangerous]
     return found, notes
 
 
@@ -158,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="fail when a contract file is stale, showing the diff")
     breaking = commands.add_parser("breaking", help="changes since a revision that break clients")
     breaking.add_argument("--base", default="HEAD~1", help="git revision to compare with")
+    breaking.add_argument(
+        "--accept", action="store_true", help=f"acknowledge every break in {CHANGELOG.name}"
+    )
+    commands.add_parser("release", help=f"make {CHANGELOG.name}'s Unreleased the next version")
+    commands.add_parser("version", help=f"the contracts' version: {CHANGELOG.name}'s newest")
     args = parser.parse_args(argv)
 
     if args.command == "write":
@@ -171,13 +186,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         if diffs:
             _say(f"{len(diffs)} contract file(s) stale: run `make contracts` and commit them")
         return 1 if diffs else 0
-    found, notes = breaking_since(args.base)
+    if args.command == "version":
+        _say(newest_version(CHANGELOG.read_text()))
+        return 0
+    if args.command == "release":
+        text = released(CHANGELOG.read_text(), datetime.now(UTC).date())
+        CHANGELOG.write_text(text)
+        _say(f"{CHANGELOG.relative_to(REPO_ROOT)}: released {newest_version(text)}")
+        return 0
+    found, notes = changes_since(args.base)
     for note in notes:
         _say(note)
-    for change in found:
-        _say(f"BREAKING {change}")
-    _say(f"{len(found)} breaking change(s) since {args.base}")
-    return 1 if found else 0
+    return judge(found, args.base, CHANGELOG, accept=args.accept)
+
+
+def judge(found: Changes, base: str, changelog: Path, *, accept: bool) -> int:
+    """Print the changes; 1 while a break is not acknowledged in the changelog (`accept`:
+    acknowledge them there first)."""
+    name = changelog.relative_to(REPO_ROOT) if changelog.is_relative_to(REPO_ROOT) else changelog
+    if accept:
+        changelog.write_text(with_accepted(changelog.read_text(), found.breaking))
+    open_breaks = unacknowledged(found.breaking, changelog.read_text())
+    for change in found.dangerous:
+        _say(f"DANGEROUS {change}")
+    for change in found.breaking:
+        _say(f"BREAKING {change}" + ("" if change in open_breaks else f" (acknowledged in {name})"))
+    _say(
+        f"{len(found.breaking)} breaking ({len(open_breaks)} not acknowledged) and "
+        f"{len(found.dangerous)} dangerous change(s) since {base}"
+    )
+    if open_breaks:
+        _say(
+            f"A break made on purpose is named in {name} under {UNRELEASED}, {BREAKING}: "
+            "`make contracts-breaking ACCEPT=1` writes the bullets; add why to each."
+        )
+    return 1 if open_breaks else 0
 
 
 if __name__ == "__main__":
