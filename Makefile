@@ -22,7 +22,7 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: FORCE help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-unit pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
+.PHONY: FORCE chromium help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-unit pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -97,13 +97,27 @@ typecheck: $(VENV)/.synced
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports
 
-pytest: $(VENV)/.synced
+pytest: $(VENV)/.synced $(CHROMIUM)
 	$(BIN)/pytest
 
 # The tests not marked integration or slow (no stack, no bundle), for a run on another Python than
 # the runtime's: make pytest-unit PYTHON=python3.11 VENV=.venv-3.11 (CI's oldest supported).
 pytest-unit: $(VENV)/.synced ## the unit tests of libs and services (any PYTHON, any VENV)
 	$(BIN)/pytest -m "not integration and not slow" libs services/*/tests/unit
+
+# The browser test of Swagger UI (tests/edge/test_swagger_ui_browser.py) drives Debian's
+# Chromium with playwright, never a browser build of playwright's own: installed from
+# Debian's packages when missing (CI runs as root on a clean machine; sudo otherwise).
+# CHROMIUM=/path/to/chrome names another, which is then used as it is.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing: install Chromium, or name one with CHROMIUM=/path"; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive sh -c \
+		'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
+	@test -x $(CHROMIUM)
+
+chromium: $(CHROMIUM) ## Debian's Chromium for the browser test, installed only when missing
 
 # What depends most on the server's major version, run again on an older one than RDS runs:
 # the role bootstrap and the migrations (with the Lambda migrate action). Only with
