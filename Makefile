@@ -115,7 +115,7 @@ $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing: install Chromium, or name one with CHROMIUM=/path"; exit 1; }
 	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive sh -c \
 		'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
-	@test -x $(CHROMIUM)
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: Debian's is /usr/bin/chromium"; exit 1; }
 
 chromium: $(CHROMIUM) ## Debian's Chromium for the browser test, installed only when missing
 
