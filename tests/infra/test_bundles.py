@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.routing import SERVICES
+from core.web.docs import SWAGGER_UI_ASSETS, SWAGGER_UI_VERSION
 from devstack.testing.lambda_harness import http_event
 from infra import bundle as bundle_module
 from infra.bundle import (
@@ -33,6 +35,9 @@ from infra.constructs.database_role import BOOTSTRAP_HANDLER
 pytestmark = pytest.mark.slow
 
 ELF_MACHINE_AARCH64 = 183
+SWAGGER_UI_BUDGET_BYTES = 2 * 1024 * 1024
+"""What the docs page may add to a bundle: its script, stylesheet and icon (1.7 MB), not
+the dist's source maps and other builds (11 MB)."""
 
 
 def _elf_machine(path: Path) -> int:
@@ -74,6 +79,13 @@ def test_lambda_bundle_holds_the_handler_its_code_and_arm64_wheels(
     if bundle.bytecode:
         compiled = root / "core" / "aws_lambda" / "__pycache__" / "handler.cpython-312.pyc"
         assert compiled.is_file()
+
+    # Swagger UI's page and what it loads, and nothing else of the package's dist.
+    (dist,) = root.glob("swagger_ui_bundle/vendor/swagger-ui-*")
+    assert sorted(path.name for path in dist.iterdir()) == sorted(SWAGGER_UI_ASSETS)
+    assert not (root / "jinja2").exists()
+    dist_bytes = sum(path.stat().st_size for path in dist.iterdir())
+    assert dist_bytes <= SWAGGER_UI_BUDGET_BYTES, f"Swagger UI: {dist_bytes} bytes"
 
     installed = _installed(root)
     for package in PROVIDED_BY_RUNTIME:
@@ -138,6 +150,10 @@ def test_a_bundle_built_for_this_machine_runs_alone_in_a_clean_interpreter(
         http_event("GET", health),
         http_event("GET", f"/api/v1/{service.name}/no-such-thing"),
         {"action": "migrate"},
+        http_event("GET", f"/api/v1/{service.name}/docs"),
+        http_event(
+            "GET", f"/api/v1/{service.name}/docs/assets/{SWAGGER_UI_VERSION}/swagger-ui-bundle.js"
+        ),
     ]
     environment = {
         "ENVIRONMENT": "test",
@@ -157,13 +173,22 @@ def test_a_bundle_built_for_this_machine_runs_alone_in_a_clean_interpreter(
     )
     assert done.returncode == 0, done.stderr
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
-    health_response, missing, migrated = outcome["results"]
+    health_response, missing, migrated, docs, script = outcome["results"]
     assert health_response["statusCode"] == 200
     assert json.loads(health_response["body"]) == {"status": "ok", "service": service.name}
     assert health_response["headers"]["x-request-id"] == "smoke-request"
     assert missing["statusCode"] == 404
     assert missing["headers"]["content-type"] == "application/problem+json"
     assert migrated == {"migrated": service.name}
+    # Swagger UI from the bundle's own copy of the dist, through API Gateway's encoding.
+    assert docs["statusCode"] == 200
+    assert "/docs/assets/" in docs["body"]
+    assert script["statusCode"] == 200
+    assert script["headers"]["content-type"] == SWAGGER_UI_ASSETS["swagger-ui-bundle.js"]
+    body = script["body"]
+    if script["isBase64Encoded"]:
+        body = base64.b64decode(body).decode()
+    assert "SwaggerUIBundle" in body
     assert outcome["foreign"] == []
     # Requests need no boto3 at import: the runtime's copy is loaded only where used.
     assert outcome["boto3"] is False

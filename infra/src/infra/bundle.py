@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.routing import SERVICES, ServiceRoutes
+from core.web.docs import SWAGGER_UI_ASSETS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_DIR = REPO_ROOT / "build" / "lambda"
@@ -80,6 +81,8 @@ _UNUSED_AT_RUNTIME = (
     "sqlalchemy/dialects/mssql",
     "sqlalchemy/dialects/oracle",
     "sqlalchemy/dialects/sqlite",
+    # swagger-ui-bundle-v2's template helper; core.web.docs reads the dist's files only.
+    "jinja2",
 )
 
 
@@ -257,9 +260,19 @@ def _copy_code(service: ServiceRoutes, into: Path) -> None:
     shutil.copy2(source / "main.py", into / "main.py")
 
 
+def _prune_swagger_ui(root: Path) -> None:
+    """Of Swagger UI's dist (11 MB with its source maps and other builds), only the files
+    the docs page loads (core.web.docs.SWAGGER_UI_ASSETS)."""
+    for dist in root.glob("swagger_ui_bundle/vendor/swagger-ui-*"):
+        for path in dist.iterdir():
+            if path.name not in SWAGGER_UI_ASSETS:
+                path.unlink()
+
+
 def _prune(root: Path) -> None:
     for relative in _UNUSED_AT_RUNTIME:
         shutil.rmtree(root / relative, ignore_errors=True)
+    _prune_swagger_ui(root)
     for pattern in _NOT_SHIPPED:
         for path in list(root.rglob(pattern)):
             if path.is_dir():

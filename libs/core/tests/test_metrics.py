@@ -91,11 +91,15 @@ def test_prometheus_text_shows_the_totals() -> None:
     recorder.outbox_swept(lag_seconds=0.0, dead_lettered=0)
     page = prometheus.render([recorder])
     labels = 'service="coupons",route="GET /api/v1/coupons/{code}",status_class="2xx"'
-    assert f'request_latency_ms_bucket{{{labels},le="10"}} 1' in page
-    assert f'request_latency_ms_bucket{{{labels},le="1000"}} 2' in page
-    assert f'request_latency_ms_bucket{{{labels},le="+Inf"}} 2' in page
-    assert f"request_latency_ms_count{{{labels}}} 2" in page
-    assert f"request_latency_ms_sum{{{labels}}} 707.000" in page
+    # Base units: seconds in the name, the bucket bounds and the sum.
+    duration = "http_request_duration_seconds"
+    assert f'{duration}_bucket{{{labels},le="0.005"}} 0' in page
+    assert f'{duration}_bucket{{{labels},le="0.01"}} 1' in page
+    assert f'{duration}_bucket{{{labels},le="1"}} 2' in page
+    assert f'{duration}_bucket{{{labels},le="+Inf"}} 2' in page
+    assert f"{duration}_count{{{labels}}} 2" in page
+    assert f"{duration}_sum{{{labels}}} 0.707000" in page
+    assert "_ms" not in page
     assert 'business_events_total{service="coupons",event="Claim"} 3' in page
     assert 'outbox_lag_seconds{service="coupons"} 0' in page
 

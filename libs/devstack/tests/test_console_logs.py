@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,3 +55,18 @@ def test_log_format_decides_and_a_terminal_is_the_default(
     assert not wants_console(Terminal())
     monkeypatch.setenv("LOG_FORMAT", "console")
     assert wants_console(io.StringIO())
+
+
+def test_a_line_starts_with_its_time_in_utc_to_the_millisecond_with_its_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        entry = record("GET /api/v1/wallet 200")
+        entry.created = datetime(2026, 12, 7, 20, 56, 1, 123_999, tzinfo=UTC).timestamp()
+        line = ConsoleFormatter(colour=False).format(entry)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert line.startswith("2026-12-07T20:56:01.123+00:00 INFO ")

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import TextIO
 
 from core.correlation import correlation_id
@@ -22,6 +23,13 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | 
 }
 
 
+def utc_timestamp(created: float) -> str:
+    """A record's time as `2026-12-07T20:56:01.123+00:00`: UTC whatever the machine's zone,
+    to the millisecond, with the offset written out, so that lines from a laptop, CI and
+    AWS sort and compare as they are."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+
 # One encoder for every line: json.dumps with any option builds a new one per call.
 _encode = json.JSONEncoder(default=str).encode
 
@@ -29,7 +37,7 @@ _encode = json.JSONEncoder(default=str).encode
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -1,5 +1,11 @@
 """The same metrics as Prometheus text, for a developer's local stack (`/metrics` of each
-service): totals since the process started, where CloudWatch keeps each flush apart."""
+service): totals since the process started, where CloudWatch keeps each flush apart.
+
+Names follow Prometheus' conventions: base units (seconds, not milliseconds) named in a
+suffix, `_total` on counters. The recorder keeps milliseconds, as CloudWatch receives them
+(its `Latency` metric declares the unit, and the alarms' thresholds are written in it), so
+durations are converted here.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +24,14 @@ def _labels(**labels: str) -> str:
     return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in labels.items()) + "}"
 
 
+REQUEST_DURATION = "http_request_duration_seconds"
+_MS_PER_SECOND = 1000
+
+
 def render(recorders: Iterable[MetricsRecorder]) -> str:
     lines = [
-        "# HELP request_latency_ms Duration of HTTP requests by route template and status class.",
-        "# TYPE request_latency_ms histogram",
+        f"# HELP {REQUEST_DURATION} Duration of HTTP requests by route template and status class.",
+        f"# TYPE {REQUEST_DURATION} histogram",
     ]
     recorders = list(recorders)
     for recorder in recorders:
@@ -30,12 +40,13 @@ def render(recorders: Iterable[MetricsRecorder]) -> str:
             cumulative = 0
             for bound, count in zip(LATENCY_BUCKETS_MS, histogram.buckets, strict=False):
                 cumulative += count
-                labels = _labels(**base, le=f"{bound:g}")
-                lines.append(f"request_latency_ms_bucket{labels} {cumulative}")
+                labels = _labels(**base, le=f"{bound / _MS_PER_SECOND:g}")
+                lines.append(f"{REQUEST_DURATION}_bucket{labels} {cumulative}")
             labels = _labels(**base, le="+Inf")
-            lines.append(f"request_latency_ms_bucket{labels} {histogram.count}")
-            lines.append(f"request_latency_ms_sum{_labels(**base)} {histogram.total:.3f}")
-            lines.append(f"request_latency_ms_count{_labels(**base)} {histogram.count}")
+            seconds = histogram.total / _MS_PER_SECOND
+            lines.append(f"{REQUEST_DURATION}_bucket{labels} {histogram.count}")
+            lines.append(f"{REQUEST_DURATION}_sum{_labels(**base)} {seconds:.6f}")
+            lines.append(f"{REQUEST_DURATION}_count{_labels(**base)} {histogram.count}")
     lines += [
         "# HELP business_events_total What the services did for the business.",
         "# TYPE business_events_total counter",

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from core.metrics import catalog
 
-# Upper bounds of the latency histogram the Prometheus page shows, in milliseconds.
+# Upper bounds of the latency histogram, in milliseconds as recorded (the Prometheus page
+# shows them in seconds, core.metrics.prometheus).
 LATENCY_BUCKETS_MS = (5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)
 _STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", catalog.SERVER_ERROR_CLASS)
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.routing import Route
 
 from core.runtime import ServiceRuntime
+from core.web.docs import swagger_ui_routes
 from core.web.graphql import LazyGraphQLEndpoint
 from core.web.metrics import metrics_route
 from core.web.middleware import RequestContextMiddleware
@@ -70,7 +71,8 @@ def build_service_app(
         description=description,
         version="1.0.0",
         openapi_url=f"{base}/openapi.json",
-        docs_url=f"{base}/docs",
+        # Swagger UI from the package's dist, not FastAPI's CDN page (core.web.docs).
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         # A path with a slash too many is not found, rather than redirected: Starlette's
@@ -78,11 +80,17 @@ def build_service_app(
         redirect_slashes=False,
         openapi_tags=[{"name": tag, "description": text} for tag, text in (*tags, HEALTH_TAG)],
         generate_unique_id_function=camel_case_operation_id,
-        # Swagger UI's Authorize: the password flow with a portal's public client id.
-        swagger_ui_init_oauth={"clientId": "customer-portal"},
-        swagger_ui_parameters={"persistAuthorization": True, "displayOperationId": True},
     )
     install_openapi(app)
+    app.router.routes.extend(
+        swagger_ui_routes(
+            app,
+            base,
+            # Authorize: the password flow with a portal's public client id.
+            init_oauth={"clientId": "customer-portal"},
+            parameters={"persistAuthorization": True, "displayOperationId": True},
+        )
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)

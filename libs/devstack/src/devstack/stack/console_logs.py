@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 
-from core.logging import request_id
+from core.logging import request_id, utc_timestamp
 
 LOG_FORMAT = "LOG_FORMAT"  # json, console, or unset: console in a terminal, else json
 
@@ -37,7 +36,7 @@ class ConsoleFormatter(logging.Formatter):
         return f"{colour}{text}{_RESET}" if self.colour else text
 
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        stamp = utc_timestamp(record.created)  # as the JSON lines write it
         level = record.levelname
         parts = [
             self._paint(stamp, _DIM),
