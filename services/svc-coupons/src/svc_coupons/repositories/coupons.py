@@ -122,10 +122,10 @@ answered AS (
     RETURNING key
 )
 SELECT decided.key_held, decided.slot_free, EXISTS (SELECT FROM answered) AS answered,
-       EXISTS (SELECT FROM coupons.campaign_units WHERE campaign_id = $1 AND open
-               AND (capacity IS NULL OR taken < capacity)) AS stock_left,
-       (SELECT coalesce(sum(taken), 0) FROM coupons.campaign_units WHERE campaign_id = $1)
-           AS units_before,
+       -- Looked for only when no coupon was inserted (a CASE evaluates what it needs).
+       CASE WHEN EXISTS (SELECT FROM coupon) THEN NULL
+            ELSE EXISTS (SELECT FROM coupons.campaign_units WHERE campaign_id = $1 AND open
+                         AND (capacity IS NULL OR taken < capacity)) END AS stock_left,
        {ANNOUNCED_OUTCOME}, coupon.*
 FROM decided LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
@@ -251,10 +251,12 @@ class CouponRepository(RepositoryBase[CouponRow]):
         issued = row["id"] is not None
         return IssueOutcome(
             limit_reached=not row["slot_free"],
-            issued_count=row["units_before"] + 1 if issued else None,
+            # What the campaign's read before the statement counted, and this unit: the
+            # shards are not summed again on the hot path.
+            issued_count=campaign.issued_count + 1 if issued else None,
             coupon=coupon_from(row) if issued else None,
             key_lost=not row["key_held"],
-            busy=not issued and row["slot_free"] and row["stock_left"],
+            busy=not issued and bool(row["slot_free"]) and bool(row["stock_left"]),
         )
 
     async def add_issued(
