@@ -254,5 +254,13 @@ def statement_answer(session: AsyncSession) -> StatementAnswer | None:
     return None if key is None or form is None else StatementAnswer(key, form)
 
 
+def completed_after_the_work(session: AsyncSession) -> bool:
+    """Whether the request holds a key that its route completes after the work, in the
+    work's transaction (its answer is not built before its statement): the work must then
+    not commit by itself, or a request that stalled past the takeover would have done it
+    before its completion was refused."""
+    return session.info.get(_HELD_KEY) is not None and session.info.get(_ANSWER_FORM) is None
+
+
 def answered_by_statement(session: AsyncSession) -> bool:
     return bool(session.info.get(_ANSWERED))

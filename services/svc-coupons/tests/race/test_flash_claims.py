@@ -242,3 +242,36 @@ async def test_a_claim_statement_that_fails_leaves_nothing_and_its_key_free(
     retried = await world.http.post(path, headers=headers)
     assert retried.status_code == 201
     assert sum(taken for _, taken in await shards_of(migrated_engine, campaign["id"])) == 1
+
+
+async def test_a_keyed_graphql_claim_commits_with_its_key(
+    world: World,
+    coupons_app: FastAPI,
+    migrated_engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A GraphQL claim's answer is not built before its statement: its key is completed after
+    the work, so the statement runs inside the request's transaction (held open while the
+    request goes on) and commits with the key; a replay answers the same body."""
+    shop = world.shop()
+    campaign = await world.campaign(shop, total_quantity=5)
+    paused = PausedAfterClaim(coupons_app.state.coupons, wrote_before=False)
+    monkeypatch.setattr(coupons_app.state.coupons, "issuing", paused.issuing)
+    headers = {**world.customer()[1], "Idempotency-Key": "graphql-claim"}
+    body = {
+        "query": "mutation ($id: UUID!) { claimCoupon(campaignId: $id) { id code } }",
+        "variables": {"id": campaign["id"]},
+    }
+    request = asyncio.create_task(world.http.post("/graphql/coupons", json=body, headers=headers))
+    await asyncio.wait_for(paused.paused.wait(), timeout=10)
+    try:
+        locked = await rows_locked(migrated_engine, campaign["id"])
+    finally:
+        paused.go_on.set()
+        response = await request
+    assert locked
+    assert "errors" not in response.json()
+    replay = await world.http.post("/graphql/coupons", json=body, headers=headers)
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.content == response.content
+    assert await coupon_rows(migrated_engine, campaign["id"]) == 1

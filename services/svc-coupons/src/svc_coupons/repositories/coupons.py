@@ -12,7 +12,7 @@ from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
-from core.idempotency import statement_answer
+from core.idempotency import completed_after_the_work, statement_answer
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
 from svc_coupons.repositories.campaign_units import units_taken
 from svc_coupons.repositories.campaigns import campaign_from
@@ -225,6 +225,10 @@ class CouponRepository(RepositoryBase[CouponRow]):
         key: tuple[object, ...] = (None,) * 6
         if completion is not None:
             key = completion.parameters(answer)
+        elif completed_after_the_work(self.session):
+            # Its key is completed after this statement (a GraphQL claim): in one
+            # transaction with it, so the statement must not commit by itself.
+            await driver_connection(self.session)
         try:
             async with statement_connection(self.session) as connection:
                 row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
