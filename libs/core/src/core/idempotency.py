@@ -14,13 +14,21 @@ What the table keeps tells a database reader nothing: the request's fingerprint 
 HMAC under a key derived from the server secret (a body may hold what must not be
 brute-forced offline), and the caller seals the stored answer (core.sealed_answers).
 Routes whose body carries a credential (register, token) do not honour the key at all.
+
+A request whose one write is a statement that commits by itself (a claim,
+core.database.driver.statement_connection) cannot complete its key in a later statement
+of the same transaction: there is none. Its route says what its answer looks like
+(`answer_in_statement`), the request's held key is on the session (`hold_key`), and the
+statement stores the answer, sealed, only if its work was done, only while the claim is
+still this request's (`StatementAnswer`); the route then does not complete the key again.
+A statement that fails commits nothing, so the key is released as after any failure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
@@ -187,3 +195,72 @@ class IdempotencyStore:
         """Give the key up (the attempt failed); a claim taken over is not ours to delete."""
         async with self._database.transaction() as session:
             await session.execute(delete(self._table).where(self._held(claim)))
+
+
+@dataclass(frozen=True)
+class HeldKey:
+    """The request's claim on its key, and how its answer is sealed (core.sealed_answers)."""
+
+    claim: Claim
+    seal: Callable[[bytes], bytes]
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """What a route answers on success, from the value its service built before its one
+    statement: the same bytes the route then sends."""
+
+    status: int
+    media_type: str
+    render: Callable[[object], bytes]
+
+
+@dataclass(frozen=True)
+class StatementAnswer:
+    key: HeldKey
+    form: AnswerForm
+
+    def parameters(self, answer: object) -> tuple[str, str, UUID, int, bytes, str]:
+        """caller, key, claim token, status, sealed body, media type: bound to the statement
+        that completes the claim with its work."""
+        claim = self.key.claim
+        body = self.key.seal(self.form.render(answer))
+        return (claim.caller, claim.key, claim.token, self.form.status, body, self.form.media_type)
+
+    @staticmethod
+    def answered(session: AsyncSession) -> None:
+        """The statement stored the answer: the key is complete."""
+        session.info[_ANSWERED] = True
+
+
+_HELD_KEY = "core.idempotency.held_key"
+_ANSWER_FORM = "core.idempotency.answer_form"
+_ANSWERED = "core.idempotency.answered"
+
+
+def hold_key(session: AsyncSession, key: HeldKey) -> None:
+    session.info[_HELD_KEY] = key
+
+
+def answer_in_statement(session: AsyncSession, form: AnswerForm) -> None:
+    session.info[_ANSWER_FORM] = form
+
+
+def statement_answer(session: AsyncSession) -> StatementAnswer | None:
+    """What a statement stores for the request's key: None when the request has no key, or
+    its route did not say what it answers."""
+    key: HeldKey | None = session.info.get(_HELD_KEY)
+    form: AnswerForm | None = session.info.get(_ANSWER_FORM)
+    return None if key is None or form is None else StatementAnswer(key, form)
+
+
+def completed_after_the_work(session: AsyncSession) -> bool:
+    """Whether the request holds a key that its route completes after the work, in the
+    work's transaction (its answer is not built before its statement): the work must then
+    not commit by itself, or a request that stalled past the takeover would have done it
+    before its completion was refused."""
+    return session.info.get(_HELD_KEY) is not None and session.info.get(_ANSWER_FORM) is None
+
+
+def answered_by_statement(session: AsyncSession) -> bool:
+    return bool(session.info.get(_ANSWERED))

@@ -49,7 +49,7 @@ async def test_claim_gives_an_active_coupon(world: World, connection: AsyncConne
     assert coupon["campaign"]["title"] == campaign["title"]
     issued = (
         await connection.execute(
-            text("SELECT issued_count FROM coupons.campaigns WHERE id = :id"),
+            text("SELECT sum(taken) FROM coupons.campaign_units WHERE campaign_id = :id"),
             {"id": campaign["id"]},
         )
     ).scalar_one()
@@ -110,7 +110,7 @@ async def test_refused_claim_changes_nothing(world: World, connection: AsyncConn
     counts = (
         await connection.execute(
             text(
-                "SELECT (SELECT issued_count FROM coupons.campaigns WHERE id = :id), "
+                "SELECT (SELECT sum(taken) FROM coupons.campaign_units WHERE campaign_id = :id), "
                 "(SELECT count(*) FROM coupons.coupons WHERE campaign_id = :id)"
             ),
             {"id": campaign["id"]},
@@ -279,7 +279,8 @@ async def test_a_claim_whose_code_is_taken_draws_another_and_counts_once(
     counts = (
         await connection.execute(
             text(
-                "SELECT issued_count, (SELECT claimed FROM coupons.customer_claims"
+                "SELECT (SELECT sum(taken) FROM coupons.campaign_units WHERE campaign_id = :id),"
+                " (SELECT claimed FROM coupons.customer_claims"
                 " WHERE campaign_id = :id AND user_id = :user) FROM coupons.campaigns"
                 " WHERE id = :id"
             ),

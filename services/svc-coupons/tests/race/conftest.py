@@ -70,6 +70,8 @@ async def delete_what_the_race_created(
             "DELETE FROM coupons.allocations WHERE merchant_id = ANY(:m)",
             """DELETE FROM coupons.customer_claims WHERE campaign_id IN (
                 SELECT id FROM coupons.campaigns WHERE merchant_id = ANY(:m))""",
+            """DELETE FROM coupons.campaign_units WHERE campaign_id IN (
+                SELECT id FROM coupons.campaigns WHERE merchant_id = ANY(:m))""",
             "DELETE FROM coupons.campaigns WHERE merchant_id = ANY(:m)",
         ):
             await connection.execute(text(statement), {"m": merchants})

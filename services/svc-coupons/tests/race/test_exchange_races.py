@@ -255,7 +255,9 @@ async def test_partner_issues_and_claims_share_the_total_exactly(
         row = (
             await connection.execute(
                 text(
-                    "SELECT issued_count, (SELECT count(*) FROM coupons.coupons"
+                    "SELECT (SELECT sum(taken) FROM coupons.campaign_units"
+                    " WHERE campaign_id = :id),"
+                    " (SELECT count(*) FROM coupons.coupons"
                     " WHERE campaign_id = :id), (SELECT issued FROM coupons.allocations"
                     " WHERE id = :allocation) FROM coupons.campaigns WHERE id = :id"
                 ),
@@ -289,7 +291,7 @@ async def test_allocations_and_claims_never_oversell(
     assert set(outcomes(responses)) <= {201, "sold_out"}
     async with migrated_engine.connect() as connection:
         issued = await connection.execute(
-            text("SELECT issued_count FROM coupons.campaigns WHERE id = :id"),
+            text("SELECT sum(taken) FROM coupons.campaign_units WHERE campaign_id = :id"),
             {"id": campaign["id"]},
         )
         assert issued.scalar_one() == 20

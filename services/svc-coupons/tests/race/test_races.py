@@ -19,7 +19,9 @@ async def counts(engine: AsyncEngine, campaign_id: str) -> tuple[int, int, int]:
         row = (
             await connection.execute(
                 text(
-                    "SELECT issued_count, redeemed_count, "
+                    "SELECT (SELECT sum(taken) FROM coupons.campaign_units"
+                    " WHERE campaign_id = :id),"
+                    " redeemed_count, "
                     "(SELECT count(*) FROM coupons.coupons WHERE campaign_id = :id) "
                     "FROM coupons.campaigns WHERE id = :id"
                 ),

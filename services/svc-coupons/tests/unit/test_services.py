@@ -176,7 +176,13 @@ class FakeCoupons:
         issued_at: datetime,
         expires_at: datetime,
         event: DomainEvent,
+        answer: object,
+        wait: bool = False,
     ) -> IssueOutcome:
+        if code in self.taken_codes or code in self.rows:
+            # A unique violation: the statement changes nothing and is run again.
+            self.taken_codes.discard(code)
+            return IssueOutcome(limit_reached=False, issued_count=None, coupon=None, run_again=True)
         if not await self._limits.take(campaign_id=campaign.id, user_id=owner_user_id, limit=limit):
             return IssueOutcome(limit_reached=True, issued_count=None, coupon=None)
         if not self._campaigns.rows[campaign.id].is_claimable(issued_at):

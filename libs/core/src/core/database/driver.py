@@ -41,20 +41,50 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     the first finds it in one hop into SQLAlchemy's greenlet, the rest in the session's
     info, for as long as the session's transaction is the one it was found in.
     """
-    transaction = session.sync_session.get_transaction()
-    found = session.info.get(_FOUND)
-    if found is not None and transaction is not None and found[0] is transaction:
-        driver: asyncpg.Connection = found[1]
-        return driver
-    pooled = await greenlet_spawn(_pooled_connection, session.sync_session)
-    adapter: Any = pooled.dbapi_connection
+    adapter, driver = await _found(session)
     if adapter._transaction is None and not session.info.get(READS_ONLY):
         await adapter._start_transaction()
-    driver = pooled.driver_connection
-    session.info[_FOUND] = (session.sync_session.get_transaction(), driver)
     return driver
 
 
+async def _found(session: AsyncSession) -> tuple[Any, asyncpg.Connection]:
+    """The session's adapter and asyncpg connection, checked out if it had none; whether
+    its transaction was begun is the adapter's to say (`_transaction`)."""
+    transaction = session.sync_session.get_transaction()
+    found = session.info.get(_FOUND)
+    if found is not None and transaction is not None and found[0] is transaction:
+        return found[1], found[2]
+    pooled = await greenlet_spawn(_pooled_connection, session.sync_session)
+    adapter: Any = pooled.dbapi_connection
+    driver: asyncpg.Connection = pooled.driver_connection
+    session.info[_FOUND] = (session.sync_session.get_transaction(), adapter, driver)
+    return adapter, driver
+
+
+@asynccontextmanager
+async def statement_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
+    """The connection for one statement that commits by itself (a claim: its contended
+    rows are locked by the statement and released by its own commit, with no round trip
+    to the client in between, core.database.unit_of_work).
+
+    When the unit of work has begun no transaction yet (it only read, through
+    `reading_connection`), the statement runs without BEGIN: its implicit transaction
+    commits as it ends, and the unit of work records that it did (`COMMITTED_ALONE`).
+    When it has (it wrote before), the statement runs inside it, in a savepoint: the
+    request's work still commits as one, and a statement that fails (a unique key taken
+    by a concurrent writer) leaves the transaction usable for another attempt.
+    """
+    adapter, driver = await _found(session)
+    if adapter._transaction is None and not session.info.get(READS_ONLY):
+        yield driver
+        session.info[COMMITTED_ALONE] = True
+        return
+    async with driver.transaction():
+        yield driver
+
+
+# Set on a session one of whose statements committed by itself (statement_connection).
+COMMITTED_ALONE = "core.database.committed_alone"
 _FOUND = "core.database.driver_connection"
 
 
@@ -72,7 +102,7 @@ READ_POOL = "core.database.read_pool"
 
 @asynccontextmanager
 async def reading_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Connection]:
-    """A connection for one read.
+    """A connection for one read, outside any transaction the unit of work has not begun.
 
     In a READS_ONLY unit of work that has not used the database yet, a connection of the
     reads' own pool for this read alone, back in it right after: a lookup then costs no
@@ -82,7 +112,11 @@ async def reading_connection(session: AsyncSession) -> AsyncIterator[asyncpg.Con
     """
     reads: ReadPool | None = session.info.get(READ_POOL)
     if reads is None or not session.info.get(READS_ONLY) or session.in_transaction():
-        yield await driver_connection(session)
+        # A write's reads before its first write run without BEGIN (each reads its own
+        # snapshot under READ COMMITTED either way): the transaction begins at the first
+        # write, so a request whose one write is a statement that commits by itself
+        # (statement_connection) holds no transaction at all.
+        yield (await _found(session))[1]
         return
     async with reads.connection() as connection:
         yield connection

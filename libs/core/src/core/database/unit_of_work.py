@@ -37,6 +37,21 @@ class UnitOfWork:
 
     `after_commit` hooks run once the transaction is durable (the outbox relay is one);
     their failures are logged and never undo or fail the committed work.
+
+    The transaction begins at the first write: reads before it run on the session's
+    connection without BEGIN (core.database.driver.reading_connection). A request whose
+    one write is a statement that commits by itself (a claim: its contended rows locked by
+    the statement and released by its own commit, with no round trip to the client in
+    between; core.database.driver.statement_connection) therefore commits at that
+    statement, which carries everything the request writes: its change, its events
+    (the outbox rows) and its Idempotency-Key's answer (core.idempotency). The request
+    still owns that work: it chose every value the statement writes, and nothing it does
+    afterwards writes. Ending the unit of work then ends a transaction that holds
+    nothing, and the after-commit hooks deliver the statement's events as after any
+    commit. Had the request written before, the statement runs inside its transaction
+    (in a savepoint), and everything commits together here as usual. If the request
+    fails after such a statement, what the statement committed stays committed (it was
+    complete in itself), and its events are delivered by the outbox sweep.
     """
 
     def __init__(

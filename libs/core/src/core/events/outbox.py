@@ -13,6 +13,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,13 +116,20 @@ class OutboxWriter:
         self._pending(event)
 
     async def fetchrow(
-        self, statement: str, *args: Any, events: Sequence[DomainEvent]
+        self,
+        statement: str,
+        *args: Any,
+        events: Sequence[DomainEvent],
+        connection: asyncpg.Connection | None = None,
     ) -> Any | None:
         """Run a statement that writes `events` along with its own change (see `announce`,
-        its parameters for the events following `args`) on the transaction's connection;
-        its outcome row, or None. The events are delivered after commit exactly when the
-        statement says it wrote them, with the entity versions it gave them."""
-        connection = await driver_connection(self._session)
+        its parameters for the events following `args`) on the transaction's connection
+        (or `connection`: the session's, for a statement that commits by itself,
+        core.database.driver.statement_connection); its outcome row, or None. The events
+        are delivered after commit exactly when the statement says it wrote them, with the
+        entity versions it gave them."""
+        if connection is None:
+            connection = await driver_connection(self._session)
         bound = [value for event in events for value in outbox_values(event)]
         row = await connection.fetchrow(statement, *args, *bound)
         written = None if row is None else row[ANNOUNCED]

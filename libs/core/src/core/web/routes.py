@@ -14,9 +14,12 @@ from core.database.unit_of_work import UnitOfWork
 from core.errors import Unauthenticated
 from core.idempotency import (
     FINGERPRINT_PURPOSE,
+    HeldKey,
     IdempotencyStore,
     StoredResponse,
+    answered_by_statement,
     check_key,
+    hold_key,
     request_fingerprint,
 )
 from core.runtime import ServiceRuntime
@@ -140,12 +143,19 @@ async def _run_idempotent(
         )
     uow = runtime.unit_of_work()
     request.state.uow = uow
+    sealer = runtime.answer_sealer
+    hold_key(
+        uow.session,
+        HeldKey(claimed, lambda answer: sealer.seal(answer, caller=caller, key=key)),
+    )
     try:
         async with uow:
             response = await endpoint(request)
             secret = getattr(request.state, SECRET_ANSWER, False)
             if response.status_code >= 400:
                 uow.rollback_only = True
+            elif answered_by_statement(uow.session):
+                pass  # its one statement stored the answer with the work (core.idempotency)
             else:
                 # Commits with the work only while the claim is still this request's.
                 await store.complete(

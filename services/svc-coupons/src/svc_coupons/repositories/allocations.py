@@ -10,12 +10,13 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from core.database.driver import reading_connection
+from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
+from svc_coupons.repositories.campaign_units import LOCK_FOR_UNITS, taking_units
 from svc_coupons.repositories.coupons import coupon_from
 from svc_coupons.repositories.schema_model import AllocationRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
@@ -24,18 +25,14 @@ from svc_coupons.services.data_model.exchange import Allocation
 
 _OUTBOX = platform_tables.outbox
 
-# The share is taken from the campaign's total by the same kind of conditional statement
-# that takes a claim's unit: never more than the total, whatever runs at once.
+# The share is taken from the campaign's shards at once, all of it or none
+# (campaign_units.taking_units): never more than the total, whatever runs at once.
 CREATE = f"""
-WITH unit AS (
-    UPDATE coupons.campaigns SET issued_count = issued_count + $4
-    WHERE id = $2 AND status = ANY($7::text[])
-      AND (total_quantity IS NULL OR issued_count + $4 <= total_quantity)
-    RETURNING merchant_id
-), allocation AS (
+WITH {taking_units(campaign="$2::uuid", count="$4::int", statuses="$7::text[]")},
+allocation AS (
     INSERT INTO coupons.allocations (id, campaign_id, merchant_id, partner_merchant_id,
         quantity, issued, created_by, created_at)
-    SELECT $1, $2, merchant_id, $3, $4, 0, $5, $6 FROM unit
+    SELECT $1, $2, merchant_id, $3, $4, 0, $5, $6 FROM units_granted
     RETURNING *
 ), {announce(_OUTBOX, when="allocation", after=7)}
 SELECT {ANNOUNCED_OUTCOME}, allocation.*
@@ -118,6 +115,8 @@ class AllocationRepository(RepositoryBase[AllocationRow]):
     ) -> Allocation | None:
         """The share, taken from the campaign's quantity while it is in one of `statuses`;
         None when the campaign is not, or has fewer units left."""
+        connection = await driver_connection(self.session)
+        await connection.execute(LOCK_FOR_UNITS, campaign.id, [s.value for s in statuses])
         row = await self._outbox().fetchrow(
             CREATE,
             allocation_id,

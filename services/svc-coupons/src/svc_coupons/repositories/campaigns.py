@@ -5,12 +5,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import select, update
 
 from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
 from core.database.repository import RepositoryBase
 from core.pagination import Page, PageRequest
+from svc_coupons.repositories.campaign_units import (
+    ADD_UNITS,
+    LOCK_FOR_UNITS,
+    OPEN_UNITS,
+    RESHAPE_UNITS,
+    taking_units,
+    units_taken,
+)
 from svc_coupons.repositories.schema_model import CampaignRow
 from svc_coupons.services.data_model.campaigns import (
     TRADING,
@@ -21,14 +29,20 @@ from svc_coupons.services.data_model.campaigns import (
 )
 
 # Statements run on the driver connection (core.database.driver).
-SELECT_CAMPAIGN = "SELECT * FROM coupons.campaigns WHERE id = $1"
-SELECT_CAMPAIGNS = "SELECT * FROM coupons.campaigns WHERE id = ANY($1::uuid[])"
-TAKE_UNITS = """
-UPDATE coupons.campaigns SET issued_count = issued_count + $2
-WHERE id = $1 AND status = ANY($3::text[])
-  AND (total_quantity IS NULL OR issued_count + $2 <= total_quantity)
-RETURNING *
-"""
+# A campaign's issued count is the sum of its shards (campaign_units): every read of a
+# campaign selects it as `units_taken`.
+SELECT_CAMPAIGN = (
+    f"SELECT campaign.*, {units_taken('campaign')} AS units_taken"  # noqa: S608 (ours)
+    " FROM coupons.campaigns campaign WHERE campaign.id = $1"
+)
+SELECT_CAMPAIGNS = (
+    f"SELECT campaign.*, {units_taken('campaign')} AS units_taken"  # noqa: S608 (ours)
+    " FROM coupons.campaigns campaign WHERE campaign.id = ANY($1::uuid[])"
+)
+TAKE_UNITS = f"""
+WITH {taking_units(campaign="$1::uuid", count="$2::int", statuses="$3::text[]")}
+SELECT EXISTS (SELECT FROM units_granted) AS granted
+"""  # noqa: S608 (SQL of our own; values are bound)
 
 # The exchange's statements: the campaign aliased `campaign` still lets its coupons change
 # hands (the statuses come from our own enum, not from a caller).
@@ -37,8 +51,10 @@ CAMPAIGN_RUNS = "campaign.status IN ({})".format(
 )
 
 
-def campaign_from(row: Mapping[str, Any]) -> Campaign:
-    """A campaign from its columns: a driver record, or a mapped row's attributes."""
+def campaign_from(row: Mapping[str, Any], *, issued_count: int | None = None) -> Campaign:
+    """A campaign from its columns and `units_taken` (a driver record, or a mapped row's
+    attributes); `issued_count` instead of the latter for a campaign read as one composite
+    value (`campaign AS campaign`), which holds the table's columns alone."""
     return Campaign(
         id=row["id"],
         merchant_id=row["merchant_id"],
@@ -59,7 +75,7 @@ def campaign_from(row: Mapping[str, Any]) -> Campaign:
             tradable=row["tradable"],
         ),
         status=CampaignStatus(row["status"]),
-        issued_count=row["issued_count"],
+        issued_count=row["units_taken"] if issued_count is None else issued_count,
         redeemed_count=row["redeemed_count"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -101,7 +117,7 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
                 id=uuid4(),
                 merchant_id=merchant_id,
                 status=CampaignStatus.DRAFT.value,
-                issued_count=0,
+                issued_count_before_shards=0,
                 redeemed_count=0,
                 created_by=created_by,
                 created_at=now,
@@ -109,7 +125,9 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
                 **_terms_columns(terms),
             )
         )
-        return to_campaign(row)
+        connection = await driver_connection(self.session)
+        await connection.execute(ADD_UNITS, row.id, terms.total_quantity)
+        return campaign_from(row.__dict__, issued_count=0)
 
     async def get(self, campaign_id: UUID) -> Campaign | None:
         async with reading_connection(self.session) as connection:
@@ -118,16 +136,17 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
 
     async def get_for_update(self, campaign_id: UUID) -> Campaign | None:
         # FOR NO KEY UPDATE: it does not block the key-share locks that inserting a coupon
-        # takes on its campaign, so lifecycle changes and claims never deadlock.
-        row = (
+        # takes on its campaign, so lifecycle changes and claims never deadlock. Read again
+        # once locked, in a statement of its own: its shards' count as they are now, not
+        # as the locking statement's snapshot saw them before it waited.
+        locked = (
             await self.session.execute(
-                select(CampaignRow)
+                select(CampaignRow.id)
                 .where(CampaignRow.id == campaign_id)
                 .with_for_update(key_share=True)
-                .execution_options(populate_existing=True)
             )
         ).scalar_one_or_none()
-        return to_campaign(row) if row else None
+        return None if locked is None else await self._changed(campaign_id)
 
     async def get_many(self, campaign_ids: Collection[UUID]) -> list[Campaign]:
         if not campaign_ids:
@@ -154,47 +173,51 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
             newest_first=True,
         )
 
-    async def _update(self, campaign_id: UUID, values: dict[str, object]) -> Campaign:
-        row = (
-            await self.session.execute(
-                update(CampaignRow)
-                .where(CampaignRow.id == campaign_id)
-                .values(**values)
-                .returning(CampaignRow)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
-        return to_campaign(row)
+    async def _update(self, campaign_id: UUID, values: dict[str, object]) -> None:
+        await self.session.execute(
+            update(CampaignRow).where(CampaignRow.id == campaign_id).values(**values)
+        )
+
+    async def _changed(self, campaign_id: UUID) -> Campaign:
+        """The campaign as this transaction left it, its shards' count with it (an UPDATE's
+        RETURNING holds the row's columns alone)."""
+        changed = await self.get(campaign_id)
+        assert changed is not None, "campaigns are never deleted"
+        return changed
 
     async def save_terms(
         self, *, campaign_id: UUID, terms: CampaignTerms, now: datetime
     ) -> Campaign | None:
         # Conditional, whatever the caller checked: only a draft changes, and never to a
-        # total below what was already taken from it (codes count).
-        quantity_fits: ColumnElement[bool] = (
-            true()
-            if terms.total_quantity is None
-            else CampaignRow.issued_count <= terms.total_quantity
-        )
-        row = (
+        # total below what was already taken from it (codes count): the shards are spread
+        # again only when it is not, and otherwise the new terms are not kept (None: the
+        # service refuses, and the request's transaction is rolled back with them).
+        saved = (
             await self.session.execute(
                 update(CampaignRow)
                 .where(
                     CampaignRow.id == campaign_id,
                     CampaignRow.status == CampaignStatus.DRAFT.value,
-                    quantity_fits,
                 )
                 .values(**_terms_columns(terms), updated_at=now)
-                .returning(CampaignRow)
-                .execution_options(populate_existing=True)
+                .returning(CampaignRow.id)
             )
         ).scalar_one_or_none()
-        return to_campaign(row) if row else None
+        if saved is None:
+            return None
+        connection = await driver_connection(self.session)
+        reshaped = await connection.fetch(RESHAPE_UNITS, campaign_id, terms.total_quantity)
+        if not reshaped:
+            return None
+        return await self._changed(campaign_id)
 
     async def set_status(
         self, *, campaign_id: UUID, status: CampaignStatus, now: datetime
     ) -> Campaign:
-        return await self._update(campaign_id, {"status": status.value, "updated_at": now})
+        await self._update(campaign_id, {"status": status.value, "updated_at": now})
+        connection = await driver_connection(self.session)
+        await connection.execute(OPEN_UNITS, campaign_id, status is CampaignStatus.ACTIVE)
+        return await self._changed(campaign_id)
 
     async def take_units(
         self,
@@ -204,8 +227,10 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         statuses: frozenset[CampaignStatus],
     ) -> Campaign | None:
         connection = await driver_connection(self.session)
-        row = await connection.fetchrow(TAKE_UNITS, campaign_id, count, [s.value for s in statuses])
-        return campaign_from(row) if row else None
+        wanted = [s.value for s in statuses]
+        await connection.execute(LOCK_FOR_UNITS, campaign_id, wanted)
+        granted = await connection.fetchval(TAKE_UNITS, campaign_id, count, wanted)
+        return await self.get(campaign_id) if granted else None
 
     async def count_redemption(self, *, campaign_id: UUID, delta: int) -> None:
         await self.session.execute(

@@ -7,12 +7,14 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 
-from core.database.driver import driver_connection, reading_connection
+from core.database.driver import driver_connection, reading_connection, statement_connection
 from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
+from core.idempotency import completed_after_the_work, statement_answer
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
+from svc_coupons.repositories.campaign_units import units_taken
 from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
@@ -34,11 +36,11 @@ COPY_COLUMNS = ("campaign_id", "merchant_id", "code", "status", "created_at")
 # Hot-path statements run on the driver connection (core.database.driver).
 SELECT_BY_CODE = "SELECT * FROM coupons.coupons WHERE code = $1"
 # The campaign comes along as one composite value: a record of its own columns.
-SELECT_WITH_CAMPAIGN = """
-SELECT coupon.*, campaign AS campaign
+SELECT_WITH_CAMPAIGN = f"""
+SELECT coupon.*, campaign AS campaign, {units_taken("campaign")} AS units_taken
 FROM coupons.coupons coupon JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE coupon.code = $1
-"""
+"""  # noqa: S608 (SQL of our own; values are bound)
 # A customer's wallet, newest first (CouponRepository.wallet adds its filters and page).
 WALLET_SELECT = "SELECT coupon.* FROM coupons.coupons coupon WHERE coupon.owner_user_id = $1"
 WALLET_SELECT_RUNNING = (
@@ -46,34 +48,89 @@ WALLET_SELECT_RUNNING = (
     " JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id"
     " WHERE coupon.owner_user_id = $1"
 )
-# A claim's decision in one statement: the customer's count, the campaign's unit (each only
-# if the one before was granted), the coupon and its event. The campaign row, hot in a flash
-# sale, is locked by it until the commit that follows; the outcome row says what was refused.
-ISSUE = f"""
-WITH slot AS (
-    INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed)
-    VALUES ($1, $3, 1)
-    ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = held.claimed + 1
-    WHERE held.claimed < $5
-    RETURNING claimed
+_KEYS = platform_tables.idempotency_keys
+# A claim's decision in one statement, which commits by itself (no BEGIN: the unit of
+# work has only read; core.database.driver.statement_connection): the rows claims contend
+# for are locked by it and released by its own commit, with no round trip in between.
+#   1. The request's Idempotency-Key, if it has one ($9 caller, $10 key, $11 claim token),
+#      still held by this request (core.idempotency: a request that stalled past the
+#      takeover changes nothing), and the customer's count ($3) under the limit ($5): both
+#      rows locked first, in that order.
+#   2. One unit from one open shard with stock (repositories/campaign_units.py): ISSUE
+#      takes a random one not locked by another claim, and never waits. When every shard
+#      with stock was locked (`stock_left` without a coupon), the service sends
+#      ISSUE_WAITING, which waits for the first in shard order, so that units left are never
+#      answered as sold out. Waiting only in its own statement, and only in shard order (as
+#      every statement that takes several shards takes them), is what keeps claims out of
+#      lock cycles: a shard locked and then found sold out (changed since the statement's
+#      snapshot) stays locked by the statement until its commit, so a statement that had
+#      skipped to a random shard and then waited for another could close one.
+#   3. The customer's count: a first claim inserts it (a concurrent first claim of the same
+#      customer makes that a unique violation: the statement fails whole and is run again,
+#      and then finds the row to lock), a later one adds one under the lock of 1.
+#   4. The coupon ($2, code $4, chosen by the service; a code already taken is a unique
+#      violation too, and the service draws another), its event ($15...), and the key's
+#      answer ($12 status, $13 sealed body, $14 media type), built by the service before
+#      the statement from the values it chose, stored only if the coupon was inserted.
+# The outcome row says what was refused; coupon.* is NULL then.
+_ISSUE = f"""
+WITH key_held AS (
+    SELECT FROM {_KEYS.schema}.{_KEYS.name}
+    WHERE caller = $9 AND key = $10 AND claim_token = $11 AND state = 'in_progress'
+    FOR UPDATE
+), held_count AS (
+    SELECT claimed FROM coupons.customer_claims WHERE campaign_id = $1 AND user_id = $3
+    FOR UPDATE
+), decided AS (
+    SELECT ($9::text IS NULL OR EXISTS (SELECT FROM key_held)) AS key_held,
+           coalesce((SELECT claimed FROM held_count), 0) < $5 AS slot_free,
+           EXISTS (SELECT FROM coupons.campaigns campaign WHERE campaign.id = $1
+                   AND campaign.starts_at <= $6 AND campaign.ends_at > $6) AS running
+), pick AS (
+    SELECT shard FROM coupons.campaign_units
+    WHERE campaign_id = $1 AND open AND (capacity IS NULL OR taken < capacity)
+      AND (SELECT key_held AND slot_free AND running FROM decided)
+    {{order}}
 ), unit AS (
-    UPDATE coupons.campaigns SET issued_count = issued_count + 1
-    WHERE id = $1 AND EXISTS (SELECT FROM slot) AND status = 'active'
-      AND (total_quantity IS NULL OR issued_count + 1 <= total_quantity)
-      AND starts_at <= $6 AND ends_at > $6
-    RETURNING issued_count
+    UPDATE coupons.campaign_units units SET taken = units.taken + 1
+    FROM pick
+    WHERE units.campaign_id = $1 AND units.shard = pick.shard
+      AND units.open AND (units.capacity IS NULL OR units.taken < units.capacity)
+    RETURNING units.shard
+), first_count AS (
+    INSERT INTO coupons.customer_claims (campaign_id, user_id, claimed)
+    SELECT $1, $3, 1 FROM unit WHERE NOT EXISTS (SELECT FROM held_count)
+    RETURNING claimed
+), next_count AS (
+    UPDATE coupons.customer_claims SET claimed = claimed + 1
+    WHERE campaign_id = $1 AND user_id = $3
+      AND EXISTS (SELECT FROM held_count) AND EXISTS (SELECT FROM unit)
+    RETURNING claimed
 ), coupon AS (
     INSERT INTO coupons.coupons
         (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at,
          created_at)
     SELECT $2, $1, $7, $4, $3, 'active', $6, $8, $6 FROM unit
-    ON CONFLICT (code) DO NOTHING
     RETURNING *
-), {announce(platform_tables.outbox, when="coupon", after=8, versions="coupon")}
-SELECT EXISTS (SELECT FROM slot) AS slot_taken, (SELECT issued_count FROM unit) AS issued_count,
+), {announce(platform_tables.outbox, when="coupon", after=14, versions="coupon")},
+answered AS (
+    UPDATE {_KEYS.schema}.{_KEYS.name}
+    SET state = 'completed', response_status = $12, response_body = $13,
+        response_media_type = $14
+    WHERE caller = $9 AND key = $10 AND claim_token = $11 AND state = 'in_progress'
+      AND EXISTS (SELECT FROM coupon)
+    RETURNING key
+)
+SELECT decided.key_held, decided.slot_free, EXISTS (SELECT FROM answered) AS answered,
+       -- Looked for only when no coupon was inserted (a CASE evaluates what it needs).
+       CASE WHEN EXISTS (SELECT FROM coupon) THEN NULL
+            ELSE EXISTS (SELECT FROM coupons.campaign_units WHERE campaign_id = $1 AND open
+                         AND (capacity IS NULL OR taken < capacity)) END AS stock_left,
        {ANNOUNCED_OUTCOME}, coupon.*
-FROM (SELECT) AS outcome LEFT JOIN coupon ON true
+FROM decided LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
+ISSUE = _ISSUE.format(order="ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED")
+ISSUE_WAITING = _ISSUE.format(order="ORDER BY shard LIMIT 1 FOR UPDATE")
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
     (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at,
@@ -155,24 +212,55 @@ class CouponRepository(RepositoryBase[CouponRow]):
         issued_at: datetime,
         expires_at: datetime,
         event: DomainEvent,
+        answer: object,
+        wait: bool = False,
     ) -> IssueOutcome:
-        row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
-            ISSUE,
-            campaign.id,
-            coupon_id,
-            owner_user_id,
-            code,
-            limit,
-            issued_at,
-            campaign.merchant_id,
-            expires_at,
-            events=(event,),
-        )
+        """ISSUE (ISSUE_WAITING with `wait`), as a statement that commits by itself when the
+        request has written nothing before it. `answer`: what the request answers if the
+        coupon is issued, stored with it for its Idempotency-Key, if it has one
+        (core.idempotency.StatementAnswer)."""
+        import asyncpg  # the driver, for its error type
+
+        completion = statement_answer(self.session)
+        key: tuple[object, ...] = (None,) * 6
+        if completion is not None:
+            key = completion.parameters(answer)
+        elif completed_after_the_work(self.session):
+            # Its key is completed after this statement (a GraphQL claim): in one
+            # transaction with it, so the statement must not commit by itself.
+            await driver_connection(self.session)
+        try:
+            async with statement_connection(self.session) as connection:
+                row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
+                    ISSUE_WAITING if wait else ISSUE,
+                    campaign.id,
+                    coupon_id,
+                    owner_user_id,
+                    code,
+                    limit,
+                    issued_at,
+                    campaign.merchant_id,
+                    expires_at,
+                    *key,
+                    events=(event,),
+                    connection=connection,
+                )
+        except asyncpg.UniqueViolationError:
+            # The code was taken, or the customer's first claim raced another: nothing of
+            # the statement stays; the service runs it again (with a new code).
+            return IssueOutcome(limit_reached=False, issued_count=None, coupon=None, run_again=True)
         assert row is not None, "the outcome row is always there"
+        if row["answered"] and completion is not None:
+            completion.answered(self.session)
+        issued = row["id"] is not None
         return IssueOutcome(
-            limit_reached=not row["slot_taken"],
-            issued_count=row["issued_count"],
-            coupon=coupon_from(row) if row["id"] is not None else None,
+            limit_reached=not row["slot_free"],
+            # What the campaign's read before the statement counted, and this unit: the
+            # shards are not summed again on the hot path.
+            issued_count=campaign.issued_count + 1 if issued else None,
+            coupon=coupon_from(row) if issued else None,
+            key_lost=not row["key_held"],
+            busy=not issued and bool(row["slot_free"]) and bool(row["stock_left"]),
         )
 
     async def add_issued(
@@ -241,7 +329,9 @@ class CouponRepository(RepositoryBase[CouponRow]):
     async def with_campaign(self, code: str) -> tuple[Coupon, Campaign] | None:
         async with reading_connection(self.session) as connection:
             row = await connection.fetchrow(SELECT_WITH_CAMPAIGN, code)
-        return (coupon_from(row), campaign_from(row["campaign"])) if row else None
+        if row is None:
+            return None
+        return coupon_from(row), campaign_from(row["campaign"], issued_count=row["units_taken"])
 
     async def _transition(
         self, coupon_id: UUID, condition: Any, values: dict[str, object]

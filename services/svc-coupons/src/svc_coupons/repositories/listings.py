@@ -16,6 +16,7 @@ from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
+from svc_coupons.repositories.campaign_units import units_taken
 from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from, freed_coupon
 from svc_coupons.repositories.customer_limits import receiving
@@ -26,13 +27,14 @@ from svc_coupons.services.data_model.exchange import Listing, ListingStatus, Swa
 
 _OUTBOX = platform_tables.outbox
 
-SELECT_LISTING = """
-SELECT listing.*, coupon AS coupon, campaign AS campaign
+SELECT_LISTING = f"""
+SELECT listing.*, coupon AS coupon, campaign AS campaign,
+       {units_taken("campaign")} AS units_taken
 FROM coupons.listings listing
 JOIN coupons.coupons coupon ON coupon.id = listing.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE listing.id = $1
-"""
+"""  # noqa: S608 (SQL of our own; values are bound)
 # Listing: the owner's active, unexpired coupon of a tradable campaign that still runs
 # (active or paused) is held, and the listing recorded with it. Any other state of the
 # coupon or its campaign changes nothing.
@@ -187,7 +189,11 @@ class ListingRepository(RepositoryBase[ListingRow]):
             row = await connection.fetchrow(SELECT_LISTING, listing_id)
         if row is None:
             return None
-        return listing_from(row), coupon_from(row["coupon"]), campaign_from(row["campaign"])
+        return (
+            listing_from(row),
+            coupon_from(row["coupon"]),
+            campaign_from(row["campaign"], issued_count=row["units_taken"]),
+        )
 
     async def create(
         self, *, listing_id: UUID, coupon: Coupon, wants: Wants, now: datetime, event: DomainEvent

@@ -15,6 +15,7 @@ from core.database.repository import RepositoryBase
 from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.pagination import Page, PageRequest
+from svc_coupons.repositories.campaign_units import units_taken
 from svc_coupons.repositories.campaigns import CAMPAIGN_RUNS, campaign_from
 from svc_coupons.repositories.coupons import coupon_from, freed_coupon
 from svc_coupons.repositories.customer_limits import receiving
@@ -25,13 +26,14 @@ from svc_coupons.services.data_model.exchange import GiftOutcome, Transfer, Tran
 
 _OUTBOX = platform_tables.outbox
 
-SELECT_TRANSFER = """
-SELECT transfer.*, coupon AS coupon, campaign AS campaign
+SELECT_TRANSFER = f"""
+SELECT transfer.*, coupon AS coupon, campaign AS campaign,
+       {units_taken("campaign")} AS units_taken
 FROM coupons.transfers transfer
 JOIN coupons.coupons coupon ON coupon.id = transfer.coupon_id
 JOIN coupons.campaigns campaign ON campaign.id = coupon.campaign_id
 WHERE transfer.id = $1
-"""
+"""  # noqa: S608 (SQL of our own; values are bound)
 # The gift: the owner's active, unexpired coupon of a transferable campaign that still runs
 # (active or paused) is held, and the transfer recorded with it. Any other state of the
 # coupon or its campaign changes nothing.
@@ -165,7 +167,11 @@ class TransferRepository(RepositoryBase[TransferRow]):
             row = await connection.fetchrow(SELECT_TRANSFER, transfer_id)
         if row is None:
             return None
-        return transfer_from(row), coupon_from(row["coupon"]), campaign_from(row["campaign"])
+        return (
+            transfer_from(row),
+            coupon_from(row["coupon"]),
+            campaign_from(row["campaign"], issued_count=row["units_taken"]),
+        )
 
     async def by_idempotency_key(self, *, sender_user_id: UUID, key: str) -> Transfer | None:
         row = (

@@ -1,8 +1,10 @@
 """Giving coupons out: claims, issue by staff, bulk codes and claiming a code.
 
 Every limited count is decided by a conditional statement in the database. A claim's
-customer count, campaign unit and coupon are one statement, the last before the commit, so
-the hot campaign row is locked only for that moment.
+customer count, campaign unit (from one of the campaign's counter shards), coupon, event and
+Idempotency-Key answer are one statement that commits by itself, so what claims contend for
+is locked only for that statement and its commit (services/svc-coupons README, "Where a
+claim takes its unit").
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from uuid import UUID, uuid4
 from core.auth import Principal
 from core.clock import utcnow
 from core.errors import InvalidInput
+from core.idempotency import IdempotencyKeyInFlight
 from core.logging import mask
 from core.pagination import Page, PageRequest
 from svc_coupons.services.access import OWNER_ONLY, OWNER_OR_STAFF, customer_id, role_of
@@ -136,36 +139,64 @@ class IssuingService:
             },
         )
         expires_at = campaign.terms.coupon_expiry(now)
-        # The decision, the coupon and its event in one statement, the last before commit.
-        outcome = await self._coupons.issue(
-            campaign=campaign,
-            coupon_id=coupon_id,
-            owner_user_id=owner_user_id,
-            code=new_code(),
-            limit=campaign.terms.per_customer_limit,
-            issued_at=now,
-            expires_at=expires_at,
-            event=event,
-        )
+        # Everything the answer holds is chosen here, before the statement: the answer is
+        # built first and rides in the statement that issues the coupon (its
+        # Idempotency-Key's stored answer), so the statement is the request's one write.
+        for _ in range(CODE_ATTEMPTS):
+            coupon = Coupon(
+                id=coupon_id,
+                code=new_code(),
+                campaign_id=campaign.id,
+                merchant_id=campaign.merchant_id,
+                owner_user_id=owner_user_id,
+                stored_status=CouponStatus.ACTIVE,
+                issued_at=now,
+                expires_at=expires_at,
+                redeemed_at=None,
+            )
+            answer = CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
+            # The decision, the coupon, its event and the key's answer in one statement.
+            outcome = await self._coupons.issue(
+                campaign=campaign,
+                coupon_id=coupon_id,
+                owner_user_id=owner_user_id,
+                code=coupon.code,
+                limit=campaign.terms.per_customer_limit,
+                issued_at=now,
+                expires_at=expires_at,
+                event=event,
+                answer=answer,
+            )
+            if outcome.busy:
+                # Units are left, each held by another claim's statement this instant:
+                # once more, waiting for one (it may be the last).
+                outcome = await self._coupons.issue(
+                    campaign=campaign,
+                    coupon_id=coupon_id,
+                    owner_user_id=owner_user_id,
+                    code=coupon.code,
+                    limit=campaign.terms.per_customer_limit,
+                    issued_at=now,
+                    expires_at=expires_at,
+                    event=event,
+                    answer=answer,
+                    wait=True,
+                )
+            if not outcome.run_again:
+                break
+        else:
+            raise RuntimeError("no free coupon code after several draws: is the generator broken?")
+        if outcome.key_lost:
+            raise IdempotencyKeyInFlight()
         if outcome.limit_reached:
             raise LimitReached(
                 f"At most {campaign.terms.per_customer_limit} per customer for this campaign"
             )
-        if outcome.issued_count is None:
+        if outcome.issued_count is None or outcome.coupon is None:
             raise await self._why_not_taken(campaign.id, now)
-        coupon = outcome.coupon
-        if coupon is None:  # the code was taken: the unit is ours, draw another code
-            coupon = await insert_with_fresh_code(
-                self._coupons,
-                campaign=campaign,
-                coupon_id=coupon_id,
-                owner_user_id=owner_user_id,
-                issued_at=now,
-                expires_at=expires_at,
-            )
-            await self._events.add(dataclasses.replace(event, entity_version=coupon.version))
         taken = dataclasses.replace(campaign, issued_count=outcome.issued_count)
-        return CouponDetails(coupon=coupon, campaign=taken, status=coupon.status_at(now))
+        stored = dataclasses.replace(coupon, version=outcome.coupon.version)
+        return CouponDetails(coupon=stored, campaign=taken, status=answer.status)
 
     async def claim(self, *, principal: Principal, campaign_id: UUID) -> CouponDetails:
         self._caller_limits.write(principal)

@@ -89,11 +89,17 @@ class CouponStore(Protocol):
         issued_at: datetime,
         expires_at: datetime,
         event: DomainEvent,
+        answer: object,
+        wait: bool = False,
     ) -> IssueOutcome:
-        """In one statement: count one more coupon for the customer unless they hold
-        `limit`; then take one unit of the campaign unless it is sold out, not active or
-        not running at `issued_at`; then insert the coupon, unless its code is taken, and
-        `event` with it."""
+        """In one statement, which commits by itself when the request wrote nothing before
+        it: unless the request's Idempotency-Key was taken over or the customer holds
+        `limit`, take one unit of the campaign unless it is sold out, not active or not
+        running at `issued_at`; then count it for the customer, insert the coupon and
+        `event`, and store `answer` (what the request answers) as the key's answer. A code
+        already taken changes nothing and asks for another run (`run_again`). Without
+        `wait` it never waits for a unit another claim holds (`busy` when that is all that
+        is left); with it, it does."""
         ...
 
     async def add_issued(

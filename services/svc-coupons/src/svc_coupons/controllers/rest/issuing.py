@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-from fastapi import Request, status
+from fastapi import Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
+from core.idempotency import AnswerForm, answer_in_statement
 from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
-from core.web.routes import service_router
+from core.web.routes import get_session, service_router
 from svc_coupons.controllers.dependencies import IssuingDep
 from svc_coupons.controllers.dto.coupons import (
     ClaimCodeIn,
@@ -26,6 +27,7 @@ from svc_coupons.controllers.dto.coupons import (
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
+from svc_coupons.services.data_model.coupons import CouponDetails
 from svc_coupons.services.errors import (
     CampaignNotActive,
     CampaignNotFound,
@@ -49,6 +51,18 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitReached)
 
 
+def _render_issued(details: object) -> bytes:
+    assert isinstance(details, CouponDetails)
+    return Coupon.of(details).model_dump_json().encode()
+
+
+ISSUED_ANSWER = AnswerForm(status=status.HTTP_201_CREATED, media_type=JSON, render=_render_issued)
+
+
+def _issued(details: CouponDetails) -> Response:
+    return Response(_render_issued(details), status.HTTP_201_CREATED, media_type=JSON)
+
+
 @router.post(
     "/api/v1/campaigns/{campaign_id}/claim",
     status_code=status.HTTP_201_CREATED,
@@ -58,8 +72,14 @@ TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitR
     operation_id="claimCoupon",
     responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
-async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> Coupon:
-    return Coupon.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
+async def claim(
+    campaign_id: UUID, request: Request, principal: CurrentPrincipal, issuing: IssuingDep
+) -> Response:
+    # The answer is built before the claim's one statement, which stores it for the
+    # Idempotency-Key (core.idempotency.answer_in_statement): these bytes, and no others.
+    answer_in_statement(get_session(request), ISSUED_ANSWER)
+    details = await issuing.claim(principal=principal, campaign_id=campaign_id)
+    return _issued(details)
 
 
 @router.post(
@@ -72,12 +92,17 @@ async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: Issuing
     responses=problems(*TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def issue(
-    campaign_id: UUID, body: IssueIn, principal: CurrentPrincipal, issuing: IssuingDep
-) -> Coupon:
+    campaign_id: UUID,
+    body: IssueIn,
+    request: Request,
+    principal: CurrentPrincipal,
+    issuing: IssuingDep,
+) -> Response:
+    answer_in_statement(get_session(request), ISSUED_ANSWER)
     details = await issuing.issue(
         principal=principal, campaign_id=campaign_id, user_id=body.user_id
     )
-    return Coupon.of(details)
+    return _issued(details)
 
 
 @router.post(

@@ -14,9 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    func,
+    select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from core.database import service_metadata
 from core.database.platform_tables import PlatformTables
@@ -51,8 +53,12 @@ class CampaignRow(Base):
     transferable: Mapped[bool]
     tradable: Mapped[bool]
     status: Mapped[str] = mapped_column(String(20))
-    # Units taken from total_quantity: coupons issued or claimed, and generated codes.
-    issued_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # What was taken before a campaign's units moved to its counter shards
+    # (CampaignUnitRow, migration 0009); no longer written, and read by nothing: the count
+    # is the sum of the shards' `taken` (`units_taken` below).
+    issued_count_before_shards: Mapped[int] = mapped_column(
+        "issued_count", Integer, server_default=text("0")
+    )
     redeemed_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -73,6 +79,40 @@ class CampaignRow(Base):
             "id",
         ),
     )
+
+
+class CampaignUnitRow(Base):
+    """One of a campaign's counter shards: a slice of its total quantity (`capacity`, NULL
+    when the campaign is unlimited) and how much of it was taken. Claims take a unit from
+    any open shard with stock, so they do not queue on one row; the sum of `taken` is the
+    campaign's issued count, the sum of `capacity` its total quantity. `open` while the
+    campaign is active: a pause or an end closes every shard in the transaction that changes
+    the status, so a claim racing it either committed first or finds its shard closed."""
+
+    __tablename__ = "campaign_units"
+
+    campaign_id: Mapped[UUID] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    open: Mapped[bool]
+
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR taken <= capacity", name="within_capacity"),
+        CheckConstraint("taken >= 0", name="taken_not_negative"),
+        # Spread over pages: each claim rewrites a shard row (migration 0009).
+        {"postgresql_with": {"fillfactor": "10"}},
+    )
+
+
+# Units taken from total_quantity (coupons issued or claimed, generated codes, partner
+# shares): the sum over the campaign's shards, read with every campaign the ORM loads.
+CampaignRow.units_taken = column_property(
+    select(func.coalesce(func.sum(CampaignUnitRow.taken), 0))
+    .where(CampaignUnitRow.campaign_id == CampaignRow.id)
+    .correlate_except(CampaignUnitRow)
+    .scalar_subquery()
+)
 
 
 class CouponRow(Base):

@@ -64,8 +64,17 @@ class IssueOutcome:
     """What the one statement that issues a coupon decided."""
 
     limit_reached: bool  # the customer already holds the per-customer limit
-    issued_count: int | None  # the campaign's count with this coupon; None: no unit taken
+    # The campaign's count with this coupon (for a claim: as read before its statement, plus
+    # its own unit); None: no unit taken.
+    issued_count: int | None
     coupon: Coupon | None  # None when a unit was taken but the code was not free
+    # The statement changed nothing and is to be run again, with a new code (a unique
+    # key was taken by a concurrent writer: the code, or the customer's first count).
+    run_again: bool = False
+    key_lost: bool = False  # the request's Idempotency-Key was taken over: nothing done
+    # No unit taken though units are left: every shard with stock was locked by another
+    # claim. Asked again with `wait`, the statement waits for one.
+    busy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
