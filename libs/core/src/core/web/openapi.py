@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from core.auth.dependencies import RequireScope, current_principal, require_admin, require_principal
+from core.auth.principal import ADMIN_SCOPE
 from core.auth.scopes import SCOPES, TOKEN_PATH
 from core.database.errors import DatabaseUnavailable
 from core.errors import Forbidden, InvalidInput, PlatformError, Unauthenticated
@@ -60,6 +61,22 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
                 "items": {"$ref": f"{_REF}ProblemFieldError"},
             },
         },
+        "examples": [
+            {
+                "type": "/problems/invalid_input",
+                "title": "The request is not valid",
+                "status": 422,
+                "detail": "body.email: value is not a valid email address",
+                "code": "invalid_input",
+                "errors": [
+                    {
+                        "loc": ["body", "email"],
+                        "msg": "value is not a valid email address",
+                        "type": "value_error",
+                    }
+                ],
+            }
+        ],
     },
     "ProblemFieldError": {
         "title": "ProblemFieldError",
@@ -70,6 +87,9 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
             "msg": {"type": "string"},
             "type": {"type": ["string", "null"]},
         },
+        "examples": [
+            {"loc": ["body", "email"], "msg": "value is not a valid email address", "type": None}
+        ],
     },
 }
 
@@ -210,7 +230,9 @@ def _complete_operation(operation: dict[str, Any], traits: RouteTraits) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     added: list[ProblemDoc] = []
     if traits.reads_caller:
-        requirement = {SECURITY_SCHEME: list(traits.scopes)}
+        # Admin power is the role and a token carrying the admin scope (Principal.is_admin).
+        scopes = sorted({*traits.scopes, *([ADMIN_SCOPE] if traits.requires_admin else [])})
+        requirement = {SECURITY_SCHEME: scopes}
         # An empty requirement: the caller may also come without a token.
         operation["security"] = [requirement] if traits.requires_caller else [requirement, {}]
         added.append(ProblemDoc.of(Unauthenticated))
