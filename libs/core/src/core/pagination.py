@@ -75,14 +75,9 @@ EXAMPLE_CURSOR = encode_cursor("2025-12-01T09:00:00+00:00", "4a3b2c1d-0e9f-4a8b-
 
 def _page_example(schema: dict[str, Any], page_model: type[BaseModel]) -> None:
     """A page's example: its item's own example, with the cursor of a page that follows."""
-    item = next(
-        (
-            base.__pydantic_generic_metadata__["args"][0]
-            for base in page_model.__mro__
-            if getattr(base, "__pydantic_generic_metadata__", {}).get("args")
-        ),
-        None,
-    )
+    # The item is an argument of the parametrised class the named page derives from.
+    arguments = (getattr(base, "__pydantic_generic_metadata__", {}) for base in page_model.__mro__)
+    item = next((meta["args"][0] for meta in arguments if meta.get("args")), None)
     extra = getattr(item, "model_config", {}).get("json_schema_extra")
     examples = extra.get("examples") if isinstance(extra, dict) else None
     if examples:
