@@ -17,7 +17,7 @@ export type { MerchantsComponents, MerchantsPaths };
 
 /** An error answer (RFC 9457); `code` is the stable machine code to branch on. */
 export type Problem = CouponsComponents["schemas"]["Problem"];
-export type Token = AuthComponents["schemas"]["TokenOut"];
+export type Token = AuthComponents["schemas"]["Token"];
 export type PortalClientId = "customer-portal" | "merchant-portal" | "admin-portal";
 
 export interface PlatformClientOptions {
