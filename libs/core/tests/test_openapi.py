@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -41,9 +42,14 @@ class GadgetOutPage(PageOut[GadgetOut]):
     """A page of gadgets."""
 
 
+class GadgetColour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
 class GadgetPatch(BaseModel):
     name: str = omittable(min_length=1)
-    colour: str | None = None
+    colour: GadgetColour | None = None
 
 
 def document() -> dict[str, Any]:
@@ -192,8 +198,9 @@ def test_admin_routes_require_the_admin_scope() -> None:
     assert paths["/api/v1/gadgets"]["post"]["security"] == [{"OAuth2": []}]
 
 
-def test_problems_have_examples() -> None:
+def test_problems_and_enums_have_examples() -> None:
     schemas = document()["components"]["schemas"]
+    assert schemas["GadgetColour"]["examples"] == ["red"]
     assert schemas["Problem"]["examples"][0]["code"] == "invalid_input"
     assert schemas["ProblemFieldError"]["examples"]
 

@@ -351,6 +351,14 @@ def _restore_example_nulls(document: dict[str, Any]) -> None:
             schema["examples"] = [_with_nulls(e, schema, schemas) for e in schema["examples"]]
 
 
+def _example_enums(document: dict[str, Any]) -> None:
+    """An enum's example is its first value: every schema shows one."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    for schema in schemas.values():
+        if "enum" in schema and "examples" not in schema:
+            schema["examples"] = schema["enum"][:1]
+
+
 def _drop_fastapi_validation_schemas(document: dict[str, Any]) -> None:
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
@@ -375,6 +383,7 @@ def complete_document(document: dict[str, Any], routes: Iterable[BaseRoute]) -> 
     _drop_fastapi_validation_schemas(document)
     _share_problem_examples(document)
     _restore_example_nulls(document)
+    _example_enums(document)
     components["schemas"] = dict(sorted(components["schemas"].items()))
     return document
 
