@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from core.config import PlatformSettings
 from core.pagination import DEFAULT_LIMIT, checked_page
-from core.web.graphql import build_schema, graphql_router
+from core.web.graphql import build_schema, given_fields, graphql_router
 from svc_merchants.controllers.dto import merchants, outlets
 from svc_merchants.controllers.graphql.context import MerchantsContext, get_context
 from svc_merchants.controllers.graphql.types import (
@@ -24,7 +24,6 @@ from svc_merchants.controllers.graphql.types import (
     SuspendMerchantInput,
     UpdateMerchantInput,
     UpdateOutletInput,
-    given,
 )
 from svc_merchants.services.data_model.merchants import MerchantStatus
 
@@ -108,7 +107,7 @@ class Mutation:
     ) -> Merchant:
         ctx = info.context
         principal = ctx.signed_in()
-        body = merchants.UpdateMerchantInput.model_validate(given(input))
+        body = merchants.UpdateMerchantInput.model_validate(given_fields(input))
         merchant = await ctx.merchants.update(
             principal=principal, merchant_id=id, changes=body.changes()
         )
@@ -161,7 +160,7 @@ class Mutation:
     ) -> Outlet:
         ctx = info.context
         principal = ctx.signed_in()
-        body = outlets.UpdateOutletInput.model_validate(given(input))
+        body = outlets.UpdateOutletInput.model_validate(given_fields(input))
         outlet = await ctx.outlets.update(
             principal=principal,
             merchant_id=merchant_id,

@@ -4,9 +4,9 @@ an enum or a nullability cannot differ between the two. The GraphQL names are th
 The PATCH inputs are the exception, written out: GraphQL makes an input field optional only
 by making it nullable, and a field left out must be told from one sent as null, which the
 derived types cannot (they give every left-out field the model's default). Their fields are
-nullable and UNSET when left out; what was given goes through the REST model, which refuses
-a null where REST does (invalid_input). tests/contracts/test_object_parity.py holds them to
-their models field by field.
+nullable and UNSET when left out; what was given (core.web.graphql.given_fields) goes through
+the REST model, which refuses a null where REST does (invalid_input).
+tests/contracts/test_object_parity.py holds them to their models field by field.
 """
 
 from __future__ import annotations
@@ -74,9 +74,3 @@ class UpdateOutletInput:
     address: str | None = strawberry.UNSET
     latitude: float | None = strawberry.UNSET
     longitude: float | None = strawberry.UNSET
-
-
-def given(input: UpdateMerchantInput | UpdateOutletInput) -> dict[str, object]:
-    """A PATCH input's fields the caller set, for its model to validate; left-out ones stay
-    as they are (UNSET), an explicit null reaches the model, which decides."""
-    return {name: value for name, value in vars(input).items() if value is not strawberry.UNSET}
