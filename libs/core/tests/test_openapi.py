@@ -6,10 +6,15 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.auth.dependencies import AdminPrincipal, CurrentPrincipal, OptionalPrincipal
+from core.auth.dependencies import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    RequireAnyScope,
+)
 from core.errors import Conflict, NotFound
 from core.pagination import PageOut
 from core.web.openapi import camel_case_operation_id, install_openapi, problems
@@ -66,6 +71,14 @@ def document() -> dict[str, Any]:
     @router.delete("/{name}", status_code=204, responses=problems(GadgetGone, GadgetBusy))
     async def scrap_gadget(name: str, principal: AdminPrincipal) -> None:
         return None
+
+    @router.post(
+        "/{name}/polish",
+        response_model=GadgetOut,
+        dependencies=[Depends(RequireAnyScope("gadgets:write", "admin"))],
+    )
+    async def polish_gadget(name: str) -> GadgetOut:
+        return GadgetOut(name=name)
 
     @router.patch("/{name}", response_model=GadgetOut)
     async def tune_gadget(name: str, body: GadgetPatch, principal: CurrentPrincipal) -> GadgetOut:
@@ -196,6 +209,12 @@ def test_admin_routes_require_the_admin_scope() -> None:
     paths = document()["paths"]
     assert paths["/api/v1/gadgets/{name}"]["delete"]["security"] == [{"OAuth2": ["admin"]}]
     assert paths["/api/v1/gadgets"]["post"]["security"] == [{"OAuth2": []}]
+
+
+def test_any_of_scopes_is_one_requirement_per_scope() -> None:
+    polish = document()["paths"]["/api/v1/gadgets/{name}/polish"]["post"]
+    assert polish["security"] == [{"OAuth2": ["admin"]}, {"OAuth2": ["gadgets:write"]}]
+    assert codes(polish, "403") == ["forbidden"]
 
 
 def test_problems_and_enums_have_examples() -> None:

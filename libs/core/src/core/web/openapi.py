@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
+from itertools import product
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +22,13 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from core.auth.dependencies import RequireScope, current_principal, require_admin, require_principal
+from core.auth.dependencies import (
+    RequireAnyScope,
+    RequireScope,
+    current_principal,
+    require_admin,
+    require_principal,
+)
 from core.auth.principal import ADMIN_SCOPE
 from core.auth.scopes import SCOPES, TOKEN_PATH
 from core.database.errors import DatabaseUnavailable
@@ -200,6 +207,7 @@ class RouteTraits:
     requires_caller: bool
     requires_admin: bool
     scopes: tuple[str, ...]
+    any_of_scopes: tuple[tuple[str, ...], ...]
     validates_input: bool
     paginated: bool
     transactional: bool
@@ -211,12 +219,16 @@ class RouteTraits:
         dependencies); `original`: the route object its router made."""
         calls = list(_dependency_calls(route.dependant))
         scopes = tuple(sorted({c.scope for c in calls if isinstance(c, RequireScope)}))
-        requires = require_principal in calls or require_admin in calls or bool(scopes)
+        any_of = tuple(sorted({c.scopes for c in calls if isinstance(c, RequireAnyScope)}))
+        requires = (
+            require_principal in calls or require_admin in calls or bool(scopes) or bool(any_of)
+        )
         return cls(
             reads_caller=requires or current_principal in calls,
             requires_caller=requires,
             requires_admin=require_admin in calls,
             scopes=scopes,
+            any_of_scopes=any_of,
             validates_input=bool(get_flat_params(route.dependant) or route.body_field),
             paginated=page_request in calls,
             transactional=isinstance(original, TransactionalRoute),
@@ -231,12 +243,16 @@ def _complete_operation(operation: dict[str, Any], traits: RouteTraits) -> None:
     added: list[ProblemDoc] = []
     if traits.reads_caller:
         # Admin power is the role and a token carrying the admin scope (Principal.is_admin).
-        scopes = sorted({*traits.scopes, *([ADMIN_SCOPE] if traits.requires_admin else [])})
-        requirement = {SECURITY_SCHEME: scopes}
+        required = {*traits.scopes, *([ADMIN_SCOPE] if traits.requires_admin else [])}
+        # One requirement per way of holding the scopes: any one of each RequireAnyScope.
+        requirements = [
+            {SECURITY_SCHEME: sorted(required.union(choice))}
+            for choice in product(*traits.any_of_scopes)
+        ]
         # An empty requirement: the caller may also come without a token.
-        operation["security"] = [requirement] if traits.requires_caller else [requirement, {}]
+        operation["security"] = requirements if traits.requires_caller else [*requirements, {}]
         added.append(ProblemDoc.of(Unauthenticated))
-    if traits.requires_admin or traits.scopes:
+    if traits.requires_admin or traits.scopes or traits.any_of_scopes:
         added.append(ProblemDoc.of(Forbidden))
     validation = responses.get("422", {}).get("content", {}).get("application/json", {})
     if validation.get("schema", {}).get("$ref") == f"{_REF}HTTPValidationError":
