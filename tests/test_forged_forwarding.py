@@ -56,7 +56,7 @@ def test_a_forged_forwarding_header_does_not_reset_the_sign_up_limit(http: httpx
     graphql = http.post(
         "/graphql/auth",
         json={
-            "query": "mutation ($input: RegisterInput!) { register(input: $input) { id } }",
+            "query": "mutation ($input: RegisterUserInput!) { registerUser(input: $input) { id } }",
             "variables": {
                 "input": {
                     "email": body["email"],

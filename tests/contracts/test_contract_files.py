@@ -124,3 +124,18 @@ def test_request_and_answer_bodies_have_examples_that_fit(
                 assert examples, f"{method} {path}: {name} has no example"
                 for example in examples:
                     _validator(document, schemas[name]).validate(example)
+
+
+def test_every_schema_has_an_example_that_fits(contracts: list[ServiceContract]) -> None:
+    """Objects, pages, enums and errors alike: a portal team sees a value of each."""
+    missing: list[str] = []
+    for contract in contracts:
+        document = contract.openapi
+        for name, schema in document["components"]["schemas"].items():
+            examples = schema.get("examples")
+            if not examples:
+                missing.append(f"{contract.service.name}: {name}")
+                continue
+            for example in examples:
+                _validator(document, schema).validate(example)
+    assert not missing, "Schemas without an example:\n" + "\n".join(missing)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from pydantic import BaseModel
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.auth.dependencies import AdminPrincipal, CurrentPrincipal, OptionalPrincipal
+from core.auth.dependencies import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    RequireAnyScope,
+)
 from core.errors import Conflict, NotFound
 from core.pagination import PageOut
 from core.web.openapi import camel_case_operation_id, install_openapi, problems
 from core.web.pagination import PageDep
+from core.web.patch_fields import omittable
 from core.web.routes import service_router
 
 
@@ -30,7 +38,23 @@ class GadgetIn(BaseModel):
 
 
 class GadgetOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "sprocket"}]})
+
     name: str
+
+
+class GadgetOutPage(PageOut[GadgetOut]):
+    """A page of gadgets."""
+
+
+class GadgetColour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class GadgetPatch(BaseModel):
+    name: str = omittable(min_length=1)
+    colour: GadgetColour | None = None
 
 
 def document() -> dict[str, Any]:
@@ -40,13 +64,25 @@ def document() -> dict[str, Any]:
     async def create_gadget(body: GadgetIn, principal: CurrentPrincipal) -> GadgetOut:
         return GadgetOut(name=body.name)
 
-    @router.get("", response_model=PageOut[GadgetOut], operation_id="browseGadgets")
-    async def list_gadgets(principal: OptionalPrincipal, page: PageDep) -> PageOut[GadgetOut]:
-        return PageOut(items=[], next_cursor=None)
+    @router.get("", response_model=GadgetOutPage, operation_id="browseGadgets")
+    async def list_gadgets(principal: OptionalPrincipal, page: PageDep) -> GadgetOutPage:
+        return GadgetOutPage(items=[], next_cursor=None)
 
     @router.delete("/{name}", status_code=204, responses=problems(GadgetGone, GadgetBusy))
     async def scrap_gadget(name: str, principal: AdminPrincipal) -> None:
         return None
+
+    @router.post(
+        "/{name}/polish",
+        response_model=GadgetOut,
+        dependencies=[Depends(RequireAnyScope("gadgets:write", "admin"))],
+    )
+    async def polish_gadget(name: str) -> GadgetOut:
+        return GadgetOut(name=name)
+
+    @router.patch("/{name}", response_model=GadgetOut)
+    async def tune_gadget(name: str, body: GadgetPatch, principal: CurrentPrincipal) -> GadgetOut:
+        return GadgetOut(name=name)
 
     @router.put(
         "/{name}",
@@ -153,3 +189,45 @@ def test_operation_ids_are_camel_case_unless_named() -> None:
     assert paths["/api/v1/gadgets"]["post"]["operationId"] == "createGadget"
     assert paths["/api/v1/gadgets"]["get"]["operationId"] == "browseGadgets"
     assert paths["/api/v1/gadgets/{name}"]["delete"]["operationId"] == "scrapGadget"
+
+
+def test_a_page_is_named_after_its_item_and_shows_its_example() -> None:
+    doc = document()
+    answer = doc["paths"]["/api/v1/gadgets"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/GadgetOutPage"
+    }
+    page = doc["components"]["schemas"]["GadgetOutPage"]
+    assert page["required"] == ["items", "next_cursor"]
+    [example] = page["examples"]
+    assert example["items"] == [{"name": "sprocket"}]
+    assert isinstance(example["next_cursor"], str)
+    assert not [name for name in doc["components"]["schemas"] if "_" in name]
+
+
+def test_admin_routes_require_the_admin_scope() -> None:
+    paths = document()["paths"]
+    assert paths["/api/v1/gadgets/{name}"]["delete"]["security"] == [{"OAuth2": ["admin"]}]
+    assert paths["/api/v1/gadgets"]["post"]["security"] == [{"OAuth2": []}]
+
+
+def test_any_of_scopes_is_one_requirement_per_scope() -> None:
+    polish = document()["paths"]["/api/v1/gadgets/{name}/polish"]["post"]
+    assert polish["security"] == [{"OAuth2": ["admin"]}, {"OAuth2": ["gadgets:write"]}]
+    assert codes(polish, "403") == ["forbidden"]
+
+
+def test_problems_and_enums_have_examples() -> None:
+    schemas = document()["components"]["schemas"]
+    assert schemas["GadgetColour"]["examples"] == ["red"]
+    assert schemas["Problem"]["examples"][0]["code"] == "invalid_input"
+    assert schemas["ProblemFieldError"]["examples"]
+
+
+def test_an_omittable_patch_field_is_not_nullable() -> None:
+    schema = document()["components"]["schemas"]["GadgetPatch"]
+    assert schema["properties"]["name"] == {"type": "string", "minLength": 1, "title": "Name"}
+    assert {"type": "null"} in schema["properties"]["colour"]["anyOf"]
+    assert GadgetPatch.model_validate({}).model_dump(exclude_unset=True) == {}
+    with pytest.raises(ValidationError):
+        GadgetPatch.model_validate({"name": None})

@@ -10,7 +10,7 @@ from typing import Self
 
 import httpx
 
-from platform_client.auth import AuthApi, TokenOut
+from platform_client.auth import AuthApi, Token
 from platform_client.coupons import CouponsApi
 from platform_client.merchants import MerchantsApi
 from platform_client.transport import ProblemError
@@ -33,7 +33,7 @@ class PlatformClient:
 
     async def sign_in(self, username: str, password: str, client_id: str) -> Self:
         """The password grant with a portal's public client id; the client as that user."""
-        token: TokenOut = await self.auth.issue_token(
+        token: Token = await self.auth.issue_token(
             {
                 "grant_type": "password",
                 "username": username,

@@ -7,48 +7,58 @@ from typing import Any, Literal, NotRequired, TypedDict, cast
 from platform_client.transport import Transport, _path
 
 
-class BodyIssueToken(TypedDict):
-    """Body_issueToken"""
+class AddMemberInput(TypedDict):
+    """AddMemberInput"""
 
-    grant_type: NotRequired[str | None]
-    username: NotRequired[str | None]
-    password: NotRequired[str | None]
-    refresh_token: NotRequired[str | None]
-    scope: NotRequired[str | None]
-    client_id: NotRequired[str | None]
-    client_secret: NotRequired[str | None]
+    email: str
+    role: NotRequired[MerchantRole]
 
 
-class BodyRevokeToken(TypedDict):
-    """Body_revokeToken"""
-
-    token: NotRequired[str | None]
-    token_type_hint: NotRequired[str | None]
-    client_id: NotRequired[str | None]
-    client_secret: NotRequired[str | None]
-
-
-class ClientIn(TypedDict):
-    """ClientIn"""
+class CreatePartnerClientInput(TypedDict):
+    """CreatePartnerClientInput"""
 
     name: str
     merchant_id: str
     scopes: list[str]
 
 
-class ClientOut(TypedDict):
-    """ClientOut"""
+class GrantRoleInput(TypedDict):
+    """GrantRoleInput"""
 
-    client_id: str
-    client_secret: str
-    name: str
+    role: PlatformRole
+
+
+class Member(TypedDict):
+    """A user's membership of one merchant, named by the user's id (`user_id`)."""
+
+    user_id: str
+    email: str
+    role: MerchantRole
+
+
+class MemberPage(TypedDict):
+    """A page of a merchant's members."""
+
+    items: list[Member]
+    next_cursor: str | None
+
+
+class Membership(TypedDict):
+    """Membership"""
+
     merchant_id: str
-    scopes: list[str]
-    created_at: str
+    role: MerchantRole
 
 
-class DiscoveryOut(TypedDict):
-    """DiscoveryOut"""
+class OAuthError(TypedDict):
+    """OAuthError"""
+
+    error: str
+    error_description: str
+
+
+class OpenIdConfiguration(TypedDict):
+    """OpenIdConfiguration"""
 
     issuer: str
     token_endpoint: str
@@ -63,51 +73,15 @@ class DiscoveryOut(TypedDict):
     subject_types_supported: list[str]
 
 
-class MeOut(TypedDict):
-    """MeOut"""
+class PartnerClient(TypedDict):
+    """PartnerClient"""
 
-    id: str
-    email: str
-    display_name: str
-    roles: list[str]
-    memberships: list[MembershipOut]
-    created_at: str
-
-
-class MemberIn(TypedDict):
-    """MemberIn"""
-
-    email: str
-    role: NotRequired[Literal["staff"]]
-
-
-class MemberOut(TypedDict):
-    """MemberOut"""
-
-    user_id: str
-    email: str
-    role: str
-
-
-class MembershipOut(TypedDict):
-    """MembershipOut"""
-
+    client_id: str
+    client_secret: str
+    name: str
     merchant_id: str
-    role: str
-
-
-class OAuthErrorOut(TypedDict):
-    """OAuthErrorOut"""
-
-    error: str
-    error_description: str
-
-
-class PageOutUserOut(TypedDict):
-    """PageOut[UserOut]"""
-
-    items: list[UserOut]
-    next_cursor: str | None
+    scopes: list[str]
+    created_at: str
 
 
 class Problem(TypedDict):
@@ -129,22 +103,25 @@ class ProblemFieldError(TypedDict):
     type: str | None
 
 
-class RegisterIn(TypedDict):
-    """RegisterIn"""
+class RegisterUserInput(TypedDict):
+    """RegisterUserInput"""
 
     email: str
     password: str
     display_name: str
 
 
-class RoleIn(TypedDict):
-    """RoleIn"""
+class RevocationRequest(TypedDict):
+    """RevocationRequest"""
 
-    role: str
+    token: NotRequired[str | None]
+    token_type_hint: NotRequired[str | None]
+    client_id: NotRequired[str | None]
+    client_secret: NotRequired[str | None]
 
 
-class TokenOut(TypedDict):
-    """TokenOut"""
+class Token(TypedDict):
+    """Token"""
 
     access_token: str
     token_type: NotRequired[str]
@@ -153,14 +130,38 @@ class TokenOut(TypedDict):
     refresh_token: NotRequired[str | None]
 
 
-class UserOut(TypedDict):
-    """UserOut"""
+class TokenRequest(TypedDict):
+    """TokenRequest"""
+
+    grant_type: NotRequired[str | None]
+    username: NotRequired[str | None]
+    password: NotRequired[str | None]
+    refresh_token: NotRequired[str | None]
+    scope: NotRequired[str | None]
+    client_id: NotRequired[str | None]
+    client_secret: NotRequired[str | None]
+
+
+class User(TypedDict):
+    """User"""
 
     id: str
     email: str
     display_name: str
-    roles: list[str]
+    roles: list[PlatformRole]
+    memberships: list[Membership]
     created_at: str
+
+
+class UserPage(TypedDict):
+    """A page of users."""
+
+    items: list[User]
+    next_cursor: str | None
+
+
+MerchantRole = Literal["owner", "staff", "partner"]
+PlatformRole = Literal["customer", "admin"]
 
 
 class AuthApi(Transport):
@@ -170,11 +171,11 @@ class AuthApi(Transport):
         """Liveness and database reachability"""
         return cast("dict[str, str]", await self._call("GET", "/api/v1/auth/health"))
 
-    async def issue_token(self, body: BodyIssueToken) -> TokenOut:
+    async def issue_token(self, body: TokenRequest) -> Token:
         """Token endpoint: password, refresh_token and client_credentials grants"""
-        return cast("TokenOut", await self._call("POST", "/api/v1/auth/token", data=body))
+        return cast("Token", await self._call("POST", "/api/v1/auth/token", data=body))
 
-    async def revoke_token(self, body: BodyRevokeToken) -> Any:
+    async def revoke_token(self, body: RevocationRequest) -> Any:
         """Revocation endpoint (RFC 7009): 200 whatever the token was"""
         return cast("Any", await self._call("POST", "/api/v1/auth/revoke", data=body))
 
@@ -182,24 +183,26 @@ class AuthApi(Transport):
         """The public keys that verify access tokens"""
         return cast("Any", await self._call("GET", "/.well-known/jwks.json"))
 
-    async def get_open_id_configuration(self) -> DiscoveryOut:
+    async def get_open_id_configuration(self) -> OpenIdConfiguration:
         """Authorization server metadata"""
-        return cast("DiscoveryOut", await self._call("GET", "/.well-known/openid-configuration"))
+        return cast(
+            "OpenIdConfiguration", await self._call("GET", "/.well-known/openid-configuration")
+        )
 
-    async def register_user(self, body: RegisterIn) -> UserOut:
+    async def register_user(self, body: RegisterUserInput) -> User:
         """Anyone: create an account (a customer); sign in at the token endpoint"""
-        return cast("UserOut", await self._call("POST", "/api/v1/auth/register", json=body))
+        return cast("User", await self._call("POST", "/api/v1/auth/register", json=body))
 
-    async def get_me(self) -> MeOut:
+    async def get_me(self) -> User:
         """The signed-in user: roles and merchant memberships"""
-        return cast("MeOut", await self._call("GET", "/api/v1/auth/me"))
+        return cast("User", await self._call("GET", "/api/v1/auth/me"))
 
     async def list_users(
         self, *, email: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutUserOut:
+    ) -> UserPage:
         """Admin: list users"""
         return cast(
-            "PageOutUserOut",
+            "UserPage",
             await self._call(
                 "GET",
                 "/api/v1/auth/users",
@@ -208,11 +211,11 @@ class AuthApi(Transport):
         )
 
     async def grant_role(
-        self, user_id: str, body: RoleIn, *, idempotency_key: str | None = None
-    ) -> UserOut:
+        self, user_id: str, body: GrantRoleInput, *, idempotency_key: str | None = None
+    ) -> User:
         """Admin: grant a role"""
         return cast(
-            "UserOut",
+            "User",
             await self._call(
                 "POST",
                 f"/api/v1/auth/users/{_path(user_id)}/roles",
@@ -225,19 +228,25 @@ class AuthApi(Transport):
         """Admin: remove a role"""
         await self._call("DELETE", f"/api/v1/auth/users/{_path(user_id)}/roles/{_path(role)}")
 
-    async def list_members(self, merchant_id: str) -> list[MemberOut]:
+    async def list_members(
+        self, merchant_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> MemberPage:
         """Owner, admin: the merchant's members"""
         return cast(
-            "list[MemberOut]",
-            await self._call("GET", f"/api/v1/auth/merchants/{_path(merchant_id)}/members"),
+            "MemberPage",
+            await self._call(
+                "GET",
+                f"/api/v1/auth/merchants/{_path(merchant_id)}/members",
+                params={"limit": limit, "cursor": cursor},
+            ),
         )
 
     async def add_member(
-        self, merchant_id: str, body: MemberIn, *, idempotency_key: str | None = None
-    ) -> MemberOut:
+        self, merchant_id: str, body: AddMemberInput, *, idempotency_key: str | None = None
+    ) -> Member:
         """Owner, admin: add a registered user as staff"""
         return cast(
-            "MemberOut",
+            "Member",
             await self._call(
                 "POST",
                 f"/api/v1/auth/merchants/{_path(merchant_id)}/members",
@@ -253,11 +262,11 @@ class AuthApi(Transport):
         )
 
     async def create_partner_client(
-        self, body: ClientIn, *, idempotency_key: str | None = None
-    ) -> ClientOut:
+        self, body: CreatePartnerClientInput, *, idempotency_key: str | None = None
+    ) -> PartnerClient:
         """Owner, admin: create a partner client for a merchant; its secret is shown only here"""
         return cast(
-            "ClientOut",
+            "PartnerClient",
             await self._call(
                 "POST",
                 "/api/v1/auth/clients",

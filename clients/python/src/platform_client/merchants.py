@@ -7,8 +7,8 @@ from typing import Literal, NotRequired, TypedDict, cast
 from platform_client.transport import Transport, _path
 
 
-class MerchantIn(TypedDict):
-    """MerchantIn"""
+class ApplyForMerchantInput(TypedDict):
+    """ApplyForMerchantInput"""
 
     name: str
     country: str
@@ -17,8 +17,17 @@ class MerchantIn(TypedDict):
     category: NotRequired[str | None]
 
 
-class MerchantOut(TypedDict):
-    """MerchantOut"""
+class CreateOutletInput(TypedDict):
+    """CreateOutletInput"""
+
+    name: str
+    address: str
+    latitude: NotRequired[float | None]
+    longitude: NotRequired[float | None]
+
+
+class Merchant(TypedDict):
+    """Merchant"""
 
     id: str
     name: str
@@ -35,27 +44,15 @@ class MerchantOut(TypedDict):
     suspension_reason: str | None
 
 
-class MerchantPatch(TypedDict):
-    """Only the fields given change; category may be cleared with null."""
+class MerchantPage(TypedDict):
+    """A page of merchants."""
 
-    name: NotRequired[str | None]
-    country: NotRequired[str | None]
-    currency: NotRequired[str | None]
-    timezone: NotRequired[str | None]
-    category: NotRequired[str | None]
+    items: list[Merchant]
+    next_cursor: str | None
 
 
-class OutletIn(TypedDict):
-    """OutletIn"""
-
-    name: str
-    address: str
-    latitude: NotRequired[float | None]
-    longitude: NotRequired[float | None]
-
-
-class OutletOut(TypedDict):
-    """OutletOut"""
+class Outlet(TypedDict):
+    """Outlet"""
 
     id: str
     merchant_id: str
@@ -67,26 +64,10 @@ class OutletOut(TypedDict):
     updated_at: str
 
 
-class OutletPatch(TypedDict):
-    """Only the fields given change; the position is cleared with null for both."""
+class OutletPage(TypedDict):
+    """A page of a merchant's outlets."""
 
-    name: NotRequired[str | None]
-    address: NotRequired[str | None]
-    latitude: NotRequired[float | None]
-    longitude: NotRequired[float | None]
-
-
-class PageOutMerchantOut(TypedDict):
-    """PageOut[MerchantOut]"""
-
-    items: list[MerchantOut]
-    next_cursor: str | None
-
-
-class PageOutOutletOut(TypedDict):
-    """PageOut[OutletOut]"""
-
-    items: list[OutletOut]
+    items: list[Outlet]
     next_cursor: str | None
 
 
@@ -109,10 +90,29 @@ class ProblemFieldError(TypedDict):
     type: str | None
 
 
-class SuspendIn(TypedDict):
-    """SuspendIn"""
+class SuspendMerchantInput(TypedDict):
+    """SuspendMerchantInput"""
 
     reason: str
+
+
+class UpdateMerchantInput(TypedDict):
+    """Only the fields given change; category may be cleared with null, the others not."""
+
+    name: NotRequired[str]
+    country: NotRequired[str]
+    currency: NotRequired[str]
+    timezone: NotRequired[str]
+    category: NotRequired[str | None]
+
+
+class UpdateOutletInput(TypedDict):
+    """Only the fields given change; the position is cleared with null for both."""
+
+    name: NotRequired[str]
+    address: NotRequired[str]
+    latitude: NotRequired[float | None]
+    longitude: NotRequired[float | None]
 
 
 MerchantStatus = Literal["pending", "verified", "suspended"]
@@ -132,10 +132,10 @@ class MerchantsApi(Transport):
         mine: bool | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutMerchantOut:
+    ) -> MerchantPage:
         """Verified merchants; admins filter by status, users list their own with mine=true"""
         return cast(
-            "PageOutMerchantOut",
+            "MerchantPage",
             await self._call(
                 "GET",
                 "/api/v1/merchants",
@@ -144,35 +144,33 @@ class MerchantsApi(Transport):
         )
 
     async def apply_for_merchant(
-        self, body: MerchantIn, *, idempotency_key: str | None = None
-    ) -> MerchantOut:
+        self, body: ApplyForMerchantInput, *, idempotency_key: str | None = None
+    ) -> Merchant:
         """Apply for a merchant; it is pending until an admin verifies it"""
         return cast(
-            "MerchantOut",
+            "Merchant",
             await self._call(
                 "POST", "/api/v1/merchants", json=body, headers={"Idempotency-Key": idempotency_key}
             ),
         )
 
-    async def get_merchant(self, merchant_id: str) -> MerchantOut:
+    async def get_merchant(self, merchant_id: str) -> Merchant:
         """A verified merchant; the owner and admins see any status"""
-        return cast(
-            "MerchantOut", await self._call("GET", f"/api/v1/merchants/{_path(merchant_id)}")
-        )
+        return cast("Merchant", await self._call("GET", f"/api/v1/merchants/{_path(merchant_id)}"))
 
-    async def update_merchant(self, merchant_id: str, body: MerchantPatch) -> MerchantOut:
+    async def update_merchant(self, merchant_id: str, body: UpdateMerchantInput) -> Merchant:
         """Owner or admin: change profile fields (the applicant, while pending)"""
         return cast(
-            "MerchantOut",
+            "Merchant",
             await self._call("PATCH", f"/api/v1/merchants/{_path(merchant_id)}", json=body),
         )
 
     async def verify_merchant(
         self, merchant_id: str, *, idempotency_key: str | None = None
-    ) -> MerchantOut:
+    ) -> Merchant:
         """Admin: pending -> verified; the applicant becomes the owner"""
         return cast(
-            "MerchantOut",
+            "Merchant",
             await self._call(
                 "POST",
                 f"/api/v1/merchants/{_path(merchant_id)}/verify",
@@ -181,11 +179,11 @@ class MerchantsApi(Transport):
         )
 
     async def suspend_merchant(
-        self, merchant_id: str, body: SuspendIn, *, idempotency_key: str | None = None
-    ) -> MerchantOut:
+        self, merchant_id: str, body: SuspendMerchantInput, *, idempotency_key: str | None = None
+    ) -> Merchant:
         """Admin: verified -> suspended"""
         return cast(
-            "MerchantOut",
+            "Merchant",
             await self._call(
                 "POST",
                 f"/api/v1/merchants/{_path(merchant_id)}/suspend",
@@ -196,10 +194,10 @@ class MerchantsApi(Transport):
 
     async def reinstate_merchant(
         self, merchant_id: str, *, idempotency_key: str | None = None
-    ) -> MerchantOut:
+    ) -> Merchant:
         """Admin: suspended -> verified"""
         return cast(
-            "MerchantOut",
+            "Merchant",
             await self._call(
                 "POST",
                 f"/api/v1/merchants/{_path(merchant_id)}/reinstate",
@@ -209,10 +207,10 @@ class MerchantsApi(Transport):
 
     async def list_outlets(
         self, merchant_id: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutOutletOut:
+    ) -> OutletPage:
         """A visible merchant's outlets"""
         return cast(
-            "PageOutOutletOut",
+            "OutletPage",
             await self._call(
                 "GET",
                 f"/api/v1/merchants/{_path(merchant_id)}/outlets",
@@ -221,11 +219,11 @@ class MerchantsApi(Transport):
         )
 
     async def create_outlet(
-        self, merchant_id: str, body: OutletIn, *, idempotency_key: str | None = None
-    ) -> OutletOut:
+        self, merchant_id: str, body: CreateOutletInput, *, idempotency_key: str | None = None
+    ) -> Outlet:
         """Owner: add an outlet to a verified merchant"""
         return cast(
-            "OutletOut",
+            "Outlet",
             await self._call(
                 "POST",
                 f"/api/v1/merchants/{_path(merchant_id)}/outlets",
@@ -240,10 +238,12 @@ class MerchantsApi(Transport):
             "DELETE", f"/api/v1/merchants/{_path(merchant_id)}/outlets/{_path(outlet_id)}"
         )
 
-    async def update_outlet(self, merchant_id: str, outlet_id: str, body: OutletPatch) -> OutletOut:
+    async def update_outlet(
+        self, merchant_id: str, outlet_id: str, body: UpdateOutletInput
+    ) -> Outlet:
         """Owner: change an outlet"""
         return cast(
-            "OutletOut",
+            "Outlet",
             await self._call(
                 "PATCH",
                 f"/api/v1/merchants/{_path(merchant_id)}/outlets/{_path(outlet_id)}",

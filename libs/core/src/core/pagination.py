@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import InvalidInput
 
@@ -70,6 +70,31 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+EXAMPLE_CURSOR = encode_cursor("2025-12-01T09:00:00+00:00", "4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c86")
+
+
+def _page_example(schema: dict[str, Any], page_model: type[BaseModel]) -> None:
+    """A page's example: its item's own example, with the cursor of a page that follows."""
+    # The item is an argument of the parametrised class the named page derives from.
+    arguments = (getattr(base, "__pydantic_generic_metadata__", {}) for base in page_model.__mro__)
+    item = next((meta["args"][0] for meta in arguments if meta.get("args")), None)
+    extra = getattr(item, "model_config", {}).get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if examples:
+        schema["examples"] = [{"items": examples[:1], "next_cursor": EXAMPLE_CURSOR}]
+
+
 class PageOut(BaseModel, Generic[T]):
+    """The one envelope of every list, REST and GraphQL alike: `{items, next_cursor}`.
+
+    A service names each page after its item, as a subclass, so the schema has a name a
+    person would write (pydantic would call `PageOut[User]` `PageOut_User_`):
+
+        class UserPage(PageOut[User]):
+            "A page of users."
+    """
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
     items: list[T]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")

@@ -61,7 +61,7 @@ def register(http: httpx.AsyncClient) -> Any:
 def aliased_sign_ups(count: int) -> str:
     """One GraphQL document of `count` aliased register mutations."""
     aliases = " ".join(
-        f'a{n}: register(input: {{email: "alias-{uuid.uuid4().hex[:8]}@example.com", '
+        f'a{n}: registerUser(input: {{email: "alias-{uuid.uuid4().hex[:8]}@example.com", '
         f'password: "correct horse battery", displayName: "A"}}) {{ id }}'
         for n in range(count)
     )

@@ -14,7 +14,7 @@ async def test_register_returns_the_new_user(client: httpx.AsyncClient) -> None:
     user = response.json()
     assert user["email"] == "ann@example.com"
     assert user["roles"] == ["customer"]
-    assert set(user) == {"id", "email", "display_name", "roles", "created_at"}
+    assert set(user) == {"id", "email", "display_name", "roles", "memberships", "created_at"}
     assert user["created_at"].endswith("+00:00") or user["created_at"].endswith("Z")
 
 

@@ -116,7 +116,12 @@ async def test_role_errors(
         f"/api/v1/auth/users/{user['id']}/roles", json={"role": "wizard"}, headers=admin
     )
     assert unknown_role.status_code == 422
-    assert unknown_role.json()["code"] == "invalid_role"
+    assert unknown_role.json()["code"] == "invalid_input"  # not one of the schema's enum
+    customer_granted = await client.post(
+        f"/api/v1/auth/users/{user['id']}/roles", json={"role": "customer"}, headers=admin
+    )
+    assert customer_granted.status_code == 422
+    assert customer_granted.json()["code"] == "invalid_role"
     customer_role = await client.delete(
         f"/api/v1/auth/users/{user['id']}/roles/customer", headers=admin
     )

@@ -30,7 +30,7 @@ async def gql(
 
 REGISTER = """
 mutation ($email: String!, $password: String!) {
-  register(input: {email: $email, password: $password, displayName: "Gee"}) {
+  registerUser(input: {email: $email, password: $password, displayName: "Gee"}) {
     id email roles displayName
   }
 }"""
@@ -38,7 +38,7 @@ mutation ($email: String!, $password: String!) {
 
 async def test_register_and_me(client: httpx.AsyncClient, accounts: AuthApi) -> None:
     registered = await gql(client, REGISTER, email="gee@example.com", password="long enough!")
-    assert registered["data"]["register"]["roles"] == ["customer"]
+    assert registered["data"]["registerUser"]["roles"] == ["CUSTOMER"]
     token = await accounts.login("gee@example.com", password="long enough!")
     me = await gql(client, "{ me { email memberships { merchantId role } } }", bearer(token))
     assert me["data"]["me"] == {"email": "gee@example.com", "memberships": []}
@@ -70,11 +70,11 @@ async def test_admin_queries_and_role_mutations(
     assert users["data"]["users"] == {"items": [{"id": user["id"]}], "nextCursor": None}
     granted = await gql(
         client,
-        'mutation ($id: UUID!) { grantRole(userId: $id, role: "admin") { roles } }',
+        "mutation ($id: UUID!) { grantRole(userId: $id, input: {role: ADMIN}) { roles } }",
         admin,
         id=user["id"],
     )
-    assert granted["data"]["grantRole"]["roles"] == ["admin", "customer"]
+    assert granted["data"]["grantRole"]["roles"] == ["ADMIN", "CUSTOMER"]
 
 
 async def test_a_failed_mutation_leaves_nothing_behind(
@@ -83,10 +83,12 @@ async def test_a_failed_mutation_leaves_nothing_behind(
     # Two mutations in one document: the second fails, so the first must not stick.
     document = """
     mutation {
-      a: register(input: {email: "one@example.com", password: "long enough!", displayName: "1"})
-        { id }
-      b: register(input: {email: "one@example.com", password: "long enough!", displayName: "2"})
-        { id }
+      a: registerUser(
+        input: {email: "one@example.com", password: "long enough!", displayName: "1"}
+      ) { id }
+      b: registerUser(
+        input: {email: "one@example.com", password: "long enough!", displayName: "2"}
+      ) { id }
     }"""
     result = await gql(client, document)
     assert result["errors"][0]["extensions"]["code"] == "email_taken"

@@ -78,10 +78,10 @@ async def test_sign_up_keeps_nothing_in_the_idempotency_table(
     again = await client.post("/api/v1/auth/register", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 409)
     assert again.json()["code"] == "email_taken"
-    register = """mutation { register(input: {email: "gql@example.com",
+    register = """mutation { registerUser(input: {email: "gql@example.com",
         password: "long enough pw", displayName: "G"}) { id } }"""
     graphql = await client.post("/graphql/auth", json={"query": register}, headers=headers)
-    assert graphql.json()["data"]["register"]["id"]
+    assert graphql.json()["data"]["registerUser"]["id"]
     assert await idempotency_rows(connection) == []
 
 

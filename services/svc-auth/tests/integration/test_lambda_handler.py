@@ -203,7 +203,7 @@ def test_graphql_request(lambda_: LambdaHarness) -> None:
     assert response["headers"]["content-type"].startswith("application/json")
     body = http_response_json(response)
     assert "errors" not in body, body
-    assert body["data"]["me"] == {"id": user["id"], "email": user["email"], "roles": ["customer"]}
+    assert body["data"]["me"] == {"id": user["id"], "email": user["email"], "roles": ["CUSTOMER"]}
 
 
 @pytest.fixture
@@ -226,7 +226,8 @@ def test_limits_count_api_gateways_source_ip_not_a_forwarding_header(
         body: dict[str, Any] = {**account, "display_name": "Edge"}
         if path.startswith("/graphql"):
             body = {
-                "query": "mutation ($input: RegisterInput!) { register(input: $input) { id } }",
+                "query": "mutation ($input: RegisterUserInput!) "
+                "{ registerUser(input: $input) { id } }",
                 "variables": {"input": {**account, "displayName": "Edge"}},
             }
         return limited_lambda.invoke(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -67,10 +68,20 @@ async def test_owner_adds_lists_and_removes_staff(
     assert again.json()["code"] == "already_member"
 
     listed = (await client.get(members_url, headers=owner)).json()
-    assert [(m["email"], m["role"]) for m in listed] == [
+    assert [(m["email"], m["role"]) for m in listed["items"]] == [
         ("pia@example.com", "owner"),
         ("sam@example.com", "staff"),
     ]
+    assert listed["next_cursor"] is None
+    first = (await client.get(members_url, params={"limit": 1}, headers=owner)).json()
+    assert [m["email"] for m in first["items"]] == ["pia@example.com"]
+    second = (
+        await client.get(
+            members_url, params={"limit": 1, "cursor": first["next_cursor"]}, headers=owner
+        )
+    ).json()
+    assert [m["email"] for m in second["items"]] == ["sam@example.com"]
+    assert second["next_cursor"] is None
 
     staff_token = await accounts.login("sam@example.com", client_id="merchant-portal")
     assert {"merchant_id": str(merchant_id), "role": "staff"} in (
@@ -232,3 +243,52 @@ async def test_client_creation_rules(
     )
     assert by_admin.status_code == 201
     assert by_admin.headers["cache-control"] == "no-store"
+
+
+async def test_members_and_partner_clients_over_graphql(
+    accounts: AuthApi, auth_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The REST operations' GraphQL twins: same names, same page, same refusals."""
+    merchant_id, owner = await owner_of_new_merchant(accounts, auth_app, "gia@example.com")
+    await accounts.register("gus@example.com")
+
+    async def gql(query: str, headers: dict[str, str], **variables: object) -> dict[str, Any]:
+        response = await client.post(
+            "/graphql/auth", json={"query": query, "variables": variables}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    added = await gql(
+        """mutation ($m: UUID!) {
+          addMember(merchantId: $m, input: {email: "gus@example.com"}) { email role }
+        }""",
+        owner,
+        m=str(merchant_id),
+    )
+    assert added["data"]["addMember"] == {"email": "gus@example.com", "role": "STAFF"}
+    page = await gql(
+        "query ($m: UUID!) { members(merchantId: $m, limit: 1) { items { email } nextCursor } }",
+        owner,
+        m=str(merchant_id),
+    )
+    assert page["data"]["members"]["items"] == [{"email": "gia@example.com"}]
+    assert page["data"]["members"]["nextCursor"]
+    created = await gql(
+        """mutation ($m: UUID!) {
+          createPartnerClient(
+            input: {name: "Till", merchantId: $m, scopes: ["coupons:redeem"]}
+          ) { clientId clientSecret scopes }
+        }""",
+        owner,
+        m=str(merchant_id),
+    )
+    assert created["data"]["createPartnerClient"]["scopes"] == ["coupons:redeem"]
+    assert created["data"]["createPartnerClient"]["clientSecret"]
+    staff = bearer(await accounts.login("gus@example.com", client_id="merchant-portal"))
+    refused = await gql(
+        "query ($m: UUID!) { members(merchantId: $m) { items { email } } }",
+        staff,
+        m=str(merchant_id),
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "forbidden"

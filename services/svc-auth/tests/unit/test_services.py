@@ -91,12 +91,13 @@ class FakeMemberships:
     async def role_of(self, *, user_id: UUID, merchant_id: UUID) -> MerchantRole | None:
         return self.roles.get((user_id, merchant_id))
 
-    async def members(self, merchant_id: UUID) -> list[Member]:
-        return [
+    async def members(self, merchant_id: UUID, *, page: PageRequest) -> Page[Member]:
+        found = [
             Member(user_id, self.users.users[user_id].email, role)
             for (user_id, m), role in self.roles.items()
             if m == merchant_id
         ]
+        return Page(items=found[: page.limit], next_cursor=None)
 
     async def add(self, *, user_id: UUID, merchant_id: UUID, role: MerchantRole) -> bool:
         if (user_id, merchant_id) in self.roles:
@@ -321,10 +322,13 @@ async def test_membership_power_comes_from_the_table_not_the_token(
     merchant = uuid4()
     claims_owner = user_principal(owner.id, TokenMembership(merchant, "owner"))
     with pytest.raises(Forbidden):
-        await service.members(principal=claims_owner, merchant_id=merchant)
+        await service.members(principal=claims_owner, merchant_id=merchant, page=PageRequest())
     await service.grant_owner(merchant_id=merchant, owner_user_id=owner.id, actor="admin")
     assert [
-        m.role for m in await service.members(principal=claims_owner, merchant_id=merchant)
+        m.role
+        for m in (
+            await service.members(principal=claims_owner, merchant_id=merchant, page=PageRequest())
+        ).items
     ] == [MerchantRole.OWNER]
     with pytest.raises(OwnerNotRemovable):
         await service.remove_member(principal=claims_owner, merchant_id=merchant, user_id=owner.id)

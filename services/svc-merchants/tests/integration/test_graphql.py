@@ -39,8 +39,8 @@ def error_code(body: dict[str, Any]) -> str:
 
 
 APPLY = f"""
-mutation Apply($input: ApplyMerchantInput!) {{
-  applyMerchant(input: $input) {{ {MERCHANT_FIELDS} }}
+mutation Apply($input: ApplyForMerchantInput!) {{
+  applyForMerchant(input: $input) {{ {MERCHANT_FIELDS} }}
 }}
 """
 APPLICATION = {"name": "Graph Grocer", "country": "nl", "currency": "EUR", "timezone": "UTC"}
@@ -50,7 +50,7 @@ async def test_apply_and_read_back(
     client: httpx.AsyncClient, applicant: str, applicant_id: UUID
 ) -> None:
     body = await gql(client, APPLY, {"input": APPLICATION}, applicant)
-    merchant = body["data"]["applyMerchant"]
+    merchant = body["data"]["applyForMerchant"]
     assert merchant["status"] == "PENDING"
     assert merchant["country"] == "NL"
     assert merchant["ownerUserId"] == str(applicant_id)
@@ -113,7 +113,7 @@ async def test_admin_verifies_suspends_and_reinstates(
 
     suspend = """
     mutation($id: UUID!, $reason: String!) {
-      suspendMerchant(id: $id, reason: $reason) { status suspensionReason }
+      suspendMerchant(id: $id, input: {reason: $reason}) { status suspensionReason }
     }
     """
     suspended = await gql(client, suspend, {"id": pending["id"], "reason": "chargebacks"}, admin)
@@ -156,7 +156,7 @@ async def test_outlets_through_graphql(
     owner_token_for: Callable[[str], str],
 ) -> None:
     create = f"""
-    mutation($merchantId: UUID!, $input: OutletInput!) {{
+    mutation($merchantId: UUID!, $input: CreateOutletInput!) {{
       createOutlet(merchantId: $merchantId, input: $input) {{ {OUTLET_FIELDS} }}
     }}
     """

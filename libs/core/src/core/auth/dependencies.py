@@ -66,3 +66,22 @@ class RequireScope:
         if not principal.has_scope(self.scope):
             raise Forbidden(f"The access token lacks the scope {self.scope!r}")
         return principal
+
+
+class RequireAnyScope:
+    """`Depends(RequireAnyScope("coupons:read", "coupons:redeem"))`: the token must carry
+    one of the scopes; the OpenAPI document lists one security requirement per scope."""
+
+    def __init__(self, *scopes: str) -> None:
+        if not scopes:
+            raise ValueError("RequireAnyScope needs at least one scope")
+        self.scopes = tuple(sorted(set(scopes)))
+
+    async def __call__(
+        self, principal: Annotated[Principal, Depends(require_principal)]
+    ) -> Principal:
+        if not any(principal.has_scope(scope) for scope in self.scopes):
+            raise Forbidden(
+                "The access token lacks a scope of " + ", ".join(repr(s) for s in self.scopes)
+            )
+        return principal

@@ -351,6 +351,18 @@ def secret_answer_beside_others(body: bytes, secret_fields: frozenset[str]) -> b
     return False
 
 
+def given_fields(patch_input: object) -> dict[str, Any]:
+    """A PATCH input's fields the caller set, for its REST model to validate: a field left
+    out is UNSET and stays as it is; an explicit null reaches the model, which refuses it
+    where REST does. (Strawberry's pydantic-derived inputs cannot tell the two apart, so a
+    PATCH input is written out with UNSET defaults.)"""
+    import strawberry
+
+    return {
+        name: value for name, value in vars(patch_input).items() if value is not strawberry.UNSET
+    }
+
+
 def principal_of(request: Request) -> Any:
     """The caller, for resolvers; None when anonymous, PlatformError 401 for a bad token."""
     from core.auth.dependencies import authenticate

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
+from itertools import product
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,7 +22,14 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from core.auth.dependencies import RequireScope, current_principal, require_admin, require_principal
+from core.auth.dependencies import (
+    RequireAnyScope,
+    RequireScope,
+    current_principal,
+    require_admin,
+    require_principal,
+)
+from core.auth.principal import ADMIN_SCOPE
 from core.auth.scopes import SCOPES, TOKEN_PATH
 from core.database.errors import DatabaseUnavailable
 from core.errors import Forbidden, InvalidInput, PlatformError, Unauthenticated
@@ -60,6 +68,22 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
                 "items": {"$ref": f"{_REF}ProblemFieldError"},
             },
         },
+        "examples": [
+            {
+                "type": "/problems/invalid_input",
+                "title": "The request is not valid",
+                "status": 422,
+                "detail": "body.email: value is not a valid email address",
+                "code": "invalid_input",
+                "errors": [
+                    {
+                        "loc": ["body", "email"],
+                        "msg": "value is not a valid email address",
+                        "type": "value_error",
+                    }
+                ],
+            }
+        ],
     },
     "ProblemFieldError": {
         "title": "ProblemFieldError",
@@ -70,6 +94,9 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
             "msg": {"type": "string"},
             "type": {"type": ["string", "null"]},
         },
+        "examples": [
+            {"loc": ["body", "email"], "msg": "value is not a valid email address", "type": None}
+        ],
     },
 }
 
@@ -180,6 +207,7 @@ class RouteTraits:
     requires_caller: bool
     requires_admin: bool
     scopes: tuple[str, ...]
+    any_of_scopes: tuple[tuple[str, ...], ...]
     validates_input: bool
     paginated: bool
     transactional: bool
@@ -191,12 +219,16 @@ class RouteTraits:
         dependencies); `original`: the route object its router made."""
         calls = list(_dependency_calls(route.dependant))
         scopes = tuple(sorted({c.scope for c in calls if isinstance(c, RequireScope)}))
-        requires = require_principal in calls or require_admin in calls or bool(scopes)
+        any_of = tuple(sorted({c.scopes for c in calls if isinstance(c, RequireAnyScope)}))
+        requires = (
+            require_principal in calls or require_admin in calls or bool(scopes) or bool(any_of)
+        )
         return cls(
             reads_caller=requires or current_principal in calls,
             requires_caller=requires,
             requires_admin=require_admin in calls,
             scopes=scopes,
+            any_of_scopes=any_of,
             validates_input=bool(get_flat_params(route.dependant) or route.body_field),
             paginated=page_request in calls,
             transactional=isinstance(original, TransactionalRoute),
@@ -210,11 +242,17 @@ def _complete_operation(operation: dict[str, Any], traits: RouteTraits) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     added: list[ProblemDoc] = []
     if traits.reads_caller:
-        requirement = {SECURITY_SCHEME: list(traits.scopes)}
+        # Admin power is the role and a token carrying the admin scope (Principal.is_admin).
+        required = {*traits.scopes, *([ADMIN_SCOPE] if traits.requires_admin else [])}
+        # One requirement per way of holding the scopes: any one of each RequireAnyScope.
+        requirements = [
+            {SECURITY_SCHEME: sorted(required.union(choice))}
+            for choice in product(*traits.any_of_scopes)
+        ]
         # An empty requirement: the caller may also come without a token.
-        operation["security"] = [requirement] if traits.requires_caller else [requirement, {}]
+        operation["security"] = requirements if traits.requires_caller else [*requirements, {}]
         added.append(ProblemDoc.of(Unauthenticated))
-    if traits.requires_admin or traits.scopes:
+    if traits.requires_admin or traits.scopes or traits.any_of_scopes:
         added.append(ProblemDoc.of(Forbidden))
     validation = responses.get("422", {}).get("content", {}).get("application/json", {})
     if validation.get("schema", {}).get("$ref") == f"{_REF}HTTPValidationError":
@@ -329,6 +367,14 @@ def _restore_example_nulls(document: dict[str, Any]) -> None:
             schema["examples"] = [_with_nulls(e, schema, schemas) for e in schema["examples"]]
 
 
+def _example_enums(document: dict[str, Any]) -> None:
+    """An enum's example is its first value: every schema shows one."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    for schema in schemas.values():
+        if "enum" in schema and "examples" not in schema:
+            schema["examples"] = schema["enum"][:1]
+
+
 def _drop_fastapi_validation_schemas(document: dict[str, Any]) -> None:
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
@@ -353,6 +399,7 @@ def complete_document(document: dict[str, Any], routes: Iterable[BaseRoute]) -> 
     _drop_fastapi_validation_schemas(document)
     _share_problem_examples(document)
     _restore_example_nulls(document)
+    _example_enums(document)
     components["schemas"] = dict(sorted(components["schemas"].items()))
     return document
 

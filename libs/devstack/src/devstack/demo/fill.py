@@ -100,7 +100,7 @@ async def merchant_scene(
             outlets.append(dict(await owner.merchants.create_outlet(merchant["id"], body)))
     for email in spec.staff:
         await account(api, email, "merchant-portal")
-        members = await owner.auth.list_members(merchant["id"])
+        members = (await owner.auth.list_members(merchant["id"], limit=100))["items"]
         if not any(m["email"] == email for m in members):
             await owner.auth.add_member(merchant["id"], {"email": email, "role": "staff"})
     scene = MerchantScene(spec, owner, merchant, outlets)

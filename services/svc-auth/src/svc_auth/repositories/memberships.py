@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from core.clock import utcnow
+from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
+from core.pagination import Page, PageRequest
 from svc_auth.repositories.schema_model import MembershipRow, UserRow
 from svc_auth.services.data_model.users import Member, MerchantRole
 
@@ -24,14 +26,26 @@ class MembershipRepository(RepositoryBase[MembershipRow]):
         ).scalar_one_or_none()
         return MerchantRole(role) if role else None
 
-    async def members(self, merchant_id: UUID) -> list[Member]:
-        rows = await self.session.execute(
-            select(MembershipRow.user_id, UserRow.email, MembershipRow.role)
+    async def members(self, merchant_id: UUID, *, page: PageRequest) -> Page[Member]:
+        joined = (MembershipRow.created_at, MembershipRow.user_id)  # the order, and the cursor
+        query = (
+            select(
+                MembershipRow.user_id, UserRow.email, MembershipRow.role, MembershipRow.created_at
+            )
             .join(UserRow, UserRow.id == MembershipRow.user_id)
             .where(MembershipRow.merchant_id == merchant_id)
-            .order_by(MembershipRow.created_at, MembershipRow.user_id)
+            .order_by(*joined)
+            .limit(page.limit + 1)
         )
-        return [Member(user_id=r.user_id, email=r.email, role=MerchantRole(r.role)) for r in rows]
+        if page.cursor:
+            query = query.where(tuple_(*joined) > cursor_position(page.cursor))
+        rows = list(await self.session.execute(query))
+        return page_of(
+            rows,
+            page,
+            position=lambda r: (r.created_at, r.user_id),
+            to_item=lambda r: Member(user_id=r.user_id, email=r.email, role=MerchantRole(r.role)),
+        )
 
     async def add(self, *, user_id: UUID, merchant_id: UUID, role: MerchantRole) -> bool:
         added = await self.session.execute(

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from core.auth import Principal
 from core.errors import Forbidden
+from core.pagination import Page, PageRequest
 from svc_auth.services.data_model.users import Member, MerchantRole, normalise_email
 from svc_auth.services.errors import (
     AlreadyMember,
@@ -36,12 +37,14 @@ class MembershipService:
                 return
         raise Forbidden("Only the merchant's owner or an admin may manage its members")
 
-    async def members(self, *, principal: Principal, merchant_id: UUID) -> list[Member]:
+    async def members(
+        self, *, principal: Principal, merchant_id: UUID, page: PageRequest
+    ) -> Page[Member]:
         await self._require_owner_or_admin(principal, merchant_id)
-        return await self._memberships.members(merchant_id)
+        return await self._memberships.members(merchant_id, page=page)
 
     async def add_member(
-        self, *, principal: Principal, merchant_id: UUID, email: str, role: str
+        self, *, principal: Principal, merchant_id: UUID, email: str, role: MerchantRole
     ) -> Member:
         await self._require_owner_or_admin(principal, merchant_id)
         if role != MerchantRole.STAFF:

@@ -42,7 +42,9 @@ class UserStore(Protocol):
 class MembershipStore(Protocol):
     async def role_of(self, *, user_id: UUID, merchant_id: UUID) -> MerchantRole | None: ...
 
-    async def members(self, merchant_id: UUID) -> list[Member]: ...
+    async def members(self, merchant_id: UUID, *, page: PageRequest) -> Page[Member]:
+        """In the order they joined."""
+        ...
 
     async def add(self, *, user_id: UUID, merchant_id: UUID, role: MerchantRole) -> bool:
         """False when the user already has a membership of this merchant."""

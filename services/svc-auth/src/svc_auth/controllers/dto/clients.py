@@ -9,7 +9,7 @@ from svc_auth.controllers.dto import examples as ex
 from svc_auth.services.data_model.clients import IssuedClient
 
 
-class ClientIn(BaseModel):
+class CreatePartnerClientInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.CLIENT_IN)
     )
@@ -19,10 +19,10 @@ class ClientIn(BaseModel):
     scopes: list[str] = Field(min_length=1, max_length=10)
 
 
-class ClientOut(BaseModel):
+class PartnerClient(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.CLIENT))
 
-    client_id: str
+    client_id: str = Field(description="The client's id at the token endpoint (RFC 6749)")
     client_secret: str = Field(description="Shown only in this response; store it now")
     name: str
     merchant_id: UUID
@@ -30,7 +30,7 @@ class ClientOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, client: IssuedClient) -> ClientOut:
+    def of(cls, client: IssuedClient) -> PartnerClient:
         return cls(
             client_id=client.client_id,
             client_secret=client.client_secret,

@@ -16,15 +16,14 @@ REGISTER_IN: dict[str, Any] = {
     "password": "correct horse battery",
     "display_name": "Ada",
 }
+MEMBERSHIP: dict[str, Any] = {"merchant_id": MERCHANT_ID, "role": "owner"}
 USER: dict[str, Any] = {
     "id": USER_ID,
     "email": "ada@example.com",
     "display_name": "Ada",
     "roles": ["customer"],
+    "memberships": [MEMBERSHIP],
     "created_at": "2025-12-01T09:00:00Z",
-}
-ME: dict[str, Any] = USER | {
-    "memberships": [{"merchant_id": MERCHANT_ID, "role": "owner"}],
 }
 ROLE_IN: dict[str, Any] = {"role": "admin"}
 MEMBER_IN: dict[str, Any] = {"email": "barista@example.com", "role": "staff"}
@@ -41,6 +40,21 @@ CLIENT: dict[str, Any] = {
     "merchant_id": MERCHANT_ID,
     "scopes": ["coupons:read", "coupons:redeem"],
     "created_at": "2025-12-05T11:00:00Z",
+}
+TOKEN_REQUEST: dict[str, Any] = {
+    "grant_type": "password",
+    "username": "ada@example.com",
+    "password": "correct horse battery",
+    "client_id": "customer-portal",
+}
+REVOCATION_REQUEST: dict[str, Any] = {
+    "token": "r8Hc2Lw9Qz4Tn7Vb1Xm5Kp3Js6Fd0Ga",
+    "token_type_hint": "refresh_token",
+    "client_id": "customer-portal",
+}
+OAUTH_ERROR: dict[str, Any] = {
+    "error": "invalid_grant",
+    "error_description": "The username or password is wrong",
 }
 TOKEN: dict[str, Any] = {
     "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6ImxvY2FsIn0.eyJzdWIiOiI0YTNiIn0.c2lnbmF0dXJl",

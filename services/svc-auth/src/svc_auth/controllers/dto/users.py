@@ -1,16 +1,19 @@
+"""Accounts and members: one model per object, served by REST and (derived) GraphQL."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from core.pagination import PageOut
 from svc_auth.controllers.dto import examples as ex
-from svc_auth.services.data_model.users import Member, User
+from svc_auth.services.data_model import users as domain
+from svc_auth.services.data_model.users import MerchantRole, PlatformRole
 
 
-class RegisterIn(BaseModel):
+class RegisterUserInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.REGISTER_IN)
     )
@@ -21,78 +24,69 @@ class RegisterIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=100)
 
 
-class UserOut(BaseModel):
+class Membership(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.MEMBERSHIP))
+
+    merchant_id: UUID
+    role: MerchantRole
+
+
+class User(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.USER))
 
     id: UUID
     email: str
     display_name: str
-    roles: list[str]
+    roles: list[PlatformRole]
+    memberships: list[Membership]
     created_at: datetime
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
+    def of(cls, user: domain.User) -> User:
         return cls(
             id=user.id,
             email=user.email,
             display_name=user.display_name,
-            roles=sorted(role.value for role in user.roles),
-            created_at=user.created_at,
-        )
-
-
-class MembershipOut(BaseModel):
-    merchant_id: UUID
-    role: str
-
-
-class MeOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra=ex.example(ex.ME))
-
-    id: UUID
-    email: str
-    display_name: str
-    roles: list[str]
-    memberships: list[MembershipOut]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> MeOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            display_name=user.display_name,
-            roles=sorted(role.value for role in user.roles),
+            roles=sorted(user.roles),
             memberships=[
-                MembershipOut(merchant_id=m.merchant_id, role=m.role.value)
-                for m in user.memberships
+                Membership(merchant_id=m.merchant_id, role=m.role) for m in user.memberships
             ],
             created_at=user.created_at,
         )
 
 
-class RoleIn(BaseModel):
+class UserPage(PageOut[User]):
+    """A page of users."""
+
+
+class GrantRoleInput(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.ROLE_IN))
 
-    role: str = Field(min_length=1, max_length=30)
+    role: PlatformRole
 
 
-class MemberIn(BaseModel):
+class AddMemberInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MEMBER_IN)
     )
 
     email: EmailStr
-    role: Literal["staff"] = "staff"
+    role: MerchantRole = Field(default=MerchantRole.STAFF, description="Members are added as staff")
 
 
-class MemberOut(BaseModel):
+class Member(BaseModel):
+    """A user's membership of one merchant, named by the user's id (`user_id`)."""
+
     model_config = ConfigDict(json_schema_extra=ex.example(ex.MEMBER))
 
     user_id: UUID
     email: str
-    role: str
+    role: MerchantRole
 
     @classmethod
-    def of(cls, member: Member) -> MemberOut:
-        return cls(user_id=member.user_id, email=member.email, role=member.role.value)
+    def of(cls, member: domain.Member) -> Member:
+        return cls(user_id=member.user_id, email=member.email, role=member.role)
+
+
+class MemberPage(PageOut[Member]):
+    """A page of a merchant's members."""

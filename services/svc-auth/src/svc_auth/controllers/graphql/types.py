@@ -1,77 +1,65 @@
+"""svc-auth's GraphQL types, each derived from its REST model (controllers.dto): a field,
+an enum or a nullability cannot differ between the two. The GraphQL names are the models'."""
+
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 import strawberry
+from strawberry.experimental import pydantic as from_model
 
-from svc_auth.services.data_model.clients import IssuedClient
-from svc_auth.services.data_model.users import Member, User
+from svc_auth.controllers.dto import clients, users
+from svc_auth.services.data_model.users import MerchantRole, PlatformRole
 
-
-@strawberry.type
-class MembershipType:
-    merchant_id: UUID
-    role: str
+strawberry.enum(PlatformRole, name="PlatformRole")
+strawberry.enum(MerchantRole, name="MerchantRole")
 
 
-@strawberry.type
-class UserType:
-    id: UUID
-    email: str
-    display_name: str
-    roles: list[str]
-    memberships: list[MembershipType]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserType:
-        return cls(
-            id=user.id,
-            email=user.email,
-            display_name=user.display_name,
-            roles=sorted(role.value for role in user.roles),
-            memberships=[
-                MembershipType(merchant_id=m.merchant_id, role=m.role.value)
-                for m in user.memberships
-            ],
-            created_at=user.created_at,
-        )
+@from_model.type(model=users.Membership, all_fields=True, name="Membership")
+class Membership:
+    pass
 
 
-@strawberry.type
+@from_model.type(model=users.User, all_fields=True, name="User")
+class User:
+    pass
+
+
+@from_model.type(model=users.UserPage, all_fields=True, name="UserPage")
 class UserPage:
-    items: list[UserType]
-    next_cursor: str | None
+    pass
 
 
-@strawberry.type
-class MemberType:
-    user_id: UUID
-    email: str
-    role: str
-
-    @classmethod
-    def of(cls, member: Member) -> MemberType:
-        return cls(user_id=member.user_id, email=member.email, role=member.role.value)
+@from_model.type(model=users.Member, all_fields=True, name="Member")
+class Member:
+    pass
 
 
-@strawberry.type
-class ClientType:
-    client_id: str
-    client_secret: str
-    name: str
-    merchant_id: UUID
-    scopes: list[str]
-    created_at: datetime
+@from_model.type(model=users.MemberPage, all_fields=True, name="MemberPage")
+class MemberPage:
+    pass
 
-    @classmethod
-    def of(cls, client: IssuedClient) -> ClientType:
-        return cls(
-            client_id=client.client_id,
-            client_secret=client.client_secret,
-            name=client.name,
-            merchant_id=client.merchant_id,
-            scopes=sorted(client.scopes),
-            created_at=client.created_at,
-        )
+
+@from_model.type(model=clients.PartnerClient, all_fields=True, name="PartnerClient")
+class PartnerClient:
+    pass
+
+
+@from_model.input(model=users.RegisterUserInput, all_fields=True, name="RegisterUserInput")
+class RegisterUserInput:
+    pass
+
+
+@from_model.input(model=users.GrantRoleInput, all_fields=True, name="GrantRoleInput")
+class GrantRoleInput:
+    pass
+
+
+@from_model.input(model=users.AddMemberInput, all_fields=True, name="AddMemberInput")
+class AddMemberInput:
+    pass
+
+
+@from_model.input(
+    model=clients.CreatePartnerClientInput, all_fields=True, name="CreatePartnerClientInput"
+)
+class CreatePartnerClientInput:
+    pass

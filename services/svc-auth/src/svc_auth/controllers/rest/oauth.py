@@ -15,7 +15,13 @@ from core.auth.scopes import TOKEN_PATH
 from core.web.addresses import client_address
 from core.web.routes import OAuthRoute, get_unit_of_work
 from svc_auth.controllers.dependencies import ComponentsDep, TokensDep
-from svc_auth.controllers.dto.oauth import DiscoveryOut, OAuthErrorOut, TokenOut
+from svc_auth.controllers.dto.oauth import OAuthError as OAuthErrorAnswer
+from svc_auth.controllers.dto.oauth import (
+    OpenIdConfiguration,
+    RevocationRequest,
+    Token,
+    TokenRequest,
+)
 from svc_auth.services.data_model.clients import GrantType, Scope
 from svc_auth.services.errors import (
     InvalidClient,
@@ -44,7 +50,7 @@ def oauth_errors(*errors: type[OAuthError]) -> dict[int | str, dict[str, Any]]:
         by_status.setdefault(error.status, []).append(error)
     return {
         status: {
-            "model": OAuthErrorOut,
+            "model": OAuthErrorAnswer,
             "description": f"{HTTPStatus(status).phrase} (RFC 6749 section 5.2): "
             + ", ".join(f"`{e.error}`" for e in group),
             "content": {
@@ -58,9 +64,6 @@ def oauth_errors(*errors: type[OAuthError]) -> dict[int | str, dict[str, Any]]:
         }
         for status, group in sorted(by_status.items())
     }
-
-
-FormField = Annotated[str | None, Form()]
 
 
 def _client_credentials(
@@ -100,7 +103,7 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
 
 @router.post(
     TOKEN_PATH,
-    response_model=TokenOut,
+    response_model=Token,
     responses=oauth_errors(
         InvalidRequest,
         InvalidGrant,
@@ -121,16 +124,11 @@ def _oauth_error(request: Request, error: OAuthError, used_basic: bool) -> JSONR
     operation_id="issueToken",
 )
 async def token(
-    request: Request,
-    tokens: TokensDep,
-    grant_type: FormField = None,
-    username: FormField = None,
-    password: FormField = None,
-    refresh_token: FormField = None,
-    scope: FormField = None,
-    client_id: FormField = None,
-    client_secret: FormField = None,
+    request: Request, tokens: TokensDep, form: Annotated[TokenRequest, Form()]
 ) -> JSONResponse:
+    grant_type, username, password = form.grant_type, form.username, form.password
+    refresh_token, scope = form.refresh_token, form.scope
+    client_id, client_secret = form.client_id, form.client_secret
     used_basic = False
     address = client_address(request)
     try:
@@ -168,7 +166,7 @@ async def token(
             raise UnsupportedGrantType(f"Unsupported grant_type {grant_type!r}")
     except OAuthError as error:
         return _oauth_error(request, error, used_basic)
-    return JSONResponse(TokenOut.of(issued).model_dump(exclude_none=True), headers=NO_STORE)
+    return JSONResponse(Token.of(issued).model_dump(exclude_none=True), headers=NO_STORE)
 
 
 @router.post(
@@ -178,13 +176,9 @@ async def token(
     operation_id="revokeToken",
 )
 async def revoke(
-    request: Request,
-    tokens: TokensDep,
-    token: FormField = None,
-    token_type_hint: FormField = None,
-    client_id: FormField = None,
-    client_secret: FormField = None,
+    request: Request, tokens: TokensDep, form: Annotated[RevocationRequest, Form()]
 ) -> JSONResponse:
+    token, client_id, client_secret = form.token, form.client_id, form.client_secret
     used_basic = False
     try:
         client_id, client_secret, used_basic = _client_credentials(
@@ -208,13 +202,13 @@ async def jwks(parts: ComponentsDep) -> JSONResponse:
 
 @well_known.get(
     "/.well-known/openid-configuration",
-    response_model=DiscoveryOut,
+    response_model=OpenIdConfiguration,
     summary="Authorization server metadata",
     operation_id="getOpenIdConfiguration",
 )
-async def discovery(parts: ComponentsDep) -> DiscoveryOut:
+async def discovery(parts: ComponentsDep) -> OpenIdConfiguration:
     issuer = parts.policy.issuer.rstrip("/")
-    return DiscoveryOut(
+    return OpenIdConfiguration(
         issuer=parts.policy.issuer,
         token_endpoint=issuer + TOKEN_PATH,
         jwks_uri=issuer + JWKS_PATH,

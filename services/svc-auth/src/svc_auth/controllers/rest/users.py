@@ -7,15 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from core.auth.dependencies import CurrentPrincipal
+from core.auth.dependencies import AdminPrincipal, CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests, Unauthenticated
-from core.pagination import PageOut
 from core.web.addresses import client_address
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import CredentialRoute, service_router
 from svc_auth.controllers.dependencies import AccountsDep
-from svc_auth.controllers.dto.users import MeOut, RegisterIn, RoleIn, UserOut
+from svc_auth.controllers.dto.users import GrantRoleInput, RegisterUserInput, User, UserPage
+from svc_auth.services.data_model.users import PlatformRole
 from svc_auth.services.errors import (
     EmailTaken,
     InvalidRole,
@@ -32,62 +32,60 @@ sign_up = APIRouter(route_class=CredentialRoute, prefix="/api/v1/auth", tags=["u
 @sign_up.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    response_model=UserOut,
+    response_model=User,
     summary="Anyone: create an account (a customer); sign in at the token endpoint",
     operation_id="registerUser",
     responses=problems(EmailTaken, TooManyRequests, SignUpUnavailable),
 )
-async def register(body: RegisterIn, request: Request, accounts: AccountsDep) -> UserOut:
+async def register(body: RegisterUserInput, request: Request, accounts: AccountsDep) -> User:
     user = await accounts.register(
         email=body.email,
         password=body.password,
         display_name=body.display_name,
         address=client_address(request),
     )
-    return UserOut.of(user)
+    return User.of(user)
 
 
 @router.get(
     "/me",
-    response_model=MeOut,
+    response_model=User,
     summary="The signed-in user: roles and merchant memberships",
     operation_id="getMe",
     responses=problems(Forbidden, Unauthenticated),
 )
-async def me(principal: CurrentPrincipal, accounts: AccountsDep) -> MeOut:
-    return MeOut.of(await accounts.me(principal=principal))
+async def me(principal: CurrentPrincipal, accounts: AccountsDep) -> User:
+    return User.of(await accounts.me(principal=principal))
 
 
 @router.get(
     "/users",
-    response_model=PageOut[UserOut],
+    response_model=UserPage,
     summary="Admin: list users",
     operation_id="listUsers",
     responses=problems(Forbidden),
 )
 async def list_users(
-    principal: CurrentPrincipal,
+    principal: AdminPrincipal,
     accounts: AccountsDep,
     page: PageDep,
     email: Annotated[str | None, Query(max_length=320)] = None,
-) -> PageOut[UserOut]:
+) -> UserPage:
     users = await accounts.list_users(principal=principal, email=email, page=page)
-    return PageOut(items=[UserOut.of(u) for u in users.items], next_cursor=users.next_cursor)
+    return UserPage(items=[User.of(u) for u in users.items], next_cursor=users.next_cursor)
 
 
 @router.post(
     "/users/{user_id}/roles",
-    response_model=UserOut,
+    response_model=User,
     summary="Admin: grant a role",
     operation_id="grantRole",
     responses=problems(Forbidden, UserNotFound, InvalidRole),
 )
 async def grant_role(
-    user_id: UUID, body: RoleIn, principal: CurrentPrincipal, accounts: AccountsDep
-) -> UserOut:
-    return UserOut.of(
-        await accounts.grant_role(principal=principal, user_id=user_id, role=body.role)
-    )
+    user_id: UUID, body: GrantRoleInput, principal: AdminPrincipal, accounts: AccountsDep
+) -> User:
+    return User.of(await accounts.grant_role(principal=principal, user_id=user_id, role=body.role))
 
 
 @router.delete(
@@ -98,7 +96,7 @@ async def grant_role(
     responses=problems(Forbidden, UserNotFound, InvalidRole, LastAdmin),
 )
 async def revoke_role(
-    user_id: UUID, role: str, principal: CurrentPrincipal, accounts: AccountsDep
+    user_id: UUID, role: PlatformRole, principal: AdminPrincipal, accounts: AccountsDep
 ) -> Response:
     await accounts.revoke_role(principal=principal, user_id=user_id, role=role)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

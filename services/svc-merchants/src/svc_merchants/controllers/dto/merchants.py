@@ -3,15 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from core.pagination import PageOut
+from core.web.patch_fields import omittable
 from svc_merchants.controllers.dto import examples as ex
-from svc_merchants.services.data_model.merchants import Merchant, MerchantChanges, MerchantStatus
+from svc_merchants.services.data_model import merchants as domain
+from svc_merchants.services.data_model.merchants import MerchantChanges, MerchantStatus
 
 
 # The codes get generous bounds here: the service checks them and answers with a precise
 # error code (invalid_country, invalid_currency, invalid_timezone) rather than invalid_input.
-class MerchantIn(BaseModel):
+class ApplyForMerchantInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MERCHANT_IN)
     )
@@ -23,31 +26,24 @@ class MerchantIn(BaseModel):
     category: str | None = Field(default=None, min_length=1, max_length=50)
 
 
-class MerchantPatch(BaseModel):
-    """Only the fields given change; category may be cleared with null."""
+class UpdateMerchantInput(BaseModel):
+    """Only the fields given change; category may be cleared with null, the others not."""
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.MERCHANT_PATCH)
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    country: str | None = Field(default=None, min_length=1, max_length=8)
-    currency: str | None = Field(default=None, min_length=1, max_length=8)
-    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str = omittable(min_length=1, max_length=100)
+    country: str = omittable(min_length=1, max_length=8, description="ISO 3166-1 alpha-2")
+    currency: str = omittable(min_length=1, max_length=8, description="ISO 4217")
+    timezone: str = omittable(min_length=1, max_length=64, description="IANA name")
     category: str | None = Field(default=None, min_length=1, max_length=50)
-
-    @model_validator(mode="after")
-    def _required_fields_are_not_null(self) -> MerchantPatch:
-        for name in ("name", "country", "currency", "timezone"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
     def changes(self) -> MerchantChanges:
         return MerchantChanges(**self.model_dump(exclude_unset=True))
 
 
-class SuspendIn(BaseModel):
+class SuspendMerchantInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.SUSPEND_IN)
     )
@@ -55,7 +51,7 @@ class SuspendIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class MerchantOut(BaseModel):
+class Merchant(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.MERCHANT))
 
     id: UUID
@@ -73,7 +69,7 @@ class MerchantOut(BaseModel):
     suspension_reason: str | None
 
     @classmethod
-    def of(cls, merchant: Merchant) -> MerchantOut:
+    def of(cls, merchant: domain.Merchant) -> Merchant:
         return cls(
             id=merchant.id,
             name=merchant.name,
@@ -89,3 +85,7 @@ class MerchantOut(BaseModel):
             suspended_at=merchant.suspended_at,
             suspension_reason=merchant.suspension_reason,
         )
+
+
+class MerchantPage(PageOut[Merchant]):
+    """A page of merchants."""

@@ -3,14 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from core.pagination import PageOut
+from core.web.patch_fields import omittable
 from svc_merchants.controllers.dto import examples as ex
-from svc_merchants.services.data_model.outlets import Outlet, OutletChanges
+from svc_merchants.services.data_model import outlets as domain
+from svc_merchants.services.data_model.outlets import OutletChanges
 
 
 # Coordinates are checked by the service (invalid_coordinates), here only their type.
-class OutletIn(BaseModel):
+class CreateOutletInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.OUTLET_IN)
     )
@@ -21,30 +24,23 @@ class OutletIn(BaseModel):
     longitude: float | None = Field(default=None, description="-180 to 180, with latitude")
 
 
-class OutletPatch(BaseModel):
+class UpdateOutletInput(BaseModel):
     """Only the fields given change; the position is cleared with null for both."""
 
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=ex.example(ex.OUTLET_PATCH)
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    address: str | None = Field(default=None, min_length=1, max_length=300)
+    name: str = omittable(min_length=1, max_length=100)
+    address: str = omittable(min_length=1, max_length=300)
     latitude: float | None = None
     longitude: float | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_are_not_null(self) -> OutletPatch:
-        for name in ("name", "address"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
     def changes(self) -> OutletChanges:
         return OutletChanges(**self.model_dump(exclude_unset=True))
 
 
-class OutletOut(BaseModel):
+class Outlet(BaseModel):
     model_config = ConfigDict(json_schema_extra=ex.example(ex.OUTLET))
 
     id: UUID
@@ -57,7 +53,7 @@ class OutletOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, outlet: Outlet) -> OutletOut:
+    def of(cls, outlet: domain.Outlet) -> Outlet:
         return cls(
             id=outlet.id,
             merchant_id=outlet.merchant_id,
@@ -68,3 +64,7 @@ class OutletOut(BaseModel):
             created_at=outlet.created_at,
             updated_at=outlet.updated_at,
         )
+
+
+class OutletPage(PageOut[Outlet]):
+    """A page of a merchant's outlets."""

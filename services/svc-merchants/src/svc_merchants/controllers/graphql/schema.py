@@ -1,4 +1,5 @@
-"""svc-merchants's GraphQL schema: the same service calls as the REST controllers."""
+"""svc-merchants' GraphQL schema: the REST operations' service calls, under their names
+(mutations as the REST operation, reads as its noun), with types derived from the DTOs."""
 
 from __future__ import annotations
 
@@ -10,32 +11,32 @@ from strawberry.types import Info
 
 from core.config import PlatformSettings
 from core.pagination import DEFAULT_LIMIT, checked_page
-from core.web.graphql import build_schema, graphql_router
-from svc_merchants.controllers.dto.merchants import MerchantIn, MerchantPatch, SuspendIn
-from svc_merchants.controllers.dto.outlets import OutletIn, OutletPatch
+from core.web.graphql import build_schema, given_fields, graphql_router
+from svc_merchants.controllers.dto import merchants, outlets
 from svc_merchants.controllers.graphql.context import MerchantsContext, get_context
 from svc_merchants.controllers.graphql.types import (
+    ApplyForMerchantInput,
+    CreateOutletInput,
+    Merchant,
     MerchantPage,
-    MerchantType,
+    Outlet,
     OutletPage,
-    OutletType,
+    SuspendMerchantInput,
+    UpdateMerchantInput,
+    UpdateOutletInput,
 )
 from svc_merchants.services.data_model.merchants import MerchantStatus
 
 MerchantsInfo = Info[MerchantsContext, None]
 
 
-def _given(input: object) -> dict[str, Any]:
-    """The input's fields the caller set; left-out ones stay as they are."""
-    return {name: value for name, value in vars(input).items() if value is not strawberry.UNSET}
-
-
 @strawberry.type
 class Query:
-    @strawberry.field(description="A merchant: anyone for verified; the owner and admins for any")
-    async def merchant(self, info: MerchantsInfo, id: UUID) -> MerchantType:
+    @strawberry.field(description="A verified merchant; the owner and admins see any status")
+    async def merchant(self, info: MerchantsInfo, id: UUID) -> Merchant:
         ctx = info.context
-        return MerchantType.of(await ctx.merchants.get(principal=ctx.principal(), merchant_id=id))
+        found = await ctx.merchants.get(principal=ctx.principal(), merchant_id=id)
+        return Merchant.from_pydantic(merchants.Merchant.of(found))
 
     @strawberry.field(
         description="Verified merchants; admins filter by status, users list their own with mine"
@@ -52,11 +53,13 @@ class Query:
         page = await ctx.merchants.list_merchants(
             principal=ctx.principal(), status=status, mine=mine, page=checked_page(limit, cursor)
         )
-        return MerchantPage(
-            items=[MerchantType.of(m) for m in page.items], next_cursor=page.next_cursor
+        return MerchantPage.from_pydantic(
+            merchants.MerchantPage(
+                items=[merchants.Merchant.of(m) for m in page.items], next_cursor=page.next_cursor
+            )
         )
 
-    @strawberry.field(description="A merchant's outlets; the merchant must be visible")
+    @strawberry.field(description="A visible merchant's outlets")
     async def outlets(
         self,
         info: MerchantsInfo,
@@ -68,52 +71,24 @@ class Query:
         page = await ctx.outlets.list_outlets(
             principal=ctx.principal(), merchant_id=merchant_id, page=checked_page(limit, cursor)
         )
-        return OutletPage(
-            items=[OutletType.of(o) for o in page.items], next_cursor=page.next_cursor
+        return OutletPage.from_pydantic(
+            outlets.OutletPage(
+                items=[outlets.Outlet.of(o) for o in page.items], next_cursor=page.next_cursor
+            )
         )
-
-
-@strawberry.input
-class ApplyMerchantInput:
-    name: str
-    country: str
-    currency: str
-    timezone: str
-    category: str | None = None
-
-
-@strawberry.input(description="Only the fields given change; category may be cleared with null")
-class UpdateMerchantInput:
-    name: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    timezone: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class OutletInput:
-    name: str
-    address: str
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-@strawberry.input(description="Only the fields given change; the position is cleared with null")
-class UpdateOutletInput:
-    name: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
-    latitude: float | None = strawberry.UNSET
-    longitude: float | None = strawberry.UNSET
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Apply for a merchant; it is pending until verified")
-    async def apply_merchant(self, info: MerchantsInfo, input: ApplyMerchantInput) -> MerchantType:
+    @strawberry.mutation(
+        description="Apply for a merchant; it is pending until an admin verifies it"
+    )
+    async def apply_for_merchant(
+        self, info: MerchantsInfo, input: ApplyForMerchantInput
+    ) -> Merchant:
         ctx = info.context
         principal = ctx.signed_in()
-        body = MerchantIn.model_validate(vars(input))
+        body: merchants.ApplyForMerchantInput = input.to_pydantic()
         merchant = await ctx.merchants.apply(
             principal=principal,
             name=body.name,
@@ -122,51 +97,53 @@ class Mutation:
             timezone=body.timezone,
             category=body.category,
         )
-        return MerchantType.of(merchant)
+        return Merchant.from_pydantic(merchants.Merchant.of(merchant))
 
-    @strawberry.mutation(description="Owner or admin: change profile fields")
+    @strawberry.mutation(
+        description="Owner or admin: change profile fields (the applicant, while pending)"
+    )
     async def update_merchant(
         self, info: MerchantsInfo, id: UUID, input: UpdateMerchantInput
-    ) -> MerchantType:
+    ) -> Merchant:
         ctx = info.context
         principal = ctx.signed_in()
-        body = MerchantPatch.model_validate(_given(input))
+        body = merchants.UpdateMerchantInput.model_validate(given_fields(input))
         merchant = await ctx.merchants.update(
             principal=principal, merchant_id=id, changes=body.changes()
         )
-        return MerchantType.of(merchant)
+        return Merchant.from_pydantic(merchants.Merchant.of(merchant))
 
-    @strawberry.mutation(description="Admin: pending -> verified; the applicant becomes owner")
-    async def verify_merchant(self, info: MerchantsInfo, id: UUID) -> MerchantType:
+    @strawberry.mutation(description="Admin: pending -> verified; the applicant becomes the owner")
+    async def verify_merchant(self, info: MerchantsInfo, id: UUID) -> Merchant:
         ctx = info.context
-        return MerchantType.of(
-            await ctx.merchants.verify(principal=ctx.signed_in(), merchant_id=id)
-        )
+        merchant = await ctx.merchants.verify(principal=ctx.signed_in(), merchant_id=id)
+        return Merchant.from_pydantic(merchants.Merchant.of(merchant))
 
     @strawberry.mutation(description="Admin: verified -> suspended")
-    async def suspend_merchant(self, info: MerchantsInfo, id: UUID, reason: str) -> MerchantType:
+    async def suspend_merchant(
+        self, info: MerchantsInfo, id: UUID, input: SuspendMerchantInput
+    ) -> Merchant:
         ctx = info.context
         principal = ctx.signed_in()
-        body = SuspendIn.model_validate({"reason": reason})
+        body: merchants.SuspendMerchantInput = input.to_pydantic()
         merchant = await ctx.merchants.suspend(
             principal=principal, merchant_id=id, reason=body.reason
         )
-        return MerchantType.of(merchant)
+        return Merchant.from_pydantic(merchants.Merchant.of(merchant))
 
     @strawberry.mutation(description="Admin: suspended -> verified")
-    async def reinstate_merchant(self, info: MerchantsInfo, id: UUID) -> MerchantType:
+    async def reinstate_merchant(self, info: MerchantsInfo, id: UUID) -> Merchant:
         ctx = info.context
-        return MerchantType.of(
-            await ctx.merchants.reinstate(principal=ctx.signed_in(), merchant_id=id)
-        )
+        merchant = await ctx.merchants.reinstate(principal=ctx.signed_in(), merchant_id=id)
+        return Merchant.from_pydantic(merchants.Merchant.of(merchant))
 
     @strawberry.mutation(description="Owner: add an outlet to a verified merchant")
     async def create_outlet(
-        self, info: MerchantsInfo, merchant_id: UUID, input: OutletInput
-    ) -> OutletType:
+        self, info: MerchantsInfo, merchant_id: UUID, input: CreateOutletInput
+    ) -> Outlet:
         ctx = info.context
         principal = ctx.signed_in()
-        body = OutletIn.model_validate(vars(input))
+        body: outlets.CreateOutletInput = input.to_pydantic()
         outlet = await ctx.outlets.create(
             principal=principal,
             merchant_id=merchant_id,
@@ -175,22 +152,22 @@ class Mutation:
             latitude=body.latitude,
             longitude=body.longitude,
         )
-        return OutletType.of(outlet)
+        return Outlet.from_pydantic(outlets.Outlet.of(outlet))
 
     @strawberry.mutation(description="Owner: change an outlet")
     async def update_outlet(
         self, info: MerchantsInfo, merchant_id: UUID, outlet_id: UUID, input: UpdateOutletInput
-    ) -> OutletType:
+    ) -> Outlet:
         ctx = info.context
         principal = ctx.signed_in()
-        body = OutletPatch.model_validate(_given(input))
+        body = outlets.UpdateOutletInput.model_validate(given_fields(input))
         outlet = await ctx.outlets.update(
             principal=principal,
             merchant_id=merchant_id,
             outlet_id=outlet_id,
             changes=body.changes(),
         )
-        return OutletType.of(outlet)
+        return Outlet.from_pydantic(outlets.Outlet.of(outlet))
 
     @strawberry.mutation(description="Owner: remove an outlet")
     async def delete_outlet(self, info: MerchantsInfo, merchant_id: UUID, outlet_id: UUID) -> bool:

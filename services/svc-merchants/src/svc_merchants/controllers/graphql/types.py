@@ -1,84 +1,76 @@
+"""svc-merchants' GraphQL types, each derived from its REST model (controllers.dto): a field,
+an enum or a nullability cannot differ between the two. The GraphQL names are the models'.
+
+The PATCH inputs are the exception, written out: GraphQL makes an input field optional only
+by making it nullable, and a field left out must be told from one sent as null, which the
+derived types cannot (they give every left-out field the model's default). Their fields are
+nullable and UNSET when left out; what was given (core.web.graphql.given_fields) goes through
+the REST model, which refuses a null where REST does (invalid_input).
+tests/contracts/test_object_parity.py holds them to their models field by field.
+"""
+
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 import strawberry
+from strawberry.experimental import pydantic as from_model
 
-from svc_merchants.services.data_model.merchants import Merchant, MerchantStatus
-from svc_merchants.services.data_model.outlets import Outlet
+from svc_merchants.controllers.dto import merchants, outlets
+from svc_merchants.services.data_model.merchants import MerchantStatus
 
-# Registers the domain enum with Strawberry, so it serves GraphQL as it is.
 strawberry.enum(MerchantStatus, name="MerchantStatus")
 
 
-@strawberry.type
-class MerchantType:
-    id: UUID
-    name: str
-    status: MerchantStatus
-    owner_user_id: UUID
-    country: str
-    currency: str
-    timezone: str
-    category: str | None
-    created_at: datetime
-    updated_at: datetime
-    verified_at: datetime | None
-    suspended_at: datetime | None
-    suspension_reason: str | None
-
-    @classmethod
-    def of(cls, merchant: Merchant) -> MerchantType:
-        return cls(
-            id=merchant.id,
-            name=merchant.name,
-            status=merchant.status,
-            owner_user_id=merchant.owner_user_id,
-            country=merchant.country,
-            currency=merchant.currency,
-            timezone=merchant.timezone,
-            category=merchant.category,
-            created_at=merchant.created_at,
-            updated_at=merchant.updated_at,
-            verified_at=merchant.verified_at,
-            suspended_at=merchant.suspended_at,
-            suspension_reason=merchant.suspension_reason,
-        )
+@from_model.type(model=merchants.Merchant, all_fields=True, name="Merchant")
+class Merchant:
+    pass
 
 
-@strawberry.type
+@from_model.type(model=merchants.MerchantPage, all_fields=True, name="MerchantPage")
 class MerchantPage:
-    items: list[MerchantType]
-    next_cursor: str | None
+    pass
 
 
-@strawberry.type
-class OutletType:
-    id: UUID
-    merchant_id: UUID
-    name: str
-    address: str
-    latitude: float | None
-    longitude: float | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, outlet: Outlet) -> OutletType:
-        return cls(
-            id=outlet.id,
-            merchant_id=outlet.merchant_id,
-            name=outlet.name,
-            address=outlet.address,
-            latitude=outlet.latitude,
-            longitude=outlet.longitude,
-            created_at=outlet.created_at,
-            updated_at=outlet.updated_at,
-        )
+@from_model.type(model=outlets.Outlet, all_fields=True, name="Outlet")
+class Outlet:
+    pass
 
 
-@strawberry.type
+@from_model.type(model=outlets.OutletPage, all_fields=True, name="OutletPage")
 class OutletPage:
-    items: list[OutletType]
-    next_cursor: str | None
+    pass
+
+
+@from_model.input(
+    model=merchants.ApplyForMerchantInput, all_fields=True, name="ApplyForMerchantInput"
+)
+class ApplyForMerchantInput:
+    pass
+
+
+@from_model.input(
+    model=merchants.SuspendMerchantInput, all_fields=True, name="SuspendMerchantInput"
+)
+class SuspendMerchantInput:
+    pass
+
+
+@from_model.input(model=outlets.CreateOutletInput, all_fields=True, name="CreateOutletInput")
+class CreateOutletInput:
+    pass
+
+
+@strawberry.input(name="UpdateMerchantInput", description=merchants.UpdateMerchantInput.__doc__)
+class UpdateMerchantInput:
+    name: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+
+
+@strawberry.input(name="UpdateOutletInput", description=outlets.UpdateOutletInput.__doc__)
+class UpdateOutletInput:
+    name: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    latitude: float | None = strawberry.UNSET
+    longitude: float | None = strawberry.UNSET

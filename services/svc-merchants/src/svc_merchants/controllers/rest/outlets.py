@@ -6,14 +6,18 @@ from uuid import UUID
 
 from fastapi import Response, status
 
-from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.auth.dependencies import OptionalPrincipal
 from core.errors import Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
-from svc_merchants.controllers.dependencies import OutletsDep
-from svc_merchants.controllers.dto.outlets import OutletIn, OutletOut, OutletPatch
+from svc_merchants.controllers.dependencies import OutletsDep, WritePrincipal
+from svc_merchants.controllers.dto.outlets import (
+    CreateOutletInput,
+    Outlet,
+    OutletPage,
+    UpdateOutletInput,
+)
 from svc_merchants.services.errors import (
     InvalidCoordinates,
     MerchantNotFound,
@@ -28,7 +32,7 @@ router = service_router(prefix="/api/v1/merchants/{merchant_id}/outlets", tags=[
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=OutletOut,
+    response_model=Outlet,
     summary="Owner: add an outlet to a verified merchant",
     operation_id="createOutlet",
     responses=problems(
@@ -36,8 +40,8 @@ router = service_router(prefix="/api/v1/merchants/{merchant_id}/outlets", tags=[
     ),
 )
 async def create_outlet(
-    merchant_id: UUID, body: OutletIn, principal: CurrentPrincipal, outlets: OutletsDep
-) -> OutletOut:
+    merchant_id: UUID, body: CreateOutletInput, principal: WritePrincipal, outlets: OutletsDep
+) -> Outlet:
     outlet = await outlets.create(
         principal=principal,
         merchant_id=merchant_id,
@@ -46,26 +50,26 @@ async def create_outlet(
         latitude=body.latitude,
         longitude=body.longitude,
     )
-    return OutletOut.of(outlet)
+    return Outlet.of(outlet)
 
 
 @router.get(
     "",
-    response_model=PageOut[OutletOut],
+    response_model=OutletPage,
     summary="A visible merchant's outlets",
     operation_id="listOutlets",
     responses=problems(MerchantNotFound),
 )
 async def list_outlets(
     merchant_id: UUID, principal: OptionalPrincipal, outlets: OutletsDep, page: PageDep
-) -> PageOut[OutletOut]:
+) -> OutletPage:
     found = await outlets.list_outlets(principal=principal, merchant_id=merchant_id, page=page)
-    return PageOut(items=[OutletOut.of(o) for o in found.items], next_cursor=found.next_cursor)
+    return OutletPage(items=[Outlet.of(o) for o in found.items], next_cursor=found.next_cursor)
 
 
 @router.patch(
     "/{outlet_id}",
-    response_model=OutletOut,
+    response_model=Outlet,
     summary="Owner: change an outlet",
     operation_id="updateOutlet",
     responses=problems(
@@ -75,14 +79,14 @@ async def list_outlets(
 async def update_outlet(
     merchant_id: UUID,
     outlet_id: UUID,
-    body: OutletPatch,
-    principal: CurrentPrincipal,
+    body: UpdateOutletInput,
+    principal: WritePrincipal,
     outlets: OutletsDep,
-) -> OutletOut:
+) -> Outlet:
     outlet = await outlets.update(
         principal=principal, merchant_id=merchant_id, outlet_id=outlet_id, changes=body.changes()
     )
-    return OutletOut.of(outlet)
+    return Outlet.of(outlet)
 
 
 @router.delete(
@@ -93,7 +97,7 @@ async def update_outlet(
     responses=problems(MerchantNotFound, OutletNotFound, Forbidden, MerchantNotVerified),
 )
 async def delete_outlet(
-    merchant_id: UUID, outlet_id: UUID, principal: CurrentPrincipal, outlets: OutletsDep
+    merchant_id: UUID, outlet_id: UUID, principal: WritePrincipal, outlets: OutletsDep
 ) -> Response:
     await outlets.delete(principal=principal, merchant_id=merchant_id, outlet_id=outlet_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
