@@ -19,7 +19,7 @@ import pytest
 from graphql import GraphQLSchema, build_schema
 
 from core.routing import SERVICES
-from devstack.contracts import CONTRACTS_DIR, graphql_file, openapi_file
+from devstack.contracts.files import CONTRACTS_DIR, graphql_file, openapi_file
 
 METHODS = ("get", "put", "post", "delete", "patch")
 OAUTH2_PATHS = frozenset({"/api/v1/auth/token", "/api/v1/auth/authorize", "/api/v1/auth/revoke"})
