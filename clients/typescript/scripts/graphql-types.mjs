@@ -19,6 +19,7 @@ const pluginConfig = {
     UUID: "string",
     DateTime: "string", // ISO 8601 with offset, as JSON carries it
     Long: "number", // svc-coupons' 64-bit integer, a JSON number
+    JSON: "Record<string, unknown>", // a free-form object (a history event's data)
   },
 };
 

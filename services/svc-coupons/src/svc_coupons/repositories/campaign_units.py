@@ -23,12 +23,15 @@ def units_taken(campaign: str) -> str:
 
 
 # A new campaign's shards: its total quantity (NULL: unlimited) split evenly, the first
-# shards one more each for the remainder; closed until it is activated.
+# shards one more each for the remainder; closed until it is activated. Migration 0010's
+# trigger makes the same ones when the campaign's row is inserted (for the code from before
+# the shards, during a deploy), so they may be there already.
 ADD_UNITS = f"""
 INSERT INTO coupons.campaign_units (campaign_id, shard, capacity, taken, open)
 SELECT $1, shard, $2::int / {SHARDS} + CASE WHEN shard < $2::int % {SHARDS} THEN 1 ELSE 0 END,
        0, false
 FROM generate_series(0, {SHARDS - 1}) AS shard
+ON CONFLICT (campaign_id, shard) DO NOTHING
 """  # noqa: S608 (a constant of this module)
 
 # A draft's new total quantity (NULL: unlimited): what is left of it spread over the shards
