@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from core.config import Environment, PlatformSettings
@@ -50,3 +52,40 @@ async def test_platform_errors_keep_their_code_and_others_are_masked() -> None:
     assert crashed.errors is not None
     assert crashed.errors[0].message == "Unexpected error."
     assert crashed.errors[0].extensions == {"code": "internal_error"}
+
+
+class OneSession:
+    """Stands for the request's database session: it serves one statement at a time."""
+
+    def __init__(self) -> None:
+        self.busy = False
+
+    async def statement(self, answer: str) -> str:
+        assert not self.busy, "two statements at once on one session"
+        self.busy = True
+        for _ in range(3):  # the round trip: other tasks run meanwhile
+            await asyncio.sleep(0)
+        self.busy = False
+        return answer
+
+
+@strawberry.type
+class SessionQuery:
+    @strawberry.field
+    async def first(self, info: strawberry.Info) -> str:
+        session: OneSession = info.context["session"]
+        return await session.statement("one")
+
+    @strawberry.field
+    async def second(self, info: strawberry.Info) -> str:
+        session: OneSession = info.context["session"]
+        return await session.statement("two")
+
+
+async def test_a_querys_root_fields_take_the_session_one_after_another() -> None:
+    schema = build_schema(query=SessionQuery, mutation=None, settings=settings(Environment.LOCAL))
+    result = await schema.execute(
+        "{ first second again: first }", context_value={"session": OneSession()}
+    )
+    assert result.errors is None, result.errors
+    assert result.data == {"first": "one", "second": "two", "again": "one"}

@@ -362,3 +362,38 @@ async def test_a_keyed_mutation_is_replayed_not_run_again(
         {"user": user_id},
     )
     assert owned.scalar_one() == 1
+
+
+DASHBOARD = """
+query ($id: UUID!, $code: String!) {
+  campaign(id: $id) { id status }
+  campaignStats(id: $id) { issued unassigned }
+  campaignAllocations(campaignId: $id, limit: 5) { items { id } }
+  codes(campaignId: $id, limit: 5) { items { code } }
+  coupon(code: $code) { id }
+  couponHistory(code: $code, limit: 5) { items { type } }
+}"""
+
+
+async def test_a_query_of_several_fields_answers_each_as_rest_does(world: World) -> None:
+    """One document asks what a campaign page shows; every field reads the request's one
+    database session, so none may run beside another."""
+    shop = world.shop()
+    campaign = await world.campaign(shop, total_quantity=20)
+    coupon = await world.claim(campaign, world.customer()[1])
+    generated = await world.http.post(
+        f"/api/v1/campaigns/{campaign['id']}/codes", json={"count": 2}, headers=shop.owner
+    )
+    assert generated.status_code == 201, generated.text
+    body = await gql(world, DASHBOARD, shop.owner, id=campaign["id"], code=coupon["code"])
+    assert "errors" not in body, body
+    answer = body["data"]
+    rest_codes = await world.http.get(
+        f"/api/v1/campaigns/{campaign['id']}/codes?limit=5", headers=shop.owner
+    )
+    assert answer["campaign"] == {"id": campaign["id"], "status": "active"}
+    assert answer["campaignStats"] == {"issued": 1, "unassigned": 2}
+    assert answer["campaignAllocations"] == {"items": []}
+    assert answer["codes"]["items"] == [{"code": c["code"]} for c in rest_codes.json()["items"]]
+    assert answer["coupon"] == {"id": coupon["id"]}
+    assert [e["type"] for e in answer["couponHistory"]["items"]] == ["coupon.claimed"]

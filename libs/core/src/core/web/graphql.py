@@ -130,6 +130,33 @@ def _expansion_limiter() -> type:
     return ExpansionLimiter
 
 
+def _one_field_at_a_time() -> type:
+    from graphql.pyutils import AwaitableOrValue
+    from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+    class OneFieldAtATime(StrawberryGraphQLCoreExecutionContext):
+        """Runs a query's root fields one after another, as GraphQL runs a mutation's.
+
+        Every resolver works in the request's one database session (the request owns the
+        transaction), and a session serves one statement at a time: fields run side by side
+        (graphql-core's default for queries) would share it at once and fail. Below the
+        root, fields only read the answers their root field built."""
+
+        def execute_root_grouped_field_set(
+            self,
+            root_type: Any,
+            root_value: Any,
+            grouped_field_set: Any,
+            serially: bool,
+            position_context: Any,
+        ) -> AwaitableOrValue[dict[str, Any]]:
+            return super().execute_root_grouped_field_set(
+                root_type, root_value, grouped_field_set, True, position_context
+            )
+
+    return OneFieldAtATime
+
+
 def build_schema(
     *,
     query: type,
@@ -179,6 +206,7 @@ def build_schema(
         mutation=mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=scalars or {}),
+        execution_context_class=_one_field_at_a_time(),
     )
 
 
