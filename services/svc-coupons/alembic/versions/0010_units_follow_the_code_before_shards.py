@@ -70,7 +70,7 @@ FUNCTIONS = {
             ON CONFLICT (campaign_id, shard) DO NOTHING;
             RETURN NULL;
         END
-    """,
+    """,  # noqa: S608 (constants of this file)
     # The shards are open exactly while the campaign is active, whichever code changed it.
     "units_follow_status": """
         BEGIN
@@ -125,8 +125,7 @@ TRIGGERS = {
 def upgrade() -> None:
     for name, body in FUNCTIONS.items():
         op.execute(
-            f"CREATE FUNCTION coupons.{name}() RETURNS trigger LANGUAGE plpgsql AS $$"
-            f"{body}$$"
+            f"CREATE FUNCTION coupons.{name}() RETURNS trigger LANGUAGE plpgsql AS $${body}$$"
         )
     for name, (when, condition) in TRIGGERS.items():
         op.execute(
