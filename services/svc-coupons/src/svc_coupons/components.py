@@ -35,6 +35,7 @@ from svc_coupons.repositories.transfers import TransferRepository
 from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.caller_limits import CallerLimits
 from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.claim_refusals import ClaimRefusals
 from svc_coupons.services.claim_tokens import ClaimTokens
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
@@ -97,6 +98,7 @@ class CouponsComponents:
     code_export: UnassignedCodeExport
     claim_tokens: ClaimTokens
     caller_limits: CallerLimits
+    claim_refusals: ClaimRefusals
     # Seconds, for the sweep chores' deadline; a test moves it on by hand.
     clock: Callable[[], float] = field(default=time.monotonic)
 
@@ -127,6 +129,7 @@ class CouponsComponents:
             ),
             claim_tokens=ClaimTokens(runtime.server_keys),
             caller_limits=caller_limits(runtime, settings),
+            claim_refusals=ClaimRefusals(recheck_seconds=settings.claim_refusal_recheck_seconds),
         )
 
     def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
@@ -141,6 +144,7 @@ class CouponsComponents:
             redemptions=RedemptionRepository(session),
             merchants=self.merchants(authorization),
             events=_outbox(session),
+            claim_refusals=self.claim_refusals,
         )
 
     def issuing(self, session: AsyncSession, *, authorization: str | None) -> IssuingService:
@@ -152,6 +156,7 @@ class CouponsComponents:
             events=_outbox(session),
             code_export=self.code_export,
             caller_limits=self.caller_limits,
+            refusals=self.claim_refusals,
         )
 
     def coupons(self, session: AsyncSession) -> CouponService:

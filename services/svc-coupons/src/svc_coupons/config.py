@@ -46,6 +46,13 @@ class CouponsSettings(BaseSettings):
         " this share of the ceiling (or a second after the last); it may let as many through"
         " past the ceiling before it hears the others' count. 0: every request",
     )
+    # Flash sales (services.claim_refusals).
+    claim_refusal_recheck_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process answers a sold-out, ended or not-started campaign's"
+        " claims from memory before one goes to the database again. 0: never from memory",
+    )
     code_export_batch: int = Field(
         default=5000, description="Codes read per query while streaming a CSV export"
     )
