@@ -1,4 +1,5 @@
-"""What a process remembers of campaigns that refuse every claim."""
+"""What a process remembers of campaigns that refuse every claim, and its bound on one
+campaign's claims in flight."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from uuid import uuid4
 import pytest
 
 from svc_coupons.services.claim_refusals import ClaimRefusals
+from svc_coupons.services.claims_in_flight import ClaimsInFlight
 from svc_coupons.services.data_model.campaigns import (
     Campaign,
     CampaignStatus,
     CampaignTerms,
     DiscountType,
 )
-from svc_coupons.services.errors import CampaignNotActive, LimitReached, SoldOut
+from svc_coupons.services.errors import CampaignBusy, CampaignNotActive, LimitReached, SoldOut
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 S = CampaignStatus
@@ -156,3 +158,26 @@ def test_no_recheck_time_means_no_memory(clock: Clock) -> None:
     sold_out = campaign()
     refusals.remember(sold_out, SoldOut(), NOW)
     assert refusals.refusal(sold_out.id, NOW) is None
+
+
+def test_one_campaign_past_its_bound_is_refused_and_the_others_are_not() -> None:
+    in_flight = ClaimsInFlight(per_campaign=2, retry_after_seconds=1)
+    hot, other = uuid4(), uuid4()
+    with in_flight.slot(hot), in_flight.slot(hot):
+        with pytest.raises(CampaignBusy) as busy, in_flight.slot(hot):
+            pass
+        assert busy.value.status == 429
+        assert busy.value.headers() == {"Retry-After": "1"}
+        with in_flight.slot(other):
+            assert in_flight.waiting(other) == 1
+        assert in_flight.waiting(hot) == 2
+    assert in_flight.waiting(hot) == 0
+
+
+def test_a_claim_that_fails_gives_its_slot_back() -> None:
+    in_flight = ClaimsInFlight(per_campaign=1, retry_after_seconds=1)
+    hot = uuid4()
+    with pytest.raises(SoldOut), in_flight.slot(hot):
+        raise SoldOut()
+    with in_flight.slot(hot):
+        assert in_flight.waiting(hot) == 1

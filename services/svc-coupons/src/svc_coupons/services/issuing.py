@@ -21,6 +21,7 @@ from svc_coupons.services.access import OWNER_ONLY, OWNER_OR_STAFF, customer_id,
 from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.campaigns import load_campaign, require_verified
 from svc_coupons.services.claim_refusals import ClaimRefusals
+from svc_coupons.services.claims_in_flight import ClaimsInFlight
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import CodeRecord, Coupon, CouponDetails, CouponStatus
 from svc_coupons.services.errors import (
@@ -90,6 +91,7 @@ class IssuingService:
         code_export: CodeExport,
         caller_limits: CallerLimits = UNLIMITED,
         refusals: ClaimRefusals | None = None,
+        in_flight: ClaimsInFlight | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
@@ -100,6 +102,7 @@ class IssuingService:
         self._code_export = code_export
         self._caller_limits = caller_limits
         self._refusals = refusals
+        self._in_flight = in_flight
         self._clock = clock
 
     async def _claimable(self, principal: Principal, campaign_id: UUID) -> Campaign:
@@ -174,12 +177,15 @@ class IssuingService:
         self._caller_limits.write(principal)
         user_id = customer_id(principal)
         # A flash sale's worst minutes: a campaign known to refuse every claim answers from
-        # memory, before any statement.
+        # memory, before any statement; the rest wait for the database only a few at a time.
         if self._refusals is not None:
             known = self._refusals.refusal(campaign_id, self._clock())
             if known is not None:
                 raise known
-        return await self._claim(principal, campaign_id, user_id)
+        if self._in_flight is None:
+            return await self._claim(principal, campaign_id, user_id)
+        with self._in_flight.slot(campaign_id):
+            return await self._claim(principal, campaign_id, user_id)
 
     async def _claim(self, principal: Principal, campaign_id: UUID, user_id: UUID) -> CouponDetails:
         campaign = await self._claimable(principal, campaign_id)

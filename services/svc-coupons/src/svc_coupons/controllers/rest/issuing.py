@@ -27,6 +27,7 @@ from svc_coupons.controllers.dto.coupons import (
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
 from svc_coupons.services.errors import (
+    CampaignBusy,
     CampaignNotActive,
     CampaignNotFound,
     CodeAlreadyClaimed,
@@ -56,7 +57,7 @@ TAKING_ERRORS = (CampaignNotFound, Forbidden, CampaignNotActive, SoldOut, LimitR
     summary="Customer: take a coupon of an active campaign",
     tags=["coupons"],
     operation_id="claimCoupon",
-    responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
+    responses=problems(TooManyRequests, CampaignBusy, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(campaign_id: UUID, principal: CurrentPrincipal, issuing: IssuingDep) -> CouponOut:
     return CouponOut.of(await issuing.claim(principal=principal, campaign_id=campaign_id))
