@@ -133,11 +133,16 @@ def test_an_ended_campaign_is_remembered(refusals: ClaimRefusals, ended: Campaig
     [
         (campaign(status=S.PAUSED, issued=0), CampaignNotActive()),
         (campaign(status=S.DRAFT, issued=0), CampaignNotActive()),
+        # A draft past its end may still be given a new period, and strangers see none.
+        (
+            campaign(status=S.DRAFT, issued=0, starts_at=NOW - timedelta(days=2), ends_at=NOW),
+            CampaignNotActive(),
+        ),
         # Running when read, refused by the statement: paused meanwhile, may resume.
         (campaign(issued=0), CampaignNotActive()),
         (campaign(issued=0), LimitReached()),
     ],
-    ids=["paused", "draft", "paused meanwhile", "per-customer limit"],
+    ids=["paused", "draft", "draft past its end", "paused meanwhile", "per-customer limit"],
 )
 def test_what_may_open_again_any_moment_is_never_remembered(
     refusals: ClaimRefusals, read: Campaign, refused: Exception

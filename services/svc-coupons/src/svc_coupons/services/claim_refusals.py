@@ -16,8 +16,9 @@ before a moment the record names, so it never says "sold out" while a unit remai
 - ended: `ended` is the last status, and `ends_at` is fixed once published.
 - not started yet (active, `now < starts_at`): until `starts_at`, then forgotten.
 
-A draft or paused campaign is never remembered: publishing or resuming it, in this process
-or any other, must open it at once. A verdict is also checked against the database again
+A draft is never remembered (its terms may change, and to a stranger it does not exist),
+nor a paused campaign still within its period: publishing or resuming, in this process or
+any other, must open it at once. A verdict is also checked against the database again
 after `recheck_seconds` (one claim per campaign per that time in each process goes through),
 so a rule that one day lets an active campaign's quantity grow, or a pause that turns the
 right answer from `sold_out` into `campaign_not_active`, is seen everywhere within that time;
@@ -89,6 +90,10 @@ class ClaimRefusals:
     def _verdict(
         self, campaign: Campaign, refused: PlatformError, now: datetime
     ) -> _Verdict | None:
+        if campaign.status is CampaignStatus.DRAFT:
+            # Its terms may still change, and whether it exists at all is its merchant's
+            # business (a stranger's claim is 404): asked every time.
+            return None
         recheck_at = self._monotonic() + self._recheck_seconds
         terms = campaign.terms
         ended = campaign.status is CampaignStatus.ENDED or now >= terms.ends_at
