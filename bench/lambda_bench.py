@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -321,17 +322,21 @@ def scenarios(world: World, db_url: str, coupons: Sequence[Any]) -> list[Scenari
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
-async def undelivered_events(db_url: str) -> int:
-    """Outbox rows the platform's invocations left undelivered: none, if delivery after the
-    response lost nothing."""
+async def undelivered_events(db_url: str) -> tuple[int, str | None]:
+    """The platform's outbox rows left undelivered (none, if delivery after the response lost
+    nothing; the bare app's own rows are never delivered), and the last error on one."""
+    from bare_app import BARE_ACTOR
+
     db = await asyncpg.connect(db_url)
     try:
-        count: int = await db.fetchval(
-            "SELECT count(*) FROM coupons.outbox WHERE delivered_at IS NULL"
+        row = await db.fetchrow(
+            "SELECT count(*) AS left, max(last_error) AS error FROM coupons.outbox"
+            " WHERE delivered_at IS NULL AND actor IS DISTINCT FROM $1",
+            BARE_ACTOR,
         )
     finally:
         await db.close()
-    return count
+    return row["left"], row["error"]
 
 
 def run_async(coroutine: Any) -> Any:
@@ -435,6 +440,11 @@ def main() -> int:
                     "COUPONS_MERCHANTS_API_URL": platform_server.base_url,
                     "LOCAL_STATE_DIR": str(state),
                     "AWS_LAMBDA_FUNCTION_NAME": "svc-coupons",
+                    # A deployed environment refuses to start without its own.
+                    "SERVER_SECRET": secrets.token_urlsafe(32),
+                    # One caller sends every invocation: its limits counted, never reached.
+                    "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000000",
+                    "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000000",
                 }
                 if not args.inline:
                     environment |= {
@@ -479,9 +489,9 @@ def main() -> int:
                             scenario, platform, Invoked(bare), args.invocations, backing, profile
                         )
                         results.append((scenario.name, rounds))
-                left = run_async(undelivered_events(database.url))
+                left, error = run_async(undelivered_events(database.url))
                 if left:
-                    raise BenchError(f"{left} events of the invocations were left undelivered")
+                    raise BenchError(f"{left} events were left undelivered (last error: {error})")
                 run_async(http.aclose())
                 print()
                 print(
