@@ -121,11 +121,8 @@ class InvokedWithExtension:
         self.api = api
 
     def __call__(self, event: Mapping[str, Any]) -> Served:
-        started = time.perf_counter()
         response, invocation = self.api.invoke(lambda: self.harness.invoke(event))
-        return Served(
-            response, invocation.handler_returned_at - started, invocation.after_response_seconds
-        )
+        return Served(response, invocation.caller_waited_seconds, invocation.after_response_seconds)
 
 
 class BareHarness:

@@ -24,8 +24,13 @@ PREFIX = "/2020-01-01/extension"
 @dataclass
 class Invocation:
     request_id: str
-    handler_returned_at: float = 0.0  # time.perf_counter()
+    handler_started_at: float = 0.0  # time.perf_counter()
+    handler_returned_at: float = 0.0
     extension_done_at: float = 0.0
+
+    @property
+    def caller_waited_seconds(self) -> float:
+        return self.handler_returned_at - self.handler_started_at
 
     @property
     def after_response_seconds(self) -> float:
@@ -41,6 +46,7 @@ class FakeExtensionsApi:
     _condition: threading.Condition = field(default_factory=threading.Condition)
     _waiting: bool = False
     _event: dict[str, Any] | None = None
+    _sent: int = 0  # INVOKE events written to the extension's connection
     address: str = ""
 
     # --- the server's side --------------------------------------------------------------
@@ -59,6 +65,11 @@ class FakeExtensionsApi:
             event, self._event = self._event, None
             self._waiting = False
             return event
+
+    def sent(self) -> None:
+        with self._condition:
+            self._sent += 1
+            self._condition.notify_all()
 
     # --- Lambda's side ------------------------------------------------------------------
 
@@ -79,6 +90,7 @@ class FakeExtensionsApi:
             raise AssertionError("the extension is not waiting for an event")
         invocation = Invocation(request_id=str(uuid.uuid4()))
         with self._condition:
+            sent = self._sent
             self._event = {
                 "eventType": "INVOKE",
                 "requestId": invocation.request_id,
@@ -87,6 +99,11 @@ class FakeExtensionsApi:
                 "tracing": {"type": "X-Amzn-Trace-Id", "value": "Root=1-0-0"},
             }
             self._condition.notify_all()
+            # Lambda sends the event from outside the process: this server's own work in
+            # this process (a thread writing the answer) is done before the handler starts.
+            if not self._condition.wait_for(lambda: self._sent > sent, timeout):
+                raise AssertionError("the INVOKE event was never sent")
+        invocation.handler_started_at = time.perf_counter()
         answer = handler()
         invocation.handler_returned_at = time.perf_counter()
         if not self.wait_for_next(calls + 1, timeout):
@@ -131,6 +148,7 @@ def _handler_class(api: FakeExtensionsApi) -> type[BaseHTTPRequestHandler]:
                 self._answer(403, {"errorType": "Extension.Unregistered"})
                 return
             self._answer(200, api.next_event())
+            api.sent()
 
     return Handler
 
