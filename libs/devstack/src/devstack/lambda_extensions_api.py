@@ -114,6 +114,11 @@ class FakeExtensionsApi:
 
 def _handler_class(api: FakeExtensionsApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # kept alive, as Lambda's API is
+        # An answer's headers and body are two writes: without this, a kept-alive
+        # connection waits out the client's delayed ACK (40 ms) on each.
+        disable_nagle_algorithm = True
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 

@@ -56,6 +56,7 @@ class DeliveryExtension:
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
+        self._connection: http.client.HTTPConnection | None = None
         self.alive = False
 
     # --- the Extensions API ------------------------------------------------------------
@@ -63,14 +64,28 @@ class DeliveryExtension:
     def _request(
         self, method: str, path: str, *, headers: dict[str, str], body: bytes | None = None
     ) -> tuple[http.client.HTTPResponse, bytes]:
-        # `next` blocks until the next invocation: no timeout on the socket.
-        connection = http.client.HTTPConnection(self._runtime_api)
+        """On one kept-alive connection (a new one per call would cost a connect twice an
+        invocation); a connection the API closed meanwhile is opened again, once."""
         try:
-            connection.request(method, f"/{API_VERSION}/extension/{path}", body, headers)
-            response = connection.getresponse()
-            return response, response.read()
-        finally:
-            connection.close()
+            return self._exchange(method, path, headers=headers, body=body)
+        except (http.client.HTTPException, OSError):
+            self._disconnect()
+            return self._exchange(method, path, headers=headers, body=body)
+
+    def _exchange(
+        self, method: str, path: str, *, headers: dict[str, str], body: bytes | None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        # `next` blocks until the next invocation: no timeout on the socket.
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(self._runtime_api)
+        self._connection.request(method, f"/{API_VERSION}/extension/{path}", body, headers)
+        response = self._connection.getresponse()
+        return response, response.read()
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _register(self) -> str:
         response, body = self._request(
