@@ -251,6 +251,9 @@ async def stack(
             # where these tests look at what a failing dependency does.
             "COUPONS_CALLER_WRITES_PER_WINDOW": "1000000",
             "COUPONS_CALLER_LOOKUPS_PER_WINDOW": "1000000",
+            # Each load is one campaign's claims, 8 to 16 at once: the per-campaign bound
+            # would answer 429 campaign_busy where these tests look at a failing dependency.
+            "COUPONS_CLAIMS_IN_FLIGHT_PER_CAMPAIGN": "1000000",
         }
         | stack_settings
     )

@@ -162,7 +162,8 @@ async def test_a_restart_under_load_costs_503s_while_down_and_nothing_after(
 
 async def count(postgres: Postgres, shop: Shop) -> tuple[int, int]:
     issued = await postgres.fetchval(
-        "SELECT issued_count FROM coupons.campaigns WHERE id = $1", uuid.UUID(shop.campaign_id)
+        "SELECT sum(taken) FROM coupons.campaign_units WHERE campaign_id = $1",
+        uuid.UUID(shop.campaign_id),
     )
     rows = await postgres.fetchval(
         "SELECT count(*) FROM coupons.coupons WHERE campaign_id = $1", uuid.UUID(shop.campaign_id)

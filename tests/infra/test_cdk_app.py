@@ -247,6 +247,19 @@ def test_service_function(synthesized: Any, service: ServiceRoutes) -> None:
     assert function.get("SnapStart") == snap_start
 
 
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.directory)
+def test_service_function_delivers_its_events_after_the_response(
+    synthesized: Any, service: ServiceRoutes
+) -> None:
+    _, function = _service_function(_service_template(synthesized, service))
+    variables = function["Environment"]["Variables"]
+    # The setting core.aws_lambda reads to register its internal extension at init; an
+    # internal extension needs no layer.
+    assert variables["LAMBDA_DELIVERY_EXTENSION"] == "true"
+    assert "lambda_delivery_extension" in PlatformSettings.model_fields
+    assert "Layers" not in function
+
+
 def test_svc_coupons_calls_svc_merchants_on_the_http_api(synthesized: Any) -> None:
     """CouponsSettings.check_for refuses to start deployed without COUPONS_MERCHANTS_API_URL;
     svc-merchants' public endpoints are on the same API as everything else."""

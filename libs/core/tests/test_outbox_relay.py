@@ -578,3 +578,44 @@ async def test_a_sweep_holds_no_lock_while_it_sends_and_a_second_sweep_takes_oth
         async with database.engine.begin() as teardown:
             await teardown.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         await database.dispose()
+
+
+async def test_after_the_response_the_commit_delivers_nothing_until_asked(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink, mode="after_response", batch_size=25)
+    events = await commit(database, outbox, relay, 30)
+    assert sink.batches == []  # the request's hook returned without delivering
+    assert await relay.deliver_after_response() == 30
+    assert sink.batches == [[e.id for e in events[:25]], [e.id for e in events[25:]]]
+    assert all(row.delivered_at is not None for row in (await rows(connection, outbox)).values())
+    assert await relay.deliver_after_response() == 0  # handed over once
+
+
+async def test_a_delivery_after_the_response_that_fails_loses_nothing(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    sink.raise_next = ConnectionError("DynamoDB unreachable")
+    relay = relay_for(database, outbox, sink, mode="after_response")
+    events = await commit(database, outbox, relay, 3)
+    await relay.deliver_after_response()
+    kept = await rows(connection, outbox)
+    assert all(kept[e.id].delivered_at is None for e in events)
+    assert all("unreachable" in kept[e.id].last_error for e in events)
+
+    swept = await relay.sweep(older_than=timedelta(0))
+    assert swept.delivered == 3
+    assert all(row.delivered_at is not None for row in (await rows(connection, outbox)).values())
+
+
+async def test_events_kept_when_the_extension_stopped_go_with_the_next_inline_delivery(
+    connection: AsyncConnection, database: ConnectionBoundDatabase, outbox: Table
+) -> None:
+    sink = FakeSink()
+    relay = relay_for(database, outbox, sink, mode="after_response")
+    kept = await commit(database, outbox, relay, 2)
+    relay.mode = "inline"  # the handler's choice once the extension is gone
+    written = await commit(database, outbox, relay, 1)
+    assert sink.seen == [e.id for e in [*kept, *written]]

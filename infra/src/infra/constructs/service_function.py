@@ -230,6 +230,10 @@ class ServiceFunction(Construct):
             # A sweep delivers a backlog for at most half the function's timeout: the batch
             # in flight when the budget runs out still ends well inside the timeout.
             "OUTBOX_SWEEP_BUDGET_SECONDS": str(sweep_budget_seconds(stage.function_timeout)),
+            # A write's events go out after the response, from an internal extension (a
+            # thread of the function registered with the Extensions API: no layer), before
+            # the environment may freeze (core.aws_lambda.extension).
+            "LAMBDA_DELIVERY_EXTENSION": "true",
             # What the function may take, told to the code too: an Idempotency-Key claim
             # older than that (with margin) was left by an invocation that no longer runs.
             "REQUEST_TIMEOUT_SECONDS": str(int(stage.function_timeout.to_seconds())),

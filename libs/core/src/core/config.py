@@ -144,6 +144,11 @@ class PlatformSettings(BaseSettings):
         default=100, gt=0, description="Consumed event ids kept against redelivery"
     )
     retention_batch_size: int = Field(default=1000, ge=1)
+    lambda_delivery_extension: bool = Field(
+        default=False,
+        description="In AWS Lambda: deliver a write's events after the response, from an"
+        " internal extension (core.aws_lambda.extension); off: before the response",
+    )
     event_delivery: EventDelivery = Field(
         default="background",
         description="inline: in the request, after commit; background: a worker of the"

@@ -35,7 +35,9 @@ from svc_coupons.repositories.transfers import TransferRepository
 from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.caller_limits import CallerLimits
 from svc_coupons.services.campaigns import CampaignService
+from svc_coupons.services.claim_refusals import ClaimRefusals
 from svc_coupons.services.claim_tokens import ClaimTokens
+from svc_coupons.services.claims_in_flight import ClaimsInFlight
 from svc_coupons.services.coupons import CouponService
 from svc_coupons.services.issuing import IssuingService
 from svc_coupons.services.listings import ListingService
@@ -83,6 +85,20 @@ def caller_limits(runtime: ServiceRuntime, settings: CouponsSettings) -> CallerL
     )
 
 
+def claims_in_flight(runtime: ServiceRuntime, settings: CouponsSettings) -> ClaimsInFlight:
+    """Unset, half the write pool: a hot campaign's claims queue on the same rows, so more of
+    them waiting at once gives it no more coupons per second, while the other half of the
+    connections stays free for every other campaign, lookup and redemption. In Lambda (a
+    pool of 1 + 1, one request at a time) that is one, and never refuses anything."""
+    per_campaign = settings.claims_in_flight_per_campaign
+    if per_campaign is None:
+        pool = runtime.settings.database_pool_size + runtime.settings.database_max_overflow
+        per_campaign = max(1, pool // 2)
+    return ClaimsInFlight(
+        per_campaign=per_campaign, retry_after_seconds=settings.campaign_busy_retry_after_seconds
+    )
+
+
 def _outbox(session: AsyncSession) -> OutboxWriter:
     """Events written in the request's own transaction."""
     return OutboxWriter(platform_tables.outbox, session)
@@ -97,6 +113,8 @@ class CouponsComponents:
     code_export: UnassignedCodeExport
     claim_tokens: ClaimTokens
     caller_limits: CallerLimits
+    claim_refusals: ClaimRefusals
+    claims_in_flight: ClaimsInFlight
     # Seconds, for the sweep chores' deadline; a test moves it on by hand.
     clock: Callable[[], float] = field(default=time.monotonic)
 
@@ -127,6 +145,8 @@ class CouponsComponents:
             ),
             claim_tokens=ClaimTokens(runtime.server_keys),
             caller_limits=caller_limits(runtime, settings),
+            claim_refusals=ClaimRefusals(recheck_seconds=settings.claim_refusal_recheck_seconds),
+            claims_in_flight=claims_in_flight(runtime, settings),
         )
 
     def merchants(self, authorization: str | None) -> HttpMerchantDirectory:
@@ -141,6 +161,7 @@ class CouponsComponents:
             redemptions=RedemptionRepository(session),
             merchants=self.merchants(authorization),
             events=_outbox(session),
+            claim_refusals=self.claim_refusals,
         )
 
     def issuing(self, session: AsyncSession, *, authorization: str | None) -> IssuingService:
@@ -152,6 +173,8 @@ class CouponsComponents:
             events=_outbox(session),
             code_export=self.code_export,
             caller_limits=self.caller_limits,
+            refusals=self.claim_refusals,
+            in_flight=self.claims_in_flight,
         )
 
     def coupons(self, session: AsyncSession) -> CouponService:

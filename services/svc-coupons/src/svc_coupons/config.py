@@ -46,6 +46,23 @@ class CouponsSettings(BaseSettings):
         " this share of the ceiling (or a second after the last); it may let as many through"
         " past the ceiling before it hears the others' count. 0: every request",
     )
+    # Flash sales (services.claim_refusals, services.claims_in_flight).
+    claim_refusal_recheck_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process answers a sold-out, ended or not-started campaign's"
+        " claims from memory before one goes to the database again. 0: never from memory",
+    )
+    claims_in_flight_per_campaign: int | None = Field(
+        default=None,
+        ge=1,
+        description="Claims of one campaign this process lets wait for the database at once;"
+        " past it, 429 campaign_busy. Unset: half the write pool (DATABASE_POOL_SIZE +"
+        " DATABASE_MAX_OVERFLOW), at least 1",
+    )
+    campaign_busy_retry_after_seconds: int = Field(
+        default=1, ge=1, description="Retry-After of a 429 campaign_busy"
+    )
     code_export_batch: int = Field(
         default=5000, description="Codes read per query while streaming a CSV export"
     )

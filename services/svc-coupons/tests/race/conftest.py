@@ -44,7 +44,9 @@ def coupons_app(
     aws: Any,
 ) -> FastAPI:
     return create_app(
-        CouponsSettings(),
+        # Every claim of a race reaches the claim statement: these tests are about what it
+        # decides; the bound on one campaign's claims in flight has tests of its own.
+        CouponsSettings(claims_in_flight_per_campaign=10_000),
         platform_settings,
         database=race_database,
         merchants_transport=httpx.MockTransport(fake_merchants.handle),

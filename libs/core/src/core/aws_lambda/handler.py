@@ -4,8 +4,10 @@
 - EventBridge events from other services go to the app's idempotent consumer for their
   `detail-type`; `detail` is a `DomainEvent.to_message()`.
 - The scheduled EventBridge event ("Scheduled Event" from `aws.events`) sweeps the outbox.
-- Events a request commits are delivered before its invocation returns (inline delivery,
-  forced here: a frozen execution environment runs no background work).
+- Events a request commits are delivered after the response by the function's internal
+  extension (core.aws_lambda.extension) when LAMBDA_DELIVERY_EXTENSION is on and the
+  Extensions API took it; otherwise before the invocation returns (inline: a frozen
+  execution environment runs no background work).
 - `{"action": "migrate"}` runs the service's migrations (core.aws_lambda.migration); the
   deploy trigger sends the same action inside a CloudFormation custom resource event.
 - `{"action": "replay-outbox", "event_ids": [...]}` (ids optional: all) gives dead-lettered
@@ -19,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core import correlation
+from core.aws_lambda.extension import DeliveryExtension
 from core.aws_lambda.migration import migrate_service
 from core.aws_lambda.snapstart import register_restore_hooks
 from core.heap import settle_heap
@@ -41,6 +45,9 @@ LambdaEvent = dict[str, Any]
 MIGRATE = "migrate"
 SWEEP_OUTBOX = "sweep-outbox"
 REPLAY_OUTBOX = "replay-outbox"
+# How long an invocation waits for the last one's deliveries. Lambda starts none before the
+# extension asked for it, so this wait is only ever met where the handler runs outside Lambda.
+DELIVERY_WAIT_SECONDS = 30.0
 
 
 class OutboxDeliveryFailed(RuntimeError):
@@ -63,19 +70,49 @@ class ServiceLambdaHandler:
         self._service_dir = service_dir
         self._loop = asyncio.new_event_loop()
         self._http: Callable[[LambdaEvent, Any], dict[str, Any]] | None = None
+        self._extension: DeliveryExtension | None = None
 
     @property
     def service(self) -> str:
         name: str = self._app.state.runtime.name
         return name
 
+    def start_delivery_extension(self, runtime_api: str) -> bool:
+        """Registers the extension that delivers events after the response (at init)."""
+        extension = DeliveryExtension(runtime_api, self._deliver_after_response)
+        if not extension.start():
+            return False
+        self._extension = extension
+        return True
+
+    def _deliver_after_response(self) -> None:
+        """The extension's delivery, on the handler's loop: idle, since the handler returned
+        and the next invocation waits for the extension."""
+        if self._loop.is_running():
+            logger.error("the handler's loop is busy; events stay queued for the next round")
+            return
+        self._loop.run_until_complete(self._app.state.runtime.relay.deliver_after_response())
+
+    def _after_response(self) -> bool:
+        """Whether this invocation's events go after the response: the extension is up and
+        done with the last invocation's."""
+        extension = self._extension
+        return (
+            extension is not None
+            and extension.alive
+            and extension.wait_idle(DELIVERY_WAIT_SECONDS)
+            and extension.alive
+        )
+
     def __call__(self, event: LambdaEvent, context: Any) -> dict[str, Any]:
-        # Lambda freezes the execution environment once the answer is returned: a background
-        # delivery worker would not run until some later invocation, if ever. Events are
-        # delivered before the invocation ends, whatever EVENT_DELIVERY says; set here, on
-        # invocation, so that serving the same module's `app` with uvicorn is unaffected.
+        # Lambda freezes the execution environment once the answer is returned (and its
+        # extensions asked for their next event): a background delivery worker would not run
+        # until some later invocation, if ever. Events go after the response through the
+        # extension, else before the invocation ends, whatever EVENT_DELIVERY says; set here,
+        # on invocation, so that serving the same module's `app` with uvicorn is unaffected.
         runtime = self._app.state.runtime
-        runtime.relay.mode = "inline"
+        after_response = self._after_response()
+        runtime.relay.mode = "after_response" if after_response else "inline"
         runtime.metrics.publishing = True
         # Mangum runs the request on the thread's current loop: make it ours, every time, so
         # that requests and the other events below share one loop and one connection pool.
@@ -88,6 +125,8 @@ class ServiceLambdaHandler:
             # The invocation's metrics, as EMF lines in the function's log group: published
             # before the environment freezes, without an API call.
             flush_metrics(runtime.metrics)
+            if after_response and self._extension is not None:
+                self._extension.invocation_returned()
 
     def _http_adapter(self) -> Callable[[LambdaEvent, Any], dict[str, Any]]:
         if self._http is None:
@@ -180,6 +219,9 @@ def lambda_handler(app: FastAPI, *, service_dir: Path) -> ServiceLambdaHandler:
     Called at import, the end of the cold start: what the start built is set aside from
     the collector's work (core.heap)."""
     handler = ServiceLambdaHandler(app, service_dir=service_dir)
+    runtime_api = os.environ.get("AWS_LAMBDA_RUNTIME_API")
+    if runtime_api and app.state.runtime.settings.lambda_delivery_extension:
+        handler.start_delivery_extension(runtime_api)
     if tracing_enabled():  # Lambda with active tracing: its statements are subsegments
         trace_database()
     register_restore_hooks()

@@ -13,7 +13,12 @@ Two modes (`PlatformSettings.event_delivery`):
   queue is full the events stay in the outbox for the sweep. `aclose()` on shutdown
   delivers what is queued.
 
-Either way an event is delivered only after its row committed, failures are recorded on
+- after_response (AWS Lambda with its delivery extension, core.aws_lambda.extension):
+  `after_commit` keeps the events; the extension delivers them with
+  `deliver_after_response` once the handler has returned, before the environment may
+  freeze.
+
+Whichever way, an event is delivered only after its row committed, failures are recorded on
 the row (last_error, and when it is next due, `next_attempt_at`), and the sweep retries
 them; sinks and consumers take a redelivered event as a no-op, by its id. Each failed
 event backs off on its own: it waits as long again as it has already waited (so the wait
@@ -45,7 +50,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from sqlalchemy import (
@@ -71,6 +76,10 @@ from core.events.outbox import pending_events
 from core.events.sinks import EventSink, Failed, aws_failure
 
 logger = logging.getLogger(__name__)
+
+# How this process delivers: a setting (EventDelivery), or, in Lambda, inline or after the
+# response (core.aws_lambda chooses per invocation).
+RelayMode = EventDelivery | Literal["after_response"]
 
 BATCH_SIZE = 25  # DynamoDB's BatchWriteItem limit: one audit call per batch
 LINGER_SECONDS = 0.1  # how long a batch under load waits to fill
@@ -118,7 +127,7 @@ class OutboxRelay:
         self._table = table
         self._source = source
         self._sinks = sinks
-        self.mode: EventDelivery = mode
+        self.mode: RelayMode = mode
         self._batch_size = batch_size
         self._linger = linger
         self._queue_size = queue_size
@@ -128,6 +137,7 @@ class OutboxRelay:
         self._retry_after_max = max(retry_after_max, retry_after_min)
         self._queue: asyncio.Queue[DomainEvent] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._after_response: list[DomainEvent] = []
         # Quoted as the outbox's insert is (core.events.outbox): our own names; values bound.
         marked = "SET delivered_at = $2 WHERE id = ANY($1::uuid[])"
         self._mark_delivered = f'UPDATE "{table.schema}"."{table.name}" {marked}'
@@ -137,10 +147,37 @@ class OutboxRelay:
         events = pending_events(session)
         if not events:
             return
-        if self.mode == "inline":
-            await self.deliver(events)
+        if self.mode == "after_response":
+            self._after_response.extend(events)
+        elif self.mode == "inline":
+            # With any events a stopped extension left behind, rather than at the sweep's pace.
+            await self.deliver([*self._take_after_response(), *events])
         else:
             self.enqueue(events)
+
+    # --- delivery after the response (Lambda) -------------------------------------------
+
+    def _take_after_response(self) -> list[DomainEvent]:
+        events, self._after_response = self._after_response, []
+        return events
+
+    async def deliver_after_response(self) -> int:
+        """Deliver what the committed transactions kept for after the response, a batch at
+        a time; a batch that fails is left to the sweep (its rows say so) and the next one
+        is still tried. How many events were handed over."""
+        events = self._take_after_response()
+        for start in range(0, len(events), self._batch_size):
+            batch = events[start : start + self._batch_size]
+            try:
+                await self.deliver(batch)
+            except Exception:
+                logger.exception(
+                    "%s outbox relay: delivering %d events after the response failed; the"
+                    " sweep will retry",
+                    self._source,
+                    len(batch),
+                )
+        return len(events)
 
     # --- background delivery ----------------------------------------------------------
 

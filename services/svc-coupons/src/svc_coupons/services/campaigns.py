@@ -19,6 +19,7 @@ from svc_coupons.services.access import (
     has_role,
     role_of,
 )
+from svc_coupons.services.claim_refusals import ClaimRefusals
 from svc_coupons.services.data_model.campaigns import (
     Campaign,
     CampaignAction,
@@ -116,9 +117,11 @@ class CampaignService:
         redemptions: RedemptionStore,
         merchants: MerchantDirectory,
         events: EventLog,
+        claim_refusals: ClaimRefusals | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
+        self._claim_refusals = claim_refusals
         self._coupons = coupons
         self._redemptions = redemptions
         self._merchants = merchants
@@ -263,6 +266,9 @@ class CampaignService:
         updated = await self._campaigns.set_status(
             campaign_id=campaign_id, status=status, now=self._clock()
         )
+        if self._claim_refusals is not None:
+            # This process's claims then ask the database, which answers for the new status.
+            self._claim_refusals.forget(campaign_id)
         await self._events.add(
             campaign_event(
                 TRANSITION_EVENTS[action],

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError
+from core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PlatformError,
+    TooManyRequests,
+)
 from svc_coupons.services.data_model.campaigns import TermsViolation
 from svc_coupons.services.data_model.redemption import Refusal
 
@@ -215,6 +222,13 @@ class InvalidWants(InvalidInput):
 class InvalidPartner(InvalidInput):
     code = "invalid_partner"
     title = "A campaign is allocated to another merchant, not its own"
+
+
+class CampaignBusy(TooManyRequests):
+    """A claim past the bound on one campaign's claims waiting at once (ClaimsInFlight)."""
+
+    code = "campaign_busy"
+    title = "Too many claims on this campaign at this moment; retry shortly"
 
 
 class MerchantsUnavailable(PlatformError):

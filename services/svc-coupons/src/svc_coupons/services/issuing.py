@@ -23,6 +23,8 @@ from core.pagination import Page, PageRequest
 from svc_coupons.services.access import OWNER_ONLY, OWNER_OR_STAFF, customer_id, role_of
 from svc_coupons.services.caller_limits import UNLIMITED, CallerLimits
 from svc_coupons.services.campaigns import load_campaign, require_verified
+from svc_coupons.services.claim_refusals import ClaimRefusals
+from svc_coupons.services.claims_in_flight import ClaimsInFlight
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
 from svc_coupons.services.data_model.coupons import CodeRecord, Coupon, CouponDetails, CouponStatus
 from svc_coupons.services.errors import (
@@ -91,6 +93,8 @@ class IssuingService:
         events: EventLog,
         code_export: CodeExport,
         caller_limits: CallerLimits = UNLIMITED,
+        refusals: ClaimRefusals | None = None,
+        in_flight: ClaimsInFlight | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._campaigns = campaigns
@@ -100,6 +104,8 @@ class IssuingService:
         self._events = events
         self._code_export = code_export
         self._caller_limits = caller_limits
+        self._refusals = refusals
+        self._in_flight = in_flight
         self._clock = clock
 
     async def _claimable(self, principal: Principal, campaign_id: UUID) -> Campaign:
@@ -201,10 +207,30 @@ class IssuingService:
     async def claim(self, *, principal: Principal, campaign_id: UUID) -> CouponDetails:
         self._caller_limits.write(principal)
         user_id = customer_id(principal)
+        # A flash sale's worst minutes: a campaign known to refuse every claim answers from
+        # memory, before any statement; the rest wait for the database only a few at a time.
+        if self._refusals is not None:
+            known = self._refusals.refusal(campaign_id, self._clock())
+            if known is not None:
+                raise known
+        if self._in_flight is None:
+            return await self._claim(principal, campaign_id, user_id)
+        with self._in_flight.slot(campaign_id):
+            return await self._claim(principal, campaign_id, user_id)
+
+    async def _claim(self, principal: Principal, campaign_id: UUID, user_id: UUID) -> CouponDetails:
         campaign = await self._claimable(principal, campaign_id)
-        return await self._issue(
-            campaign=campaign, owner_user_id=user_id, actor=principal, event_type="coupon.claimed"
-        )
+        try:
+            return await self._issue(
+                campaign=campaign,
+                owner_user_id=user_id,
+                actor=principal,
+                event_type="coupon.claimed",
+            )
+        except (SoldOut, CampaignNotActive) as refused:
+            if self._refusals is not None:
+                self._refusals.remember(campaign, refused, self._clock())
+            raise
 
     async def issue(
         self, *, principal: Principal, campaign_id: UUID, user_id: UUID

@@ -29,6 +29,7 @@ from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
 from svc_coupons.services.data_model.coupons import CouponDetails
 from svc_coupons.services.errors import (
+    CampaignBusy,
     CampaignNotActive,
     CampaignNotFound,
     CodeAlreadyClaimed,
@@ -70,7 +71,7 @@ def _issued(details: CouponDetails) -> Response:
     summary="Customer: take a coupon of an active campaign",
     tags=["coupons"],
     operation_id="claimCoupon",
-    responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
+    responses=problems(TooManyRequests, CampaignBusy, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(
     campaign_id: UUID, request: Request, principal: CurrentPrincipal, issuing: IssuingDep
