@@ -29,8 +29,9 @@ from sqlalchemy import make_url
 # The platform's own statements, and its outbox row of an event, imported so that both
 # run the same SQL with the same values.
 # Lookup: CouponRepository.with_campaign.
-# Claim: CampaignRepository.get, then CouponRepository.issue (the customer's count, the
-# campaign's unit and the coupon in one statement).
+# Claim: CampaignRepository.get, then CouponRepository.issue (the customer's count, a unit
+# from one of the campaign's counter shards, the coupon and its event in one statement that
+# commits by itself; ISSUE_WAITING when every shard with stock was held).
 # Redeem: CouponRepository.with_campaign, then RedemptionRepository.redeem (the coupon, the
 # redemption and the campaign's count in one statement).
 # Transfer accept: TransferRepository.get, then TransferRepository.accept (the transfer, the
@@ -43,11 +44,15 @@ from core.events import DomainEvent
 from core.events.outbox import outbox_values
 from svc_coupons.repositories import listings, transfers
 from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN
-from svc_coupons.repositories.coupons import ISSUE, SELECT_WITH_CAMPAIGN
+from svc_coupons.repositories.coupons import ISSUE, ISSUE_WAITING, SELECT_WITH_CAMPAIGN
 from svc_coupons.repositories.redemptions import REDEEM
 from svc_coupons.utils.codes import new_code
 
 BARE_ACTOR = "bare-app"
+# ISSUE's $9-$14 (the Idempotency-Key's caller, key, claim token and stored answer): the
+# bare app's claims carry no key.
+NO_IDEMPOTENCY_KEY = (None,) * 6
+ISSUE_ATTEMPTS = 5  # the issuing service's CODE_ATTEMPTS
 
 
 class Refused(Exception):
@@ -204,39 +209,53 @@ async def lookup(code: str) -> dict[str, Any]:
 @app.post("/campaigns/{campaign_id}/claim", status_code=201)
 async def claim(campaign_id: UUID, x_user_id: UUID = Header()) -> dict[str, Any]:
     now = datetime.now(UTC)
-    async with (await pool()).acquire() as connection, connection.transaction():
+    # No transaction: the campaign's read, then the claim statement, which commits by
+    # itself (its customer's count, a unit from one of the campaign's counter shards, the
+    # coupon and its event), as the platform runs them.
+    async with (await pool()).acquire() as connection:
         campaign = await connection.fetchrow(SELECT_CAMPAIGN, campaign_id)
         if campaign is None:
             raise Refused(404, "campaign_not_found")
         if campaign["status"] != "active" or not campaign["starts_at"] <= now < campaign["ends_at"]:
             raise Refused(409, "campaign_not_active")
         total = campaign["total_quantity"]
-        if total is not None and campaign["issued_count"] >= total:
+        if total is not None and campaign["units_taken"] >= total:
             raise Refused(409, "sold_out")  # the early answer; ISSUE decides
         expires_at = campaign["ends_at"]
         if campaign["validity_days"] is not None:
             expires_at = min(expires_at, now + timedelta(days=campaign["validity_days"]))
-        code = new_code()
         coupon_id = uuid4()
-        outcome = await connection.fetchrow(
-            ISSUE,
-            campaign_id,
-            coupon_id,
-            x_user_id,
-            code,
-            campaign["per_customer_limit"],
-            now,
-            campaign["merchant_id"],
-            expires_at,
-            *_event("coupon.claimed", coupon_id, now, campaign_id=str(campaign_id)),
-        )
-        # Raised inside the transaction: whatever the statement took is rolled back.
-        if not outcome["slot_taken"]:
-            raise Refused(409, "limit_reached")
-        if outcome["issued_count"] is None:
-            raise Refused(409, "sold_out")
-        if outcome["id"] is None:
-            raise Refused(409, "code_collision")  # 2^-59: never seen in a benchmark
+        event = _event("coupon.claimed", coupon_id, now, campaign_id=str(campaign_id))
+        for _ in range(ISSUE_ATTEMPTS):
+            arguments = (
+                campaign_id,
+                coupon_id,
+                x_user_id,
+                new_code(),
+                campaign["per_customer_limit"],
+                now,
+                campaign["merchant_id"],
+                expires_at,
+                *NO_IDEMPOTENCY_KEY,
+                *event,
+            )
+            try:
+                outcome = await connection.fetchrow(ISSUE, *arguments)
+                if outcome["id"] is None and outcome["slot_free"] and outcome["stock_left"]:
+                    # Every shard with stock was held by another claim's statement: once
+                    # more, waiting for one.
+                    outcome = await connection.fetchrow(ISSUE_WAITING, *arguments)
+                break
+            except asyncpg.UniqueViolationError:
+                # The customer's first claim raced another of theirs (or the code was
+                # taken): nothing of the statement stays; run it again, as the platform does.
+                continue
+        else:
+            raise Refused(409, "claim_raced")
+    if not outcome["slot_free"]:
+        raise Refused(409, "limit_reached")
+    if outcome["id"] is None:
+        raise Refused(409, "sold_out")
     return _coupon(outcome, _campaign_summary(campaign, campaign_id, campaign["status"]))
 
 

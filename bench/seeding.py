@@ -4,7 +4,8 @@ A redeem or a token refresh consumes what it acts on: tens of thousands of coupo
 refresh tokens per run, which through the API would take longer to make than to measure
 (each refresh token from a password grant costs an Argon2 hash). They are written here as
 the platform's own statements would leave them: a coupon as CouponRepository's ISSUE
-writes it (with the campaign's issued count and the customer's claim count), a refresh
+writes it (with the units taken from the campaign's counter shards, as the platform's own
+statement for taking several at once takes them, and the customer's claim count), a refresh
 token as RefreshTokenRepository.add stores it (only its SHA-256 digest, opaque.digest).
 """
 
@@ -16,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from svc_auth.utils import opaque
+from svc_coupons.repositories.campaign_units import LOCK_FOR_UNITS
+from svc_coupons.repositories.campaigns import TAKE_UNITS
 from svc_coupons.utils.codes import new_codes
 
 INSERT_COUPONS = """
@@ -27,7 +30,11 @@ SELECT seeded.id, campaign.id, campaign.merchant_id, seeded.code, $2, 'active', 
 FROM coupons.campaigns campaign, unnest($4::uuid[], $5::text[]) AS seeded(id, code)
 WHERE campaign.id = $1
 """
-COUNT_ISSUED = "UPDATE coupons.campaigns SET issued_count = issued_count + $2 WHERE id = $1"
+# The campaign's units: taken from its counter shards by CampaignRepository.take_units'
+# statement ($1 campaign, $2 count, $3 the statuses it may have), after the campaign's lock.
+COUNT_ISSUED = TAKE_UNITS
+LOCK_CAMPAIGN = LOCK_FOR_UNITS
+SEEDED_FROM = ["active", "paused"]
 COUNT_CLAIMED = """
 INSERT INTO coupons.customer_claims AS held (campaign_id, user_id, claimed) VALUES ($1, $2, $3)
 ON CONFLICT (campaign_id, user_id) DO UPDATE SET claimed = held.claimed + $3
@@ -51,7 +58,9 @@ async def seed_active_coupons(
         inserted = await db.execute(INSERT_COUPONS, campaign_id, owner_id, now, ids, codes)
         if inserted != f"INSERT 0 {count}":
             raise RuntimeError(f"seeding coupons: {inserted}, not {count}")
-        await db.execute(COUNT_ISSUED, campaign_id, count)
+        await db.execute(LOCK_CAMPAIGN, campaign_id, SEEDED_FROM)
+        if not await db.fetchval(COUNT_ISSUED, campaign_id, count, SEEDED_FROM):
+            raise RuntimeError(f"seeding coupons: the campaign has no {count} units left")
         await db.execute(COUNT_CLAIMED, campaign_id, owner_id, count)
     return list(zip(ids, codes, strict=True))
 

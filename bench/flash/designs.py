@@ -1,49 +1,33 @@
-"""Designs of the claim path: what a campaign needs set up, and the per-claim script.
+"""Designs of the claim path: what a campaign needs set up, the per-claim script, and how
+its issued units are counted.
 
-A design is a small object: SQL run once per campaign block (counter shards, a pool of
-coupons...) and the pgbench script of one claim, built from statement constants with each
-`$n` bound to the claim's values (`claim_values`), a round trip after each statement. Two
-are measured side by side:
+A design is a small object: statements run once per new campaign (its counter shards...),
+the pgbench script of one claim, built from statement constants with each `$n` bound to the
+claim's values (`claim_values`), a round trip after each statement, and the statement that
+counts what a block of campaigns issued. Two are measured side by side:
 
-- `TODAY`: today's statements frozen in `today.py`, the baseline;
-- `PLATFORM_NOW`: whatever svc_coupons.repositories holds at run time.
-
-Wiring in a new claim path (the unit taken from counter shards or a pool, the statement its
-own transaction with the idempotency record in it) is a new `Design`: its set-up SQL, and a
-`claim` that strings the new statements together with `Script`. For a claim statement that
-commits by itself, with the unit from a campaign's counter shards (names as that branch
-gives them):
-
-    def claim(idempotency: bool) -> Script:
-        return claim_script().statement(
-            bind(campaign_statements.SELECT_CAMPAIGN, {1: CAMPAIGN})
-        ).statement(bind(coupon_statements.CLAIM, issue_values(CLAIM_ARGUMENTS)))
-
-    PLATFORM_NOW = Design(
-        "platform now",
-        claim,
-        sold_out=None,  # answered from what the service knows, no statement
-        campaign_setup=lambda first, count: [SHARDS_FOR_BLOCK.format(first, count)],
-    )
-
-`issue_values` binds the arguments by name (CLAIM_VALUES) and the event after them; a value
-the new statement takes that no claim had yet (a shard number, the idempotency key) goes
-into CLAIM_VALUES as an SQL expression over the script's variables.
+- `TODAY`: today's statements frozen in `today.py`, the baseline: BEGIN, the claim
+  statement (the campaign row locked from here), COMMIT, a round trip under the lock;
+- `PLATFORM_NOW`: whatever svc_coupons.repositories holds at run time: the claim statement
+  takes a unit from one of the campaign's counter shards and commits by itself (no BEGIN),
+  ISSUE_WAITING after it when ISSUE found every shard with stock locked, as
+  CouponRepository.issue and the issuing service do.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from core.events.outbox import OUTBOX_COLUMNS
+from svc_coupons.repositories import campaign_units as unit_statements
 from svc_coupons.repositories import campaigns as campaign_statements
 from svc_coupons.repositories import coupons as coupon_statements
 
 from . import today
-from .idempotency import key_statements
+from .idempotency import RESPONSE_BYTES, key_statements
 from .pgbench import Script, bind
 
 # pgbench variables every claim script uses: the campaign block (-D first, count) and the
@@ -88,6 +72,22 @@ EVENT_VALUES: Mapping[str, str] = {
     "correlation_id": "md5('request-' || :claim)",
     "entity_version": "NULL",
 }
+# A claim's Idempotency-Key: the caller, the key and the claim token core.idempotency draws.
+KEY_CALLER = f"({CUSTOMER})::text"
+KEY = "'flash-' || :claim"
+KEY_TOKEN = "md5('token-' || :claim)::uuid"
+# What the claim statement stores for the key (CouponRepository.issue's $9-$14, from
+# core.idempotency's StatementAnswer.parameters): caller, key, token, the answer's status,
+# its sealed body (about a claim answer's size) and media type; NULL each without a key.
+KEY_ANSWER_VALUES = (
+    KEY_CALLER,
+    KEY,
+    KEY_TOKEN,
+    "201",
+    f"decode(repeat('00', {RESPONSE_BYTES}), 'hex')",
+    "'application/json'",
+)
+NO_KEY_VALUES = ("NULL",) * len(KEY_ANSWER_VALUES)
 # CouponRepository.issue's arguments before the event's, in the order it passes them.
 ISSUE_ARGUMENTS = (
     "campaign",
@@ -105,10 +105,15 @@ def outbox_columns() -> list[str]:
     return [name.strip() for name in OUTBOX_COLUMNS.strip("()").split(",")]
 
 
-def issue_values(arguments: Sequence[str] = ISSUE_ARGUMENTS) -> dict[int, str]:
-    """`$n` -> SQL for a statement taking `arguments`, then one event (`announce`)."""
+def issue_values(
+    arguments: Sequence[str] = ISSUE_ARGUMENTS, then: Sequence[str] = ()
+) -> dict[int, str]:
+    """`$n` -> SQL for a statement taking `arguments`, then the SQL values `then`, then one
+    event (`announce`)."""
     values = {number: CLAIM_VALUES[name] for number, name in enumerate(arguments, start=1)}
-    after = len(arguments)
+    for number, value in enumerate(then, start=len(values) + 1):
+        values[number] = value
+    after = len(values)
     for offset, column in enumerate(outbox_columns(), start=1):
         values[after + offset] = EVENT_VALUES[column]
     return values
@@ -116,11 +121,7 @@ def issue_values(arguments: Sequence[str] = ISSUE_ARGUMENTS) -> dict[int, str]:
 
 def key_claim_statements() -> tuple[str, str]:
     """core.idempotency's statements for this claim's key: claiming it, storing the answer."""
-    statements = key_statements(
-        caller=f"({CUSTOMER})::text",
-        key="'flash-' || :claim",
-        token="md5('token-' || :claim)::uuid",
-    )
+    statements = key_statements(caller=KEY_CALLER, key=KEY, token=KEY_TOKEN)
     return statements.claim, statements.complete
 
 
@@ -134,8 +135,11 @@ class Design:
     # The database side of a claim on a sold-out campaign (what the platform's sold-out
     # answer costs the database); None: the design answers it without the database.
     sold_out: Callable[[], Script] | None
-    # Statements run once a block of campaigns exists (their ids: campaign_id(first..)).
-    campaign_setup: Callable[[int, int], Sequence[str]] = field(default=lambda first, count: ())
+    # What counts the units issued by the campaigns `$1::uuid[]`, summed.
+    count_issued: str
+    # Statements (and their arguments) that finish a new active campaign of `total` units
+    # (None: unlimited), `issued` of them already taken: (campaign id, total, issued).
+    campaign_setup: Callable[[UUID, int | None, int], Sequence[tuple[str, tuple[object, ...]]]]
 
 
 def claim_script() -> Script:
@@ -170,15 +174,93 @@ def read_then_refuse(select_campaign: str) -> Callable[[], Script]:
     return sold_out
 
 
+def issued_count_setup(
+    campaign: UUID, total: int | None, issued: int
+) -> list[tuple[str, tuple[object, ...]]]:
+    """Today's campaign: its units issued are its row's issued_count."""
+    if not issued:
+        return []
+    return [("UPDATE coupons.campaigns SET issued_count = $2 WHERE id = $1", (campaign, issued))]
+
+
 TODAY = Design(
     name="today (frozen)",
     claim=transaction_claim(today.ISSUE, today.SELECT_CAMPAIGN),
     sold_out=read_then_refuse(today.SELECT_CAMPAIGN),
+    count_issued=(
+        "SELECT coalesce(sum(issued_count), 0) FROM coupons.campaigns WHERE id = ANY($1::uuid[])"
+    ),
+    campaign_setup=issued_count_setup,
 )
+
+
+# The claim statement's outcome, read into pgbench variables with this prefix (`\aset`).
+OUTCOME = "claimed_"
+
+
+def statement_claim(
+    issue: str, issue_waiting: str, select_campaign: str
+) -> Callable[[bool], Script]:
+    """The platform's claim (issuing service `_issue`, CouponRepository.issue): the campaign
+    read without a transaction; the claim statement, committed by itself; ISSUE_WAITING when
+    it took no unit while units were left (every shard with stock locked that instant); the
+    campaign read again when the claim was refused for stock (`_why_not_taken`). With an
+    Idempotency-Key, the key is claimed first as core.idempotency claims it (a transaction of
+    its own) and its answer rides in the claim statement."""
+
+    def claim(idempotency: bool) -> Script:
+        script = claim_script()
+        if idempotency:
+            key_claim, _ = key_claim_statements()
+            script.statement("BEGIN").statement(key_claim).statement("COMMIT")
+        key_values = KEY_ANSWER_VALUES if idempotency else NO_KEY_VALUES
+        values = issue_values(ISSUE_ARGUMENTS, key_values)
+        read_campaign = bind(select_campaign, {1: CAMPAIGN})
+        issued = f"SELECT EXISTS (SELECT FROM coupons.coupons WHERE id = {COUPON}) AS issued"  # noqa: S608 (our own expression)
+        script.statement(read_campaign)
+        script.self_committing(bind(issue, values), issued, OUTCOME)
+        # Lazily evaluated, left to right: stock_left is NULL (an empty variable, which
+        # pgbench cannot evaluate) exactly when a coupon was issued.
+        refused = f"not :{OUTCOME}issued and :{OUTCOME}key_held and :{OUTCOME}slot_free"
+        script.meta(f"\\if {refused} and :{OUTCOME}stock_left")
+        script.self_committing(bind(issue_waiting, values), issued, OUTCOME)
+        script.meta("\\endif")
+        script.meta(f"\\if {refused}")
+        script.statement(read_campaign)
+        return script.meta("\\endif")
+
+    return claim
+
+
+def shards_setup(
+    campaign: UUID, total: int | None, issued: int
+) -> list[tuple[str, tuple[object, ...]]]:
+    """The platform's campaign: its counter shards made (closed), opened as its activation
+    opens them, and `issued` units taken as codes take them."""
+    statements: list[tuple[str, tuple[object, ...]]] = [
+        (unit_statements.ADD_UNITS, (campaign, total)),
+        (unit_statements.OPEN_UNITS, (campaign, True)),
+    ]
+    if issued:
+        statements.append((campaign_statements.TAKE_UNITS, (campaign, issued, ["active"])))
+    return statements
+
+
 PLATFORM_NOW = Design(
     name="platform now",
-    claim=transaction_claim(coupon_statements.ISSUE, campaign_statements.SELECT_CAMPAIGN),
+    claim=statement_claim(
+        coupon_statements.ISSUE,
+        coupon_statements.ISSUE_WAITING,
+        campaign_statements.SELECT_CAMPAIGN,
+    ),
+    # On a sold-out campaign the service answers from the campaign's read (its shards
+    # summed), before any claim statement.
     sold_out=read_then_refuse(campaign_statements.SELECT_CAMPAIGN),
+    count_issued=(
+        "SELECT coalesce(sum(taken), 0) FROM coupons.campaign_units"
+        " WHERE campaign_id = ANY($1::uuid[])"
+    ),
+    campaign_setup=shards_setup,
 )
 DESIGNS = {"today": TODAY, "now": PLATFORM_NOW}
 

@@ -14,6 +14,6 @@ def check_exact(label: str, successes: int, counts: Counts) -> str:
     if successes == counts.issued == counts.rows == counts.events:
         return f"{label}: issued {counts.issued} = successful claims = coupon rows = events"
     raise NotExact(
-        f"{label}: {successes} successful claims, issued_count {counts.issued}, "
+        f"{label}: {successes} successful claims, {counts.issued} units issued, "
         f"{counts.rows} coupon rows, {counts.events} coupon.claimed events"
     )

@@ -29,6 +29,9 @@ RTT_VARIABLE = "rtt"
 THREADS = 2  # pgbench's own threads (-j): one per core of the machine this is tuned for
 ABORTED = re.compile(r"client \d+ script \d+ aborted in command \d+ query \d+: (.*)")
 LOCK_TIMEOUT = "canceling statement due to lock timeout"
+# The COMMIT that ends a message's implicit transaction (Script.self_committing) warns
+# "there is no transaction in progress", once per claim: pgbench's sessions hear errors only.
+QUIET_SESSIONS = "-c client_min_messages=error"
 
 
 class PgbenchError(RuntimeError):
@@ -78,12 +81,39 @@ class Script:
 
     def statement(self, sql: str) -> Script:
         """One statement, then the client's round trip before its next one."""
+        self.lines.append(f"{self._one(sql)};")
+        self.lines.append(f"\\sleep :{RTT_VARIABLE} us")
+        return self
+
+    def self_committing(self, sql: str, then: str, into: str) -> Script:
+        """A statement that commits by itself, then the client's round trip. pgbench can
+        only send statements, so the statement, a COMMIT and `then` (a SELECT, one row) go
+        in one message: the COMMIT ends the message's implicit transaction right after the
+        statement, as the statement's own commit does (no round trip, no other statement
+        under its locks), and `then` runs after it. Every column of the statement's outcome
+        row and of `then` is read into the variable `into` + its name (`\\aset`):
+        `then` is there to say what the outcome cannot to pgbench, whose expressions cannot
+        read an outcome column that was NULL."""
+        statement, after = (self._one(text) for text in (sql, then))
+        self.lines.append(f"{statement} \\;")
+        self.lines.append("COMMIT \\;")
+        self.lines.append(f"{after} \\aset {into}")
+        self.lines.append(f"\\sleep :{RTT_VARIABLE} us")
+        return self
+
+    def meta(self, command: str) -> Script:
+        """A pgbench meta-command (`\\if ...`, `\\endif`): no round trip."""
+        if not command.startswith("\\"):
+            raise PgbenchError(f"not a meta-command: {command}")
+        self.lines.append(command)
+        return self
+
+    @staticmethod
+    def _one(sql: str) -> str:
         text = sql.strip().rstrip(";").strip()
         if ";" in text:
             raise PgbenchError(f"one statement at a time: {text[:80]}...")
-        self.lines.append(f"{text};")
-        self.lines.append(f"\\sleep :{RTT_VARIABLE} us")
-        return self
+        return text
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -168,10 +198,15 @@ class Started:
         self.run_dir = run_dir
         self.names = names
         self.output_path = run_dir / "output.txt"
+        options = " ".join(filter(None, (os.environ.get("PGOPTIONS"), QUIET_SESSIONS)))
         with self.output_path.open("wb") as output:
             # Only our own arguments: the binary, files we wrote, numbers and the conninfo.
             self.process = subprocess.Popen(  # noqa: S603
-                args, stdout=output, stderr=subprocess.STDOUT, cwd=run_dir
+                args,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=run_dir,
+                env={**os.environ, "PGOPTIONS": options},
             )
         self.began = time.monotonic()
 

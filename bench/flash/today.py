@@ -6,6 +6,10 @@ as they stood when the bench was written. The claim: the campaign read on the re
 BEGIN, ISSUE (the campaign row locked from here), a round trip, COMMIT; with an
 Idempotency-Key, the key claimed in a transaction of its own first and its answer stored
 between ISSUE and COMMIT: two round trips under the lock.
+
+It counts units in the campaign row's `issued_count`, which the platform no longer writes
+(its units are the sum of coupons.campaign_units): the baseline runs only while migrations
+keep that column; the migration that drops it ends this design.
 """
 
 # The parameters, in CouponRepository.issue's order: $1 campaign, $2 coupon id, $3 customer,

@@ -24,7 +24,7 @@ INSERT INTO coupons.campaigns
      starts_at, ends_at, outlet_ids, transferable, tradable, status, issued_count, created_by,
      created_at, updated_at)
 SELECT md5('flash-campaign-' || i)::uuid, $1, 'Flash ' || i, 'percentage', 10, $4, $5,
-       now() - interval '1 hour', now() + interval '30 days', '{}', true, true, 'active', $6,
+       now() - interval '1 hour', now() + interval '30 days', '{}', true, true, 'active', 0,
        'bench', now(), now()
 FROM generate_series($2::int, $3::int) AS i
 """
@@ -35,12 +35,10 @@ SELECT $1, $2, {LOOKUP_CODE.format(number="i")}, gen_random_uuid(), 'active', no
        now() + interval '30 days', now()
 FROM generate_series(1, $3::int) AS i
 """  # noqa: S608 (our own expression; values bound)
-COUNTS = """
-SELECT coalesce(sum(issued_count), 0),
-       (SELECT count(*) FROM coupons.coupons WHERE campaign_id = ANY($1::uuid[])),
+ROWS_AND_EVENTS = """
+SELECT (SELECT count(*) FROM coupons.coupons WHERE campaign_id = ANY($1::uuid[])),
        (SELECT count(*) FROM coupons.outbox WHERE type = 'coupon.claimed'
           AND (data->>'campaign_id')::uuid = ANY($1::uuid[]))
-FROM coupons.campaigns WHERE id = ANY($1::uuid[])
 """
 
 
@@ -50,6 +48,7 @@ class Block:
 
     first: int
     count: int
+    design: Design  # whose set-up the campaigns have, and who counts their units
 
     @property
     def ids(self) -> list[UUID]:
@@ -62,7 +61,7 @@ class Block:
 
 @dataclass(frozen=True)
 class Counts:
-    issued: int  # the campaigns' issued_count, summed
+    issued: int  # the campaigns' units issued, as their design counts them
     rows: int  # their coupon rows
     events: int  # their coupon.claimed outbox rows
 
@@ -76,16 +75,17 @@ class World:
         self, design: Design, count: int, *, total: int | None = None, issued: int = 0
     ) -> Block:
         """`count` new active campaigns of `total` units (None: unlimited), `issued` of them
-        already taken, and the design's set-up for them."""
-        block = Block(self._next, count)
+        already taken, each set up as the design needs (its counter shards...)."""
+        block = Block(self._next, count, design)
         self._next += count
         last = block.first + count - 1
-        limit = PER_CUSTOMER_LIMIT
-        await self.db.execute(
-            INSERT_CAMPAIGNS, MERCHANT_ID, block.first, last, total, limit, issued
-        )
-        for statement in design.campaign_setup(block.first, count):
-            await self.db.execute(statement)
+        async with self.db.transaction():
+            await self.db.execute(
+                INSERT_CAMPAIGNS, MERCHANT_ID, block.first, last, total, PER_CUSTOMER_LIMIT
+            )
+            for campaign in block.ids:
+                for statement, arguments in design.campaign_setup(campaign, total, issued):
+                    await self.db.execute(statement, *arguments)
         return block
 
     async def lookup_coupons(self, design: Design) -> None:
@@ -94,6 +94,7 @@ class World:
         await self.db.execute(INSERT_LOOKUP_COUPONS, block.ids[0], MERCHANT_ID, LOOKUP_COUPONS)
 
     async def counts(self, block: Block) -> Counts:
-        row = await self.db.fetchrow(COUNTS, block.ids)
+        issued = await self.db.fetchval(block.design.count_issued, block.ids)
+        row = await self.db.fetchrow(ROWS_AND_EVENTS, block.ids)
         assert row is not None
-        return Counts(int(row[0]), int(row[1]), int(row[2]))
+        return Counts(int(issued), int(row[0]), int(row[1]))

@@ -119,9 +119,11 @@ async def enough_connections(db: asyncpg.Connection) -> None:
 
 
 async def issued_counts(db: asyncpg.Connection, campaign_id: str) -> tuple[int, int]:
+    """The campaign's units issued (the sum of its counter shards, where claims, codes and
+    partner shares take them) and its coupon rows."""
     row = await db.fetchrow(
-        "SELECT issued_count, (SELECT count(*) FROM coupons.coupons WHERE campaign_id = $1) "
-        "FROM coupons.campaigns WHERE id = $1",
+        "SELECT (SELECT coalesce(sum(taken), 0) FROM coupons.campaign_units"
+        " WHERE campaign_id = $1), (SELECT count(*) FROM coupons.coupons WHERE campaign_id = $1)",
         uuid.UUID(campaign_id),
     )
     assert row is not None

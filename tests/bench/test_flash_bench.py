@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -9,15 +10,28 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from flash.designs import MERCHANT_ID, PLATFORM_NOW, TODAY
+from flash.designs import (
+    CAMPAIGN,
+    ISSUE_ARGUMENTS,
+    KEY_ANSWER_VALUES,
+    MERCHANT_ID,
+    NO_KEY_VALUES,
+    PLATFORM_NOW,
+    TODAY,
+    issue_values,
+)
 from flash.exactness import NotExact, check_exact
-from flash.pgbench import Pgbench, PgbenchError, bind, lock_timeouts_of
+from flash.pgbench import Load, Pgbench, PgbenchError, bind, lock_timeouts_of
 from flash.report import BEGIN, END, markdown, write_into_readme
 from flash.run import Latency, Row, Runner, Settings, measure
 from flash.server import Database, create_database, drop_database
 from flash.today import ISSUE as FROZEN_ISSUE
 from flash.world import Counts
 
+from svc_coupons.repositories.campaigns import SELECT_CAMPAIGN
+from svc_coupons.repositories.coupons import ISSUE, ISSUE_WAITING
+
+HELD_SECONDS = 0.5  # every shard locked by another transaction, well under lock_timeout
 TINY = Settings(clients=(4,), rtts_ms=(0.0,), seconds=1, bystander_clients=2, bystander_rate=50)
 
 
@@ -54,9 +68,30 @@ def test_both_designs_run_the_claim_statement_through_pgbench_variables() -> Non
             text = design.claim(key).text()
             assert not re.search(r"\$\d", text), "every parameter bound"
             assert "INSERT INTO coupons.customer_claims" in text
-            assert ("coupons.idempotency_keys" in text) is key
+            assert ("INSERT INTO coupons.idempotency_keys" in text) is key
     # The baseline is the statement the platform had when it was frozen, bound the same way.
     assert "WITH slot AS (" in FROZEN_ISSUE
+
+
+def test_the_platform_design_runs_the_repository_statements_each_committing_itself() -> None:
+    values = issue_values(ISSUE_ARGUMENTS, NO_KEY_VALUES)
+    issue, waiting = bind(ISSUE, values).strip(), bind(ISSUE_WAITING, values).strip()
+    plain = PLATFORM_NOW.claim(False).text()
+    # No transaction of the bench's own: the statement, its commit, and the check after it
+    # in one message; ISSUE_WAITING only under pgbench's \if on ISSUE's outcome.
+    assert "BEGIN" not in plain
+    assert f"{issue} \\;\nCOMMIT \\;\n" in plain
+    assert plain.index(issue) < plain.index("\\if") < plain.index(waiting)
+    assert ":claimed_stock_left" in plain.split(waiting)[0].splitlines()[-1]
+    assert plain.count(bind(SELECT_CAMPAIGN, {1: CAMPAIGN})) == 2  # before; when refused
+    # With a key: the key claimed in its own transaction, its token bound in the claim.
+    keyed = PLATFORM_NOW.claim(True).text()
+    token = bind(ISSUE, issue_values(ISSUE_ARGUMENTS, KEY_ANSWER_VALUES)).strip()
+    assert keyed.index("INSERT INTO coupons.idempotency_keys") < keyed.index(token)
+    assert "COMMIT" not in keyed.split("INSERT INTO coupons.idempotency_keys")[0]
+    # Its units are counted where the claim takes them.
+    assert "coupons.campaign_units" in PLATFORM_NOW.count_issued
+    assert "issued_count" in TODAY.count_issued
 
 
 @pytest.mark.integration
@@ -92,6 +127,12 @@ async def test_a_count_that_disagrees_fails_the_run(
 
         with pytest.raises(NotExact, match="successful claims"):
             await runner.exact("sale", successes + 1, block)
+        # A unit taken from a shard that no coupon came of (a claim path that lost one).
+        shard = "UPDATE coupons.campaign_units SET taken = taken + $2 WHERE campaign_id = $1"
+        await db.execute(f"{shard} AND shard = 0", block.ids[0], 1)
+        with pytest.raises(NotExact, match=f"{successes + 1} units issued"):
+            await runner.exact("sale", successes, block)
+        await db.execute(f"{shard} AND shard = 0", block.ids[0], -1)
         # A coupon row no claim made (a claim path that inserted twice, say).
         await db.execute(
             "INSERT INTO coupons.coupons (campaign_id, merchant_id, code, status, created_at)"
@@ -154,3 +195,33 @@ def test_only_lock_timeouts_end_clients_without_failing_the_run() -> None:
         lock_timeouts_of(2, timeout.format(n=1) + other)
     with pytest.raises(PgbenchError, match="exited with 1"):
         lock_timeouts_of(1, "pgbench: error: connection to server failed\n")
+
+
+@pytest.mark.integration
+async def test_a_claim_that_finds_every_shard_locked_waits_for_one(
+    flash_database: Database, tmp_path: Path
+) -> None:
+    """ISSUE skips locked shards; the script's \\if sends ISSUE_WAITING when units were left,
+    so no claim is refused while a unit remains (each transaction of an unlimited campaign
+    is one coupon)."""
+    db = await asyncpg.connect(flash_database.url)
+    holder = await asyncpg.connect(flash_database.url)
+    try:
+        runner = Runner(db, Pgbench(flash_database.url, tmp_path), TINY)
+        block = await runner.world.campaigns(PLATFORM_NOW, 1)
+        held = holder.transaction()
+        await held.start()
+        await holder.execute(
+            "SELECT FROM coupons.campaign_units WHERE campaign_id = $1 FOR UPDATE", block.ids[0]
+        )
+        load = Load({"claim": PLATFORM_NOW.claim(False)}, 1, 2, runner.variables(0.0, block))
+        started = runner.pgbench.start(load)
+        await asyncio.sleep(HELD_SECONDS)
+        await held.commit()
+        run = await asyncio.to_thread(started.finish)
+        counts = await runner.world.counts(block)
+        assert max(run.per_script["claim"]) >= 0.9 * HELD_SECONDS * 1000  # it waited
+        assert run.count("claim") == counts.issued == counts.rows
+    finally:
+        await holder.close()
+        await db.close()

@@ -91,7 +91,7 @@ async def scenario_codes(bench: Bench, world: World, count: int, rounds: int) ->
         issued, rows = await issued_counts(bench.db, campaign_id)
         notes.append(
             f"round {round_}: platform {platform_s[-1] * 1000:.0f} ms, raw COPY "
-            f"{raw_s[-1] * 1000:.0f} ms; DB issued_count {issued}, code rows {rows}"
+            f"{raw_s[-1] * 1000:.0f} ms; DB units issued {issued}, code rows {rows}"
         )
         if not issued == rows == count:
             bench.wrong.append(f"bulk codes: {notes[-1]}")

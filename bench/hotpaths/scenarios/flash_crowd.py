@@ -49,7 +49,7 @@ async def scenario_flash(bench: Bench, world: World) -> Result:
                 claimed = run.outcomes["201"]
                 if claimed == issued == rows == FLASH_QUANTITY:
                     return []
-                return [f"flash: {claimed} x 201; DB issued_count {issued}, rows {rows}"]
+                return [f"flash: {claimed} x 201; DB units issued {issued}, rows {rows}"]
 
             return Batch(requests, accept, check)
 
@@ -62,8 +62,8 @@ async def scenario_flash(bench: Bench, world: World) -> Result:
         connections=FLASH_CONNECTIONS,
     )
     notes.append(
-        f"every run: exactly {FLASH_QUANTITY} x 201 = issued_count = coupon rows; the rest "
-        "409 sold_out or limit_reached"
+        f"every run: exactly {FLASH_QUANTITY} x 201 = units issued (shards summed) = coupon "
+        "rows; the rest 409 sold_out or limit_reached"
     )
     return result_of(
         9,

@@ -58,7 +58,7 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
                 claimed = run.outcomes["201"]
                 if claimed == issued == rows == n:
                     return []
-                return [f"claim: {claimed} x 201 of {n}; DB issued_count {issued}, rows {rows}"]
+                return [f"claim: {claimed} x 201 of {n}; DB units issued {issued}, rows {rows}"]
 
             return Batch(
                 [HttpRequest("POST", path, headers, b"")] * n,
@@ -86,7 +86,8 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
         target=f">= {CLAIM_TARGET:.2f}x bare, exact, per-caller limits < {LIMITS_COST_TARGET:.0%}",
         verdict=lambda f: ratio_verdict(CLAIM_TARGET)(f) and cost.met,
         notes=[
-            "every run: the campaign's issued_count and coupon rows equal the 201s answered",
+            "every run: the campaign's units issued (its shards summed) and coupon rows equal "
+            "the 201s answered",
             cost.note(),
         ],
     )
