@@ -39,10 +39,11 @@ ALL_TARGETS = (*SHARED_TARGETS, *SERVICE_TARGETS)
 # What every stack is built from: the CDK app, its entry point, the pinned dependencies,
 # and the modules of `core` the app itself reads (the route table, the CORS headers the
 # API answers with, the metric catalog its dashboard and alarms name, the session limits
-# each service's database role bootstrap is given; a test keeps this list equal to
-# infra's imports of core).
+# each service's database role bootstrap is given, the Swagger UI files each bundle keeps;
+# a test keeps this list equal to infra's imports of core).
 CORE_READ_BY_THE_APP = (
     "libs/core/src/core/routing.py",
+    "libs/core/src/core/web/docs.py",
     "libs/core/src/core/cors.py",
     "libs/core/src/core/metrics/catalog.py",
     "libs/core/src/core/database/session_limits.py",
