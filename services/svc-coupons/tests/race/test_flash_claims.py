@@ -275,3 +275,62 @@ async def test_a_keyed_graphql_claim_commits_with_its_key(
     assert replay.headers.get("idempotent-replayed") == "true"
     assert replay.content == response.content
     assert await coupon_rows(migrated_engine, campaign["id"]) == 1
+
+
+async def waiting_for_a_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        )
+    return bool(waiting)
+
+
+@pytest.mark.parametrize("attempt", range(4))
+async def test_a_claim_that_waits_for_a_shard_emptied_meanwhile_takes_another(
+    world: World, migrated_engine: AsyncEngine, attempt: int
+) -> None:
+    """Both shards with stock are held by another transaction: the claim waits for one of
+    them, chosen at random. The holder then takes the first one's unit: a claim that waited
+    for it finds it empty and waits in shard order for the other, never sold out."""
+    del attempt  # each run, the claim's random shard is one or the other
+    campaign = await world.campaign(world.shop(), total_quantity=2)
+    async with migrated_engine.connect() as holder:
+        await holder.begin()
+        stocked = (
+            (
+                await holder.execute(
+                    text(
+                        "SELECT shard FROM coupons.campaign_units WHERE campaign_id = :id"
+                        " AND taken < capacity ORDER BY shard FOR UPDATE"
+                    ),
+                    {"id": campaign["id"]},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert len(stocked) == 2
+        claim = asyncio.create_task(
+            world.http.post(
+                f"/api/v1/campaigns/{campaign['id']}/claim", headers=world.customer()[1]
+            )
+        )
+        for _ in range(200):
+            if await waiting_for_a_lock(migrated_engine):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the claim never waited for a shard")
+        await holder.execute(
+            text(
+                "UPDATE coupons.campaign_units SET taken = taken + 1"
+                " WHERE campaign_id = :id AND shard = :shard"
+            ),
+            {"id": campaign["id"], "shard": stocked[0]},
+        )
+        await holder.commit()
+    response = await asyncio.wait_for(claim, timeout=30)
+    assert response.status_code == 201, response.text
+    shards = await shards_of(migrated_engine, campaign["id"])
+    assert sum(taken for _, taken in shards) == 2
+    assert await coupon_rows(migrated_engine, campaign["id"]) == 1

@@ -7,7 +7,12 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 
-from core.database.driver import driver_connection, reading_connection, statement_connection
+from core.database.driver import (
+    COMMITTED_ALONE,
+    driver_connection,
+    reading_connection,
+    statement_connection,
+)
 from core.database.keyset import cursor_position, page_of
 from core.database.repository import RepositoryBase
 from core.events import DomainEvent
@@ -58,13 +63,19 @@ _KEYS = platform_tables.idempotency_keys
 #      rows locked first, in that order.
 #   2. One unit from one open shard with stock (repositories/campaign_units.py): ISSUE
 #      takes a random one not locked by another claim, and never waits. When every shard
-#      with stock was locked (`stock_left` without a coupon), the service sends
-#      ISSUE_WAITING, which waits for the first in shard order, so that units left are never
-#      answered as sold out. Waiting only in its own statement, and only in shard order (as
-#      every statement that takes several shards takes them), is what keeps claims out of
-#      lock cycles: a shard locked and then found sold out (changed since the statement's
-#      snapshot) stays locked by the statement until its commit, so a statement that had
-#      skipped to a random shard and then waited for another could close one.
+#      with stock was locked (`stock_left` without a coupon), the service asks again,
+#      waiting: ISSUE_WAITING waits for one shard with stock chosen at random (the shard
+#      locked by its primary key, no other), so that waiting claims spread over the shards
+#      instead of queueing on the first; when that one was emptied meanwhile, and only then,
+#      ISSUE_WAITING_IN_ORDER waits for the first in shard order, so that units left are
+#      never answered as sold out. Waiting for more than one shard only in its own
+#      statement, and then only in shard order (as every statement that takes several
+#      shards takes them), is what keeps claims out of lock cycles: a shard locked and then
+#      found sold out (changed since the statement's snapshot) stays locked by the
+#      statement until its commit, so a statement that had skipped to a random shard and
+#      then waited for another could close one. (A statement that commits by itself has
+#      released its random shard before the one in order; inside a request's transaction
+#      it has not, so there the wait is in order at once.)
 #   3. The customer's count: a first claim inserts it (a concurrent first claim of the same
 #      customer makes that a unique violation: the statement fails whole and is run again,
 #      and then finds the row to lock), a later one adds one under the lock of 1.
@@ -130,7 +141,12 @@ SELECT decided.key_held, decided.slot_free, EXISTS (SELECT FROM answered) AS ans
 FROM decided LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 ISSUE = _ISSUE.format(order="ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED")
-ISSUE_WAITING = _ISSUE.format(order="ORDER BY shard LIMIT 1 FOR UPDATE")
+ISSUE_WAITING = _ISSUE.format(
+    order="AND shard = (SELECT shard FROM coupons.campaign_units WHERE campaign_id = $1"
+    " AND open AND (capacity IS NULL OR taken < capacity) ORDER BY random() LIMIT 1)"
+    " FOR UPDATE"
+)
+ISSUE_WAITING_IN_ORDER = _ISSUE.format(order="ORDER BY shard LIMIT 1 FOR UPDATE")
 INSERT_ISSUED = """
 INSERT INTO coupons.coupons
     (id, campaign_id, merchant_id, code, owner_user_id, status, issued_at, expires_at, created_at,
@@ -215,12 +231,20 @@ class CouponRepository(RepositoryBase[CouponRow]):
         answer: object,
         wait: bool = False,
     ) -> IssueOutcome:
-        """ISSUE (ISSUE_WAITING with `wait`), as a statement that commits by itself when the
-        request has written nothing before it. `answer`: what the request answers if the
-        coupon is issued, stored with it for its Idempotency-Key, if it has one
-        (core.idempotency.StatementAnswer)."""
+        """ISSUE (with `wait`, ISSUE_WAITING, then ISSUE_WAITING_IN_ORDER if still needed),
+        as a statement that commits by itself when the request has written nothing before
+        it. `answer`: what the request answers if the coupon is issued, stored with it for
+        its Idempotency-Key, if it has one (core.idempotency.StatementAnswer)."""
         import asyncpg  # the driver, for its error type
 
+        statements = [ISSUE]
+        if wait:
+            # The claim's ISSUE ran before: whether it committed by itself says whether
+            # this one will, and may wait for a random shard first (above ISSUE).
+            alone = bool(self.session.info.get(COMMITTED_ALONE))
+            statements = (
+                [ISSUE_WAITING, ISSUE_WAITING_IN_ORDER] if alone else [ISSUE_WAITING_IN_ORDER]
+            )
         completion = statement_answer(self.session)
         key: tuple[object, ...] = (None,) * 6
         if completion is not None:
@@ -229,27 +253,33 @@ class CouponRepository(RepositoryBase[CouponRow]):
             # Its key is completed after this statement (a GraphQL claim): in one
             # transaction with it, so the statement must not commit by itself.
             await driver_connection(self.session)
-        try:
-            async with statement_connection(self.session) as connection:
-                row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
-                    ISSUE_WAITING if wait else ISSUE,
-                    campaign.id,
-                    coupon_id,
-                    owner_user_id,
-                    code,
-                    limit,
-                    issued_at,
-                    campaign.merchant_id,
-                    expires_at,
-                    *key,
-                    events=(event,),
-                    connection=connection,
+        row: Any = None
+        for statement in statements:
+            try:
+                async with statement_connection(self.session) as connection:
+                    row = await OutboxWriter(platform_tables.outbox, self.session).fetchrow(
+                        statement,
+                        campaign.id,
+                        coupon_id,
+                        owner_user_id,
+                        code,
+                        limit,
+                        issued_at,
+                        campaign.merchant_id,
+                        expires_at,
+                        *key,
+                        events=(event,),
+                        connection=connection,
+                    )
+            except asyncpg.UniqueViolationError:
+                # The code was taken, or the customer's first claim raced another: nothing
+                # of the statement stays; the service runs it again (with a new code).
+                return IssueOutcome(
+                    limit_reached=False, issued_count=None, coupon=None, run_again=True
                 )
-        except asyncpg.UniqueViolationError:
-            # The code was taken, or the customer's first claim raced another: nothing of
-            # the statement stays; the service runs it again (with a new code).
-            return IssueOutcome(limit_reached=False, issued_count=None, coupon=None, run_again=True)
-        assert row is not None, "the outcome row is always there"
+            assert row is not None, "the outcome row is always there"
+            if row["id"] is not None or not row["slot_free"] or not row["stock_left"]:
+                break
         if row["answered"] and completion is not None:
             completion.answered(self.session)
         issued = row["id"] is not None
