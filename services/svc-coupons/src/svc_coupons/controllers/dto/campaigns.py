@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from core.pagination import PageOut
 from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.schemas.numbers import Long
 from svc_coupons.schemas.text import STORABLE
@@ -230,11 +231,15 @@ class CampaignSummary(BaseModel):
 
 
 class OutletRedemptions(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.OUTLET_REDEMPTIONS))
+
     outlet_id: UUID
     redeemed: Long
 
 
 class DistributorStats(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.OWN_DISTRIBUTION))
+
     merchant_id: UUID = Field(description="The campaign's own merchant, or a partner's")
     issued: Long
     redeemed: Long
@@ -276,3 +281,7 @@ class CampaignStats(BaseModel):
                 for d in stats.by_distributor
             ],
         )
+
+
+class CampaignPage(PageOut[Campaign]):
+    """A page of campaigns, newest first."""

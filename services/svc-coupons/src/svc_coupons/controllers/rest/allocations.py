@@ -8,13 +8,12 @@ from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import AllocationsDep
 from svc_coupons.controllers.dto.coupons import Coupon, IssueIn
-from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn
+from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn, AllocationPage
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.services.errors import (
     AllocationExhausted,
@@ -53,32 +52,36 @@ async def allocate(
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/allocations",
-    response_model=PageOut[Allocation],
+    response_model=AllocationPage,
     summary="Owner, staff: the campaign's shares, newest first",
     operation_id="listCampaignAllocations",
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_allocations(
     campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[Allocation]:
+) -> AllocationPage:
     found = await allocations.of_campaign(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return AllocationPage(
+        items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor
+    )
 
 
 @router.get(
     "/api/v1/allocations",
-    response_model=PageOut[Allocation],
+    response_model=AllocationPage,
     summary="A partner merchant's people: the shares it holds, ?merchant_id= (required)",
     operation_id="listAllocations",
     responses=problems(Forbidden),
 )
 async def partner_allocations(
     merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[Allocation]:
+) -> AllocationPage:
     found = await allocations.of_partner(
         principal=principal, partner_merchant_id=merchant_id, page=page
     )
-    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return AllocationPage(
+        items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor
+    )
 
 
 @router.get(

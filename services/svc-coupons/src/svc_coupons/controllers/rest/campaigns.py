@@ -8,7 +8,6 @@ from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
 from core.errors import Conflict, Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
@@ -16,6 +15,7 @@ from svc_coupons.controllers.dependencies import CampaignsDep
 from svc_coupons.controllers.dto.campaigns import (
     Campaign,
     CampaignInput,
+    CampaignPage,
     CampaignPatch,
     CampaignStats,
 )
@@ -54,7 +54,7 @@ async def create_campaign(
 
 @router.get(
     "",
-    response_model=PageOut[Campaign],
+    response_model=CampaignPage,
     summary="Active campaigns; a merchant's members also list its other statuses",
     operation_id="listCampaigns",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -65,11 +65,11 @@ async def list_campaigns(
     page: PageDep,
     merchant_id: UUID | None = None,
     status: CampaignStatus | None = None,
-) -> PageOut[Campaign]:
+) -> CampaignPage:
     found = await campaigns.list(
         principal=principal, merchant_id=merchant_id, status=status, page=page
     )
-    return PageOut(items=[Campaign.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return CampaignPage(items=[Campaign.of(c) for c in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(

@@ -6,7 +6,6 @@ from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
@@ -14,6 +13,7 @@ from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
 from svc_coupons.controllers.dto.coupons import (
     Coupon,
     HistoryEvent,
+    HistoryEventPage,
     ReasonIn,
     RedeemIn,
     Redemption,
@@ -116,13 +116,15 @@ async def void(
 
 @router.get(
     "/{code}/history",
-    response_model=PageOut[HistoryEvent],
+    response_model=HistoryEventPage,
     summary="Coupon owner, merchant members, admin: its audit events, oldest first",
     operation_id="getCouponHistory",
     responses=problems(CouponNotFound, AuditUnavailable),
 )
 async def history(
     code: str, principal: CurrentPrincipal, coupons: CouponsDep, page: PageDep
-) -> PageOut[HistoryEvent]:
+) -> HistoryEventPage:
     found = await coupons.history(principal=principal, code=code, page=page)
-    return PageOut(items=[HistoryEvent.of(e) for e in found.items], next_cursor=found.next_cursor)
+    return HistoryEventPage(
+        items=[HistoryEvent.of(e) for e in found.items], next_cursor=found.next_cursor
+    )

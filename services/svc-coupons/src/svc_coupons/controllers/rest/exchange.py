@@ -8,13 +8,18 @@ from fastapi import status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import ListingsDep
 from svc_coupons.controllers.dto.coupons import Coupon
-from svc_coupons.controllers.dto.exchange import AcceptListingIn, Listing, ListingIn, Swap
+from svc_coupons.controllers.dto.exchange import (
+    AcceptListingIn,
+    Listing,
+    ListingIn,
+    ListingPage,
+    Swap,
+)
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
 from svc_coupons.services.errors import (
     CouponNotFound,
@@ -58,7 +63,7 @@ async def create_listing(
 
 @router.get(
     "",
-    response_model=PageOut[Listing],
+    response_model=ListingPage,
     summary="Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true",
     operation_id="listListings",
     responses=problems(Forbidden),
@@ -70,14 +75,14 @@ async def list_listings(
     campaign_id: UUID | None = None,
     merchant_id: UUID | None = None,
     mine: bool = False,
-) -> PageOut[Listing]:
+) -> ListingPage:
     if mine:
         found = await listings.list_own(principal=principal, page=page)
     else:
         found = await listings.list_open(
             principal=principal, campaign_id=campaign_id, merchant_id=merchant_id, page=page
         )
-    return PageOut(items=[Listing.of(x) for x in found.items], next_cursor=found.next_cursor)
+    return ListingPage(items=[Listing.of(x) for x in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(

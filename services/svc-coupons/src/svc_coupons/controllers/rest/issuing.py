@@ -12,7 +12,6 @@ from fastapi.responses import StreamingResponse
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
 from core.idempotency import AnswerForm, answer_in_statement
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import get_session, service_router
@@ -20,6 +19,7 @@ from svc_coupons.controllers.dependencies import IssuingDep
 from svc_coupons.controllers.dto.coupons import (
     ClaimCodeIn,
     Code,
+    CodePage,
     CodesIn,
     Coupon,
     GeneratedCodes,
@@ -131,7 +131,7 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/codes",
-    response_model=PageOut[Code],
+    response_model=CodePage,
     responses={**CSV_RESPONSE, **problems(CampaignNotFound, Forbidden, NotAcceptable)},
     summary="Owner: the unassigned codes",
     tags=["codes"],
@@ -143,7 +143,7 @@ async def list_codes(
     principal: CurrentPrincipal,
     issuing: IssuingDep,
     page: PageDep,
-) -> PageOut[Code] | StreamingResponse:
+) -> CodePage | StreamingResponse:
     # Real negotiation: q-values count ("text/csv;q=0" is a refusal, not a request).
     representation = negotiate(request.headers.get("accept"), (JSON, CSV))
     if representation is None:
@@ -156,7 +156,7 @@ async def list_codes(
             headers={"Content-Disposition": f'attachment; filename="codes-{campaign_id}.csv"'},
         )
     codes = await issuing.list_codes(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[Code.of(c) for c in codes.items], next_cursor=codes.next_cursor)
+    return CodePage(items=[Code.of(c) for c in codes.items], next_cursor=codes.next_cursor)
 
 
 @router.post(

@@ -8,7 +8,6 @@ from fastapi import Response, status
 
 from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import SecretAnswerKeyDep, service_router
@@ -18,6 +17,7 @@ from svc_coupons.controllers.dto.exchange import (
     AcceptTransferIn,
     NewTransfer,
     Transfer,
+    TransferPage,
     TransferRole,
 )
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
@@ -144,7 +144,7 @@ async def cancel(transfer_id: UUID, principal: CurrentPrincipal, transfers: Tran
 
 @router.get(
     "/api/v1/transfers",
-    response_model=PageOut[Transfer],
+    response_model=TransferPage,
     summary="Own transfers, newest first: ?role=sent or received (default both)",
     operation_id="listTransfers",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -154,9 +154,9 @@ async def list_transfers(
     transfers: TransfersDep,
     page: PageDep,
     role: TransferRole | None = None,
-) -> PageOut[Transfer]:
+) -> TransferPage:
     found = await transfers.list(principal=principal, role=role, page=page)
-    return PageOut(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
+    return TransferPage(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
