@@ -99,7 +99,7 @@ class CampaignPage(TypedDict):
 
 
 class CampaignPatch(TypedDict):
-    """CampaignPatch"""
+    """The fields to change in a draft. A field left out stays as it is; only description,"""
 
     title: NotRequired[str]
     description: NotRequired[str | None]

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from core.pagination import checked_page
+from core.web.graphql import given_fields
 from svc_coupons.controllers.dto import campaigns as campaign_dto
 from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.graphql import objects
@@ -133,7 +134,7 @@ class CouponsMutation:
     async def update_campaign(
         self, info: CouponsInfo, id: UUID, input: objects.CampaignPatch
     ) -> objects.Campaign:
-        body = campaign_dto.CampaignPatch.model_validate(objects.sent_fields(input))
+        body = campaign_dto.CampaignPatch.model_validate(given_fields(input))
         ctx = info.context
         campaign = await ctx.campaigns.update(
             principal=ctx.principal(), campaign_id=id, changes=body.changes()
