@@ -362,3 +362,50 @@ async def test_a_keyed_mutation_is_replayed_not_run_again(
         {"user": user_id},
     )
     assert owned.scalar_one() == 1
+
+
+REDEEM = """
+mutation ($code: String!, $outlet: UUID!) {
+  redeemCoupon(code: $code, outletId: $outlet) { coupon { status } }
+}"""
+WALLET = "query { wallet(limit: 5) { items { id } nextCursor } }"
+CLAIM = "mutation ($campaignId: UUID!) { claimCoupon(campaignId: $campaignId) { id } }"
+
+
+async def test_an_operation_refuses_a_token_without_its_scope_over_both(world: World) -> None:
+    """The scope each operation declares in its security requirement is the one REST and
+    GraphQL both require, whatever role the caller holds."""
+    shop = world.shop()
+    campaign = await world.campaign(shop)
+    coupon, _ = await world.coupon(shop)
+    outlet = str(shop.outlet_id)
+    # The owner's token from a portal that does not redeem: it validates, but redeems nothing.
+    owner_without_redeem = world.headers(
+        subject=shop.owner_id,
+        scope="coupons:read coupons:write",
+        memberships=((shop.merchant_id, "owner"),),
+    )
+    rest = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/redeem",
+        json={"outlet_id": outlet},
+        headers=owner_without_redeem,
+    )
+    graphql = await gql(world, REDEEM, owner_without_redeem, code=coupon["code"], outlet=outlet)
+    assert same_refusal(rest, graphql) == "forbidden"
+    validated = data(
+        await gql(world, VALIDATE, owner_without_redeem, code=coupon["code"], outlet=outlet),
+        "validateCoupon",
+    )
+    assert validated["valid"] is True
+    # A customer's token that may only redeem neither reads a wallet nor claims.
+    redeem_only = world.headers(subject=uuid4(), scope="coupons:redeem")
+    rest = await world.http.get("/api/v1/wallet", headers=redeem_only)
+    assert same_refusal(rest, await gql(world, WALLET, redeem_only)) == "forbidden"
+    rest = await world.http.post(f"/api/v1/campaigns/{campaign['id']}/claim", headers=redeem_only)
+    graphql = await gql(world, CLAIM, redeem_only, campaignId=campaign["id"])
+    assert same_refusal(rest, graphql) == "forbidden"
+    # With the scope, the same owner redeems.
+    redeemed = await world.http.post(
+        f"/api/v1/coupons/{coupon['code']}/redeem", json={"outlet_id": outlet}, headers=shop.owner
+    )
+    assert redeemed.status_code == 200, redeemed.text

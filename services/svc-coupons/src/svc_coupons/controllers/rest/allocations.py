@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import status
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
 from core.web.openapi import problems
 from core.web.pagination import PageDep
@@ -15,6 +14,7 @@ from svc_coupons.controllers.dependencies import AllocationsDep
 from svc_coupons.controllers.dto.coupons import Coupon, IssueIn
 from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn, AllocationPage
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.errors import (
     AllocationExhausted,
     AllocationNotFound,
@@ -39,7 +39,7 @@ router = service_router(tags=["allocations"])
     ),
 )
 async def allocate(
-    campaign_id: UUID, body: AllocationIn, principal: CurrentPrincipal, allocations: AllocationsDep
+    campaign_id: UUID, body: AllocationIn, principal: WritePrincipal, allocations: AllocationsDep
 ) -> Allocation:
     allocation = await allocations.create(
         principal=principal,
@@ -58,7 +58,7 @@ async def allocate(
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_allocations(
-    campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
+    campaign_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep, page: PageDep
 ) -> AllocationPage:
     found = await allocations.of_campaign(principal=principal, campaign_id=campaign_id, page=page)
     return AllocationPage(
@@ -74,7 +74,7 @@ async def campaign_allocations(
     responses=problems(Forbidden),
 )
 async def partner_allocations(
-    merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
+    merchant_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep, page: PageDep
 ) -> AllocationPage:
     found = await allocations.of_partner(
         principal=principal, partner_merchant_id=merchant_id, page=page
@@ -92,7 +92,7 @@ async def partner_allocations(
     responses=problems(AllocationNotFound),
 )
 async def get_allocation(
-    allocation_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep
+    allocation_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep
 ) -> Allocation:
     return Allocation.of(await allocations.get(principal=principal, allocation_id=allocation_id))
 
@@ -114,7 +114,7 @@ async def get_allocation(
     ),
 )
 async def issue_from_allocation(
-    allocation_id: UUID, body: IssueIn, principal: CurrentPrincipal, allocations: AllocationsDep
+    allocation_id: UUID, body: IssueIn, principal: WritePrincipal, allocations: AllocationsDep
 ) -> Coupon:
     details = await allocations.issue(
         principal=principal, allocation_id=allocation_id, user_id=body.user_id

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
 from core.idempotency import AnswerForm, answer_in_statement
 from core.web.openapi import problems
@@ -27,6 +26,7 @@ from svc_coupons.controllers.dto.coupons import (
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.data_model.coupons import CouponDetails
 from svc_coupons.services.errors import (
     CampaignNotActive,
@@ -73,7 +73,7 @@ def _issued(details: CouponDetails) -> Response:
     responses=problems(TooManyRequests, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(
-    campaign_id: UUID, request: Request, principal: CurrentPrincipal, issuing: IssuingDep
+    campaign_id: UUID, request: Request, principal: WritePrincipal, issuing: IssuingDep
 ) -> Response:
     # The answer is built before the claim's one statement, which stores it for the
     # Idempotency-Key (core.idempotency.answer_in_statement): these bytes, and no others.
@@ -95,7 +95,7 @@ async def issue(
     campaign_id: UUID,
     body: IssueIn,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: WritePrincipal,
     issuing: IssuingDep,
 ) -> Response:
     answer_in_statement(get_session(request), ISSUED_ANSWER)
@@ -115,7 +115,7 @@ async def issue(
     responses=problems(CampaignNotFound, Forbidden, CampaignNotActive, SoldOut),
 )
 async def generate_codes(
-    campaign_id: UUID, body: CodesIn, principal: CurrentPrincipal, issuing: IssuingDep
+    campaign_id: UUID, body: CodesIn, principal: WritePrincipal, issuing: IssuingDep
 ) -> GeneratedCodes:
     generated = await issuing.generate_codes(
         principal=principal, campaign_id=campaign_id, count=body.count
@@ -140,7 +140,7 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 async def list_codes(
     campaign_id: UUID,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     issuing: IssuingDep,
     page: PageDep,
 ) -> CodePage | StreamingResponse:
@@ -177,5 +177,5 @@ async def list_codes(
         *MERCHANT_CHECK,
     ),
 )
-async def claim_code(body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep) -> Coupon:
+async def claim_code(body: ClaimCodeIn, principal: WritePrincipal, issuing: IssuingDep) -> Coupon:
     return Coupon.of(await issuing.claim_code(principal=principal, code=body.code))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
 from svc_coupons.controllers.dto.coupons import Coupon, CouponPage
+from svc_coupons.controllers.scopes import ReadPrincipal
 from svc_coupons.services.data_model.coupons import WalletFilter
 from svc_coupons.services.errors import InvalidStatusFilter
 
@@ -23,7 +23,7 @@ router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
     responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def wallet(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     coupons: CouponsDep,
     page: PageDep,
     status: WalletFilter | None = None,
