@@ -34,13 +34,15 @@ from core.routing import SERVICES
 
 from .test_graphql_parity import committed
 
-SCALARS = {
+SCALARS: dict[tuple[str | None, str | None], str] = {
     ("string", None): "String",
     ("string", "email"): "String",
     ("string", "uuid"): "UUID",
     ("string", "date-time"): "DateTime",
     ("string", "date"): "Date",
     ("integer", None): "Int",
+    # GraphQL's Int is 32 bits; amounts in minor units and counts are the 64-bit Long.
+    ("integer", "int64"): "Long",
     ("number", None): "Float",
     ("boolean", None): "Boolean",
 }
@@ -85,6 +87,8 @@ def rest_shape(schema: dict[str, Any], schemas: dict[str, Any]) -> Shape:
         return Shape(inner.kind, inner.lists + 1, nullable)
     if "enum" in schema:
         return Shape(enum_kind(schema["enum"]), 0, nullable)
+    if kind == "object" and "properties" not in schema:
+        return Shape("JSON", 0, nullable)  # a free-form object: GraphQL's JSON scalar
     return Shape(
         SCALARS.get((kind, schema.get("format")), f"{kind} {schema.get('format')}"), 0, nullable
     )
@@ -196,4 +200,18 @@ def test_a_drifted_field_enum_or_nullability_is_found() -> None:
     ) == [
         "OutletPage.items: REST Outlet[], GraphQL OutletType[]",
         "OutletType: no REST schema of this name",
+    ]
+
+
+def test_long_and_json_match_only_their_rest_shapes() -> None:
+    document, sdl = committed("coupons")
+    assert sdl is not None
+    assert not differences(document, sdl)
+    # A 64-bit amount narrowed to GraphQL's 32-bit Int, and a free-form object given a
+    # scalar that is not JSON, are each a drift.
+    assert differences(
+        document, sdl.replace("  orderAmount: Long\n", "  orderAmount: Int\n", 1)
+    ) == ["Redemption.orderAmount: REST Long, GraphQL Int"]
+    assert differences(document, sdl.replace("  data: JSON!\n", "  data: String!\n", 1)) == [
+        "HistoryEvent.data: REST JSON, GraphQL String"
     ]

@@ -33,8 +33,14 @@ def error_response_deleted() -> Changes:
 
 @pytest.fixture
 def changelog(tmp_path: Path) -> Path:
+    """The committed changelog's released history, without what its Unreleased section
+    holds now: each test writes its own Unreleased section."""
+    text = CHANGELOG.read_text()
+    if "\n## Unreleased\n" in text:
+        head, pending = text.split("\n## Unreleased\n", 1)
+        text = head + "\n## " + pending.split("\n## ", 1)[1]
     copy = tmp_path / "CHANGELOG.md"
-    copy.write_text(CHANGELOG.read_text())
+    copy.write_text(text)
     return copy
 
 

@@ -38,6 +38,13 @@ class AllocationIn(TypedDict):
     quantity: int
 
 
+class AllocationPage(TypedDict):
+    """A page of partner allocations, newest first."""
+
+    items: list[Allocation]
+    next_cursor: str | None
+
+
 class Campaign(TypedDict):
     """Campaign"""
 
@@ -84,8 +91,15 @@ class CampaignInput(TypedDict):
     tradable: NotRequired[bool]
 
 
+class CampaignPage(TypedDict):
+    """A page of campaigns, newest first."""
+
+    items: list[Campaign]
+    next_cursor: str | None
+
+
 class CampaignPatch(TypedDict):
-    """CampaignPatch"""
+    """The fields to change in a draft. A field left out stays as it is; only description,"""
 
     title: NotRequired[str]
     description: NotRequired[str | None]
@@ -148,6 +162,13 @@ class Code(TypedDict):
     created_at: str
 
 
+class CodePage(TypedDict):
+    """A page of a campaign's unassigned codes, in code order."""
+
+    items: list[Code]
+    next_cursor: str | None
+
+
 class CodesIn(TypedDict):
     """CodesIn"""
 
@@ -167,6 +188,13 @@ class Coupon(TypedDict):
     expires_at: str | None
     redeemed_at: str | None
     campaign: CampaignSummary
+
+
+class CouponPage(TypedDict):
+    """A page of a wallet, newest first."""
+
+    items: list[Coupon]
+    next_cursor: str | None
 
 
 class CouponSummary(TypedDict):
@@ -205,6 +233,13 @@ class HistoryEvent(TypedDict):
     data: dict[str, Any]
 
 
+class HistoryEventPage(TypedDict):
+    """A page of a coupon's history, oldest first."""
+
+    items: list[HistoryEvent]
+    next_cursor: str | None
+
+
 class IssueIn(TypedDict):
     """IssueIn"""
 
@@ -230,6 +265,13 @@ class ListingIn(TypedDict):
     wants: NotRequired[WantsInput]
 
 
+class ListingPage(TypedDict):
+    """A page of swap listings, newest first."""
+
+    items: list[Listing]
+    next_cursor: str | None
+
+
 class NewTransfer(TypedDict):
     """A gift just made, or its claim token just rotated."""
 
@@ -249,55 +291,6 @@ class OutletRedemptions(TypedDict):
 
     outlet_id: str
     redeemed: int
-
-
-class PageOutAllocation(TypedDict):
-    """PageOut[Allocation]"""
-
-    items: list[Allocation]
-    next_cursor: str | None
-
-
-class PageOutCampaign(TypedDict):
-    """PageOut[Campaign]"""
-
-    items: list[Campaign]
-    next_cursor: str | None
-
-
-class PageOutCode(TypedDict):
-    """PageOut[Code]"""
-
-    items: list[Code]
-    next_cursor: str | None
-
-
-class PageOutCoupon(TypedDict):
-    """PageOut[Coupon]"""
-
-    items: list[Coupon]
-    next_cursor: str | None
-
-
-class PageOutHistoryEvent(TypedDict):
-    """PageOut[HistoryEvent]"""
-
-    items: list[HistoryEvent]
-    next_cursor: str | None
-
-
-class PageOutListing(TypedDict):
-    """PageOut[Listing]"""
-
-    items: list[Listing]
-    next_cursor: str | None
-
-
-class PageOutTransfer(TypedDict):
-    """PageOut[Transfer]"""
-
-    items: list[Transfer]
-    next_cursor: str | None
 
 
 class Problem(TypedDict):
@@ -364,6 +357,13 @@ class Transfer(TypedDict):
     expires_at: str
     closed_at: str | None
     coupon: CouponSummary
+
+
+class TransferPage(TypedDict):
+    """A page of gifts, newest first."""
+
+    items: list[Transfer]
+    next_cursor: str | None
 
 
 class ValidateIn(TypedDict):
@@ -484,10 +484,10 @@ class CouponsApi(Transport):
 
     async def get_coupon_history(
         self, code: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutHistoryEvent:
+    ) -> HistoryEventPage:
         """Coupon owner, merchant members, admin: its audit events, oldest first"""
         return cast(
-            "PageOutHistoryEvent",
+            "HistoryEventPage",
             await self._call(
                 "GET",
                 f"/api/v1/coupons/{_path(code)}/history",
@@ -522,10 +522,10 @@ class CouponsApi(Transport):
 
     async def list_codes(
         self, campaign_id: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutCode:
+    ) -> CodePage:
         """Owner: the unassigned codes"""
         return cast(
-            "PageOutCode",
+            "CodePage",
             await self._call(
                 "GET",
                 f"/api/v1/campaigns/{_path(campaign_id)}/codes",
@@ -565,10 +565,10 @@ class CouponsApi(Transport):
         status: WalletFilter | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutCoupon:
+    ) -> CouponPage:
         """Own coupons: ?status=active (usable now) or history (redeemed, expired, void)"""
         return cast(
-            "PageOutCoupon",
+            "CouponPage",
             await self._call(
                 "GET", "/api/v1/wallet", params={"status": status, "limit": limit, "cursor": cursor}
             ),
@@ -581,10 +581,10 @@ class CouponsApi(Transport):
         status: CampaignStatus | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutCampaign:
+    ) -> CampaignPage:
         """Active campaigns; a merchant's members also list its other statuses"""
         return cast(
-            "PageOutCampaign",
+            "CampaignPage",
             await self._call(
                 "GET",
                 "/api/v1/campaigns",
@@ -735,10 +735,10 @@ class CouponsApi(Transport):
         role: TransferRole | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutTransfer:
+    ) -> TransferPage:
         """Own transfers, newest first: ?role=sent or received (default both)"""
         return cast(
-            "PageOutTransfer",
+            "TransferPage",
             await self._call(
                 "GET", "/api/v1/transfers", params={"role": role, "limit": limit, "cursor": cursor}
             ),
@@ -756,10 +756,10 @@ class CouponsApi(Transport):
         mine: bool | None = None,
         limit: int | None = None,
         cursor: str | None = None,
-    ) -> PageOutListing:
+    ) -> ListingPage:
         """Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true"""
         return cast(
-            "PageOutListing",
+            "ListingPage",
             await self._call(
                 "GET",
                 "/api/v1/exchange/listings",
@@ -822,10 +822,10 @@ class CouponsApi(Transport):
 
     async def list_campaign_allocations(
         self, campaign_id: str, *, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutAllocation:
+    ) -> AllocationPage:
         """Owner, staff: the campaign's shares, newest first"""
         return cast(
-            "PageOutAllocation",
+            "AllocationPage",
             await self._call(
                 "GET",
                 f"/api/v1/campaigns/{_path(campaign_id)}/allocations",
@@ -849,10 +849,10 @@ class CouponsApi(Transport):
 
     async def list_allocations(
         self, *, merchant_id: str, limit: int | None = None, cursor: str | None = None
-    ) -> PageOutAllocation:
+    ) -> AllocationPage:
         """A partner merchant's people: the shares it holds, ?merchant_id= (required)"""
         return cast(
-            "PageOutAllocation",
+            "AllocationPage",
             await self._call(
                 "GET",
                 "/api/v1/allocations",

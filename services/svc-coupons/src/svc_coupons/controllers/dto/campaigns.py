@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from core.pagination import PageOut
+from core.web.patch_fields import omittable
 from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.schemas.numbers import Long
 from svc_coupons.schemas.text import STORABLE
@@ -77,54 +79,37 @@ class CampaignInput(BaseModel):
         )
 
 
-# Fields a patch may set to null; the others, when present, need a value.
-NULLABLE = frozenset({"description", "currency", "min_spend", "total_quantity", "validity_days"})
-
-
 def _patch_schema(schema: dict[str, Any]) -> None:
-    """The patch as a client may send it: every field may be left out, and only the
-    NULLABLE ones may be null. The model types the others `T | None` for "left out"; the
-    contract says `T`, as the validator below enforces."""
-    for name, field in schema.get("properties", {}).items():
+    """Every field of a patch may be left out, which keeps it as it is: no field has a
+    default a caller could send instead."""
+    for field in schema.get("properties", {}).values():
         field.pop("default", None)
-        if name in NULLABLE:
-            continue
-        branches = [b for b in field.pop("anyOf", []) if b != {"type": "null"}]
-        if len(branches) == 1:
-            field.update(branches[0])
-        elif branches:
-            field["anyOf"] = branches
     schema.update(ex.example(ex.CAMPAIGN_PATCH))
 
 
 class CampaignPatch(BaseModel):
+    """The fields to change in a draft. A field left out stays as it is; only description,
+    currency, min_spend, total_quantity and validity_days take null (no value); the others,
+    when sent, need a value: null is refused as invalid_input."""
+
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=_patch_schema
     )
 
-    title: Title | None = None
+    title: Title = omittable()
     description: Description | None = None
-    discount_type: DiscountType | None = None
-    discount_value: DiscountValue | None = None
+    discount_type: DiscountType = omittable()
+    discount_value: DiscountValue = omittable()
     currency: Currency | None = None
     min_spend: Amount | None = None
     total_quantity: Quantity | None = None
-    per_customer_limit: PerCustomer | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    per_customer_limit: PerCustomer = omittable()
+    starts_at: AwareDatetime = omittable()
+    ends_at: AwareDatetime = omittable()
     validity_days: Days | None = None
-    outlet_ids: OutletIds | None = None
-    transferable: bool | None = None
-    tradable: bool | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_null_for_required(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            nulled = sorted(k for k, v in data.items() if v is None and k not in NULLABLE)
-            if nulled:
-                raise ValueError(f"these fields cannot be null: {', '.join(nulled)}")
-        return data
+    outlet_ids: OutletIds = omittable()
+    transferable: bool = omittable()
+    tradable: bool = omittable()
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent, as CampaignTerms holds them."""
@@ -230,11 +215,15 @@ class CampaignSummary(BaseModel):
 
 
 class OutletRedemptions(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.OUTLET_REDEMPTIONS))
+
     outlet_id: UUID
     redeemed: Long
 
 
 class DistributorStats(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.OWN_DISTRIBUTION))
+
     merchant_id: UUID = Field(description="The campaign's own merchant, or a partner's")
     issued: Long
     redeemed: Long
@@ -276,3 +265,7 @@ class CampaignStats(BaseModel):
                 for d in stats.by_distributor
             ],
         )
+
+
+class CampaignPage(PageOut[Campaign]):
+    """A page of campaigns, newest first."""

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.pagination import PageOut
 from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.controllers.dto.campaigns import CampaignSummary
 from svc_coupons.schemas.numbers import Long
@@ -185,3 +186,15 @@ class HistoryEvent(BaseModel):
             at=datetime.fromisoformat(entry.at),
             data=dict(entry.data),
         )
+
+
+class CouponPage(PageOut[Coupon]):
+    """A page of a wallet, newest first."""
+
+
+class CodePage(PageOut[Code]):
+    """A page of a campaign's unassigned codes, in code order."""
+
+
+class HistoryEventPage(PageOut[HistoryEvent]):
+    """A page of a coupon's history, oldest first."""

@@ -76,6 +76,8 @@ CAMPAIGN_SUMMARY: dict[str, Any] = {
         "tradable",
     )
 }
+OUTLET_REDEMPTIONS: dict[str, Any] = {"outlet_id": OUTLET_ID, "redeemed": 45}
+OWN_DISTRIBUTION: dict[str, Any] = {"merchant_id": MERCHANT_ID, "issued": 100, "redeemed": 40}
 STATS: dict[str, Any] = {
     "issued": 120,
     "redeemed": 45,
@@ -85,9 +87,9 @@ STATS: dict[str, Any] = {
     "reserved": 3,
     "unassigned": 0,
     "redemption_rate": 0.375,
-    "by_outlet": [{"outlet_id": OUTLET_ID, "redeemed": 45}],
+    "by_outlet": [OUTLET_REDEMPTIONS],
     "by_distributor": [
-        {"merchant_id": MERCHANT_ID, "issued": 100, "redeemed": 40},
+        OWN_DISTRIBUTION,
         {"merchant_id": PARTNER_ID, "issued": 20, "redeemed": 5},
     ],
 }
@@ -154,13 +156,15 @@ NEW_TRANSFER: dict[str, Any] = TRANSFER | {
     "claim_token": "tV1b8Qf3kZ0xR7mN2pL5sW9cY4hJ6dG0aE3uI8oK1qM"
 }
 ACCEPT_TRANSFER_IN: dict[str, Any] = {"claim_token": NEW_TRANSFER["claim_token"]}
-LISTING_IN: dict[str, Any] = {"coupon_code": CODE, "wants": {"merchant_id": PARTNER_ID}}
+WANTS_IN: dict[str, Any] = {"merchant_id": PARTNER_ID}
+WANTS: dict[str, Any] = {"campaign_id": None, "merchant_id": PARTNER_ID}
+LISTING_IN: dict[str, Any] = {"coupon_code": CODE, "wants": WANTS_IN}
 LISTING: dict[str, Any] = {
     "id": LISTING_ID,
     "status": "open",
     "owner_user_id": CUSTOMER_ID,
     "coupon": COUPON_SUMMARY | {"status": "reserved"},
-    "wants": {"campaign_id": None, "merchant_id": PARTNER_ID},
+    "wants": WANTS,
     "created_at": "2026-01-07T12:00:00Z",
     "closed_at": None,
 }

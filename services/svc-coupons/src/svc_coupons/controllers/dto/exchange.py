@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.pagination import PageOut
 from svc_coupons.controllers.dto import examples as ex
 from svc_coupons.controllers.dto.campaigns import CampaignSummary
 from svc_coupons.controllers.dto.coupons import Coupon
@@ -122,7 +123,7 @@ class AcceptTransferIn(BaseModel):
 
 
 class WantsInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ex.example(ex.WANTS_IN))
 
     campaign_id: UUID | None = None
     merchant_id: UUID | None = None
@@ -132,6 +133,8 @@ class WantsInput(BaseModel):
 
 
 class Wants(BaseModel):
+    model_config = ConfigDict(json_schema_extra=ex.example(ex.WANTS))
+
     campaign_id: UUID | None
     merchant_id: UUID | None
 
@@ -223,3 +226,15 @@ class Allocation(BaseModel):
             issued=allocation.issued,
             created_at=allocation.created_at,
         )
+
+
+class TransferPage(PageOut[Transfer]):
+    """A page of gifts, newest first."""
+
+
+class ListingPage(PageOut[Listing]):
+    """A page of swap listings, newest first."""
+
+
+class AllocationPage(PageOut[Allocation]):
+    """A page of partner allocations, newest first."""

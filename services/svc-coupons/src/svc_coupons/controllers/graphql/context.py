@@ -8,6 +8,7 @@ from core.errors import Unauthenticated
 from core.web.graphql import principal_of
 from core.web.routes import get_session
 from svc_coupons.components import CouponsComponents
+from svc_coupons.controllers.scopes import require_any
 from svc_coupons.services.allocations import AllocationService
 from svc_coupons.services.campaigns import CampaignService
 from svc_coupons.services.coupons import CouponService
@@ -46,11 +47,13 @@ class CouponsContext(BaseContext):
         principal: Principal | None = principal_of(self._request)
         return principal
 
-    def principal(self) -> Principal:
+    def principal(self, scopes: tuple[str, ...]) -> Principal:
+        """The caller, whose token carries one of `scopes` (controllers.scopes): what the
+        REST route of the same operation requires."""
         principal = self.optional_principal()
         if principal is None:
             raise Unauthenticated()
-        return principal
+        return require_any(principal, scopes)
 
 
 async def get_context(request: Request) -> CouponsContext:

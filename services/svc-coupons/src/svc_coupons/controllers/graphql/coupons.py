@@ -10,10 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from core.pagination import checked_page
+from core.web.graphql import given_fields
 from svc_coupons.controllers.dto import campaigns as campaign_dto
 from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.graphql import objects
 from svc_coupons.controllers.graphql.context import CouponsContext
+from svc_coupons.controllers.scopes import READ, REDEEM, VALIDATE, WRITE
 from svc_coupons.schemas.numbers import Long
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignAction, CampaignStatus
 from svc_coupons.services.data_model.coupons import CouponDetails, WalletFilter
@@ -59,7 +61,7 @@ class CouponsQuery:
     @strawberry.field(description="Owner, staff: the campaign's numbers")
     async def campaign_stats(self, info: CouponsInfo, id: UUID) -> objects.CampaignStats:
         ctx = info.context
-        stats = await ctx.campaigns.stats(principal=ctx.principal(), campaign_id=id)
+        stats = await ctx.campaigns.stats(principal=ctx.principal(READ), campaign_id=id)
         return objects.CampaignStats.from_pydantic(campaign_dto.CampaignStats.of(stats))
 
     @strawberry.field(description="The caller's coupons: status active (usable) or history")
@@ -72,14 +74,14 @@ class CouponsQuery:
     ) -> objects.Page[objects.Coupon]:
         ctx = info.context
         page = await ctx.coupons.wallet(
-            principal=ctx.principal(), status=status, page=checked_page(limit, cursor)
+            principal=ctx.principal(READ), status=status, page=checked_page(limit, cursor)
         )
         return objects.Page(items=[_coupon(c) for c in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(description="A coupon by its code: its owner, its merchant's staff")
     async def coupon(self, info: CouponsInfo, code: str) -> objects.Coupon:
         ctx = info.context
-        return _coupon(await ctx.coupons.lookup(principal=ctx.principal(), code=code))
+        return _coupon(await ctx.coupons.lookup(principal=ctx.principal(READ), code=code))
 
     @strawberry.field(
         description="Coupon owner, merchant members, admin: its audit events, oldest first"
@@ -89,7 +91,7 @@ class CouponsQuery:
     ) -> objects.Page[objects.HistoryEvent]:
         ctx = info.context
         page = await ctx.coupons.history(
-            principal=ctx.principal(), code=code, page=checked_page(limit, cursor)
+            principal=ctx.principal(READ), code=code, page=checked_page(limit, cursor)
         )
         return objects.Page(
             items=[
@@ -105,7 +107,7 @@ class CouponsQuery:
     ) -> objects.Page[objects.Code]:
         ctx = info.context
         page = await ctx.issuing.list_codes(
-            principal=ctx.principal(), campaign_id=campaign_id, page=checked_page(limit, cursor)
+            principal=ctx.principal(READ), campaign_id=campaign_id, page=checked_page(limit, cursor)
         )
         return objects.Page(
             items=[objects.Code.from_pydantic(coupon_dto.Code.of(c)) for c in page.items],
@@ -122,7 +124,7 @@ class CouponsMutation:
         body = input.to_pydantic()
         ctx = info.context
         campaign = await ctx.campaigns.create(
-            principal=ctx.principal(), merchant_id=body.merchant_id, terms=body.terms()
+            principal=ctx.principal(WRITE), merchant_id=body.merchant_id, terms=body.terms()
         )
         return _campaign(campaign)
 
@@ -133,10 +135,10 @@ class CouponsMutation:
     async def update_campaign(
         self, info: CouponsInfo, id: UUID, input: objects.CampaignPatch
     ) -> objects.Campaign:
-        body = campaign_dto.CampaignPatch.model_validate(objects.sent_fields(input))
+        body = campaign_dto.CampaignPatch.model_validate(given_fields(input))
         ctx = info.context
         campaign = await ctx.campaigns.update(
-            principal=ctx.principal(), campaign_id=id, changes=body.changes()
+            principal=ctx.principal(WRITE), campaign_id=id, changes=body.changes()
         )
         return _campaign(campaign)
 
@@ -144,7 +146,7 @@ class CouponsMutation:
     async def _transition(info: CouponsInfo, id: UUID, action: CampaignAction) -> objects.Campaign:
         ctx = info.context
         campaign = await ctx.campaigns.transition(
-            principal=ctx.principal(), campaign_id=id, action=action
+            principal=ctx.principal(WRITE), campaign_id=id, action=action
         )
         return _campaign(campaign)
 
@@ -167,7 +169,9 @@ class CouponsMutation:
     @strawberry.mutation(description="Customer: take a coupon of an active campaign")
     async def claim_coupon(self, info: CouponsInfo, campaign_id: UUID) -> objects.Coupon:
         ctx = info.context
-        return _coupon(await ctx.issuing.claim(principal=ctx.principal(), campaign_id=campaign_id))
+        return _coupon(
+            await ctx.issuing.claim(principal=ctx.principal(WRITE), campaign_id=campaign_id)
+        )
 
     @strawberry.mutation(description="Owner, staff: give a customer a coupon")
     async def issue_coupon(
@@ -176,7 +180,7 @@ class CouponsMutation:
         body = coupon_dto.IssueIn.model_validate({"user_id": user_id})
         ctx = info.context
         details = await ctx.issuing.issue(
-            principal=ctx.principal(), campaign_id=campaign_id, user_id=body.user_id
+            principal=ctx.principal(WRITE), campaign_id=campaign_id, user_id=body.user_id
         )
         return _coupon(details)
 
@@ -189,7 +193,7 @@ class CouponsMutation:
         body = coupon_dto.CodesIn.model_validate({"count": count})
         ctx = info.context
         generated = await ctx.issuing.generate_codes(
-            principal=ctx.principal(), campaign_id=campaign_id, count=body.count
+            principal=ctx.principal(WRITE), campaign_id=campaign_id, count=body.count
         )
         return objects.GeneratedCodes.from_pydantic(coupon_dto.GeneratedCodes(generated=generated))
 
@@ -197,7 +201,7 @@ class CouponsMutation:
     async def claim_code(self, info: CouponsInfo, code: str) -> objects.Coupon:
         body = coupon_dto.ClaimCodeIn.model_validate({"code": code})
         ctx = info.context
-        return _coupon(await ctx.issuing.claim_code(principal=ctx.principal(), code=body.code))
+        return _coupon(await ctx.issuing.claim_code(principal=ctx.principal(WRITE), code=body.code))
 
     @strawberry.mutation(
         description="Owner, staff, partner client: would redeem succeed? Changes nothing"
@@ -210,7 +214,7 @@ class CouponsMutation:
         )
         ctx = info.context
         validation = await ctx.redemptions.validate(
-            principal=ctx.principal(),
+            principal=ctx.principal(VALIDATE),
             code=code,
             outlet_id=body.outlet_id,
             order_amount=body.order_amount,
@@ -237,7 +241,7 @@ class CouponsMutation:
         )
         ctx = info.context
         receipt = await ctx.redemptions.redeem(
-            principal=ctx.principal(),
+            principal=ctx.principal(REDEEM),
             code=code,
             outlet_id=body.outlet_id,
             order_reference=body.order_reference,
@@ -250,7 +254,7 @@ class CouponsMutation:
         body = coupon_dto.ReasonIn.model_validate({"reason": reason})
         ctx = info.context
         details = await ctx.redemptions.reverse(
-            principal=ctx.principal(), code=code, reason=body.reason
+            principal=ctx.principal(REDEEM), code=code, reason=body.reason
         )
         return _coupon(details)
 
@@ -259,6 +263,6 @@ class CouponsMutation:
         body = coupon_dto.ReasonIn.model_validate({"reason": reason})
         ctx = info.context
         details = await ctx.redemptions.void(
-            principal=ctx.principal(), code=code, reason=body.reason
+            principal=ctx.principal(WRITE), code=code, reason=body.reason
         )
         return _coupon(details)

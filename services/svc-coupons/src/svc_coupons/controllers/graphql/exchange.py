@@ -16,6 +16,7 @@ from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.dto import exchange as exchange_dto
 from svc_coupons.controllers.graphql import objects
 from svc_coupons.controllers.graphql.context import CouponsContext
+from svc_coupons.controllers.scopes import READ, WRITE
 from svc_coupons.schemas.numbers import Long
 from svc_coupons.services.data_model import exchange as domain
 from svc_coupons.services.data_model.coupons import CouponDetails
@@ -59,14 +60,14 @@ class ExchangeQuery:
     ) -> objects.Page[objects.Transfer]:
         ctx = info.context
         page = await ctx.transfers.list(
-            principal=ctx.principal(), role=role, page=checked_page(limit, cursor)
+            principal=ctx.principal(READ), role=role, page=checked_page(limit, cursor)
         )
         return objects.Page(items=[_transfer(t) for t in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(description="A gift, for its sender and recipient")
     async def transfer(self, info: CouponsInfo, id: UUID) -> objects.Transfer:
         ctx = info.context
-        return _transfer(await ctx.transfers.get(principal=ctx.principal(), transfer_id=id))
+        return _transfer(await ctx.transfers.get(principal=ctx.principal(READ), transfer_id=id))
 
     @strawberry.field(description="Open listings (or the caller's own, mine: true), newest first")
     async def listings(
@@ -79,7 +80,7 @@ class ExchangeQuery:
         cursor: str | None = None,
     ) -> objects.Page[objects.Listing]:
         ctx = info.context
-        principal = ctx.principal()
+        principal = ctx.principal(READ)
         if mine:
             page = await ctx.listings.list_own(
                 principal=principal, page=checked_page(limit, cursor)
@@ -96,7 +97,7 @@ class ExchangeQuery:
     @strawberry.field(description="A listing: open ones for everyone, own ones always")
     async def listing(self, info: CouponsInfo, id: UUID) -> objects.Listing:
         ctx = info.context
-        return _listing(await ctx.listings.get(principal=ctx.principal(), listing_id=id))
+        return _listing(await ctx.listings.get(principal=ctx.principal(READ), listing_id=id))
 
     @strawberry.field(description="Owner, staff: the campaign's shares, newest first")
     async def campaign_allocations(
@@ -104,7 +105,7 @@ class ExchangeQuery:
     ) -> objects.Page[objects.Allocation]:
         ctx = info.context
         page = await ctx.allocations.of_campaign(
-            principal=ctx.principal(), campaign_id=campaign_id, page=checked_page(limit, cursor)
+            principal=ctx.principal(READ), campaign_id=campaign_id, page=checked_page(limit, cursor)
         )
         return _allocations(page)
 
@@ -125,12 +126,14 @@ class ExchangeQuery:
             raise InvalidInput("Name either campaignId or partnerMerchantId")
         if campaign_id is not None:
             page = await ctx.allocations.of_campaign(
-                principal=ctx.principal(), campaign_id=campaign_id, page=checked_page(limit, cursor)
+                principal=ctx.principal(READ),
+                campaign_id=campaign_id,
+                page=checked_page(limit, cursor),
             )
         else:
             assert partner_merchant_id is not None
             page = await ctx.allocations.of_partner(
-                principal=ctx.principal(),
+                principal=ctx.principal(READ),
                 partner_merchant_id=partner_merchant_id,
                 page=checked_page(limit, cursor),
             )
@@ -139,7 +142,9 @@ class ExchangeQuery:
     @strawberry.field(description="A share, for both merchants' people")
     async def allocation(self, info: CouponsInfo, id: UUID) -> objects.Allocation:
         ctx = info.context
-        return _allocation(await ctx.allocations.get(principal=ctx.principal(), allocation_id=id))
+        return _allocation(
+            await ctx.allocations.get(principal=ctx.principal(READ), allocation_id=id)
+        )
 
 
 @strawberry.type
@@ -154,7 +159,7 @@ class ExchangeMutation:
         ctx = info.context
         key = answer_holds_a_secret(ctx.http_request)
         new = await ctx.transfers.create(
-            principal=ctx.principal(),
+            principal=ctx.principal(WRITE),
             code=exchange_dto.CouponCodeIn.model_validate({"code": code}).code,
             idempotency_key=key,
         )
@@ -170,7 +175,7 @@ class ExchangeMutation:
         ctx = info.context
         answer_holds_a_secret(ctx.http_request)  # the new token: a retry rotates again
         return _new_transfer(
-            await ctx.transfers.rotate_token(principal=ctx.principal(), transfer_id=id)
+            await ctx.transfers.rotate_token(principal=ctx.principal(WRITE), transfer_id=id)
         )
 
     @strawberry.mutation(
@@ -182,14 +187,14 @@ class ExchangeMutation:
         body = exchange_dto.AcceptTransferIn.model_validate({"claim_token": claim_token})
         ctx = info.context
         details = await ctx.transfers.accept(
-            principal=ctx.principal(), transfer_id=id, claim_token=body.claim_token
+            principal=ctx.principal(WRITE), transfer_id=id, claim_token=body.claim_token
         )
         return _coupon(details)
 
     @strawberry.mutation(description="The sender: take the coupon back, active again")
     async def cancel_transfer(self, info: CouponsInfo, id: UUID) -> objects.Coupon:
         ctx = info.context
-        return _coupon(await ctx.transfers.cancel(principal=ctx.principal(), transfer_id=id))
+        return _coupon(await ctx.transfers.cancel(principal=ctx.principal(WRITE), transfer_id=id))
 
     @strawberry.mutation(
         description="Coupon owner: offer a coupon of a tradable campaign for one matching wants"
@@ -202,7 +207,7 @@ class ExchangeMutation:
         )
         ctx = info.context
         details = await ctx.listings.create(
-            principal=ctx.principal(), code=body.coupon_code, wants=body.wants.wants()
+            principal=ctx.principal(WRITE), code=body.coupon_code, wants=body.wants.wants()
         )
         return _listing(details)
 
@@ -215,14 +220,14 @@ class ExchangeMutation:
         )
         ctx = info.context
         swap = await ctx.listings.accept(
-            principal=ctx.principal(), listing_id=id, offered_code=body.offered_coupon_code
+            principal=ctx.principal(WRITE), listing_id=id, offered_code=body.offered_coupon_code
         )
         return objects.Swap.from_pydantic(exchange_dto.Swap.of(swap))
 
     @strawberry.mutation(description="The listing's owner: take the coupon back, active again")
     async def cancel_listing(self, info: CouponsInfo, id: UUID) -> objects.Coupon:
         ctx = info.context
-        return _coupon(await ctx.listings.cancel(principal=ctx.principal(), listing_id=id))
+        return _coupon(await ctx.listings.cancel(principal=ctx.principal(WRITE), listing_id=id))
 
     @strawberry.mutation(
         description="Owner: hand a share of the campaign's quantity to a verified partner"
@@ -235,7 +240,7 @@ class ExchangeMutation:
         )
         ctx = info.context
         allocation = await ctx.allocations.create(
-            principal=ctx.principal(),
+            principal=ctx.principal(WRITE),
             campaign_id=campaign_id,
             partner_merchant_id=body.partner_merchant_id,
             quantity=body.quantity,
@@ -251,6 +256,6 @@ class ExchangeMutation:
         body = coupon_dto.IssueIn.model_validate({"user_id": user_id})
         ctx = info.context
         details = await ctx.allocations.issue(
-            principal=ctx.principal(), allocation_id=id, user_id=body.user_id
+            principal=ctx.principal(WRITE), allocation_id=id, user_id=body.user_id
         )
         return _coupon(details)

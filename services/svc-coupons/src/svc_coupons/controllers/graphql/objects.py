@@ -9,18 +9,20 @@ values (`active`, not `ACTIVE`).
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from typing import Generic, TypeVar
+from uuid import UUID
 
 import strawberry
 from strawberry.experimental.pydantic import input as pydantic_input
 from strawberry.experimental.pydantic import type as pydantic_type
 from strawberry.scalars import JSON
-from strawberry.types.base import get_object_definition
 
 from svc_coupons.controllers.dto import campaigns as campaign_dto
 from svc_coupons.controllers.dto import coupons as coupon_dto
 from svc_coupons.controllers.dto import exchange as exchange_dto
+from svc_coupons.schemas.numbers import Long
 from svc_coupons.services.data_model.campaigns import CampaignStatus, DiscountType
 from svc_coupons.services.data_model.coupons import CouponStatus, WalletFilter
 from svc_coupons.services.data_model.exchange import ListingStatus, TransferStatus
@@ -163,30 +165,28 @@ class CampaignInput:
     ends_at: datetime
 
 
-@pydantic_input(model=campaign_dto.CampaignPatch, all_fields=True)
+# The PATCH input is written out, not derived: GraphQL makes an input field optional only by
+# making it nullable, and a field left out must be told from one sent as null, which a
+# derived input cannot (it gives every left-out field the model's default). Every field is
+# nullable and UNSET when left out; what was given (core.web.graphql.given_fields) goes
+# through the REST model, which refuses a null where REST does (invalid_input).
+# tests/contracts/test_object_parity.py holds it to the model field by field.
+@strawberry.input(description=inspect.cleandoc(campaign_dto.CampaignPatch.__doc__ or ""))
 class CampaignPatch:
-    starts_at: datetime | None
-    ends_at: datetime | None
-
-
-# A field left out of a patch is not the same as a null one (a null `title` is refused, a
-# missing one left as it is), so a field the caller did not send has no default in the
-# schema and stays UNSET in the input: `sent_fields` hands CampaignPatch only what was sent.
-_PATCH_FIELDS = get_object_definition(CampaignPatch, strict=True).fields
-for _field in _PATCH_FIELDS:
-    _field.default = _field.default_value = strawberry.UNSET
-CampaignPatch.__init__.__kwdefaults__ = dict.fromkeys(
-    CampaignPatch.__init__.__kwdefaults__ or {}, strawberry.UNSET
-)
-
-
-def sent_fields(patch: CampaignPatch) -> dict[str, object]:
-    """The fields of the patch the caller sent, null ones included."""
-    return {
-        field.python_name: value
-        for field in _PATCH_FIELDS
-        if (value := getattr(patch, field.python_name)) is not strawberry.UNSET
-    }
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    discount_type: DiscountType | None = strawberry.UNSET
+    discount_value: Long | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    min_spend: Long | None = strawberry.UNSET
+    total_quantity: Long | None = strawberry.UNSET
+    per_customer_limit: Long | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.UNSET
+    ends_at: datetime | None = strawberry.UNSET
+    validity_days: int | None = strawberry.UNSET
+    outlet_ids: list[UUID] | None = strawberry.UNSET
+    transferable: bool | None = strawberry.UNSET
+    tradable: bool | None = strawberry.UNSET
 
 
 @pydantic_input(model=exchange_dto.WantsInput, all_fields=True)

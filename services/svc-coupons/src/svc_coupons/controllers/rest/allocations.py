@@ -6,16 +6,15 @@ from uuid import UUID
 
 from fastapi import status
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import AllocationsDep
 from svc_coupons.controllers.dto.coupons import Coupon, IssueIn
-from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn
+from svc_coupons.controllers.dto.exchange import Allocation, AllocationIn, AllocationPage
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.errors import (
     AllocationExhausted,
     AllocationNotFound,
@@ -40,7 +39,7 @@ router = service_router(tags=["allocations"])
     ),
 )
 async def allocate(
-    campaign_id: UUID, body: AllocationIn, principal: CurrentPrincipal, allocations: AllocationsDep
+    campaign_id: UUID, body: AllocationIn, principal: WritePrincipal, allocations: AllocationsDep
 ) -> Allocation:
     allocation = await allocations.create(
         principal=principal,
@@ -53,32 +52,36 @@ async def allocate(
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/allocations",
-    response_model=PageOut[Allocation],
+    response_model=AllocationPage,
     summary="Owner, staff: the campaign's shares, newest first",
     operation_id="listCampaignAllocations",
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_allocations(
-    campaign_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[Allocation]:
+    campaign_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep, page: PageDep
+) -> AllocationPage:
     found = await allocations.of_campaign(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return AllocationPage(
+        items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor
+    )
 
 
 @router.get(
     "/api/v1/allocations",
-    response_model=PageOut[Allocation],
+    response_model=AllocationPage,
     summary="A partner merchant's people: the shares it holds, ?merchant_id= (required)",
     operation_id="listAllocations",
     responses=problems(Forbidden),
 )
 async def partner_allocations(
-    merchant_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep, page: PageDep
-) -> PageOut[Allocation]:
+    merchant_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep, page: PageDep
+) -> AllocationPage:
     found = await allocations.of_partner(
         principal=principal, partner_merchant_id=merchant_id, page=page
     )
-    return PageOut(items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor)
+    return AllocationPage(
+        items=[Allocation.of(a) for a in found.items], next_cursor=found.next_cursor
+    )
 
 
 @router.get(
@@ -89,7 +92,7 @@ async def partner_allocations(
     responses=problems(AllocationNotFound),
 )
 async def get_allocation(
-    allocation_id: UUID, principal: CurrentPrincipal, allocations: AllocationsDep
+    allocation_id: UUID, principal: ReadPrincipal, allocations: AllocationsDep
 ) -> Allocation:
     return Allocation.of(await allocations.get(principal=principal, allocation_id=allocation_id))
 
@@ -111,7 +114,7 @@ async def get_allocation(
     ),
 )
 async def issue_from_allocation(
-    allocation_id: UUID, body: IssueIn, principal: CurrentPrincipal, allocations: AllocationsDep
+    allocation_id: UUID, body: IssueIn, principal: WritePrincipal, allocations: AllocationsDep
 ) -> Coupon:
     details = await allocations.issue(
         principal=principal, allocation_id=allocation_id, user_id=body.user_id

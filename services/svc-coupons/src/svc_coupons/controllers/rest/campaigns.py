@@ -6,9 +6,8 @@ from uuid import UUID
 
 from fastapi import status
 
-from core.auth.dependencies import CurrentPrincipal, OptionalPrincipal
+from core.auth.dependencies import OptionalPrincipal
 from core.errors import Conflict, Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
@@ -16,10 +15,12 @@ from svc_coupons.controllers.dependencies import CampaignsDep
 from svc_coupons.controllers.dto.campaigns import (
     Campaign,
     CampaignInput,
+    CampaignPage,
     CampaignPatch,
     CampaignStats,
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK, TERMS_VIOLATIONS
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.data_model.campaigns import CampaignAction, CampaignStatus
 from svc_coupons.services.errors import (
     CampaignNotDraft,
@@ -44,7 +45,7 @@ LIFECYCLE_ERRORS = (CampaignNotFound, Forbidden, InvalidTransition)
     responses=problems(Forbidden, *TERMS_VIOLATIONS, UnknownOutlet, *MERCHANT_CHECK),
 )
 async def create_campaign(
-    body: CampaignInput, principal: CurrentPrincipal, campaigns: CampaignsDep
+    body: CampaignInput, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     campaign = await campaigns.create(
         principal=principal, merchant_id=body.merchant_id, terms=body.terms()
@@ -54,7 +55,7 @@ async def create_campaign(
 
 @router.get(
     "",
-    response_model=PageOut[Campaign],
+    response_model=CampaignPage,
     summary="Active campaigns; a merchant's members also list its other statuses",
     operation_id="listCampaigns",
     responses=problems(Forbidden, InvalidStatusFilter),
@@ -65,11 +66,11 @@ async def list_campaigns(
     page: PageDep,
     merchant_id: UUID | None = None,
     status: CampaignStatus | None = None,
-) -> PageOut[Campaign]:
+) -> CampaignPage:
     found = await campaigns.list(
         principal=principal, merchant_id=merchant_id, status=status, page=page
     )
-    return PageOut(items=[Campaign.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return CampaignPage(items=[Campaign.of(c) for c in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
@@ -102,7 +103,7 @@ async def get_campaign(
     ),
 )
 async def update_campaign(
-    campaign_id: UUID, body: CampaignPatch, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, body: CampaignPatch, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     campaign = await campaigns.update(
         principal=principal, campaign_id=campaign_id, changes=body.changes()
@@ -111,7 +112,7 @@ async def update_campaign(
 
 
 async def _transition(
-    campaigns: CampaignsDep, principal: CurrentPrincipal, campaign_id: UUID, action: CampaignAction
+    campaigns: CampaignsDep, principal: WritePrincipal, campaign_id: UUID, action: CampaignAction
 ) -> Campaign:
     campaign = await campaigns.transition(
         principal=principal, campaign_id=campaign_id, action=action
@@ -127,7 +128,7 @@ async def _transition(
     responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
 )
 async def publish_campaign(
-    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PUBLISH)
 
@@ -140,7 +141,7 @@ async def publish_campaign(
     responses=problems(*LIFECYCLE_ERRORS),
 )
 async def pause_campaign(
-    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.PAUSE)
 
@@ -153,7 +154,7 @@ async def pause_campaign(
     responses=problems(*LIFECYCLE_ERRORS, *MERCHANT_CHECK),
 )
 async def resume_campaign(
-    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.RESUME)
 
@@ -166,7 +167,7 @@ async def resume_campaign(
     responses=problems(*LIFECYCLE_ERRORS),
 )
 async def end_campaign(
-    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, principal: WritePrincipal, campaigns: CampaignsDep
 ) -> Campaign:
     return await _transition(campaigns, principal, campaign_id, CampaignAction.END)
 
@@ -179,6 +180,6 @@ async def end_campaign(
     responses=problems(CampaignNotFound, Forbidden),
 )
 async def campaign_stats(
-    campaign_id: UUID, principal: CurrentPrincipal, campaigns: CampaignsDep
+    campaign_id: UUID, principal: ReadPrincipal, campaigns: CampaignsDep
 ) -> CampaignStats:
     return CampaignStats.of(await campaigns.stats(principal=principal, campaign_id=campaign_id))

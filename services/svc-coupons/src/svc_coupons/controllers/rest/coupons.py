@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import status
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
@@ -14,6 +12,7 @@ from svc_coupons.controllers.dependencies import CouponsDep, RedemptionsDep
 from svc_coupons.controllers.dto.coupons import (
     Coupon,
     HistoryEvent,
+    HistoryEventPage,
     ReasonIn,
     RedeemIn,
     Redemption,
@@ -21,6 +20,12 @@ from svc_coupons.controllers.dto.coupons import (
     Validation,
 )
 from svc_coupons.controllers.rest.errors import REDEMPTION_REFUSALS
+from svc_coupons.controllers.scopes import (
+    ReadPrincipal,
+    RedeemPrincipal,
+    ValidatePrincipal,
+    WritePrincipal,
+)
 from svc_coupons.services.errors import (
     AlreadyRedeemed,
     AuditUnavailable,
@@ -41,7 +46,7 @@ router = service_router(prefix="/api/v1/coupons", tags=["coupons"])
     operation_id="getCoupon",
     responses=problems(TooManyRequests, CouponNotFound),
 )
-async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) -> Coupon:
+async def lookup(code: str, principal: ReadPrincipal, coupons: CouponsDep) -> Coupon:
     return Coupon.of(await coupons.lookup(principal=principal, code=code))
 
 
@@ -54,7 +59,7 @@ async def lookup(code: str, principal: CurrentPrincipal, coupons: CouponsDep) ->
     responses=problems(TooManyRequests, CouponNotFound, Forbidden, MerchantsUnavailable),
 )
 async def validate(
-    code: str, body: ValidateIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+    code: str, body: ValidateIn, principal: ValidatePrincipal, redemptions: RedemptionsDep
 ) -> Validation:
     validation = await redemptions.validate(
         principal=principal, code=code, outlet_id=body.outlet_id, order_amount=body.order_amount
@@ -73,7 +78,7 @@ async def validate(
     ),
 )
 async def redeem(
-    code: str, body: RedeemIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+    code: str, body: RedeemIn, principal: RedeemPrincipal, redemptions: RedemptionsDep
 ) -> Redemption:
     receipt = await redemptions.redeem(
         principal=principal,
@@ -94,7 +99,7 @@ async def redeem(
     responses=problems(CouponNotFound, Forbidden, NotRedeemed, ReversalWindowPassed),
 )
 async def reverse_redemption(
-    code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+    code: str, body: ReasonIn, principal: RedeemPrincipal, redemptions: RedemptionsDep
 ) -> Coupon:
     details = await redemptions.reverse(principal=principal, code=code, reason=body.reason)
     return Coupon.of(details)
@@ -109,20 +114,22 @@ async def reverse_redemption(
     responses=problems(CouponNotFound, Forbidden, CouponVoid, AlreadyRedeemed),
 )
 async def void(
-    code: str, body: ReasonIn, principal: CurrentPrincipal, redemptions: RedemptionsDep
+    code: str, body: ReasonIn, principal: WritePrincipal, redemptions: RedemptionsDep
 ) -> Coupon:
     return Coupon.of(await redemptions.void(principal=principal, code=code, reason=body.reason))
 
 
 @router.get(
     "/{code}/history",
-    response_model=PageOut[HistoryEvent],
+    response_model=HistoryEventPage,
     summary="Coupon owner, merchant members, admin: its audit events, oldest first",
     operation_id="getCouponHistory",
     responses=problems(CouponNotFound, AuditUnavailable),
 )
 async def history(
-    code: str, principal: CurrentPrincipal, coupons: CouponsDep, page: PageDep
-) -> PageOut[HistoryEvent]:
+    code: str, principal: ReadPrincipal, coupons: CouponsDep, page: PageDep
+) -> HistoryEventPage:
     found = await coupons.history(principal=principal, code=code, page=page)
-    return PageOut(items=[HistoryEvent.of(e) for e in found.items], next_cursor=found.next_cursor)
+    return HistoryEventPage(
+        items=[HistoryEvent.of(e) for e in found.items], next_cursor=found.next_cursor
+    )

@@ -6,16 +6,21 @@ from uuid import UUID
 
 from fastapi import status
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import ListingsDep
 from svc_coupons.controllers.dto.coupons import Coupon
-from svc_coupons.controllers.dto.exchange import AcceptListingIn, Listing, ListingIn, Swap
+from svc_coupons.controllers.dto.exchange import (
+    AcceptListingIn,
+    Listing,
+    ListingIn,
+    ListingPage,
+    Swap,
+)
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.errors import (
     CouponNotFound,
     InvalidWants,
@@ -48,7 +53,7 @@ router = service_router(prefix="/api/v1/exchange/listings", tags=["listings"])
     ),
 )
 async def create_listing(
-    body: ListingIn, principal: CurrentPrincipal, listings: ListingsDep
+    body: ListingIn, principal: WritePrincipal, listings: ListingsDep
 ) -> Listing:
     details = await listings.create(
         principal=principal, code=body.coupon_code, wants=body.wants.wants()
@@ -58,26 +63,26 @@ async def create_listing(
 
 @router.get(
     "",
-    response_model=PageOut[Listing],
+    response_model=ListingPage,
     summary="Customers: open listings, newest first; ?campaign_id=, ?merchant_id=, ?mine=true",
     operation_id="listListings",
     responses=problems(Forbidden),
 )
 async def list_listings(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     listings: ListingsDep,
     page: PageDep,
     campaign_id: UUID | None = None,
     merchant_id: UUID | None = None,
     mine: bool = False,
-) -> PageOut[Listing]:
+) -> ListingPage:
     if mine:
         found = await listings.list_own(principal=principal, page=page)
     else:
         found = await listings.list_open(
             principal=principal, campaign_id=campaign_id, merchant_id=merchant_id, page=page
         )
-    return PageOut(items=[Listing.of(x) for x in found.items], next_cursor=found.next_cursor)
+    return ListingPage(items=[Listing.of(x) for x in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
@@ -87,9 +92,7 @@ async def list_listings(
     operation_id="getListing",
     responses=problems(ListingNotFound),
 )
-async def get_listing(
-    listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
-) -> Listing:
+async def get_listing(listing_id: UUID, principal: ReadPrincipal, listings: ListingsDep) -> Listing:
     return Listing.of(await listings.get(principal=principal, listing_id=listing_id))
 
 
@@ -113,7 +116,7 @@ async def get_listing(
     ),
 )
 async def accept_listing(
-    listing_id: UUID, body: AcceptListingIn, principal: CurrentPrincipal, listings: ListingsDep
+    listing_id: UUID, body: AcceptListingIn, principal: WritePrincipal, listings: ListingsDep
 ) -> Swap:
     swap = await listings.accept(
         principal=principal, listing_id=listing_id, offered_code=body.offered_coupon_code
@@ -129,6 +132,6 @@ async def accept_listing(
     responses=problems(ListingNotFound, ListingClosed),
 )
 async def cancel_listing(
-    listing_id: UUID, principal: CurrentPrincipal, listings: ListingsDep
+    listing_id: UUID, principal: WritePrincipal, listings: ListingsDep
 ) -> Coupon:
     return Coupon.of(await listings.cancel(principal=principal, listing_id=listing_id))

@@ -9,10 +9,8 @@ from uuid import UUID
 from fastapi import Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
 from core.idempotency import AnswerForm, answer_in_statement
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import get_session, service_router
@@ -20,6 +18,7 @@ from svc_coupons.controllers.dependencies import IssuingDep
 from svc_coupons.controllers.dto.coupons import (
     ClaimCodeIn,
     Code,
+    CodePage,
     CodesIn,
     Coupon,
     GeneratedCodes,
@@ -27,6 +26,7 @@ from svc_coupons.controllers.dto.coupons import (
 )
 from svc_coupons.controllers.rest.errors import MERCHANT_CHECK
 from svc_coupons.controllers.rest.negotiation import NotAcceptable, negotiate
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.data_model.coupons import CouponDetails
 from svc_coupons.services.errors import (
     CampaignBusy,
@@ -74,7 +74,7 @@ def _issued(details: CouponDetails) -> Response:
     responses=problems(TooManyRequests, CampaignBusy, *TAKING_ERRORS, *MERCHANT_CHECK),
 )
 async def claim(
-    campaign_id: UUID, request: Request, principal: CurrentPrincipal, issuing: IssuingDep
+    campaign_id: UUID, request: Request, principal: WritePrincipal, issuing: IssuingDep
 ) -> Response:
     # The answer is built before the claim's one statement, which stores it for the
     # Idempotency-Key (core.idempotency.answer_in_statement): these bytes, and no others.
@@ -96,7 +96,7 @@ async def issue(
     campaign_id: UUID,
     body: IssueIn,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: WritePrincipal,
     issuing: IssuingDep,
 ) -> Response:
     answer_in_statement(get_session(request), ISSUED_ANSWER)
@@ -116,7 +116,7 @@ async def issue(
     responses=problems(CampaignNotFound, Forbidden, CampaignNotActive, SoldOut),
 )
 async def generate_codes(
-    campaign_id: UUID, body: CodesIn, principal: CurrentPrincipal, issuing: IssuingDep
+    campaign_id: UUID, body: CodesIn, principal: WritePrincipal, issuing: IssuingDep
 ) -> GeneratedCodes:
     generated = await issuing.generate_codes(
         principal=principal, campaign_id=campaign_id, count=body.count
@@ -132,7 +132,7 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 
 @router.get(
     "/api/v1/campaigns/{campaign_id}/codes",
-    response_model=PageOut[Code],
+    response_model=CodePage,
     responses={**CSV_RESPONSE, **problems(CampaignNotFound, Forbidden, NotAcceptable)},
     summary="Owner: the unassigned codes",
     tags=["codes"],
@@ -141,10 +141,10 @@ async def _csv(batches: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
 async def list_codes(
     campaign_id: UUID,
     request: Request,
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     issuing: IssuingDep,
     page: PageDep,
-) -> PageOut[Code] | StreamingResponse:
+) -> CodePage | StreamingResponse:
     # Real negotiation: q-values count ("text/csv;q=0" is a refusal, not a request).
     representation = negotiate(request.headers.get("accept"), (JSON, CSV))
     if representation is None:
@@ -157,7 +157,7 @@ async def list_codes(
             headers={"Content-Disposition": f'attachment; filename="codes-{campaign_id}.csv"'},
         )
     codes = await issuing.list_codes(principal=principal, campaign_id=campaign_id, page=page)
-    return PageOut(items=[Code.of(c) for c in codes.items], next_cursor=codes.next_cursor)
+    return CodePage(items=[Code.of(c) for c in codes.items], next_cursor=codes.next_cursor)
 
 
 @router.post(
@@ -178,5 +178,5 @@ async def list_codes(
         *MERCHANT_CHECK,
     ),
 )
-async def claim_code(body: ClaimCodeIn, principal: CurrentPrincipal, issuing: IssuingDep) -> Coupon:
+async def claim_code(body: ClaimCodeIn, principal: WritePrincipal, issuing: IssuingDep) -> Coupon:
     return Coupon.of(await issuing.claim_code(principal=principal, code=body.code))

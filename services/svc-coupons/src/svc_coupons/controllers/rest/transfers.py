@@ -6,9 +6,7 @@ from uuid import UUID
 
 from fastapi import Response, status
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden, TooManyRequests
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import SecretAnswerKeyDep, service_router
@@ -18,9 +16,11 @@ from svc_coupons.controllers.dto.exchange import (
     AcceptTransferIn,
     NewTransfer,
     Transfer,
+    TransferPage,
     TransferRole,
 )
 from svc_coupons.controllers.rest.errors import DEAD_COUPON, NOT_ACTIVE_COUPON
+from svc_coupons.controllers.scopes import ReadPrincipal, WritePrincipal
 from svc_coupons.services.errors import (
     CouponExpired,
     CouponNotFound,
@@ -63,7 +63,7 @@ router = service_router(tags=["transfers"])
 )
 async def give(
     code: str,
-    principal: CurrentPrincipal,
+    principal: WritePrincipal,
     transfers: TransfersDep,
     idempotency_key: SecretAnswerKeyDep,
     response: Response,
@@ -92,7 +92,7 @@ async def give(
 )
 async def rotate_claim_token(
     transfer_id: UUID,
-    principal: CurrentPrincipal,
+    principal: WritePrincipal,
     transfers: TransfersDep,
     response: Response,
     # The answer holds the new token, so it is not kept for replay: a retry rotates again.
@@ -123,7 +123,7 @@ async def rotate_claim_token(
     ),
 )
 async def accept(
-    transfer_id: UUID, body: AcceptTransferIn, principal: CurrentPrincipal, transfers: TransfersDep
+    transfer_id: UUID, body: AcceptTransferIn, principal: WritePrincipal, transfers: TransfersDep
 ) -> Coupon:
     details = await transfers.accept(
         principal=principal, transfer_id=transfer_id, claim_token=body.claim_token
@@ -138,25 +138,25 @@ async def accept(
     operation_id="cancelTransfer",
     responses=problems(TransferNotFound, TransferClosed),
 )
-async def cancel(transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep) -> Coupon:
+async def cancel(transfer_id: UUID, principal: WritePrincipal, transfers: TransfersDep) -> Coupon:
     return Coupon.of(await transfers.cancel(principal=principal, transfer_id=transfer_id))
 
 
 @router.get(
     "/api/v1/transfers",
-    response_model=PageOut[Transfer],
+    response_model=TransferPage,
     summary="Own transfers, newest first: ?role=sent or received (default both)",
     operation_id="listTransfers",
     responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def list_transfers(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     transfers: TransfersDep,
     page: PageDep,
     role: TransferRole | None = None,
-) -> PageOut[Transfer]:
+) -> TransferPage:
     found = await transfers.list(principal=principal, role=role, page=page)
-    return PageOut(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
+    return TransferPage(items=[Transfer.of(t) for t in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(
@@ -167,6 +167,6 @@ async def list_transfers(
     responses=problems(TransferNotFound),
 )
 async def get_transfer(
-    transfer_id: UUID, principal: CurrentPrincipal, transfers: TransfersDep
+    transfer_id: UUID, principal: ReadPrincipal, transfers: TransfersDep
 ) -> Transfer:
     return Transfer.of(await transfers.get(principal=principal, transfer_id=transfer_id))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from core.auth.dependencies import CurrentPrincipal
 from core.errors import Forbidden
-from core.pagination import PageOut
 from core.web.openapi import problems
 from core.web.pagination import PageDep
 from core.web.routes import service_router
 from svc_coupons.controllers.dependencies import CouponsDep
-from svc_coupons.controllers.dto.coupons import Coupon
+from svc_coupons.controllers.dto.coupons import Coupon, CouponPage
+from svc_coupons.controllers.scopes import ReadPrincipal
 from svc_coupons.services.data_model.coupons import WalletFilter
 from svc_coupons.services.errors import InvalidStatusFilter
 
@@ -18,16 +17,16 @@ router = service_router(prefix="/api/v1/wallet", tags=["wallet"])
 
 @router.get(
     "",
-    response_model=PageOut[Coupon],
+    response_model=CouponPage,
     summary="Own coupons: ?status=active (usable now) or history (redeemed, expired, void)",
     operation_id="listWallet",
     responses=problems(Forbidden, InvalidStatusFilter),
 )
 async def wallet(
-    principal: CurrentPrincipal,
+    principal: ReadPrincipal,
     coupons: CouponsDep,
     page: PageDep,
     status: WalletFilter | None = None,
-) -> PageOut[Coupon]:
+) -> CouponPage:
     found = await coupons.wallet(principal=principal, status=status, page=page)
-    return PageOut(items=[Coupon.of(c) for c in found.items], next_cursor=found.next_cursor)
+    return CouponPage(items=[Coupon.of(c) for c in found.items], next_cursor=found.next_cursor)
