@@ -126,3 +126,16 @@ def test_a_release_after_a_break_is_a_major_after_an_addition_a_minor_else_a_pat
 def test_a_malformed_changelog_is_refused(text: str) -> None:
     with pytest.raises(ChangelogError):
         releases(text)
+
+
+def test_a_break_released_since_the_base_stays_acknowledged(changelog: Path) -> None:
+    """A break and the release that names it in one push: the check compares with the
+    changelog as it was then. A release the base already had acknowledges nothing new."""
+    found = error_response_deleted()
+    before = changelog.read_text()
+    judge(found, "main", changelog, accept=True)
+    text = released(changelog.read_text(), date(2026, 12, 8))
+    assert "## Unreleased" not in text
+    assert acknowledged(text) == set()
+    assert acknowledged(text, before) == set(found.breaking)
+    assert acknowledged(text, text) == set()

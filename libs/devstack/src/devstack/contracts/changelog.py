@@ -5,7 +5,8 @@ The file is headed by releases, newest first: `## <semver> - <YYYY-MM-DD>`, with
 `## Unreleased` on top while changes wait for one. The newest release heading is the
 contracts' version (the TypeScript client's package takes it). A break a pull request means
 to make is acknowledged by naming it, exactly as the check prints it, in a bullet of the
-Unreleased section's `### Breaking` list (a reason may follow after the closing backtick):
+Unreleased section's `### Breaking` list (a reason may follow after the closing backtick),
+or of a release made since the revision the check compares with:
 
     - `contracts/openapi/coupons.json: GET /api/v1/wallet query parameter status: ...` why
 
@@ -95,14 +96,34 @@ def _entries(lines: list[str], heading: str) -> list[str]:
     return entries
 
 
-def acknowledged(text: str) -> set[str]:
-    """The breaks the Unreleased section names."""
+def _released_breaks(text: str, before: str) -> list[str]:
+    """The Breaking bullets of each release `text` has and `before` had not: a release made
+    since the revision compared with (the break and its release in one push)."""
+    known = {line for line in before.splitlines() if RELEASE.match(line)}
+    bullets: list[str] = []
+    new_release = inside = False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            new_release = bool(RELEASE.match(line)) and line not in known
+            inside = False
+        elif line.startswith("### "):
+            inside = new_release and line == BREAKING
+        elif inside and line.startswith("- "):
+            bullets.append(line)
+    return bullets
+
+
+def acknowledged(text: str, before: str | None = None) -> set[str]:
+    """The breaks the Unreleased section names, and, given `before` (the changelog at the
+    revision compared with; empty when it had none), those of each release made since."""
     bullets = _entries(text.splitlines(), BREAKING)
+    if before is not None:
+        bullets += _released_breaks(text, before)
     return {match.group(1) for line in bullets if (match := ACKNOWLEDGED.match(line))}
 
 
-def unacknowledged(breaks: list[str], text: str) -> list[str]:
-    named = acknowledged(text)
+def unacknowledged(breaks: list[str], text: str, before: str | None = None) -> list[str]:
+    named = acknowledged(text, before)
     return [change for change in breaks if change not in named]
 
 

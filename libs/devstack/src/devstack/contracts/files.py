@@ -206,7 +206,8 @@ def judge(found: Changes, base: str, changelog: Path, *, accept: bool) -> int:
     name = changelog.relative_to(REPO_ROOT) if changelog.is_relative_to(REPO_ROOT) else changelog
     if accept:
         changelog.write_text(with_accepted(changelog.read_text(), found.breaking))
-    open_breaks = unacknowledged(found.breaking, changelog.read_text())
+    before = file_at(base, changelog) if changelog.is_relative_to(REPO_ROOT) else None
+    open_breaks = unacknowledged(found.breaking, changelog.read_text(), before or "")
     for change in found.dangerous:
         _say(f"DANGEROUS {change}")
     for change in found.breaking:
