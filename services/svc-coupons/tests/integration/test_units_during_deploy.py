@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from svc_coupons.repositories.campaign_units import SHARDS
@@ -104,3 +106,30 @@ async def test_a_campaign_the_old_code_creates_publishes_and_resizes_has_its_sha
         text("UPDATE coupons.campaigns SET status = 'paused' WHERE id = :id"), {"id": created}
     )
     assert not (await units(connection, created)).any_open
+
+
+async def test_an_old_resize_below_what_the_shards_gave_out_is_refused(
+    world: World, connection: AsyncConnection
+) -> None:
+    shop = world.shop()
+    draft = await world.campaign(shop, publish=False, total_quantity=100)
+    # The new code's codes take their units from the shards only: the old count stays 0.
+    codes = await world.http.post(
+        f"/api/v1/campaigns/{draft['id']}/codes", json={"count": 50}, headers=shop.owner
+    )
+    assert codes.status_code == 201, codes.text
+
+    # The old code checks a new total against issued_count (0), so it would set 10; the
+    # shards, which gave out 50, refuse it as the old count's CHECK would have.
+    with pytest.raises(DBAPIError, match="units_below_taken"):
+        async with connection.begin_nested():
+            await connection.execute(
+                text("UPDATE coupons.campaigns SET total_quantity = 10 WHERE id = :id"),
+                {"id": draft["id"]},
+            )
+    total = await connection.execute(
+        text("SELECT total_quantity FROM coupons.campaigns WHERE id = :id"), {"id": draft["id"]}
+    )
+    assert total.scalar_one() == 100
+    found = await units(connection, draft["id"])
+    assert (found.capacity, found.taken) == (100, 50)

@@ -74,6 +74,8 @@ async def statement_connection(session: AsyncSession) -> AsyncIterator[asyncpg.C
     request's work still commits as one, and a statement that fails (a unique key taken
     by a concurrent writer) leaves the transaction usable for another attempt.
     """
+    if session.info.get(ONE_TRANSACTION):
+        await driver_connection(session)  # begun now, so the statement runs inside it
     adapter, driver = await _found(session)
     if adapter._transaction is None and not session.info.get(READS_ONLY):
         yield driver
@@ -83,6 +85,16 @@ async def statement_connection(session: AsyncSession) -> AsyncIterator[asyncpg.C
         yield driver
 
 
+def in_one_transaction(session: AsyncSession) -> None:
+    """The unit of work's writes commit together or not at all, statements that would commit
+    by themselves included (`statement_connection`): for a request of several operations
+    (a GraphQL document of several mutations) whose failure undoes all of them, so that
+    none of them stays done while its answer says nothing was."""
+    session.info[ONE_TRANSACTION] = True
+
+
+# Set on a session whose statements all run in its one transaction (in_one_transaction).
+ONE_TRANSACTION = "core.database.one_transaction"
 # Set on a session one of whose statements committed by itself (statement_connection).
 COMMITTED_ALONE = "core.database.committed_alone"
 _FOUND = "core.database.driver_connection"

@@ -15,11 +15,13 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Environment, PlatformSettings
+from core.database.driver import in_one_transaction
 from core.database.errors import caller_error
 from core.errors import PlatformError
 
 if TYPE_CHECKING:
     import strawberry
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,30 @@ def _problem_extensions(error: PlatformError) -> dict[str, Any]:
     return extensions
 
 
+def _request_session(context: Any) -> AsyncSession | None:
+    state = getattr(getattr(context, "request", None), "state", None)
+    uow = getattr(state, "uow", None)
+    return None if uow is None else uow.session
+
+
+def _several_root_fields(execution_context: Any) -> bool:
+    """Whether the operation to run selects more than one root field (a fragment at the root
+    counts as several: what it spreads is not counted here)."""
+    from graphql import FieldNode, OperationDefinitionNode
+
+    document = execution_context.graphql_document
+    if document is None:
+        return False
+    name = execution_context.operation_name
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            name is None or (definition.name is not None and definition.name.value == name)
+        ):
+            selections = definition.selection_set.selections
+            return len(selections) > 1 or not all(isinstance(s, FieldNode) for s in selections)
+    return False
+
+
 def _problem_codes_extension() -> type:
     from graphql import GraphQLError
     from pydantic import ValidationError
@@ -41,6 +67,15 @@ def _problem_codes_extension() -> type:
 
     class ProblemCodes(SchemaExtension):
         """Our errors keep their `code` in `extensions`; anything unexpected is masked."""
+
+        def on_execute(self) -> Iterator[None]:
+            # A failed mutation rolls the whole document back (below): a document of several
+            # root fields then keeps every write in the request's one transaction, so that
+            # none commits by itself and stays while the answer reports nothing done.
+            session = _request_session(self.execution_context.context)
+            if session is not None and _several_root_fields(self.execution_context):
+                in_one_transaction(session)
+            yield
 
         def on_operation(self) -> Iterator[None]:
             yield
