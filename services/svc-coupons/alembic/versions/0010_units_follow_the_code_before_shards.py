@@ -83,7 +83,9 @@ FUNCTIONS = {
         END
     """,
     # A draft's new total, whichever code set it: what is left spread over the shards again
-    # (as RESHAPE_UNITS does; the old code checked it is not below what was taken).
+    # (as RESHAPE_UNITS does). The old code checked it against its old count, which no
+    # longer sees the new code's codes and shares: a total below what the shards gave out
+    # fails the statement, as the old count's CHECK would have.
     "units_follow_total": """
         DECLARE
             free integer;
@@ -92,14 +94,20 @@ FUNCTIONS = {
             SELECT NEW.total_quantity - sum(taken)::int, count(*)::int INTO free, shards
             FROM (SELECT taken FROM coupons.campaign_units WHERE campaign_id = NEW.id
                   ORDER BY shard FOR UPDATE) AS held;
-            IF shards > 0 AND (NEW.total_quantity IS NULL OR free >= 0) THEN
-                UPDATE coupons.campaign_units units
-                SET capacity = CASE WHEN NEW.total_quantity IS NULL THEN NULL
-                                    ELSE units.taken + free / shards
-                                         + CASE WHEN units.shard < free % shards
-                                           THEN 1 ELSE 0 END END
-                WHERE units.campaign_id = NEW.id;
+            IF shards = 0 THEN
+                RETURN NULL;
             END IF;
+            IF NEW.total_quantity IS NOT NULL AND free < 0 THEN
+                RAISE EXCEPTION 'units_below_taken: a total of % is below the % units given out',
+                    NEW.total_quantity, NEW.total_quantity - free
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            UPDATE coupons.campaign_units units
+            SET capacity = CASE WHEN NEW.total_quantity IS NULL THEN NULL
+                                ELSE units.taken + free / shards
+                                     + CASE WHEN units.shard < free % shards
+                                       THEN 1 ELSE 0 END END
+            WHERE units.campaign_id = NEW.id;
             RETURN NULL;
         END
     """,
