@@ -101,17 +101,20 @@ def test_a_break_named_elsewhere_than_unreleased_breaking_is_not_acknowledged(
 def test_a_release_after_a_break_is_a_major_after_an_addition_a_minor_else_a_patch(
     changelog: Path,
 ) -> None:
+    current = releases(changelog.read_text())[0].version[0]
     judge(error_response_deleted(), "main", changelog, accept=True)
     major = released(changelog.read_text(), date(2026, 12, 8))
-    assert newest_version(major) == "2.0.0"
+    after = f"{current + 1}.0.0"
+    assert newest_version(major) == after
     assert "\n## Unreleased\n" not in major
     assert acknowledged(major) == set()
-    minor = major.replace("\n## 2.0.0", "\n## Unreleased\n\n### Added\n\n- `listNotes`\n\n## 2.0.0")
-    assert newest_version(released(minor, date(2026, 12, 9))) == "2.1.0"
+    heading = f"\n## {after}"
+    minor = major.replace(heading, f"\n## Unreleased\n\n### Added\n\n- `listNotes`\n{heading}")
+    assert newest_version(released(minor, date(2026, 12, 9))) == f"{current + 1}.1.0"
     patch = major.replace(
-        "\n## 2.0.0", "\n## Unreleased\n\n### Fixed\n\n- a summary reworded\n\n## 2.0.0"
+        heading, f"\n## Unreleased\n\n### Fixed\n\n- a summary reworded\n{heading}"
     )
-    assert newest_version(released(patch, date(2026, 12, 9))) == "2.0.1"
+    assert newest_version(released(patch, date(2026, 12, 9))) == f"{current + 1}.0.1"
 
 
 @pytest.mark.parametrize(
