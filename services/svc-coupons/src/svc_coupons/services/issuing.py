@@ -10,6 +10,7 @@ claim takes its unit").
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -162,7 +163,8 @@ class IssuingService:
             )
             answer = CouponDetails(coupon=coupon, campaign=campaign, status=coupon.status_at(now))
             # The decision, the coupon, its event and the key's answer in one statement.
-            outcome = await self._coupons.issue(
+            issue = functools.partial(
+                self._coupons.issue,
                 campaign=campaign,
                 coupon_id=coupon_id,
                 owner_user_id=owner_user_id,
@@ -173,21 +175,11 @@ class IssuingService:
                 event=event,
                 answer=answer,
             )
+            outcome = await issue()
             if outcome.busy:
                 # Units are left, each held by another claim's statement this instant:
                 # once more, waiting for one (it may be the last).
-                outcome = await self._coupons.issue(
-                    campaign=campaign,
-                    coupon_id=coupon_id,
-                    owner_user_id=owner_user_id,
-                    code=coupon.code,
-                    limit=campaign.terms.per_customer_limit,
-                    issued_at=now,
-                    expires_at=expires_at,
-                    event=event,
-                    answer=answer,
-                    wait=True,
-                )
+                outcome = await issue(wait=True)
             if not outcome.run_again:
                 break
         else:
