@@ -3,7 +3,7 @@
     make bench            # or: .venv/bin/python bench/coupons_bench.py [--help]
 
 This file is the run (arguments, set-up, the order of scenarios); its parts are in
-bench/hotpaths/: `servers` (the four servers), `database`, `world` (set-up through the
+bench/hotpaths/: `servers` (the five servers), `database`, `world` (set-up through the
 API), `harness` (wrk runs, rounds, figures), `scenarios/` (one module per kind) and `report`.
 
 Three servers, each its own process on a free loopback port, one uvicorn worker each:
@@ -63,10 +63,12 @@ database server has too few connections free for its servers' pools (the embedde
 is set to 300 on first use; two runs on a server with the default 100 do not fit side by
 side). The token endpoint's per-address limit is raised for the platform under test (all
 load comes from one address), and svc-coupons' per-caller ceilings too: still counted,
-never reached. Lookup and claim also run, for five rounds, on a fourth server: the
-platform without per-caller limits (COUPONS_CALLER_LIMITS=0), same database, key and
-issuer. What the limits cost is the median over rounds of the platform's CPU per request
-against that server's in the same round; target under 5%.
+never reached. Lookup and claim also run, for five rounds, on two more platforms that
+serve none of the set-up, alike (same database, key and issuer) but for the per-caller
+limits: on, and off (COUPONS_CALLER_LIMITS=0). What the limits cost is the
+median over rounds of the first one's CPU per request against the second's in the same
+round; target under 5%. (Against the platform that built the world it would weigh what
+that left behind too: a larger heap, its DynamoDB's data.)
 The merchant, its outlet, the campaigns and the coupons that lookups, wallets and the
 exchange's scenarios use are made through the platform's API; the coupons redeemed and
 the refresh tokens refreshed (tens of thousands, one per request) are written straight
@@ -78,7 +80,7 @@ each one's CPU per request went, phase by phase, side by side; sampling costs th
 CPU, so a profiled run's rates are not the ones to compare. --hold sets the world up and
 waits, printing the servers' addresses, pids and tokens, for a profiler of one's own.
 
-Two cores: wrk, the four servers, PostgreSQL and the other work on the machine share
+Two cores: wrk, the five servers, PostgreSQL and the other work on the machine share
 them; read the ratios, and the other processes' share next to them. Exit status: 0 when
 every scenario ran, met or not (a measurement, not a test); 1 on any unexpected answer,
 wrong count or failed set-up.
@@ -315,18 +317,22 @@ async def run(args: argparse.Namespace) -> int:
         )
         await asyncio.gather(*(wait_ready(server) for server in servers))
         # Once the platform has made the run's signing key: the same key and issuer, so the
-        # world's tokens hold on both.
+        # world's tokens hold on them too.
+        limited = start_platform(state, database.url, platform.base_url, name="limited")
         unlimited = start_platform(
             state, database.url, platform.base_url, name="unlimited", caller_limits=False
         )
-        servers.append(unlimited)
-        progress(f"starting the platform without per-caller limits on :{unlimited.port}")
-        await wait_ready(unlimited)
+        servers += [limited, unlimited]
+        progress(
+            f"starting two more platforms, with per-caller limits on :{limited.port} and "
+            f"without on :{unlimited.port}"
+        )
+        await asyncio.gather(wait_ready(limited), wait_ready(unlimited))
         db = await asyncpg.connect(database.url)
         try:
             version = await db.fetchval("SHOW server_version")
             print(
-                f"coupons bench: {os.cpu_count()} CPUs shared by wrk, four servers and "
+                f"coupons bench: {os.cpu_count()} CPUs shared by wrk, five servers and "
                 f"PostgreSQL {version}; Python {python_version()}; {database.description}; "
                 f"load average {os.getloadavg()[0]:.2f} at start"
             )
@@ -337,14 +343,23 @@ async def run(args: argparse.Namespace) -> int:
             )
             print(
                 f"platform: python -m devstack run (all services behind the gateway, {dynamo}); "
-                "unlimited: the same without per-caller limits (lookup and claim); "
+                "limited, unlimited: two more, serving none of the set-up, with and without "
+                "per-caller limits (lookup and claim); "
                 "bare: uvicorn bench/bare_app.py; minimal: uvicorn bench/minimal_app.py; each "
                 f"one worker, no access log. Load: {wrk} -t1 -c{CONNECTIONS} (flash crowd "
                 f"-c{FLASH_CONNECTIONS}), {ROUNDS} rounds ({LIMITS_ROUNDS} for lookup and "
                 f"claim) of {args.seconds:g} s per server, alternating; medians"
             )
             bench = Bench(
-                db, database.name, platform, bare, minimal, unlimited, args.seconds, state
+                db,
+                database.name,
+                platform,
+                bare,
+                minimal,
+                limited,
+                unlimited,
+                args.seconds,
+                state,
             )
             if args.profile:
                 bench.py_spy = ensure_py_spy()

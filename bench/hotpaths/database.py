@@ -87,15 +87,15 @@ CONNECTIONS_WAIT = 900.0  # seconds to wait for another run to free the server's
 
 async def enough_connections(db: asyncpg.Connection) -> None:
     """Wait, then give up, rather than fail halfway, while the server cannot take this run's
-    connections: full pools (reads' included) for svc-coupons and svc-auth in each of the two
-    platforms and for each baseline, and a few for svc-merchants and this process. Two runs at
-    once on one server with the default max_connections of 100 do not fit: the second waits
-    for the first."""
+    connections: full pools (reads' included) for svc-coupons and svc-auth in each of the
+    three platforms and for each baseline, and a few for svc-merchants and this process. Two
+    runs at once on one server with the default max_connections of 100 do not fit: the second
+    waits for the first."""
     settings = PlatformSettings()
     needed = (
-        6 * (settings.database_pool_size + settings.database_max_overflow)
-        + 4 * settings.database_read_pool_size
-        + 12
+        8 * (settings.database_pool_size + settings.database_max_overflow)
+        + 6 * settings.database_read_pool_size
+        + 16
     )
     limit = int(await db.fetchval("SHOW max_connections"))
     reserved = int(await db.fetchval("SHOW superuser_reserved_connections"))

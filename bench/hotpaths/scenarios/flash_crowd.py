@@ -47,7 +47,10 @@ async def scenario_flash(bench: Bench, world: World) -> Result:
             async def check(run: WrkRun) -> list[str]:
                 issued, rows = await issued_counts(bench.db, campaign_id)
                 claimed = run.outcomes["201"]
-                if claimed == issued == rows == FLASH_QUANTITY:
+                # A run of fixed time: wrk stops with requests in flight, whose answers (a
+                # 201 among them, when the campaign's last units were still being taken)
+                # it never counts. The database must hold exactly the quantity.
+                if claimed <= issued == rows == FLASH_QUANTITY:
                     return []
                 return [f"flash: {claimed} x 201; DB units issued {issued}, rows {rows}"]
 
@@ -62,8 +65,9 @@ async def scenario_flash(bench: Bench, world: World) -> Result:
         connections=FLASH_CONNECTIONS,
     )
     notes.append(
-        f"every run: exactly {FLASH_QUANTITY} x 201 = units issued (shards summed) = coupon "
-        "rows; the rest 409 sold_out or limit_reached"
+        f"every run: exactly {FLASH_QUANTITY} units issued (shards summed) = coupon rows, "
+        "and no more 201s than that (wrk does not count answers in flight when it stops); "
+        "the rest 409 sold_out or limit_reached"
     )
     return result_of(
         9,

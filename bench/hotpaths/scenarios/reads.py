@@ -19,7 +19,7 @@ from hotpaths.harness import (
     cycle_of,
     minimal_side,
     result_of,
-    with_unlimited,
+    with_limits_pair,
 )
 from hotpaths.world import WALLET_COUPONS, Coupon, Customer
 
@@ -38,10 +38,10 @@ async def scenario_lookup(bench: Bench, coupons: Sequence[Coupon]) -> Result:
         "bare": Side(bench.bare, cycle_of(bare)),
         "minimal": minimal_side(bench, write=False),
     }
-    unlimited = Side(bench.unlimited, cycle_of(platform))
-    runs = await bench.measure(
-        "lookup", with_unlimited(sides, unlimited), mode="cycle", rounds=LIMITS_ROUNDS
+    pair = with_limits_pair(
+        sides, Side(bench.limited, cycle_of(platform)), Side(bench.unlimited, cycle_of(platform))
     )
+    runs = await bench.measure("lookup", pair, mode="cycle", rounds=LIMITS_ROUNDS)
     cost = LimitsCost.of(runs)
 
     def verdict(f: dict[str, Figures]) -> bool:
@@ -57,7 +57,7 @@ async def scenario_lookup(bench: Bench, coupons: Sequence[Coupon]) -> Result:
         target=f">= {LOOKUP_TARGET:.2f}x bare, p99 < {LOOKUP_P99_MS:.0f} ms, "
         f"per-caller limits < {LIMITS_COST_TARGET:.0%}",
         verdict=verdict,
-        notes=[cost.note()],
+        notes=cost.notes(),
     )
 
 

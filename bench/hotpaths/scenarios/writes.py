@@ -23,7 +23,7 @@ from hotpaths.harness import (
     minimal_side,
     ratio_verdict,
     result_of,
-    with_unlimited,
+    with_limits_pair,
 )
 from hotpaths.servers import Server
 from hotpaths.world import World
@@ -48,7 +48,7 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
                 per_customer_limit=CLAIMS_PER_CAMPAIGN,
                 publish=True,
             )
-            if server in (bench.platform, bench.unlimited):
+            if server in (bench.platform, bench.limited, bench.unlimited):
                 path, headers = f"/api/v1/campaigns/{campaign_id}/claim", bearer(customer.token)
             else:
                 path, headers = f"/campaigns/{campaign_id}/claim", {"X-User-Id": str(customer.id)}
@@ -73,9 +73,8 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
         "bare": side(bench.bare),
         "minimal": minimal_side(bench, write=True),
     }
-    runs = await bench.measure(
-        "claim", with_unlimited(sides, side(bench.unlimited)), mode="once", rounds=LIMITS_ROUNDS
-    )
+    pair = with_limits_pair(sides, side(bench.limited), side(bench.unlimited))
+    runs = await bench.measure("claim", pair, mode="once", rounds=LIMITS_ROUNDS)
     cost = LimitsCost.of(runs)
     return result_of(
         2,
