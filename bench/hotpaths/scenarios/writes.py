@@ -87,7 +87,7 @@ async def scenario_claim(bench: Bench, world: World) -> Result:
         notes=[
             "every run: the campaign's units issued (its shards summed) and coupon rows equal "
             "the 201s answered",
-            cost.note(),
+            *cost.notes(),
         ],
     )
 
