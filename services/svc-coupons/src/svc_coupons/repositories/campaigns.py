@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.database.driver import driver_connection, reading_connection
 from core.database.keyset import keyset_page
@@ -19,7 +19,7 @@ from svc_coupons.repositories.campaign_units import (
     taking_units,
     units_taken,
 )
-from svc_coupons.repositories.schema_model import CampaignRow
+from svc_coupons.repositories.schema_model import CampaignRow, CampaignUnitRow
 from svc_coupons.services.data_model.campaigns import (
     TRADING,
     Campaign,
@@ -192,13 +192,24 @@ class CampaignRepository(RepositoryBase[CampaignRow]):
         # total below what was already taken from it (codes count): the shards are spread
         # again only when it is not, and otherwise the new terms are not kept (None: the
         # service refuses, and the request's transaction is rolled back with them).
+        conditions = [
+            CampaignRow.id == campaign_id,
+            CampaignRow.status == CampaignStatus.DRAFT.value,
+        ]
+        if terms.total_quantity is not None:
+            # Checked by the UPDATE itself: below what was taken, the row is not touched
+            # (migration 0010's trigger would refuse it anyway, for the code from before the
+            # shards, which cannot see them).
+            taken = (
+                select(func.coalesce(func.sum(CampaignUnitRow.taken), 0))
+                .where(CampaignUnitRow.campaign_id == campaign_id)
+                .scalar_subquery()
+            )
+            conditions.append(taken <= terms.total_quantity)
         saved = (
             await self.session.execute(
                 update(CampaignRow)
-                .where(
-                    CampaignRow.id == campaign_id,
-                    CampaignRow.status == CampaignStatus.DRAFT.value,
-                )
+                .where(*conditions)
                 .values(**_terms_columns(terms), updated_at=now)
                 .returning(CampaignRow.id)
             )
