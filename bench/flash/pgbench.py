@@ -40,14 +40,11 @@ class PgbenchError(RuntimeError):
 
 def pgbench_binary() -> str:
     """The pgbench the embedded PostgreSQL ships (pgserver's pginstall/bin), else PATH's."""
-    try:
-        import pgserver  # ships its own PostgreSQL binaries, pgbench among them
-    except ImportError:
-        pass
-    else:
-        shipped = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
-        if shipped.exists():
-            return str(shipped)
+    import pgserver  # a dependency of the workspace: its PostgreSQL binaries, pgbench among them
+
+    shipped = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
+    if shipped.exists():
+        return str(shipped)
     found = shutil.which("pgbench")
     if found is None:
         raise PgbenchError("no pgbench: neither pgserver's pginstall/bin nor PATH has one")
