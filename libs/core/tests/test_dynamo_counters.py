@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from moto import mock_aws
 
+import core.dynamo
 from core.config import PlatformSettings
 from core.dynamo import DynamoClientFactory, ExpiringMarks, WindowCounter, ensure_tables
 
@@ -44,3 +46,24 @@ async def test_a_mark_is_remembered_until_it_expires(dynamodb: DynamoClientFacto
     expired = ExpiringMarks(dynamodb, "counters", prefix="x", ttl_seconds=-1)
     await expired.put("k")  # TTL deletion lags: the item is still there, and is not read
     assert not await expired.has("k")
+
+
+async def test_counting_one_reads_the_window_before_and_keeps_it_for_the_next_window(
+    dynamodb: DynamoClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": 1_800_000_000.0 + 590}  # ten seconds before a 600 s window ends
+    monkeypatch.setattr(core.dynamo, "time", SimpleNamespace(time=lambda: clock["now"]))
+    counter = WindowCounter(dynamodb, "counters", prefix="s", window_seconds=600)
+    for _ in range(2):
+        await counter.count_one("k")
+    clock["now"] += 20
+    counts = await counter.count_one("k")
+    assert (counts.current, counts.previous, counts.elapsed, counts.window_seconds) == (
+        1,
+        2,
+        10,
+        600,
+    )
+    # TTL may remove the older window only once the window after it has ended too.
+    item = dynamodb().get_item(TableName="counters", Key={"pk": {"S": "s#k#1800000000"}})
+    assert int(item["Item"]["expires_at"]["N"]) == 1_800_000_000 + 1200

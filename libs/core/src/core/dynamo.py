@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from core.config import PlatformSettings
@@ -69,8 +70,20 @@ def ensure_tables(client: Any, settings: PlatformSettings) -> None:
         )
 
 
+@dataclass(frozen=True)
+class WindowCounts:
+    """A key's count in the current window and in the one before it, and how far into the
+    current window `now` is: enough to estimate a sliding window's count."""
+
+    current: int
+    previous: int
+    elapsed: float
+    window_seconds: int
+
+
 class WindowCounter:
-    """Counts events per key in fixed windows; DynamoDB's TTL removes old windows."""
+    """Counts events per key in fixed windows; DynamoDB's TTL removes a window once the
+    window after it has ended too (a sliding estimate reads the previous window)."""
 
     def __init__(
         self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
@@ -80,15 +93,17 @@ class WindowCounter:
         self._prefix = prefix
         self._window = window_seconds
 
-    def _window_key(self, key: str, now: float) -> tuple[str, int]:
-        window_start = int(now) // self._window * self._window
-        return f"{self._prefix}#{key}#{window_start}", window_start + self._window
+    def _window_start(self, now: float) -> int:
+        return int(now) // self._window * self._window
 
-    def _increment(self, key: str, amount: int) -> tuple[int, int]:
+    def _pk(self, key: str, window_start: int) -> str:
+        return f"{self._prefix}#{key}#{window_start}"
+
+    def _increment(self, key: str, amount: int, now: float) -> tuple[int, int]:
         from botocore.exceptions import ClientError
 
-        now = time.time()
-        pk, window_end = self._window_key(key, now)
+        window_start = self._window_start(now)
+        pk, window_end = self._pk(key, window_start), window_start + self._window
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"pk": {"S": pk}},
@@ -96,7 +111,7 @@ class WindowCounter:
             "ExpressionAttributeNames": {"#n": "count"},
             "ExpressionAttributeValues": {
                 ":amount": {"N": str(amount)},
-                ":end": {"N": str(window_end)},
+                ":end": {"N": str(window_end + self._window)},
             },
             "ReturnValues": "UPDATED_NEW",
         }
@@ -112,14 +127,35 @@ class WindowCounter:
             return 0, window_end - int(now)
         return int(answer["Attributes"]["count"]["N"]), window_end - int(now)
 
+    def _count_in(self, key: str, window_start: int) -> int:
+        answer = self._client_factory().get_item(
+            TableName=self._table,
+            Key={"pk": {"S": self._pk(key, window_start)}},
+            ProjectionExpression="#n",
+            ExpressionAttributeNames={"#n": "count"},
+        )
+        return int(answer.get("Item", {}).get("count", {}).get("N", 0))
+
+    def _increment_and_read_previous(self, key: str) -> WindowCounts:
+        now = time.time()
+        current, _ = self._increment(key, 1, now)
+        window_start = self._window_start(now)
+        previous = self._count_in(key, window_start - self._window)
+        return WindowCounts(current, previous, now - window_start, self._window)
+
     def _reset(self, key: str) -> None:
-        pk, _ = self._window_key(key, time.time())
+        pk = self._pk(key, self._window_start(time.time()))
         self._client_factory().delete_item(TableName=self._table, Key={"pk": {"S": pk}})
 
     async def increment(self, key: str, amount: int = 1) -> tuple[int, int]:
         """One atomic update: the key's count in the current window after adding `amount`,
         and the seconds until the window ends."""
-        return await asyncio.to_thread(self._increment, key, amount)
+        return await asyncio.to_thread(self._increment, key, amount, time.time())
+
+    async def count_one(self, key: str) -> WindowCounts:
+        """Add one to the key's current window and read the window before it: what a
+        sliding-window limit needs, so that no window boundary doubles what it lets through."""
+        return await asyncio.to_thread(self._increment_and_read_previous, key)
 
     async def reset(self, key: str) -> None:
         await asyncio.to_thread(self._reset, key)

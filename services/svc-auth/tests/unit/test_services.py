@@ -37,6 +37,7 @@ from svc_auth.services.errors import (
 from svc_auth.services.limits import AddressLimit
 from svc_auth.services.members import MembershipService
 from svc_auth.services.oauth import TokenPolicy, TokenService
+from svc_auth.services.ports import WindowCounts
 from svc_auth.services.sign_in import SignInGuard, SignInLimits
 from svc_auth.utils.passwords import PasswordHasher
 
@@ -172,6 +173,15 @@ class FakeCounter:
         self.counts.pop(key, None)
 
 
+class FakeRateCounter:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    async def count_one(self, key: str) -> WindowCounts:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return WindowCounts(current=self.counts[key], previous=0, elapsed=0.0, window_seconds=60)
+
+
 class FakeMarks:
     def __init__(self) -> None:
         self.keys: set[str] = set()
@@ -192,7 +202,7 @@ def sign_in_guard(from_one_address: int = 2) -> SignInGuard:
 
 
 def unlimited() -> AddressLimit:
-    return AddressLimit(FakeCounter(), ceiling=1_000_000)
+    return AddressLimit(FakeRateCounter(), ceiling=1_000_000)
 
 
 class FakeClients:

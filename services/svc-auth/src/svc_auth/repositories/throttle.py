@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from core.dynamo import DynamoClientFactory, ExpiringMarks, WindowCounter, is_unavailable
-from svc_auth.services.ports import CountersUnavailable
+from svc_auth.services.ports import CountersUnavailable, WindowCounts
 
 
 def _hashed(key: str) -> str:
@@ -45,6 +45,25 @@ class DynamoCounter:
     async def reset(self, key: str) -> None:
         with _reaching_dynamodb():
             await self._counter.reset(_hashed(key))
+
+
+class DynamoRateCounter:
+    def __init__(
+        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
+    ) -> None:
+        self._counter = WindowCounter(
+            client_factory, table, prefix=prefix, window_seconds=window_seconds
+        )
+
+    async def count_one(self, key: str) -> WindowCounts:
+        with _reaching_dynamodb():
+            counts = await self._counter.count_one(_hashed(key))
+        return WindowCounts(
+            current=counts.current,
+            previous=counts.previous,
+            elapsed=counts.elapsed,
+            window_seconds=counts.window_seconds,
+        )
 
 
 class DynamoMarks:

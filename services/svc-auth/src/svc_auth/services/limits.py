@@ -1,18 +1,42 @@
-"""Limits per client address: at most so many requests from one address in each window."""
+"""Limits per client address: at most so many requests from one address in any window's
+length, not just in each fixed window: counted in fixed windows, a burst astride a window
+boundary would get twice the ceiling through. The estimate is the current window's count
+plus the previous window's, weighted by how much of it the sliding window still covers."""
 
 from __future__ import annotations
 
-from svc_auth.services.ports import Counter
+import math
+
+from svc_auth.services.ports import RateCounter, WindowCounts
+
+
+def sliding_estimate(counts: WindowCounts) -> float:
+    still_covered = 1 - counts.elapsed / counts.window_seconds
+    return counts.current + counts.previous * still_covered
+
+
+def seconds_until_within(counts: WindowCounts, ceiling: int) -> int:
+    """When the estimate falls back to `ceiling` if nothing more is counted: as the previous
+    window slides out, or, once the current window alone is over it, when that one has
+    become the previous window and slid out far enough."""
+    if counts.current <= ceiling:
+        # previous * (1 - t / window) + current <= ceiling
+        t = counts.window_seconds * (1 - (ceiling - counts.current) / counts.previous)
+        return max(1, math.ceil(t - counts.elapsed))
+    t = counts.window_seconds * (2 - ceiling / counts.current)
+    return max(1, math.ceil(t - counts.elapsed))
 
 
 class AddressLimit:
-    def __init__(self, counter: Counter, *, ceiling: int) -> None:
+    def __init__(self, counter: RateCounter, *, ceiling: int) -> None:
         self._counter = counter
         self._ceiling = ceiling
 
     async def take(self, address: str) -> int | None:
         """Count one request from `address`: None while within the limit, else the seconds
-        until the window ends. CountersUnavailable when it cannot be counted: the caller
+        until it would be again. CountersUnavailable when it cannot be counted: the caller
         decides whether the request goes ahead uncounted."""
-        count, seconds_left = await self._counter.add(address)
-        return None if count <= self._ceiling else max(seconds_left, 1)
+        counts = await self._counter.count_one(address)
+        if sliding_estimate(counts) <= self._ceiling:
+            return None
+        return seconds_until_within(counts, self._ceiling)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -108,6 +109,25 @@ class Counter(Protocol):
         ...
 
     async def reset(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """A key's count in the current fixed window and in the one before it, and how far
+    into the current window the count was taken."""
+
+    current: int
+    previous: int
+    elapsed: float
+    window_seconds: int
+
+
+class RateCounter(Protocol):
+    """Counts one request per key for a sliding-window limit."""
+
+    async def count_one(self, key: str) -> WindowCounts:
+        """Add one to the key's current window; the counts of it and the window before."""
+        ...
 
 
 class Marks(Protocol):
