@@ -199,12 +199,13 @@ OUTCOME = "claimed_"
 
 
 def statement_claim(
-    issue: str, issue_waiting: str, select_campaign: str
+    issue: str, issue_waiting: str, issue_waiting_in_order: str, select_campaign: str
 ) -> Callable[[bool], Script]:
     """The platform's claim (issuing service `_issue`, CouponRepository.issue): the campaign
     read without a transaction; the claim statement, committed by itself; ISSUE_WAITING when
-    it took no unit while units were left (every shard with stock locked that instant); the
-    campaign read again when the claim was refused for stock (`_why_not_taken`). With an
+    it took no unit while units were left (every shard with stock locked that instant), and
+    ISSUE_WAITING_IN_ORDER when that one's shard was emptied meanwhile; the campaign read
+    again when the claim was refused for stock (`_why_not_taken`). With an
     Idempotency-Key, the key is claimed first as core.idempotency claims it (a transaction of
     its own) and its answer rides in the claim statement."""
 
@@ -222,9 +223,10 @@ def statement_claim(
         # Lazily evaluated, left to right: stock_left is NULL (an empty variable, which
         # pgbench cannot evaluate) exactly when a coupon was issued.
         refused = f"not :{OUTCOME}issued and :{OUTCOME}key_held and :{OUTCOME}slot_free"
-        script.meta(f"\\if {refused} and :{OUTCOME}stock_left")
-        script.self_committing(bind(issue_waiting, values), issued, OUTCOME)
-        script.meta("\\endif")
+        for waiting in (issue_waiting, issue_waiting_in_order):
+            script.meta(f"\\if {refused} and :{OUTCOME}stock_left")
+            script.self_committing(bind(waiting, values), issued, OUTCOME)
+            script.meta("\\endif")
         script.meta(f"\\if {refused}")
         script.statement(read_campaign)
         return script.meta("\\endif")
@@ -251,6 +253,7 @@ PLATFORM_NOW = Design(
     claim=statement_claim(
         coupon_statements.ISSUE,
         coupon_statements.ISSUE_WAITING,
+        coupon_statements.ISSUE_WAITING_IN_ORDER,
         campaign_statements.SELECT_CAMPAIGN,
     ),
     # On a sold-out campaign the service answers from the campaign's read (its shards

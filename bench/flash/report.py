@@ -18,6 +18,7 @@ HEADER = (
     "| design | clients | RTT ms | hot claims/s | hot p50 / p99 ms | with Idempotency-Key "
     "claims/s | spread over 64 claims/s | hot / spread | sold-out answers/s | sold-out / "
     "claims | bystander p99 ms alone (lookup / claim) | during the sale | during / alone "
+    "| beside the same load spread | sale / spread "
     "| issued = claims = rows | claims past lock_timeout |"
 )
 
@@ -30,7 +31,7 @@ def markdown(rows: Sequence[Row]) -> str:
     lines = [HEADER, "|" + " --- |" * HEADER.count(" | ") + " --- |"]
     for row in rows:
         keyed = f"{row.with_key.rate:,.0f}" if row.with_key else "-"
-        alone, sale = row.bystanders_alone, row.bystanders_sale
+        alone, sale, spread = row.bystanders_alone, row.bystanders_sale, row.bystanders_spread
         sold_out, versus = "no statement", "-"
         if row.sold_out is not None and row.sold_out_vs_hot is not None:
             sold_out, versus = f"{row.sold_out.rate:,.0f}", f"{row.sold_out_vs_hot:.1f}x"
@@ -40,6 +41,8 @@ def markdown(rows: Sequence[Row]) -> str:
             f"| {row.hot_vs_spread:.2f}x | {sold_out} | {versus} "
             f"| {_ms(alone['lookup'])} / {_ms(alone['claim'])} "
             f"| {_ms(sale['lookup'])} / {_ms(sale['claim'])} | {row.bystander_slowdown:.1f}x "
+            f"| {_ms(spread['lookup'])} / {_ms(spread['claim'])} "
+            f"| {row.hot_campaign_slowdown:.1f}x "
             f"| {row.hot_issued:,} | {row.lock_timeouts} |"
         )
     return "\n".join(lines)

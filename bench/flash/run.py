@@ -2,7 +2,8 @@
 
 For each: the bystanders alone; the sale (every client claiming on one campaign) with the
 bystanders beside it; the sale again with an Idempotency-Key on every claim; the same load
-spread over 64 campaigns (the no-contention ceiling); and claims on a sold-out campaign.
+spread over 64 campaigns (the no-contention ceiling), the bystanders beside it too; and
+claims on a sold-out campaign.
 Every run takes fresh campaigns and checks its counts exactly (exactness.check_exact):
 a count that disagrees ends the run with NotExact.
 """
@@ -65,6 +66,7 @@ class Row:
     sold_out: Latency | None  # None: the design answers sold-out without the database
     bystanders_alone: dict[str, float]  # p99 ms by script (lookup, claim)
     bystanders_sale: dict[str, float]
+    bystanders_spread: dict[str, float]  # beside the same load spread over 64 campaigns
     client_cpu_share: float  # pgbench's busiest share of a core in the row's runs
     lock_timeouts: int = 0  # claims of the row's runs that waited past lock_timeout (503s)
 
@@ -80,9 +82,21 @@ class Row:
 
     @property
     def bystander_slowdown(self) -> float:
+        """The bystanders' p99 during the sale against their p99 alone (the worse of the
+        two scripts): what the sale costs them, its load and its hot campaign together."""
         return max(
             self.bystanders_sale[name] / self.bystanders_alone[name]
             for name in self.bystanders_alone
+        )
+
+    @property
+    def hot_campaign_slowdown(self) -> float:
+        """The bystanders' p99 during the sale against their p99 beside the same load spread
+        over 64 campaigns: what the sale's being on one campaign costs them, apart from
+        what its load costs on this machine's cores."""
+        return max(
+            self.bystanders_sale[name] / self.bystanders_spread[name]
+            for name in self.bystanders_spread
         )
 
 
@@ -151,6 +165,24 @@ class Runner:
         (run,) = await self.load((load, 0.0))
         return run, block
 
+    async def claims_beside_bystanders(
+        self, name: str, design: Design, clients: int, rtt_ms: float, campaigns: int
+    ) -> tuple[PgbenchRun, Block, PgbenchRun]:
+        """Every client claiming on `campaigns` fresh campaigns, the bystanders started
+        BYSTANDER_START_DELAY into it on campaigns of their own; both blocks checked exact."""
+        seconds = self.settings.seconds
+        block = await self.world.campaigns(design, campaigns)
+        busy = await self.world.campaigns(design, BYSTANDER_CAMPAIGNS)
+        load = Load(
+            {"claim": design.claim(False)}, clients, seconds + 2, self.variables(rtt_ms, block)
+        )
+        run, beside = await self.load(
+            (load, 0.0), (self.bystanders(design, rtt_ms, busy, seconds), BYSTANDER_START_DELAY)
+        )
+        await self.exact(name, run.count("claim"), block)
+        await self.exact(f"{name}: bystanders beside it", beside.count("claim"), busy)
+        return run, block, beside
+
     async def sold_out(
         self, design: Design, script: Script, clients: int, rtt_ms: float
     ) -> PgbenchRun:
@@ -175,16 +207,10 @@ class Runner:
         await self.exact(f"{name}, bystanders alone", alone.count("claim"), quiet)
 
         progress(f"{name}: the sale on one campaign, bystanders beside it")
-        hot = await self.world.campaigns(design, 1)
-        busy = await self.world.campaigns(design, BYSTANDER_CAMPAIGNS)
-        sale = Load(
-            {"claim": design.claim(False)}, clients, seconds + 2, self.variables(rtt_ms, hot)
+        sale_run, _, beside = await self.claims_beside_bystanders(
+            f"{name}, sale", design, clients, rtt_ms, 1
         )
-        sale_run, beside = await self.load(
-            (sale, 0.0), (self.bystanders(design, rtt_ms, busy, seconds), BYSTANDER_START_DELAY)
-        )
-        issued = await self.exact(f"{name}, sale", sale_run.count("claim"), hot)
-        await self.exact(f"{name}, bystanders during the sale", beside.count("claim"), busy)
+        issued = sale_run.count("claim")
         runs = [alone, sale_run, beside]
 
         with_key = None
@@ -195,10 +221,13 @@ class Runner:
             with_key = Latency.of(keyed, "claim")
             runs.append(keyed)
 
-        progress(f"{name}: the same load spread over {SPREAD_CAMPAIGNS} campaigns")
-        spread, block = await self.claims(design, clients, rtt_ms, SPREAD_CAMPAIGNS)
-        await self.exact(f"{name}, spread", spread.count("claim"), block)
-        runs.append(spread)
+        progress(
+            f"{name}: the same load spread over {SPREAD_CAMPAIGNS} campaigns, bystanders beside it"
+        )
+        spread, _, beside_spread = await self.claims_beside_bystanders(
+            f"{name}, spread", design, clients, rtt_ms, SPREAD_CAMPAIGNS
+        )
+        runs += [spread, beside_spread]
 
         sold_out = None
         if design.sold_out is not None:
@@ -218,6 +247,7 @@ class Runner:
             sold_out=sold_out,
             bystanders_alone={s: alone.percentile(s, 0.99) for s in ("lookup", "claim")},
             bystanders_sale={s: beside.percentile(s, 0.99) for s in ("lookup", "claim")},
+            bystanders_spread={s: beside_spread.percentile(s, 0.99) for s in ("lookup", "claim")},
             client_cpu_share=max(run.cpu_share for run in runs),
             lock_timeouts=sum(run.lock_timeouts for run in runs),
         )

@@ -106,9 +106,10 @@ async def test_a_tiny_flash_sale_is_measured_with_exact_counts(flash_database: D
     assert row.with_key is not None
     assert row.with_key.rate > 0
     assert row.hot_issued > 0
-    assert set(row.bystanders_sale) == {"lookup", "claim"}
-    # bystanders alone, sale, bystanders beside it, sale with a key, spread
-    assert len(checks) == 5
+    assert set(row.bystanders_sale) == set(row.bystanders_spread) == {"lookup", "claim"}
+    # bystanders alone, sale and the bystanders beside it, sale with a key, spread and the
+    # bystanders beside it
+    assert len(checks) == 6
     assert all("= successful claims = coupon rows = events" in line for line in checks)
     assert f"| {row.hot_issued:,} |" in markdown(rows)
 
@@ -173,11 +174,14 @@ def test_a_design_without_a_sold_out_statement_says_so_in_the_table() -> None:
         sold_out=None,
         bystanders_alone={"lookup": 1.0, "claim": 2.0},
         bystanders_sale={"lookup": 2.0, "claim": 3.0},
+        bystanders_spread={"lookup": 4.0, "claim": 2.0},
         client_cpu_share=0.1,
     )
     line = markdown([row]).splitlines()[-1]
     assert "| 0.50x | no statement | - |" in line
-    assert "| 2.0x | 500 |" in line  # the worse of lookup (2x) and claim (1.5x)
+    # During / alone: the worse of lookup (2x) and claim (1.5x); sale / spread: the worse of
+    # lookup (0.5x) and claim (1.5x).
+    assert "| 2.0x | 4.0 / 2.0 | 1.5x | 500 |" in line
 
 
 def test_only_lock_timeouts_end_clients_without_failing_the_run() -> None:
