@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -8,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+import core.dynamo
 from core.config import PlatformSettings
 from core.database.engine import ConnectionBoundDatabase
 from devstack.testing.api import AuthApi
@@ -50,3 +53,12 @@ async def client(auth_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def accounts(client: httpx.AsyncClient) -> AuthApi:
     return AuthApi(client)
+
+
+@pytest.fixture
+def one_counting_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits' counters' clock stands still just after the start of an hour (a start of
+    every window they count in), so a test's requests share one window however slowly a
+    loaded machine runs them, and none meets a window boundary half-way."""
+    start = time.time() // 3600 * 3600 + 1
+    monkeypatch.setattr(core.dynamo, "time", SimpleNamespace(time=lambda: start))

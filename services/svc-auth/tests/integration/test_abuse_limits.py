@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -16,18 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-import core.dynamo
 from core.aws_clients import DependencyResting
 from devstack.testing.api import AuthApi
 from svc_auth.config import AuthSettings
 
-
-@pytest.fixture(autouse=True)
-def one_counting_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The counters' clock stands still at the start of an hour (a start of every window),
-    so a test's requests share one window however slowly a loaded machine runs them."""
-    start = time.time() // 3600 * 3600 + 1
-    monkeypatch.setattr(core.dynamo, "time", SimpleNamespace(time=lambda: start))
+pytestmark = pytest.mark.usefixtures("one_counting_window")
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from devstack.testing.tokens import TestTokens
 from svc_auth.app import create_app
 from svc_auth.config import AuthSettings
 
+pytestmark = pytest.mark.usefixtures("one_counting_window")
+
 FROM_ONE_ADDRESS, PER_ACCOUNT, PER_ADDRESS = 3, 7, 8
 OWNER_HOME, OWNER_TRAVELLING = "198.51.100.7", "198.51.100.99"
 
