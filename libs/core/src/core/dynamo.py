@@ -131,6 +131,8 @@ class WindowCounter:
         answer = self._client_factory().get_item(
             TableName=self._table,
             Key={"pk": {"S": self._pk(key, window_start)}},
+            # A burst just before the boundary must be seen just after it.
+            ConsistentRead=True,
             ProjectionExpression="#n",
             ExpressionAttributeNames={"#n": "count"},
         )

@@ -87,9 +87,9 @@ async def test_sign_ups_are_limited_per_address(
     refused = await register(client)
     assert refused.status_code == 429
     assert refused.json()["code"] == "too_many_requests"
-    # Sliding: the window ends, then the burst slides out of the estimate (3 of 4 counted
-    # requests within the ceiling once 1/4 of the next window has passed).
-    assert int(refused.headers["retry-after"]) == 600 - 1 + 600 // 4
+    # Sliding: the window ends, then the burst slides out of the estimate far enough for
+    # the retry (4 counted, weighted down to 2 once half of the next window has passed).
+    assert int(refused.headers["retry-after"]) == 600 - 1 + 600 // 2
     # Another address is counted on its own.
     assert (await register(elsewhere)).status_code == 201
 
@@ -132,9 +132,8 @@ async def test_token_requests_are_limited_per_address(
     refused = await accounts.token(grant_type="client_credentials", client_id="nobody")
     assert refused.status_code == 429
     assert refused.json()["error"] == "too_many_attempts"
-    assert (
-        int(refused.headers["retry-after"]) == 60 - 1 + 60 // 5
-    )  # the window ends, then 1/5 of the next
+    # The window ends, then 2/5 of the next: 5 counted, weighted down to 3, and the retry.
+    assert int(refused.headers["retry-after"]) == 60 - 1 + 60 * 2 // 5
     other = await elsewhere.post(
         "/api/v1/auth/token", data={"grant_type": "client_credentials", "client_id": "nobody"}
     )

@@ -1,11 +1,11 @@
-"""The per-address limit slides: a burst astride a fixed window's boundary meets the
-ceiling once, not twice, and Retry-After says when a request would be let through."""
+"""The per-address limit slides: a burst astride a fixed window's boundary does not find a
+fresh ceiling on the other side, and Retry-After says when a request would be let through."""
 
 from __future__ import annotations
 
 import pytest
 
-from svc_auth.services.limits import AddressLimit, seconds_until_within, sliding_estimate
+from svc_auth.services.limits import AddressLimit, seconds_until_within
 from svc_auth.services.ports import WindowCounts
 
 WINDOW = 600
@@ -51,25 +51,40 @@ async def test_the_previous_window_counts_less_as_it_slides_out() -> None:
 
 
 @pytest.mark.parametrize(
-    ("counts", "ceiling", "expected"),
+    ("counts", "expected"),
     [
-        # 2 + 4 * (1 - t/600) <= 3 once t >= 450: 150 s from t = 300.
-        (WindowCounts(current=2, previous=4, elapsed=300, window_seconds=600), 3, 150),
-        # Over the ceiling alone: the window must end (300 s), then slide 2/5 out (240 s).
-        (WindowCounts(current=5, previous=0, elapsed=300, window_seconds=600), 3, 540),
-        # Never less than a second.
-        (WindowCounts(current=3, previous=1, elapsed=599.9, window_seconds=600), 3, 1),
+        # Room for one more (2 counted + the retry + 4 * (1 - t/600) <= 3) once t >= 600:
+        # 300 s from t = 300.
+        (WindowCounts(current=2, previous=4, elapsed=300, window_seconds=600), 300),
+        # Over the ceiling alone: the window must end (300 s), then 3/5 of it slide out
+        # (360 s) so that 5 * (1 - t/600) + the retry <= 3.
+        (WindowCounts(current=5, previous=0, elapsed=300, window_seconds=600), 660),
+        # Just before the window ends: the next window, then 1/3 of it (200 s).
+        (WindowCounts(current=3, previous=1, elapsed=599.9, window_seconds=600), 201),
     ],
 )
-def test_retry_after_is_when_the_estimate_is_back_within_the_ceiling(
-    counts: WindowCounts, ceiling: int, expected: int
+async def test_a_retry_after_retry_after_is_let_through_and_not_a_second_before(
+    counts: WindowCounts, expected: int
 ) -> None:
-    wait = seconds_until_within(counts, ceiling)
+    ceiling = 3
+
+    class Answers:
+        def __init__(self, *answers: WindowCounts) -> None:
+            self._answers = list(answers)
+
+        async def count_one(self, key: str) -> WindowCounts:
+            return self._answers.pop(0)
+
+    def at(seconds_later: float) -> WindowCounts:
+        """The counts a retry `seconds_later` finds: itself counted, nothing else."""
+        elapsed = counts.elapsed + seconds_later
+        if elapsed < WINDOW:
+            return WindowCounts(counts.current + 1, counts.previous, elapsed, WINDOW)
+        return WindowCounts(1, counts.current, elapsed - WINDOW, WINDOW)
+
+    refused = AddressLimit(Answers(counts), ceiling=ceiling)
+    wait = await refused.take("a")
     assert wait == expected
-    later = WindowCounts(
-        current=counts.current if counts.elapsed + wait < 600 else 0,
-        previous=counts.previous if counts.elapsed + wait < 600 else counts.current,
-        elapsed=(counts.elapsed + wait) % 600,
-        window_seconds=600,
-    )
-    assert sliding_estimate(later) <= ceiling + 1e-9
+    assert seconds_until_within(counts, ceiling - 1) == expected
+    assert await AddressLimit(Answers(at(wait)), ceiling=ceiling).take("a") is None
+    assert await AddressLimit(Answers(at(wait - 1.5)), ceiling=ceiling).take("a") is not None

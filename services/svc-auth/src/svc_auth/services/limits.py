@@ -1,7 +1,9 @@
-"""Limits per client address: at most so many requests from one address in any window's
+"""Limits per client address: about so many requests from one address in any window's
 length, not just in each fixed window: counted in fixed windows, a burst astride a window
 boundary would get twice the ceiling through. The estimate is the current window's count
-plus the previous window's, weighted by how much of it the sliding window still covers."""
+plus the previous window's, weighted by how much of it the sliding window still covers; it
+assumes the previous window's requests were spread over it, so a burst at the end of one
+window and another late in the next can together pass the ceiling by up to its share."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ def sliding_estimate(counts: WindowCounts) -> float:
 def seconds_until_within(counts: WindowCounts, ceiling: int) -> int:
     """When the estimate falls back to `ceiling` if nothing more is counted: as the previous
     window slides out, or, once the current window alone is over it, when that one has
-    become the previous window and slid out far enough."""
+    become the previous window and slid out far enough. Called with the ceiling less one,
+    it is when a request, counted before it is compared, would be let through."""
     if counts.current <= ceiling:
         # previous * (1 - t / window) + current <= ceiling
         t = counts.window_seconds * (1 - (ceiling - counts.current) / counts.previous)
@@ -39,4 +42,5 @@ class AddressLimit:
         counts = await self._counter.count_one(address)
         if sliding_estimate(counts) <= self._ceiling:
             return None
-        return seconds_until_within(counts, self._ceiling)
+        # The retry is counted too: the estimate must have room for it by then.
+        return seconds_until_within(counts, self._ceiling - 1)
