@@ -22,6 +22,7 @@ WRITES = 3
 LOOKUPS = 4
 CLAIM = "mutation ($id: UUID!) { claimCoupon(campaignId: $id) { id } }"
 LOOKUP = "query ($code: String!) { coupon(code: $code) { id } }"
+HISTORY = "query ($code: String!) { couponHistory(code: $code) { items { type } } }"
 
 
 @pytest.fixture
@@ -78,6 +79,21 @@ async def test_a_callers_code_lookups_past_the_ceiling_are_429(world: World) -> 
     assert "retry-after" in refused.headers
     refused_graphql = await graphql(world, owner, LOOKUP, code=coupon["code"])
     assert refused_graphql["errors"][0]["extensions"]["code"] == "too_many_requests"
+
+
+async def test_a_coupons_history_is_a_code_lookup_under_the_same_ceiling(world: World) -> None:
+    coupon, owner = await world.coupon(world.shop())
+    history = f"/api/v1/coupons/{coupon['code']}/history"
+    for _ in range(LOOKUPS - 1):
+        assert (await world.http.get(history, headers=owner)).status_code == 200
+    found = await graphql(world, owner, HISTORY, code=coupon["code"])
+    assert found["data"]["couponHistory"]["items"]
+    refused = await world.http.get(history, headers=owner)
+    assert (refused.status_code, refused.json()["code"]) == (429, "too_many_requests")
+    refused_graphql = await graphql(world, owner, HISTORY, code=coupon["code"])
+    assert refused_graphql["errors"][0]["extensions"]["code"] == "too_many_requests"
+    lookup = await world.http.get(f"/api/v1/coupons/{coupon['code']}", headers=owner)
+    assert lookup.status_code == 429  # one ceiling for lookups and histories
 
 
 async def test_processes_share_a_callers_count_through_dynamodb(coupons_app: FastAPI) -> None:

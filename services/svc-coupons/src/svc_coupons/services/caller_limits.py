@@ -1,7 +1,7 @@
 """Per-caller limits of svc-coupons: one account or partner client may not take the whole
 stage's throttle. Writes (claims, gifts, listings, redemptions) and code lookups (a coupon
-read or validated by its code) each have a ceiling per window, counted per principal
-(core.caller_limits); past it, 429 `too_many_requests` with Retry-After, as svc-auth's
+read, its history read or validated by its code) each have a ceiling per window, counted
+per principal (core.caller_limits); past it, 429 `too_many_requests` with Retry-After, as svc-auth's
 per-address limits answer. The services take one count per operation, however it is
 reached (REST, GraphQL, each alias)."""
 

@@ -111,7 +111,9 @@ class CouponService:
         """The coupon's audit events, oldest first, as the audit trail recorded them; for
         whoever may look the coupon up. AuditUnavailable (503) when the trail cannot be
         read. A page's cursor is its last event's id: the trail is read whole (a coupon's
-        events are few) and the page begins after that event."""
+        events are few) and the page begins after that event. A code lookup too: it
+        answers for a code as the lookup does, so it counts against the same ceiling."""
+        self._caller_limits.lookup(principal)
         coupon, _ = await self._readable(principal, code)
         entries = await self._audit.history("coupon", str(coupon.id))
         start = 0

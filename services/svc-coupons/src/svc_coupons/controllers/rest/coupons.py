@@ -124,7 +124,7 @@ async def void(
     response_model=HistoryEventPage,
     summary="Coupon owner, merchant members, admin: its audit events, oldest first",
     operation_id="getCouponHistory",
-    responses=problems(CouponNotFound, AuditUnavailable),
+    responses=problems(TooManyRequests, CouponNotFound, AuditUnavailable),
 )
 async def history(
     code: str, principal: ReadPrincipal, coupons: CouponsDep, page: PageDep
