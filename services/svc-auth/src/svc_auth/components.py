@@ -18,7 +18,7 @@ from svc_auth.repositories.clients import ClientRepository
 from svc_auth.repositories.memberships import MembershipRepository
 from svc_auth.repositories.refresh_tokens import RefreshTokenRepository
 from svc_auth.repositories.schema_model import platform_tables
-from svc_auth.repositories.throttle import DynamoCounter, DynamoMarks, DynamoRateCounter
+from svc_auth.repositories.throttle import DynamoCounter, DynamoMarks
 from svc_auth.repositories.users import UserRepository
 from svc_auth.services.accounts import AccountService
 from svc_auth.services.clients import ClientService
@@ -68,11 +68,6 @@ class AuthComponents:
                 runtime.dynamo, platform.cache_table, prefix=prefix, window_seconds=window_seconds
             )
 
-        def rate_counter(prefix: str, window_seconds: int) -> DynamoRateCounter:
-            return DynamoRateCounter(
-                runtime.dynamo, platform.cache_table, prefix=prefix, window_seconds=window_seconds
-            )
-
         return cls(
             runtime=runtime,
             settings=settings,
@@ -103,11 +98,11 @@ class AuthComponents:
                 ),
             ),
             sign_up_limit=AddressLimit(
-                rate_counter("rate-register", settings.register_window_seconds),
+                counter("rate-register", settings.register_window_seconds),
                 ceiling=settings.register_per_address,
             ),
             token_limit=AddressLimit(
-                rate_counter("rate-token", settings.token_window_seconds),
+                counter("rate-token", settings.token_window_seconds),
                 ceiling=settings.token_per_address,
             ),
         )

@@ -46,15 +46,6 @@ class DynamoCounter:
         with _reaching_dynamodb():
             await self._counter.reset(_hashed(key))
 
-
-class DynamoRateCounter:
-    def __init__(
-        self, client_factory: DynamoClientFactory, table: str, *, prefix: str, window_seconds: int
-    ) -> None:
-        self._counter = WindowCounter(
-            client_factory, table, prefix=prefix, window_seconds=window_seconds
-        )
-
     async def count_one(self, key: str) -> WindowCounts:
         with _reaching_dynamodb():
             counts = await self._counter.count_one(_hashed(key))
