@@ -167,7 +167,7 @@ class Runner:
 
     async def claims_beside_bystanders(
         self, name: str, design: Design, clients: int, rtt_ms: float, campaigns: int
-    ) -> tuple[PgbenchRun, Block, PgbenchRun]:
+    ) -> tuple[PgbenchRun, PgbenchRun]:
         """Every client claiming on `campaigns` fresh campaigns, the bystanders started
         BYSTANDER_START_DELAY into it on campaigns of their own; both blocks checked exact."""
         seconds = self.settings.seconds
@@ -181,7 +181,7 @@ class Runner:
         )
         await self.exact(name, run.count("claim"), block)
         await self.exact(f"{name}: bystanders beside it", beside.count("claim"), busy)
-        return run, block, beside
+        return run, beside
 
     async def sold_out(
         self, design: Design, script: Script, clients: int, rtt_ms: float
@@ -200,14 +200,14 @@ class Runner:
 
     async def row(self, design: Design, clients: int, rtt_ms: float) -> Row:
         name = f"{design.name}, {clients} clients, RTT {rtt_ms:g} ms"
-        seconds = self.settings.seconds
         progress(f"{name}: bystanders alone")
         quiet = await self.world.campaigns(design, BYSTANDER_CAMPAIGNS)
-        (alone,) = await self.load((self.bystanders(design, rtt_ms, quiet, seconds), 0.0))
+        bystanders = self.bystanders(design, rtt_ms, quiet, self.settings.seconds)
+        (alone,) = await self.load((bystanders, 0.0))
         await self.exact(f"{name}, bystanders alone", alone.count("claim"), quiet)
 
         progress(f"{name}: the sale on one campaign, bystanders beside it")
-        sale_run, _, beside = await self.claims_beside_bystanders(
+        sale_run, beside = await self.claims_beside_bystanders(
             f"{name}, sale", design, clients, rtt_ms, 1
         )
         issued = sale_run.count("claim")
@@ -224,7 +224,7 @@ class Runner:
         progress(
             f"{name}: the same load spread over {SPREAD_CAMPAIGNS} campaigns, bystanders beside it"
         )
-        spread, _, beside_spread = await self.claims_beside_bystanders(
+        spread, beside_spread = await self.claims_beside_bystanders(
             f"{name}, spread", design, clients, rtt_ms, SPREAD_CAMPAIGNS
         )
         runs += [spread, beside_spread]
