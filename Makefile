@@ -98,6 +98,13 @@ typecheck: $(VENV)/.synced
 imports: $(VENV)/.synced
 	$(BIN)/lint-imports
 
+# The browser test of Swagger UI (tests/edge/test_swagger_ui_browser.py) drives Debian's
+# Chromium with playwright, never a browser build of playwright's own: installed from
+# Debian's packages when missing (CI runs as root on a clean machine; sudo otherwise).
+# CHROMIUM=/path/to/chrome names another, which is then used as it is.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+# Defined before the rules that name it: make expands a rule's prerequisites as it reads it.
 pytest: $(VENV)/.synced $(CHROMIUM)
 	$(BIN)/pytest
 
@@ -106,12 +113,6 @@ pytest: $(VENV)/.synced $(CHROMIUM)
 pytest-unit: $(VENV)/.synced ## the unit tests of libs and services (any PYTHON, any VENV)
 	$(BIN)/pytest -m "not integration and not slow" libs services/*/tests/unit
 
-# The browser test of Swagger UI (tests/edge/test_swagger_ui_browser.py) drives Debian's
-# Chromium with playwright, never a browser build of playwright's own: installed from
-# Debian's packages when missing (CI runs as root on a clean machine; sudo otherwise).
-# CHROMIUM=/path/to/chrome names another, which is then used as it is.
-CHROMIUM ?= /usr/bin/chromium
-export CHROMIUM
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing: install Chromium, or name one with CHROMIUM=/path"; exit 1; }
 	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive sh -c \
