@@ -15,8 +15,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.database.driver import driver_connection
+from core.events.outbox import OutboxWriter
 from svc_coupons.components import CouponsComponents
 from svc_coupons.repositories.campaign_units import SHARDS
+from svc_coupons.repositories.coupons import ISSUE, ISSUE_WAITING
 from svc_coupons.services.issuing import IssuingService
 
 if TYPE_CHECKING:
@@ -333,4 +335,52 @@ async def test_a_claim_that_waits_for_a_shard_emptied_meanwhile_takes_another(
     assert response.status_code == 201, response.text
     shards = await shards_of(migrated_engine, campaign["id"])
     assert sum(taken for _, taken in shards) == 2
+    assert await coupon_rows(migrated_engine, campaign["id"]) == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+async def test_a_claim_that_waited_for_a_shard_takes_its_unit_in_that_statement(
+    world: World,
+    migrated_engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    attempt: int,
+) -> None:
+    """Every shard is rewritten by another transaction while a claim runs: the claim finds
+    them all held, waits for one at random, and once the writer commits takes its unit
+    there, in its waiting statement. The row the statement's snapshot saw was replaced
+    meanwhile, so PostgreSQL rechecks the unit's update against the newest version; the
+    recheck must keep the shard the statement locked (a random choice made by a subquery
+    was made again there, and the statement took nothing, which the in-order statement
+    after it then made up for)."""
+    del attempt  # each run, the claim's random shard is another
+    statements: list[str] = []
+    fetchrow = OutboxWriter.fetchrow
+
+    async def recorded(self: OutboxWriter, statement: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(statement)
+        return await fetchrow(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(OutboxWriter, "fetchrow", recorded)
+    campaign = await world.campaign(world.shop(), total_quantity=1000)
+    async with migrated_engine.connect() as writer:
+        await writer.begin()
+        await writer.execute(
+            text("UPDATE coupons.campaign_units SET taken = taken WHERE campaign_id = :id"),
+            {"id": campaign["id"]},
+        )
+        claim = asyncio.create_task(
+            world.http.post(
+                f"/api/v1/campaigns/{campaign['id']}/claim", headers=world.customer()[1]
+            )
+        )
+        for _ in range(200):
+            if await waiting_for_a_lock(migrated_engine):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the claim never waited for a shard")
+        await writer.commit()
+    response = await asyncio.wait_for(claim, timeout=30)
+    assert response.status_code == 201, response.text
+    assert statements == [ISSUE, ISSUE_WAITING]
     assert await coupon_rows(migrated_engine, campaign["id"]) == 1
