@@ -149,9 +149,10 @@ ISSUE = _ISSUE.format(order="ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED")
 # The shard waited for is drawn from the new coupon's id ($2, random), a value PostgreSQL
 # never computes again: a random choice made by a subquery is made anew when the row it
 # locked was rewritten while it waited (the lock's recheck runs it again), and then the
-# newest version is of another shard and the statement takes nothing.
+# newest version is of another shard and the statement takes nothing. (The hash is an
+# int4, shifted into bigint's non-negative range: abs() of the smallest int4 overflows.)
 ISSUE_WAITING = _ISSUE.format(
-    order=f"AND shard = abs(hashtext($2::uuid::text)) % {SHARDS} FOR UPDATE"
+    order=f"AND shard = (hashtext($2::uuid::text)::bigint + 2147483648) % {SHARDS} FOR UPDATE"
 )
 ISSUE_WAITING_IN_ORDER = _ISSUE.format(order="ORDER BY shard LIMIT 1 FOR UPDATE")
 INSERT_ISSUED = """
