@@ -204,7 +204,7 @@ def statement_claim(
     """The platform's claim (issuing service `_issue`, CouponRepository.issue): the campaign
     read without a transaction; the claim statement, committed by itself; ISSUE_WAITING when
     it took no unit while units were left (every shard with stock locked that instant), and
-    ISSUE_WAITING_IN_ORDER when that one's shard was emptied meanwhile; the campaign read
+    ISSUE_WAITING_IN_ORDER when that one came back without a unit; the campaign read
     again when the claim was refused for stock (`_why_not_taken`). With an
     Idempotency-Key, the key is claimed first as core.idempotency claims it (a transaction of
     its own) and its answer rides in the claim statement."""

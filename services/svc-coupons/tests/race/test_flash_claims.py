@@ -282,7 +282,10 @@ async def test_a_keyed_graphql_claim_commits_with_its_key(
 async def waiting_for_a_lock(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         waiting = await connection.scalar(
-            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
         )
     return bool(waiting)
 

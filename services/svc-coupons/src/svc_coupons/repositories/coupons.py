@@ -19,7 +19,7 @@ from core.events import DomainEvent
 from core.events.outbox import ANNOUNCED_OUTCOME, OutboxWriter, announce
 from core.idempotency import completed_after_the_work, statement_answer
 from core.pagination import InvalidCursor, Page, PageRequest, decode_cursor, encode_cursor
-from svc_coupons.repositories.campaign_units import SHARDS, units_taken
+from svc_coupons.repositories.campaign_units import units_taken
 from svc_coupons.repositories.campaigns import campaign_from
 from svc_coupons.repositories.schema_model import CampaignRow, CouponRow, platform_tables
 from svc_coupons.services.data_model.campaigns import Campaign, CampaignStatus
@@ -64,17 +64,11 @@ _KEYS = platform_tables.idempotency_keys
 #   2. One unit from one open shard with stock (repositories/campaign_units.py): ISSUE
 #      takes a random one not locked by another claim, and never waits. When every shard
 #      with stock was locked (`stock_left` without a coupon), the service asks again,
-#      waiting: ISSUE_WAITING waits for one shard drawn at random (the shard locked by
-#      its primary key, no other), so that waiting claims spread over the shards instead
-#      of queueing on the first; when that one has no stock (emptied meanwhile, or a
-#      limited campaign's last units elsewhere), and only then, ISSUE_WAITING_IN_ORDER
-#      waits for the first with stock in shard order, so that units left are never
-#      answered as sold out. The unit's UPDATE names the shard `pick` locked as a
-#      value computed once, not as a join with `pick`: the row it finds in the statement's
-#      snapshot was often updated since (by a claim that committed before `pick` locked
-#      it), and PostgreSQL then rechecks the update against the newest version, a recheck
-#      that would run a joined `pick` again, choose its random shard anew, and take no
-#      unit although one was locked for it. Waiting for more than one shard only in its own
+#      waiting: ISSUE_WAITING waits for one shard with stock drawn at random (the shard
+#      locked by its primary key, no other), so that waiting claims spread over the shards
+#      instead of queueing on the first; when that one was emptied meanwhile, and only
+#      then, ISSUE_WAITING_IN_ORDER waits for the first with stock in shard order, so that
+#      units left are never answered as sold out. Waiting for more than one shard only in its own
 #      statement, and then only in shard order (as every statement that takes several
 #      shards takes them), is what keeps claims out of lock cycles: a shard locked and then
 #      found sold out (changed since the statement's snapshot) stays locked by the
@@ -146,13 +140,15 @@ SELECT decided.key_held, decided.slot_free, EXISTS (SELECT FROM answered) AS ans
 FROM decided LEFT JOIN coupon ON true
 """  # noqa: S608 (only our own table names go in; values are bound)
 ISSUE = _ISSUE.format(order="ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED")
-# The shard waited for is drawn from the new coupon's id ($2, random), a value PostgreSQL
-# never computes again: a random choice made by a subquery is made anew when the row it
-# locked was rewritten while it waited (the lock's recheck runs it again), and then the
-# newest version is of another shard and the statement takes nothing. (The hash is an
-# int4, shifted into bigint's non-negative range: abs() of the smallest int4 overflows.)
+# The shard waited for is the stocked one that comes first in an order drawn from the new
+# coupon's id ($2, random): the same on every evaluation. A subquery choosing by random()
+# is evaluated again when PostgreSQL rechecks the row it waited for (rewritten meanwhile),
+# and then names another shard, and the statement takes nothing.
 ISSUE_WAITING = _ISSUE.format(
-    order=f"AND shard = (hashtext($2::uuid::text)::bigint + 2147483648) % {SHARDS} FOR UPDATE"
+    order="AND shard = (SELECT shard FROM coupons.campaign_units WHERE campaign_id = $1"
+    " AND open AND (capacity IS NULL OR taken < capacity)"
+    " ORDER BY hashtext(shard::text || $2::uuid::text) LIMIT 1)"
+    " FOR UPDATE"
 )
 ISSUE_WAITING_IN_ORDER = _ISSUE.format(order="ORDER BY shard LIMIT 1 FOR UPDATE")
 INSERT_ISSUED = """
