@@ -290,6 +290,20 @@ async def waiting_for_a_lock(engine: AsyncEngine) -> bool:
     return bool(waiting)
 
 
+async def claim_waiting_for_a_shard(
+    world: World, engine: AsyncEngine, campaign_id: str
+) -> asyncio.Task[Any]:
+    """A customer's claim on the campaign, sent and waiting for a shard's lock."""
+    claim = asyncio.create_task(
+        world.http.post(f"/api/v1/campaigns/{campaign_id}/claim", headers=world.customer()[1])
+    )
+    for _ in range(200):
+        if await waiting_for_a_lock(engine):
+            return claim
+        await asyncio.sleep(0.05)
+    raise AssertionError("the claim never waited for a shard")
+
+
 @pytest.mark.parametrize("attempt", range(4))
 async def test_a_claim_that_waits_for_a_shard_emptied_meanwhile_takes_another(
     world: World, migrated_engine: AsyncEngine, attempt: int
@@ -315,17 +329,7 @@ async def test_a_claim_that_waits_for_a_shard_emptied_meanwhile_takes_another(
             .all()
         )
         assert len(stocked) == 2
-        claim = asyncio.create_task(
-            world.http.post(
-                f"/api/v1/campaigns/{campaign['id']}/claim", headers=world.customer()[1]
-            )
-        )
-        for _ in range(200):
-            if await waiting_for_a_lock(migrated_engine):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the claim never waited for a shard")
+        claim = await claim_waiting_for_a_shard(world, migrated_engine, campaign["id"])
         await holder.execute(
             text(
                 "UPDATE coupons.campaign_units SET taken = taken + 1"
@@ -371,17 +375,7 @@ async def test_a_claim_that_waited_for_a_shard_takes_its_unit_in_that_statement(
             text("UPDATE coupons.campaign_units SET taken = taken WHERE campaign_id = :id"),
             {"id": campaign["id"]},
         )
-        claim = asyncio.create_task(
-            world.http.post(
-                f"/api/v1/campaigns/{campaign['id']}/claim", headers=world.customer()[1]
-            )
-        )
-        for _ in range(200):
-            if await waiting_for_a_lock(migrated_engine):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the claim never waited for a shard")
+        claim = await claim_waiting_for_a_shard(world, migrated_engine, campaign["id"])
         await writer.commit()
     response = await asyncio.wait_for(claim, timeout=30)
     assert response.status_code == 201, response.text
