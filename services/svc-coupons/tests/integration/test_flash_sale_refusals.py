@@ -3,45 +3,20 @@ process's memory, with no statement at all, and never while a unit remains."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import utcnow
+from devstack.testing.statements import counting_statements
 from svc_coupons.services.claim_refusals import ClaimRefusals
 
 if TYPE_CHECKING:
     from conftest import Headers, Shop, World
-
-
-@contextmanager
-def counting_statements(connection: AsyncConnection) -> Iterator[list[str]]:
-    """Every statement run on the test's connection, through SQLAlchemy or on its driver
-    connection directly (the hot paths' SQL)."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    def logged(query: Any) -> None:
-        statements.append(query.query)
-
-    sync_connection = connection.sync_connection
-    assert sync_connection is not None
-    driver = sync_connection.connection.driver_connection
-    event.listen(sync_connection, "before_cursor_execute", count)
-    driver.add_query_logger(logged)
-    try:
-        yield statements
-    finally:
-        event.remove(sync_connection, "before_cursor_execute", count)
-        driver.remove_query_logger(logged)
 
 
 class Clock:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from devstack.testing.statements import counting_statements
 
 if TYPE_CHECKING:
     from conftest import World
@@ -168,28 +170,12 @@ async def test_wallet_batch_loads_campaigns(world: World, connection: AsyncConne
     for i in range(10):
         await world.claim(await world.campaign(shop, title=f"Campaign {i}"), many)
 
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    def logged(query: Any) -> None:  # the driver connection's own (core.database.driver)
-        statements.append(query.query)
-
-    sync_connection = connection.sync_connection
-    assert sync_connection is not None
-    driver = sync_connection.connection.driver_connection
-    event.listen(sync_connection, "before_cursor_execute", count)
-    driver.add_query_logger(logged)
-    try:
+    with counting_statements(connection) as statements:
         small = await gql(world, WALLET, few)
         for_few = len(statements)
         statements.clear()
         large = await gql(world, WALLET, many)
         for_many = len(statements)
-    finally:
-        event.remove(sync_connection, "before_cursor_execute", count)
-        driver.remove_query_logger(logged)
     assert len(small["data"]["wallet"]["items"]) == 1
     items = large["data"]["wallet"]["items"]
     assert len(items) == 10

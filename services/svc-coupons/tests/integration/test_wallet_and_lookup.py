@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.pagination import encode_cursor
+from devstack.testing.statements import counting_statements
 
 if TYPE_CHECKING:
     from conftest import World
-
-
-@contextmanager
-def counting_statements(connection: AsyncConnection) -> Iterator[list[str]]:
-    """Every statement run on the test's connection: through SQLAlchemy, and on its driver
-    connection directly (the hot paths' SQL, core.database.driver)."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    def logged(query: Any) -> None:
-        statements.append(query.query)
-
-    sync_connection = connection.sync_connection
-    assert sync_connection is not None
-    driver = sync_connection.connection.driver_connection
-    event.listen(sync_connection, "before_cursor_execute", count)
-    driver.add_query_logger(logged)
-    try:
-        yield statements
-    finally:
-        event.remove(sync_connection, "before_cursor_execute", count)
-        driver.remove_query_logger(logged)
 
 
 async def expire(connection: AsyncConnection, coupon: dict[str, Any]) -> None:

@@ -120,7 +120,7 @@ def _handler_class(api: FakeExtensionsApi) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass
+            """Silent: a line per request on stderr would bury the test's own output."""
 
         def _answer(self, status: int, body: dict[str, Any], **headers: str) -> None:
             payload = json.dumps(body).encode()
