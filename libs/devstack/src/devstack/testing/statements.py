@@ -25,6 +25,7 @@ def counting_statements(connection: AsyncConnection) -> Iterator[list[str]]:
     sync_connection = connection.sync_connection
     assert sync_connection is not None
     driver = sync_connection.connection.driver_connection
+    assert driver is not None, "the connection was closed"
     event.listen(sync_connection, "before_cursor_execute", count)
     driver.add_query_logger(logged)
     try:
